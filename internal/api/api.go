@@ -1,0 +1,46 @@
+// Package api holds the wire types of rolecall's admin API (/api/v1): the JSON documents the
+// server writes and the client reads, so both sides agree by construction. It holds no logic
+// beyond small conversions and may import only the standard library.
+package api
+
+import (
+	"fmt"
+	"time"
+)
+
+// Error is the body of every non-2xx admin API answer.
+type Error struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Details carries structured context when there is some (e.g. the valid roles).
+	Details any `json:"details,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code) }
+
+// Error codes. They are stable: scripts may match on them.
+const (
+	CodeBadRequest   = "bad_request"
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeNotFound     = "not_found"
+	CodeConflict     = "conflict"
+	CodeVersion      = "version_mismatch"
+	CodeTooLarge     = "payload_too_large"
+	CodeInternal     = "internal"
+	CodeUnavailable  = "unavailable"
+)
+
+// List is the envelope of list answers.
+type List[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+// Org is an organization.
+type Org struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}

@@ -1,0 +1,221 @@
+// Package auth authenticates API requests and manages the lifecycle of tokens (create, list,
+// revoke) on top of the store, for the server and for the offline CLI alike. It may import
+// store, token, audit, api and the standard library; it knows nothing of HTTP beyond the
+// Authorization header value.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/token"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	OrgID     string
+	TokenID   string
+	TokenName string
+	Scope     store.Scope
+}
+
+// Failure is why a request was not authenticated or not allowed; Status is 401 or 403.
+type Failure struct {
+	Status int
+	Reason string
+}
+
+func (f *Failure) Error() string { return f.Reason }
+
+// Authenticator checks bearer tokens against the store.
+type Authenticator struct {
+	Store store.Store
+	// TouchEvery bounds how often last-use is written per token, so that authentication does
+	// not turn every read into a write (SQLite has one writer).
+	TouchEvery time.Duration
+	// Now is the clock (tests).
+	Now func() time.Time
+
+	mu      sync.Mutex
+	touched map[string]time.Time
+}
+
+// Authenticate resolves the Authorization header value to a principal allowed to use scope.
+func (a *Authenticator) Authenticate(ctx context.Context, header string, scope store.Scope) (Principal, error) {
+	secret, err := token.FromHeader(header)
+	if err != nil {
+		return Principal{}, &Failure{Status: 401, Reason: err.Error()}
+	}
+	h := token.Hash(secret)
+	var t store.Token
+	err = a.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		t, err = tx.TokenByHash(ctx, h)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !token.Equal(t.Hash, h)) {
+		return Principal{}, &Failure{Status: 401, Reason: "unknown token: it was never issued or was deleted; create one with `rolecall token create`"}
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	now := a.now()
+	if t.RevokedAt != nil {
+		return Principal{}, &Failure{Status: 401, Reason: fmt.Sprintf("token %q was revoked at %s", t.Name, t.RevokedAt.Format(time.RFC3339))}
+	}
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return Principal{}, &Failure{Status: 401, Reason: fmt.Sprintf("token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))}
+	}
+	if t.Scope != scope {
+		return Principal{}, &Failure{Status: 403, Reason: fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)}
+	}
+	a.touch(ctx, t.ID, now)
+	return Principal{OrgID: t.OrgID, TokenID: t.ID, TokenName: t.Name, Scope: t.Scope}, nil
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return store.Now()
+}
+
+// touch records last use at most once per TouchEvery per token. A failure to record it is
+// not a reason to refuse the request.
+func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
+	every := a.TouchEvery
+	if every == 0 {
+		every = time.Minute
+	}
+	a.mu.Lock()
+	if a.touched == nil {
+		a.touched = map[string]time.Time{}
+	}
+	last, ok := a.touched[id]
+	if ok && now.Sub(last) < every {
+		a.mu.Unlock()
+		return
+	}
+	a.touched[id] = now
+	a.mu.Unlock()
+	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now) })
+}
+
+// ParseScope validates a scope name.
+func ParseScope(s string) (store.Scope, error) {
+	switch store.Scope(strings.ToLower(s)) {
+	case store.ScopeSCIM:
+		return store.ScopeSCIM, nil
+	case store.ScopeAdmin:
+		return store.ScopeAdmin, nil
+	}
+	return "", fmt.Errorf("%w: scope %q: use scim or admin", store.ErrInvalid, s)
+}
+
+// CreateToken issues a token in the org: a new random secret, or the given one (bootstrap).
+// The secret is returned once and never stored.
+func CreateToken(ctx context.Context, tx store.Tx, orgID string, req api.CreateTokenRequest, secret string) (api.CreatedToken, error) {
+	name := strings.TrimSpace(req.Name)
+	if name == "" {
+		return api.CreatedToken{}, fmt.Errorf("%w: a token needs a name (--name): it is how the audit log names the actor", store.ErrInvalid)
+	}
+	scope, err := ParseScope(req.Scope)
+	if err != nil {
+		return api.CreatedToken{}, err
+	}
+	now := store.Now()
+	if req.ExpiresAt != nil && !req.ExpiresAt.After(now) {
+		return api.CreatedToken{}, fmt.Errorf("%w: expiry %s is in the past", store.ErrInvalid, req.ExpiresAt.Format(time.RFC3339))
+	}
+	var hash []byte
+	if secret == "" {
+		secret, hash = token.Generate()
+	} else {
+		if err := token.CheckShape(secret); err != nil {
+			return api.CreatedToken{}, fmt.Errorf("%w: a chosen token must be %d–%d printable characters without spaces", store.ErrInvalid, token.MinLen, token.MaxLen)
+		}
+		hash = token.Hash(secret)
+	}
+	t := store.Token{OrgID: orgID, Name: name, Scope: scope, Hash: hash, CreatedAt: now, CreatedBy: audit.ActorFrom(ctx).Name}
+	if req.ExpiresAt != nil {
+		e := req.ExpiresAt.UTC().Truncate(time.Microsecond)
+		t.ExpiresAt = &e
+	}
+	t, err = tx.CreateToken(ctx, t)
+	if err != nil {
+		return api.CreatedToken{}, err
+	}
+	org, err := tx.Org(ctx, orgID)
+	if err != nil {
+		return api.CreatedToken{}, err
+	}
+	view := TokenView(org, t)
+	if err := audit.Log(ctx, tx, orgID, "token.create", "token", t.ID, nil, view); err != nil {
+		return api.CreatedToken{}, err
+	}
+	return api.CreatedToken{Token: view, Secret: secret}, nil
+}
+
+// RevokeToken revokes the token named by id or name.
+func RevokeToken(ctx context.Context, tx store.Tx, orgID, idOrName string) (api.Token, error) {
+	t, err := FindToken(ctx, tx, orgID, idOrName)
+	if err != nil {
+		return api.Token{}, err
+	}
+	org, err := tx.Org(ctx, orgID)
+	if err != nil {
+		return api.Token{}, err
+	}
+	before := TokenView(org, t)
+	if t.RevokedAt != nil {
+		return before, nil
+	}
+	t, err = tx.RevokeToken(ctx, orgID, t.ID, store.Now())
+	if err != nil {
+		return api.Token{}, err
+	}
+	after := TokenView(org, t)
+	return after, audit.Log(ctx, tx, orgID, "token.revoke", "token", t.ID, before, after)
+}
+
+// FindToken finds a token by id, then by name.
+func FindToken(ctx context.Context, tx store.Tx, orgID, idOrName string) (store.Token, error) {
+	t, err := tx.Token(ctx, orgID, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = tx.TokenByName(ctx, orgID, idOrName)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return t, fmt.Errorf("%w: no token with id or name %q in this org", store.ErrNotFound, idOrName)
+	}
+	return t, err
+}
+
+// ListTokens lists the org's tokens.
+func ListTokens(ctx context.Context, tx store.Tx, orgID string) ([]api.Token, error) {
+	org, err := tx.Org(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := tx.ListTokens(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Token, len(ts))
+	for i, t := range ts {
+		out[i] = TokenView(org, t)
+	}
+	return out, nil
+}
+
+// TokenView is the API form of a stored token.
+func TokenView(org store.Org, t store.Token) api.Token {
+	return api.Token{ID: t.ID, Org: org.Name, Name: t.Name, Scope: string(t.Scope), CreatedAt: t.CreatedAt,
+		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt}
+}

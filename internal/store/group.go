@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Group is a SCIM Group as stored. Doc holds the SCIM document without id, meta and members
+// (members live in the membership table). A group is active unless deactivated (Active
+// false) or deleted; SCIM DELETE soft-deletes it (Deleted) so it stops granting while its
+// record and bindings stay for audit and undo.
+type Group struct {
+	OrgID        string
+	ID           string
+	Seq          int64
+	DisplayName  string
+	ExternalID   string
+	Active       bool
+	Deleted      bool
+	Doc          json.RawMessage
+	Version      int64
+	Created      time.Time
+	LastModified time.Time
+}
+
+// GroupTx reads and writes groups. Deleted groups are invisible to User-facing reads (Group,
+// GroupByName, ListGroups) unless a method says otherwise.
+type GroupTx interface {
+	// CreateGroup: ErrConflict when displayName is taken among non-deleted groups of the org.
+	CreateGroup(ctx context.Context, g Group) (Group, error)
+	Group(ctx context.Context, orgID, id string) (Group, error)
+	GroupByName(ctx context.Context, orgID, displayName string) (Group, error)
+	// UpdateGroup replaces displayName, externalId, active and Doc; see UpdateUser.
+	UpdateGroup(ctx context.Context, g Group, expectVersion int64) (Group, error)
+	// TouchGroup bumps Version and LastModified (after a membership change).
+	TouchGroup(ctx context.Context, orgID, id string) (Group, error)
+	// DeleteGroup soft-deletes; memberships where it is a member of other groups and its own
+	// members are kept (for undo and audit) but no longer count.
+	DeleteGroup(ctx context.Context, orgID, id string, expectVersion int64) error
+	ListGroups(ctx context.Context, orgID string, q Query) ([]Group, int, error)
+	// ScanGroups streams every non-deleted group of the org in Seq order without Doc.
+	ScanGroups(ctx context.Context, orgID string, fn func(Group) error) error
+}

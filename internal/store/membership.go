@@ -1,0 +1,55 @@
+package store
+
+import "context"
+
+// MemberType says what a group member is.
+type MemberType string
+
+// Member types.
+const (
+	MemberUser  MemberType = "user"
+	MemberGroup MemberType = "group"
+)
+
+// Member is one member of a group as returned by reads.
+type Member struct {
+	Type MemberType
+	ID   string
+	// Display is the user's userName or the group's displayName at read time.
+	Display string
+}
+
+// Membership is a group→member edge, used for bulk loads (access evaluation, enforce).
+type Membership struct {
+	GroupID    string
+	MemberType MemberType
+	MemberID   string
+}
+
+// MembershipTx changes and reads group membership with set operations: no method loads a
+// whole member list to change it, so a 100,000-member group is as cheap to change as a
+// 10-member one.
+type MembershipTx interface {
+	// AddMembers adds the ids (users or groups of the same org; the store finds which) to the
+	// group; ids already members are skipped. It returns how many were added. An id that is
+	// neither a user nor a group of the org → ErrNotFound naming it; a group member that would
+	// make a cycle (or the group itself) → ErrInvalid.
+	AddMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error)
+	// RemoveMembers removes the ids; ids that are not members are ignored.
+	RemoveMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error)
+	// RemoveAllMembers empties the group.
+	RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, error)
+	// ReplaceMembers makes the member set exactly ids (computed as set differences in SQL).
+	ReplaceMembers(ctx context.Context, orgID, groupID string, ids []string) (added, removed int, err error)
+	// Members lists one page of a group's members ordered by member id, with the total.
+	Members(ctx context.Context, orgID, groupID string, p Page) ([]Member, int, error)
+	// MembersOf returns, for each given group id, its members (for list responses). Groups
+	// with no members are absent from the map.
+	MembersOf(ctx context.Context, orgID string, groupIDs []string) (map[string][]Member, error)
+	// IsMember reports whether memberID is a direct member of the group.
+	IsMember(ctx context.Context, orgID, groupID, memberID string) (bool, error)
+	// GroupsOfMember lists the non-deleted groups memberID (user or group) is directly in.
+	GroupsOfMember(ctx context.Context, orgID, memberID string) ([]Group, error)
+	// AllMemberships streams every membership edge of the org whose group is not deleted.
+	AllMemberships(ctx context.Context, orgID string, fn func(Membership) error) error
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Run is a live enforce-groups run: its plan and its restore point (the deleted bindings and
+// removed users, kept in their own tables so that a 500,000-binding run stays cheap).
+type Run struct {
+	OrgID           string
+	ID              string
+	CreatedAt       time.Time
+	Actor           string
+	Fingerprint     string
+	Plan            json.RawMessage
+	DeletedBindings int
+	RemovedUsers    int
+	UndoneAt        *time.Time
+	UndoneBy        string
+	UndoResult      json.RawMessage
+}
+
+// RunUser is a user removed by a run, with what undo needs to put it back and to notice that
+// it changed since.
+type RunUser struct {
+	UserID    string
+	UserName  string
+	WasActive bool
+	// VersionAfter is the user's version right after the removal; a different version at
+	// undo time means someone (the IdP) changed the user since, and undo leaves it alone.
+	VersionAfter int64
+}
+
+// RunTx records and reads enforce-groups runs.
+type RunTx interface {
+	CreateRun(ctx context.Context, r Run, bindings []Binding, users []RunUser) (Run, error)
+	Run(ctx context.Context, orgID, id string) (Run, error)
+	// ListRuns lists runs newest first, with the total.
+	ListRuns(ctx context.Context, orgID string, p Page) ([]Run, int, error)
+	RunBindings(ctx context.Context, orgID, runID string, fn func(Binding) error) error
+	RunUsers(ctx context.Context, orgID, runID string) ([]RunUser, error)
+	// MarkRunUndone records an undo; ErrConflict when the run was already undone.
+	MarkRunUndone(ctx context.Context, orgID, id string, at time.Time, by string, result json.RawMessage) (Run, error)
+}

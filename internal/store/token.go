@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Scope is what a token may do.
+type Scope string
+
+// Token scopes.
+const (
+	ScopeSCIM  Scope = "scim"
+	ScopeAdmin Scope = "admin"
+)
+
+// Token is an API credential. Only the SHA-256 of the secret is stored. Name is unique per
+// org.
+type Token struct {
+	OrgID      string
+	ID         string
+	Name       string
+	Scope      Scope
+	Hash       []byte
+	CreatedAt  time.Time
+	CreatedBy  string
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// TokenTx reads and writes tokens.
+type TokenTx interface {
+	CreateToken(ctx context.Context, t Token) (Token, error)
+	// TokenByHash finds a token of any org by the SHA-256 of its secret (authentication).
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	Token(ctx context.Context, orgID, id string) (Token, error)
+	TokenByName(ctx context.Context, orgID, name string) (Token, error)
+	ListTokens(ctx context.Context, orgID string) ([]Token, error)
+	// RevokeToken sets RevokedAt (idempotent: an already revoked token keeps its time).
+	RevokeToken(ctx context.Context, orgID, id string, at time.Time) (Token, error)
+	// TouchToken records a use.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
