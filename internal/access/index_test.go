@@ -1,0 +1,299 @@
+package access
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// fixture is a small org exercising every rule:
+//
+//	groups: team ⊂ dept ⊂ div (3 levels), solo, off (inactive) ⊂ top, mid (inactive) in
+//	    the chain low ⊂ mid ⊂ high, admins (org owner).
+//	users: ann (direct only), ben (team), cat (low), dan (inactive, in team), eve (removed,
+//	    in team), fay (admins: org owner), gus (solo + direct: highest role wins), hal (off).
+func fixture() *State {
+	u := func(id string, active, removed bool) User {
+		return User{ID: id, UserName: id + "@example.com", Active: active, Removed: removed}
+	}
+	g := func(id string, active bool) Group { return Group{ID: id, DisplayName: id, Active: active} }
+	m := func(grp string, t PrincipalType, id string) Membership {
+		return Membership{GroupID: grp, MemberType: t, MemberID: id}
+	}
+	n := 0
+	b := func(res string, t PrincipalType, p string, r Role) Binding {
+		n++
+		return Binding{ID: fmt.Sprintf("b%02d", n), ResourceID: res, PrincipalType: t, PrincipalID: p, Role: r}
+	}
+	U, G, S := PrincipalUser, PrincipalGroup, PrincipalServiceAccount
+	return &State{
+		Users: []User{u("ann", true, false), u("ben", true, false), u("cat", true, false), u("dan", false, false),
+			u("eve", false, true), u("fay", true, false), u("gus", true, false), u("hal", true, false)},
+		Groups: []Group{g("team", true), g("dept", true), g("div", true), g("solo", true), g("off", false), g("top", true),
+			g("low", true), g("mid", false), g("high", true), g("admins", true)},
+		Memberships: []Membership{
+			m("team", U, "ben"), m("team", U, "dan"), m("team", U, "eve"), m("dept", G, "team"), m("div", G, "dept"),
+			m("low", U, "cat"), m("mid", G, "low"), m("high", G, "mid"),
+			m("admins", U, "fay"), m("solo", U, "gus"), m("off", U, "hal"), m("top", G, "off"),
+		},
+		ServiceAccounts: []ServiceAccount{{ID: "bot", Name: "bot"}, {ID: "root", Name: "root-bot"}},
+		Resources: []Resource{
+			{ID: "org", Kind: KindOrganization, Name: "acme"},
+			{ID: "c1", Kind: KindCloud, Name: "cloud-a"}, {ID: "c2", Kind: KindCloud, Name: "cloud-b"},
+			{ID: "p1", Kind: KindProject, Name: "proj-a", ParentID: "c1"}, {ID: "p2", Kind: KindProject, Name: "proj-b", ParentID: "c2"},
+		},
+		Bindings: []Binding{
+			b("c1", U, "ann", RoleCollaborator),   // b01
+			b("p1", G, "team", RoleReadonly),      // b02
+			b("p1", G, "dept", RoleCollaborator),  // b03
+			b("c2", G, "div", RoleOwner),          // b04
+			b("c1", G, "high", RoleOwner),         // b05: unreachable for cat (mid inactive)
+			b("c1", G, "low", RoleReadonly),       // b06
+			b("c1", U, "dan", RoleOwner),          // b07
+			b("c1", U, "eve", RoleOwner),          // b08
+			b("org", G, "admins", RoleOwner),      // b09
+			b("p2", U, "gus", RoleReadonly),       // b10
+			b("p2", G, "solo", RoleOwner),         // b11
+			b("p2", U, "gus", RoleCollaborator),   // b12
+			b("c2", G, "off", RoleOwner),          // b13: inactive group grants nothing
+			b("c2", G, "top", RoleCollaborator),   // b14: hal is not in top (off is inactive)
+			b("p1", S, "bot", RoleOwner),          // b15
+			b("org", S, "root", RoleOwner),        // b16
+			b("c1", U, "fay", RoleReadonly),       // b17
+			b("org", G, "team", RoleCollaborator), // b18
+		},
+	}
+}
+
+func TestEffectiveRole(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct {
+		name, user, res string
+		want            Access
+	}{
+		{"direct only", "ann", "c1", Access{Role: RoleCollaborator}},
+		{"direct only, elsewhere nothing", "ann", "c2", Access{}},
+		{"via group, highest of two levels", "ben", "p1", Access{Role: RoleCollaborator}},
+		{"via nested group, 3 levels", "ben", "c2", Access{Role: RoleOwner}},
+		{"via group on the org", "ben", "org", Access{Role: RoleCollaborator}},
+		{"inactive group in the middle of a chain", "cat", "c1", Access{Role: RoleReadonly}},
+		{"inactive group neither grants nor passes on", "hal", "c2", Access{}},
+		{"inactive user holds nothing", "dan", "c1", Access{}},
+		{"inactive user holds nothing through groups", "dan", "p1", Access{}},
+		{"removed user holds nothing", "eve", "c1", Access{}},
+		{"org owner is owner of the org", "fay", "org", Access{Role: RoleOwner}},
+		{"org owner implicit on a cloud above its binding", "fay", "c1", Access{Role: RoleOwner, Implicit: true}},
+		{"org owner implicit on a cloud", "fay", "c2", Access{Role: RoleOwner, Implicit: true}},
+		{"org owner implicit on a project", "fay", "p2", Access{Role: RoleOwner, Implicit: true}},
+		{"highest role wins: group owner over direct", "gus", "p2", Access{Role: RoleOwner}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ix.EffectiveRole(tc.user, tc.res)
+			if err != nil || got != tc.want {
+				t.Errorf("EffectiveRole(%s, %s) = %+v, %v; want %+v", tc.user, tc.res, got, err, tc.want)
+			}
+		})
+	}
+	if _, err := ix.EffectiveRole("nobody", "c1"); !errors.Is(err, ErrUnknownUser) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, err := ix.EffectiveRole("ann", "nowhere"); !errors.Is(err, ErrUnknownResource) {
+		t.Errorf("unknown resource: %v", err)
+	}
+}
+
+func TestServiceAccountRole(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct {
+		sa, res string
+		want    Access
+	}{
+		{"bot", "org", Access{Role: RoleCollaborator, Implicit: true}},
+		{"bot", "p1", Access{Role: RoleOwner}},
+		{"bot", "c1", Access{}},
+		{"root", "org", Access{Role: RoleOwner}},
+		{"root", "p2", Access{Role: RoleOwner, Implicit: true}},
+	}
+	for _, tc := range tests {
+		got, err := ix.ServiceAccountRole(tc.sa, tc.res)
+		if err != nil || got != tc.want {
+			t.Errorf("ServiceAccountRole(%s, %s) = %+v, %v; want %+v", tc.sa, tc.res, got, err, tc.want)
+		}
+	}
+	if _, err := ix.ServiceAccountRole("ghost", "org"); !errors.Is(err, ErrUnknownServiceAccount) {
+		t.Errorf("unknown account: %v", err)
+	}
+	got, _ := ix.ServiceAccountAccess("bot")
+	want := []Grant{
+		{ResourceID: "org", Name: "acme", Kind: KindOrganization, Access: Access{Role: RoleCollaborator, Implicit: true}},
+		{ResourceID: "p1", Name: "proj-a", Kind: KindProject, ParentID: "c1", Access: Access{Role: RoleOwner}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ServiceAccountAccess(bot) = %+v", got)
+	}
+}
+
+func TestUserGroupsAndAccess(t *testing.T) {
+	ix := NewIndex(fixture())
+	names := func(id string) []string {
+		gs, err := ix.UserGroups(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.DisplayName)
+		}
+		return out
+	}
+	for user, want := range map[string][]string{
+		"ben": {"dept", "div", "team"}, "cat": {"low"}, "hal": nil, "ann": nil, "dan": {"dept", "div", "team"},
+	} {
+		if got := names(user); !slices.Equal(got, want) {
+			t.Errorf("UserGroups(%s) = %v, want %v", user, got, want)
+		}
+	}
+	got, _ := ix.UserAccess("fay")
+	if len(got) != 5 || got[0].Kind != KindOrganization || !got[1].Implicit || got[1].Name != "cloud-a" || got[4].Name != "proj-b" {
+		t.Errorf("UserAccess(fay) = %+v", got)
+	}
+	if got, _ := ix.UserAccess("dan"); len(got) != 0 {
+		t.Errorf("inactive user has access %+v", got)
+	}
+}
+
+func TestNestingCycleEnds(t *testing.T) {
+	s := &State{
+		Users:       []User{{ID: "u", UserName: "u", Active: true}},
+		Groups:      []Group{{ID: "a", DisplayName: "a", Active: true}, {ID: "b", DisplayName: "b", Active: true}},
+		Memberships: []Membership{{"a", "u", PrincipalUser}, {"b", "a", PrincipalGroup}, {"a", "b", PrincipalGroup}, {"a", "a", PrincipalGroup}},
+		Resources:   []Resource{{ID: "c", Kind: KindCloud, Name: "c"}},
+		Bindings:    []Binding{{ID: "x", ResourceID: "c", PrincipalType: PrincipalGroup, PrincipalID: "b", Role: RoleOwner}},
+	}
+	ix := NewIndex(s)
+	if got, _ := ix.EffectiveRole("u", "c"); got.Role != RoleOwner {
+		t.Errorf("role through a cycle = %v", got)
+	}
+	ex, _ := ix.Explain("u", "c")
+	if len(ex.Sources) != 1 || !slices.Equal(ex.Sources[0].Path, []string{"a", "b"}) {
+		t.Errorf("explain through a cycle = %+v", ex.Sources)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct {
+		user, res string
+		effective Access
+		holds     bool
+		sources   []Source
+	}{
+		{"ben", "p1", Access{Role: RoleCollaborator}, true, []Source{
+			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+		}},
+		{"ben", "c2", Access{Role: RoleOwner}, true, []Source{
+			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b04", GroupID: "div", GroupName: "div", Path: []string{"team", "dept", "div"}},
+		}},
+		{"gus", "p2", Access{Role: RoleOwner}, true, []Source{
+			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b11", GroupID: "solo", GroupName: "solo", Path: []string{"solo"}},
+			{Kind: SourceDirect, Role: RoleCollaborator, BindingID: "b12"},
+			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b10"},
+		}},
+		{"fay", "c1", Access{Role: RoleOwner, Implicit: true}, true, []Source{
+			{Kind: SourceImplicitOwner, Role: RoleOwner},
+			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b17"},
+		}},
+		{"fay", "org", Access{Role: RoleOwner}, true, []Source{
+			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b09", GroupID: "admins", GroupName: "admins", Path: []string{"admins"}},
+		}},
+		{"dan", "c1", Access{}, false, []Source{{Kind: SourceDirect, Role: RoleOwner, BindingID: "b07"}}},
+		{"cat", "c1", Access{Role: RoleReadonly}, true, []Source{
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b06", GroupID: "low", GroupName: "low", Path: []string{"low"}},
+		}},
+		{"hal", "c2", Access{}, true, []Source{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user+"/"+tc.res, func(t *testing.T) {
+			ex, err := ix.Explain(tc.user, tc.res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex.Effective != tc.effective || ex.HoldsAccess != tc.holds || !reflect.DeepEqual(ex.Sources, tc.sources) {
+				got, _ := json.MarshalIndent(ex, "", " ")
+				t.Errorf("Explain(%s, %s) =\n%s\nwant effective %+v holds %v sources %+v", tc.user, tc.res, got, tc.effective, tc.holds, tc.sources)
+			}
+		})
+	}
+}
+
+func TestReview(t *testing.T) {
+	rv := NewIndex(fixture()).Review()
+	got, err := json.Marshal(rv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"orgOwners":[{"type":"user","id":"fay","name":"fay@example.com"},{"type":"service_account","id":"root","name":"root-bot"}],` +
+		`"users":[` +
+		`{"type":"user","id":"ann","name":"ann@example.com","organization":"none","clouds":[{"resourceId":"c1","name":"cloud-a","role":"collaborator","projects":[]}]},` +
+		`{"type":"user","id":"ben","name":"ben@example.com","organization":"collaborator","clouds":[` +
+		`{"resourceId":"c1","name":"cloud-a","role":"none","projects":[{"resourceId":"p1","name":"proj-a","role":"collaborator"}]},` +
+		`{"resourceId":"c2","name":"cloud-b","role":"owner","projects":[]}]},` +
+		`{"type":"user","id":"cat","name":"cat@example.com","organization":"none","clouds":[{"resourceId":"c1","name":"cloud-a","role":"readonly","projects":[]}]},` +
+		`{"type":"user","id":"gus","name":"gus@example.com","organization":"none","clouds":[{"resourceId":"c2","name":"cloud-b","role":"none","projects":[{"resourceId":"p2","name":"proj-b","role":"owner"}]}]}],` +
+		`"serviceAccounts":[{"type":"service_account","id":"bot","name":"bot","organization":"collaborator","clouds":[` +
+		`{"resourceId":"c1","name":"cloud-a","role":"none","projects":[{"resourceId":"p1","name":"proj-a","role":"owner"}]}]}]}`
+	if string(got) != want {
+		t.Errorf("review =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDuplicatesAndDanglingReferences(t *testing.T) {
+	s := &State{
+		Users:       []User{{ID: "u", UserName: "first", Active: true}, {ID: "u", UserName: "second", Active: true}},
+		Memberships: []Membership{{"ghost", "u", PrincipalUser}},
+		Resources:   []Resource{{ID: "c", Kind: KindCloud, Name: "c"}},
+		Bindings: []Binding{
+			{ID: "x", ResourceID: "gone", PrincipalType: PrincipalUser, PrincipalID: "u", Role: RoleOwner},
+			{ID: "y", ResourceID: "c", PrincipalType: PrincipalUser, PrincipalID: "nobody", Role: RoleOwner},
+			{ID: "z", ResourceID: "c", PrincipalType: PrincipalUser, PrincipalID: "u", Role: RoleReadonly},
+		},
+	}
+	ix := NewIndex(s)
+	if n := len(ix.UsersByName()); n != 1 || ix.User(ix.UsersByName()[0]).UserName != "first" {
+		t.Errorf("duplicate user IDs: %d users, first %q", n, ix.User(ix.UsersByName()[0]).UserName)
+	}
+	if got, _ := ix.EffectiveRole("u", "c"); got.Role != RoleReadonly {
+		t.Errorf("role = %v", got)
+	}
+	if _, ok := ix.Organization(); ok {
+		t.Error("found an organization in a State without one")
+	}
+}
+
+func TestIndexConcurrentQueries(t *testing.T) {
+	ix := NewIndex(fixture())
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 200 {
+				if a, _ := ix.EffectiveRole("ben", "c2"); a.Role != RoleOwner {
+					t.Errorf("concurrent EffectiveRole = %+v", a)
+					return
+				}
+				if a, _ := ix.EffectiveRole("ann", "c1"); a.Role != RoleCollaborator {
+					t.Errorf("concurrent EffectiveRole = %+v", a)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

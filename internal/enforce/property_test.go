@@ -1,0 +1,231 @@
+package enforce
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/rolecall/rolecall/internal/access"
+	"pgregory.net/rapid"
+)
+
+// genState draws a small random org: a few clouds and projects, users in every state,
+// groups (some inactive) with arbitrary, possibly cyclic nesting, and bindings of every
+// principal type with roles valid for their resource.
+func genState(t *rapid.T) *access.State {
+	s := &access.State{Resources: []access.Resource{{ID: "org", Kind: access.KindOrganization, Name: "org"}}}
+	nClouds := rapid.IntRange(1, 3).Draw(t, "clouds")
+	for i := range nClouds {
+		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("c", i), Kind: access.KindCloud, Name: fmt.Sprint("cloud-", i)})
+	}
+	for i := range rapid.IntRange(0, 4).Draw(t, "projects") {
+		parent := rapid.IntRange(0, nClouds-1).Draw(t, "parent")
+		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("p", i), Kind: access.KindProject,
+			Name: fmt.Sprint("proj-", i), ParentID: fmt.Sprint("c", parent)})
+	}
+	for i := range rapid.IntRange(0, 6).Draw(t, "users") {
+		s.Users = append(s.Users, access.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprintf("user%d@example.com", i),
+			Active: rapid.Bool().Draw(t, "active"), Removed: rapid.IntRange(0, 4).Draw(t, "removed") == 0})
+	}
+	for i := range rapid.IntRange(0, 4).Draw(t, "groups") {
+		s.Groups = append(s.Groups, access.Group{ID: fmt.Sprint("g", i), DisplayName: fmt.Sprint("group-", i),
+			Active: rapid.IntRange(0, 3).Draw(t, "groupActive") > 0})
+	}
+	if len(s.Groups) > 0 {
+		for range rapid.IntRange(0, 12).Draw(t, "memberships") {
+			g := s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "group")].ID
+			if len(s.Users) > 0 && rapid.Bool().Draw(t, "userMember") {
+				u := s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "member")].ID
+				s.Memberships = append(s.Memberships, member(g, U, u))
+			} else {
+				c := s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "member")].ID
+				s.Memberships = append(s.Memberships, member(g, G, c))
+			}
+		}
+	}
+	for i := range rapid.IntRange(0, 2).Draw(t, "accounts") {
+		s.ServiceAccounts = append(s.ServiceAccounts, access.ServiceAccount{ID: fmt.Sprint("sa", i), Name: fmt.Sprint("sa-", i)})
+	}
+	for i := range rapid.IntRange(0, 15).Draw(t, "bindings") {
+		res := s.Resources[rapid.IntRange(0, len(s.Resources)-1).Draw(t, "resource")]
+		valid := access.ValidRoles(res.Kind)
+		role := valid[rapid.IntRange(0, len(valid)-1).Draw(t, "role")]
+		var pt access.PrincipalType
+		var pid string
+		switch k := rapid.IntRange(0, 2).Draw(t, "principalType"); {
+		case k == 0 && len(s.Users) > 0:
+			pt, pid = U, s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "principal")].ID
+		case k == 1 && len(s.Groups) > 0:
+			pt, pid = G, s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "principal")].ID
+		case len(s.ServiceAccounts) > 0:
+			pt, pid = SA, s.ServiceAccounts[rapid.IntRange(0, len(s.ServiceAccounts)-1).Draw(t, "principal")].ID
+		default:
+			continue
+		}
+		s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprint("b", i), ResourceID: res.ID, PrincipalType: pt, PrincipalID: pid, Role: role})
+	}
+	return s
+}
+
+// naiveGroups is the definition of transitive active membership, computed the slow way: a
+// fixpoint over the membership list.
+func naiveGroups(s *access.State, userID string) map[string]bool {
+	active := map[string]bool{}
+	for _, g := range s.Groups {
+		active[g.ID] = g.Active
+	}
+	in := map[string]bool{}
+	for _, m := range s.Memberships {
+		if m.MemberType == U && m.MemberID == userID && active[m.GroupID] {
+			in[m.GroupID] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, m := range s.Memberships {
+			if m.MemberType == G && in[m.MemberID] && active[m.GroupID] && !in[m.GroupID] {
+				in[m.GroupID], changed = true, true
+			}
+		}
+	}
+	return in
+}
+
+func naiveRole(s *access.State, userID, resID string, groups map[string]bool, withDirect bool) access.Role {
+	var best access.Role
+	for _, b := range s.Bindings {
+		if b.ResourceID == resID && ((withDirect && b.PrincipalType == U && b.PrincipalID == userID) ||
+			(b.PrincipalType == G && groups[b.PrincipalID])) {
+			best = access.MaxRole(best, b.Role)
+		}
+	}
+	return best
+}
+
+// naivePlan restates DESIGN.md's enforce-groups rules directly.
+func naivePlan(s *access.State) (changes, removed []string) {
+	changes, removed = []string{}, []string{}
+	for _, u := range s.Users {
+		if u.Removed {
+			continue
+		}
+		groups := naiveGroups(s, u.ID)
+		if len(groups) == 0 {
+			removed = append(removed, u.UserName)
+			continue
+		}
+		if !u.Active {
+			continue
+		}
+		ownerAfter := naiveRole(s, u.ID, "org", groups, false) == owner
+		for _, r := range s.Resources {
+			before, after := naiveRole(s, u.ID, r.ID, groups, true), naiveRole(s, u.ID, r.ID, groups, false)
+			if before == after || (ownerAfter && r.Kind != access.KindOrganization) {
+				continue
+			}
+			switch r.Kind {
+			case access.KindOrganization:
+				changes = append(changes, fmt.Sprintf("%s organization %s->%s", u.UserName, before, after))
+			case access.KindCloud:
+				changes = append(changes, fmt.Sprintf("%s clouds/%s %s->%s", u.UserName, r.Name, before, after))
+			case access.KindProject:
+				changes = append(changes, fmt.Sprintf("%s projects/%s %s->%s", u.UserName, r.Name, before, after))
+			}
+		}
+	}
+	return changes, removed
+}
+
+func TestPlanProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := genState(t)
+		p := Compute(s)
+
+		// The planner agrees with the rules restated naively.
+		wantChanges, wantRemoved := naivePlan(s)
+		got := lines(p)
+		slices.Sort(got)
+		slices.Sort(wantChanges)
+		if !slices.Equal(got, wantChanges) {
+			t.Fatalf("changes\n got  %q\n want %q", got, wantChanges)
+		}
+		slices.Sort(wantRemoved)
+		if gotRemoved := removedNames(p); !slices.Equal(gotRemoved, wantRemoved) {
+			t.Fatalf("removed %q, want %q", gotRemoved, wantRemoved)
+		}
+
+		// Access only ever drops.
+		for _, u := range p.Users {
+			cs := append(slices.Clone(u.Changes.Clouds), u.Changes.Projects...)
+			if u.Changes.Organization != nil {
+				cs = append(cs, *u.Changes.Organization)
+			}
+			for _, c := range cs {
+				if c.After >= c.Before {
+					t.Fatalf("%s on %s: %s -> %s does not drop", u.UserName, c.Resource, c.Before, c.After)
+				}
+			}
+		}
+
+		// Deletions are exactly the direct user bindings.
+		var want []string
+		for _, b := range s.Bindings {
+			if b.PrincipalType == U {
+				want = append(want, b.ID)
+			}
+		}
+		if got := p.DeleteBindingIDs(); !slices.Equal(got, want) && (len(got) != 0 || len(want) != 0) {
+			t.Fatalf("deletions %q, want %q", got, want)
+		}
+
+		// Applying the plan leaves nothing to plan.
+		after := cloneState(s)
+		after.Bindings = slices.DeleteFunc(after.Bindings, func(b access.Binding) bool { return b.PrincipalType == U })
+		for _, ru := range p.RemovedUsers {
+			for i := range after.Users {
+				if after.Users[i].ID == ru.UserID {
+					after.Users[i].Active, after.Users[i].Removed = false, true
+				}
+			}
+		}
+		if again := Compute(after); !again.Empty() {
+			t.Fatalf("plan after apply is not empty: %q removed %q deletes %d", lines(again), removedNames(again), again.DeleteBindings)
+		}
+
+		// The fingerprint ignores order and sees a changed role.
+		perm := func(n int, label string) []int {
+			return rapid.Permutation(identity(n)).Draw(t, label)
+		}
+		c := cloneState(s)
+		c.Users = permute(c.Users, perm(len(c.Users), "pu"))
+		c.Groups = permute(c.Groups, perm(len(c.Groups), "pg"))
+		c.Memberships = permute(c.Memberships, perm(len(c.Memberships), "pm"))
+		c.Resources = permute(c.Resources, perm(len(c.Resources), "pr"))
+		c.Bindings = permute(c.Bindings, perm(len(c.Bindings), "pb"))
+		if fingerprintOf(c) != p.Fingerprint {
+			t.Fatal("fingerprint depends on input order")
+		}
+		if len(c.Bindings) > 0 {
+			c.Bindings[0].Role = c.Bindings[0].Role%3 + 1
+			if fingerprintOf(c) == p.Fingerprint {
+				t.Fatal("fingerprint blind to a binding's role")
+			}
+		}
+	})
+}
+
+func identity(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func permute[T any](xs []T, perm []int) []T {
+	out := make([]T, len(xs))
+	for i, p := range perm {
+		out[i] = xs[p]
+	}
+	return out
+}
