@@ -1,0 +1,104 @@
+package scim
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// FuzzPatch decodes arbitrary PATCH bodies and applies them to a user and a group. It
+// must never panic; a successful result must not alias or modify the input, must encode
+// as JSON, and must survive Normalize (so a PATCH cannot store what a PUT would refuse).
+func FuzzPatch(f *testing.F) {
+	seeds := []string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"ryan3"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"name":"addMember","op":"add","path":"members","value":[{"displayName":"new User","value":"u4"}]}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"u4\"]"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"id"}]}]}`,
+		`{"id":"g","Operations":[{"op":"add","path":"members","value":"string id 1"}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"id":"u-1","active":false,"name.givenName":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager":{"value":"m"}}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails[type eq \"work\"].value","value":"a@b"},{"op":"remove","path":"addresses[type eq \"work\"].country"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"urn:x:Custom:2.0:User","value":{"a":[1,{"b":null}]}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":[{"value":"x","primary":true},{"value":"y","primary":"true"}]}]}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	user := patchUser
+	group := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g","displayName":"G"}`
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := DecodePatch(body)
+		if err != nil {
+			if AsError(err).Status != 400 {
+				t.Fatalf("decode error not 400: %v", err)
+			}
+			return
+		}
+		for _, c := range []struct {
+			rt  *ResourceType
+			doc string
+		}{{UserResourceType, user}, {GroupResourceType, group}} {
+			in := doc(t, c.doc)
+			before := jsonOf(t, in)
+			res, err := ApplyPatch(c.rt, in, req.Operations)
+			if jsonOf(t, in) != before {
+				t.Fatalf("input modified")
+			}
+			if err != nil {
+				if e := AsError(err); e.Status != 400 || e.ScimType == "" {
+					t.Fatalf("apply error: %v", err)
+				}
+				continue
+			}
+			b, err := json.Marshal(res.Doc)
+			if err != nil {
+				t.Fatalf("result does not encode: %v", err)
+			}
+			back := doc(t, string(b))
+			if _, err := Normalize(c.rt, back); err != nil {
+				t.Fatalf("patched document fails Normalize: %v\n%s", err, b)
+			}
+			for _, op := range res.Members {
+				for _, m := range op.Members {
+					if strings.TrimSpace(m.Value) == "" {
+						t.Fatalf("empty member id in %+v", op)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzNormalize checks that Normalize never panics and is idempotent.
+func FuzzNormalize(f *testing.F) {
+	f.Add([]byte(patchUser))
+	f.Add([]byte(projUser))
+	f.Add([]byte(evalUser))
+	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"USERNAME":"bob","Active":"True","emails":{"value":"a"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager":"m"}`))
+	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"value":"u1","displayName":"x"},"u2"]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var m map[string]any
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.UseNumber()
+		if dec.Decode(&m) != nil || m == nil {
+			return
+		}
+		for _, rt := range ResourceTypes() {
+			out, err := Normalize(rt, m)
+			if err != nil {
+				if AsError(err).Status != 400 {
+					t.Fatalf("error not 400: %v", err)
+				}
+				continue
+			}
+			again, err := Normalize(rt, out)
+			if err != nil {
+				t.Fatalf("normalised document fails Normalize: %v", err)
+			}
+			if jsonOf(t, again) != jsonOf(t, out) {
+				t.Fatalf("not idempotent:\n%s\n%s", jsonOf(t, out), jsonOf(t, again))
+			}
+		}
+	})
+}
