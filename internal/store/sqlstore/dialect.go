@@ -1,0 +1,192 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
+
+// dialect holds what differs between SQLite and PostgreSQL. Everything else is shared SQL:
+// both engines accept $N placeholders, RETURNING, ON CONFLICT DO NOTHING, partial indexes,
+// recursive CTEs and TRUE/FALSE literals.
+type dialect struct {
+	name string
+	// strpos is the substring-position function: instr(haystack, needle) in SQLite,
+	// strpos(haystack, needle) in PostgreSQL.
+	strpos string
+	// forShare locks the rows a read returns until commit, so that a row checked before a
+	// write cannot be deleted before the write commits. SQLite has one writer and needs none.
+	forShare string
+}
+
+// shareOf is forShare limited to one table alias (for reads that join a value list).
+func (d *dialect) shareOf(alias string) string {
+	if d.forShare == "" {
+		return ""
+	}
+	return d.forShare + " OF " + alias
+}
+
+var (
+	sqliteDialect   = &dialect{name: dialectSQLite, strpos: "instr", forShare: ""}
+	postgresDialect = &dialect{name: dialectPostgres, strpos: "strpos", forShare: " FOR SHARE"}
+)
+
+// t encodes a time for a query parameter: unix microseconds (INTEGER) in SQLite, timestamptz
+// in PostgreSQL. Both keep exactly microsecond precision, the precision store.Now has.
+func (d *dialect) t(v time.Time) any {
+	v = v.UTC().Truncate(time.Microsecond)
+	if d.name == dialectSQLite {
+		return v.UnixMicro()
+	}
+	return v
+}
+
+// tp encodes an optional time (NULL when nil).
+func (d *dialect) tp(v *time.Time) any {
+	if v == nil {
+		return nil
+	}
+	return d.t(*v)
+}
+
+// list returns a subquery yielding the text values of parameter $n, for `x IN (…)`. The values
+// travel as one parameter (a JSON array in SQLite, a text[] in PostgreSQL), so statements do
+// not depend on the number of values and no engine parameter limit applies.
+func (d *dialect) list(n int) string {
+	if d.name == dialectSQLite {
+		return fmt.Sprintf("(SELECT value AS v FROM json_each($%d))", n)
+	}
+	// COLLATE "C" matches the columns the values are compared with (see the PostgreSQL
+	// schema), which recursive CTEs require.
+	return fmt.Sprintf(`(SELECT v COLLATE "C" FROM unnest(CAST($%d AS text[])) AS v)`, n)
+}
+
+// drive returns a FROM clause that walks the values of parameter $n (column l.v) and joins
+// them to table: "FROM (values) AS l CROSS JOIN table". SQLite never reorders a CROSS JOIN,
+// so each value becomes one primary-key lookup instead of a scan of the org's rows through
+// an (org_id, …) index, a plan SQLite may otherwise pick when it has no statistics.
+// PostgreSQL plans the join freely.
+func (d *dialect) drive(n int, table string) string {
+	return "FROM " + d.list(n) + " AS l CROSS JOIN " + table
+}
+
+// orgOf is the org filter of a query driven by a value list (see drive): alias.org_id = $n.
+// On PostgreSQL it is written so that it cannot serve as an index condition: before
+// statistics exist (right after a bulk load) the planner takes every table for tiny and may
+// prefer walking the org through an (org_id, …) index to the id lookups the list asks for.
+func (d *dialect) orgOf(alias string, n int) string {
+	if d.name == dialectPostgres {
+		return fmt.Sprintf("(%s.org_id = $%d) IS TRUE", alias, n)
+	}
+	return fmt.Sprintf("%s.org_id = $%d", alias, n)
+}
+
+// listArg encodes the values for a parameter used by list.
+func (d *dialect) listArg(vals []string) any {
+	if d.name == dialectSQLite {
+		if vals == nil {
+			vals = []string{}
+		}
+		b, _ := json.Marshal(vals) // marshalling strings cannot fail
+		return string(b)
+	}
+	if vals == nil {
+		vals = []string{}
+	}
+	return vals
+}
+
+// isUnique reports whether err is a uniqueness violation.
+func (d *dialect) isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		// SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+		return se.Code() == 2067 || se.Code() == 1555
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return false
+}
+
+// mapErr turns a uniqueness violation into store.ErrConflict naming what, and wraps anything
+// else with the operation name.
+func (d *dialect) mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if d.isUnique(err) {
+		return fmt.Errorf("%w: %s", store.ErrConflict, what)
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
+		errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrVersionMismatch) {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s: %w", what, err)
+}
+
+// openSQLite opens the writer and the reader pool on one file. The writer is opened and
+// pinged first so that the file exists and is in WAL mode before any reader connects.
+func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(ON)&_pragma=cache_size(-32768)",
+		cfg.busyTimeout.Milliseconds())
+	w, err := sql.Open("sqlite", path+"?"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	readers := max(cfg.readers, 1)
+	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	return &Store{d: sqliteDialect, w: w, r: r, wcache: newStmtCache(w), rcache: newStmtCache(r)}, nil
+}
+
+// openPostgres opens one pgx-backed database/sql pool. database/sql (rather than pgxpool
+// directly) keeps one code path for both dialects; pgx still caches prepared statements per
+// connection underneath.
+func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+	}
+	n := max(cfg.maxConns, 2)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+	}
+	return &Store{d: postgresDialect, w: db, r: db}, nil
+}

@@ -1,0 +1,330 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Membership changes are set operations: the given ids are resolved, checked and written
+// with statements whose cost depends on the number of ids, never on the size of the group.
+// No method here reads a member list in order to change it.
+
+// liveGroup returns ErrNotFound unless groupID is a live group of the org.
+func (t *tx) liveGroup(ctx context.Context, orgID, groupID string) error {
+	ok, err := t.exists(ctx, "SELECT 1 FROM groups WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL", orgID, groupID)
+	if err != nil {
+		return t.d.mapErr(err, fmt.Sprintf("group %q", groupID))
+	}
+	if !ok {
+		return fmt.Errorf("%w: group %q", store.ErrNotFound, groupID)
+	}
+	return nil
+}
+
+// resolveMembers finds which of ids are live users and which live groups of the org, in one
+// query per kind (and per chunk of ids). On PostgreSQL the rows are locked FOR SHARE so that
+// they cannot be deleted before the membership commits. An id that is neither is
+// ErrNotFound; a group that is the target itself or contains it (transitively) is ErrInvalid.
+func (t *tx) resolveMembers(ctx context.Context, orgID, groupID string, ids []string) (map[string]store.MemberType, error) {
+	types := make(map[string]store.MemberType, len(ids))
+	collect := func(table string, typ store.MemberType, want []string) error {
+		return chunks(want, listBatch, func(part []string) error {
+			rows, err := t.query(ctx, "SELECT x.id "+t.d.drive(2, table+" x")+
+				" WHERE x.id = l.v AND "+t.d.orgOf("x", 1)+" AND x.deleted_at IS NULL"+t.d.shareOf("x"), orgID, t.d.listArg(part))
+			if err != nil {
+				return t.d.mapErr(err, "resolve members")
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return t.d.mapErr(err, "resolve members")
+				}
+				types[id] = typ
+			}
+			return t.d.mapErr(rows.Err(), "resolve members")
+		})
+	}
+	if err := collect("users", store.MemberUser, ids); err != nil {
+		return nil, err
+	}
+	var rest []string
+	for _, id := range ids {
+		if _, ok := types[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) > 0 {
+		if err := collect("groups", store.MemberGroup, rest); err != nil {
+			return nil, err
+		}
+	}
+	var groups []string
+	for _, id := range ids {
+		typ, ok := types[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: member %q is neither a user nor a group of the org", store.ErrNotFound, id)
+		}
+		if typ == store.MemberGroup {
+			if id == groupID {
+				return nil, fmt.Errorf("%w: group %q cannot be a member of itself", store.ErrInvalid, groupID)
+			}
+			groups = append(groups, id)
+		}
+	}
+	if len(groups) > 0 {
+		if err := t.checkCycles(ctx, orgID, groupID, groups); err != nil {
+			return nil, err
+		}
+	}
+	return types, nil
+}
+
+// checkCycles refuses to add candidate groups to target when target is reachable from one of
+// them through live group-in-group edges (a recursive walk down from the candidates). On
+// PostgreSQL the org's nesting lock is taken first, so two transactions cannot each add one
+// half of a cycle under READ COMMITTED.
+func (t *tx) checkCycles(ctx context.Context, orgID, target string, candidates []string) error {
+	if err := t.advisoryLock(ctx, lockNested, orgID); err != nil {
+		return err
+	}
+	found, err := t.exists(ctx, `WITH RECURSIVE down(id) AS (
+			SELECT * FROM `+t.d.list(2)+` AS c
+			UNION
+			SELECT m.member_id FROM memberships m
+			JOIN down ON m.group_id = down.id
+			JOIN groups dg ON dg.id = m.member_id AND dg.deleted_at IS NULL
+			WHERE m.member_type = 'group' AND m.org_id = $1
+		)
+		SELECT 1 FROM down WHERE id = $3 LIMIT 1`, orgID, t.d.listArg(candidates), target)
+	if err != nil {
+		return t.d.mapErr(err, fmt.Sprintf("group %q: cycle check", target))
+	}
+	if found {
+		return fmt.Errorf("%w: adding those groups to group %q would make a membership cycle", store.ErrInvalid, target)
+	}
+	return nil
+}
+
+// insertMembers inserts edges, skipping existing ones, and returns how many were new.
+func (t *tx) insertMembers(ctx context.Context, orgID, groupID string, ids []string, types map[string]store.MemberType) (int, error) {
+	added := 0
+	err := chunks(ids, insertBatch, func(part []string) error {
+		args := make([]any, 0, len(part)*4)
+		for _, id := range part {
+			args = append(args, orgID, groupID, string(types[id]), id)
+		}
+		n, err := t.exec(ctx, "INSERT INTO memberships (org_id, group_id, member_type, member_id) VALUES "+
+			t.d.valuesList(len(part), 4)+" ON CONFLICT DO NOTHING", args...)
+		added += int(n)
+		return err
+	})
+	return added, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+}
+
+// AddMembers adds users and groups to a group; existing members are skipped.
+func (t *tx) AddMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
+	if err := t.writable("AddMembers"); err != nil {
+		return 0, err
+	}
+	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
+		return 0, err
+	}
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	types, err := t.resolveMembers(ctx, orgID, groupID, ids)
+	if err != nil {
+		return 0, err
+	}
+	return t.insertMembers(ctx, orgID, groupID, ids, types)
+}
+
+// RemoveMembers removes the ids from the group; non-members are ignored.
+func (t *tx) RemoveMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
+	if err := t.writable("RemoveMembers"); err != nil {
+		return 0, err
+	}
+	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
+		return 0, err
+	}
+	removed := 0
+	err := chunks(dedupe(ids), listBatch, func(part []string) error {
+		n, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id IN "+
+			t.d.list(3), orgID, groupID, t.d.listArg(part))
+		removed += int(n)
+		return err
+	})
+	return removed, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+}
+
+// RemoveAllMembers empties the group.
+func (t *tx) RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, error) {
+	if err := t.writable("RemoveAllMembers"); err != nil {
+		return 0, err
+	}
+	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2", orgID, groupID)
+	return int(n), t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+}
+
+// ReplaceMembers makes the member set exactly ids: one DELETE of the edges not in ids, one
+// INSERT … ON CONFLICT DO NOTHING of ids (batched).
+func (t *tx) ReplaceMembers(ctx context.Context, orgID, groupID string, ids []string) (int, int, error) {
+	if err := t.writable("ReplaceMembers"); err != nil {
+		return 0, 0, err
+	}
+	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
+		return 0, 0, err
+	}
+	ids = dedupe(ids)
+	types, err := t.resolveMembers(ctx, orgID, groupID, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	removed, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id NOT IN "+
+		t.d.list(3), orgID, groupID, t.d.listArg(ids))
+	if err != nil {
+		return 0, 0, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	}
+	added, err := t.insertMembers(ctx, orgID, groupID, ids, types)
+	if err != nil {
+		return 0, 0, err
+	}
+	return added, int(removed), nil
+}
+
+// memberSelect reads edges with the member's display name. Deleted member groups are left
+// out (deleted users have no edges).
+const memberSelect = `SELECT m.group_id, m.member_type, m.member_id, COALESCE(u.user_name, mg.display_name, '')
+	FROM memberships m
+	LEFT JOIN users u ON m.member_type = 'user' AND u.id = m.member_id
+	LEFT JOIN groups mg ON m.member_type = 'group' AND mg.id = m.member_id`
+
+const memberLive = "u.deleted_at IS NULL AND mg.deleted_at IS NULL"
+
+// Members lists one page of a live group's members ordered by member id, with the total.
+// Page.After does not apply (members have no sequence number) and is ignored.
+func (t *tx) Members(ctx context.Context, orgID, groupID string, p store.Page) ([]store.Member, int, error) {
+	if err := t.ready(); err != nil {
+		return nil, 0, err
+	}
+	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
+		return nil, 0, err
+	}
+	what := fmt.Sprintf("members of group %q", groupID)
+	var total int
+	if err := t.one(ctx, "SELECT count(*) FROM memberships m WHERE m.org_id = $1 AND m.group_id = $2 AND "+liveMember,
+		[]any{orgID, groupID}, &total); err != nil {
+		return nil, 0, t.d.mapErr(err, what)
+	}
+	p.After = 0
+	page, wanted := t.d.page(p)
+	out := []store.Member{}
+	if !wanted {
+		return out, total, nil
+	}
+	rows, err := t.query(ctx, memberSelect+" WHERE m.org_id = $1 AND m.group_id = $2 AND "+memberLive+
+		" ORDER BY m.member_id"+page, orgID, groupID)
+	if err != nil {
+		return nil, 0, t.d.mapErr(err, what)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid string
+		var m store.Member
+		if err := rows.Scan(&gid, &m.Type, &m.ID, &m.Display); err != nil {
+			return nil, 0, t.d.mapErr(err, what)
+		}
+		out = append(out, m)
+	}
+	return out, total, t.d.mapErr(rows.Err(), what)
+}
+
+// MembersOf returns the members of each given live group (one query per chunk of group ids).
+func (t *tx) MembersOf(ctx context.Context, orgID string, groupIDs []string) (map[string][]store.Member, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
+	out := map[string][]store.Member{}
+	err := chunks(dedupe(groupIDs), listBatch, func(part []string) error {
+		rows, err := t.query(ctx, memberSelect+`
+			JOIN groups tg ON tg.id = m.group_id AND tg.org_id = $1 AND tg.deleted_at IS NULL
+			WHERE m.org_id = $1 AND m.group_id IN `+t.d.list(2)+" AND "+memberLive+
+			" ORDER BY m.group_id, m.member_id", orgID, t.d.listArg(part))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var gid string
+			var m store.Member
+			if err := rows.Scan(&gid, &m.Type, &m.ID, &m.Display); err != nil {
+				return err
+			}
+			out[gid] = append(out[gid], m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, t.d.mapErr(err, "members of groups")
+	}
+	return out, nil
+}
+
+// IsMember reports whether memberID is a live direct member of the live group.
+func (t *tx) IsMember(ctx context.Context, orgID, groupID, memberID string) (bool, error) {
+	if err := t.ready(); err != nil {
+		return false, err
+	}
+	ok, err := t.exists(ctx, `SELECT 1 FROM memberships m
+		JOIN groups tg ON tg.id = m.group_id AND tg.org_id = $1 AND tg.deleted_at IS NULL
+		WHERE m.org_id = $1 AND m.group_id = $2 AND m.member_id = $3 AND `+liveMember, orgID, groupID, memberID)
+	return ok, t.d.mapErr(err, fmt.Sprintf("group %q member %q", groupID, memberID))
+}
+
+// GroupsOfMember lists the live groups memberID directly belongs to, in Seq order. A deleted
+// group belongs to nothing.
+func (t *tx) GroupsOfMember(ctx context.Context, orgID, memberID string) ([]store.Group, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("groups of %q", memberID)
+	rows, err := t.query(ctx, "SELECT "+groupCols+` FROM memberships m
+		JOIN groups g ON g.id = m.group_id AND g.org_id = $1 AND g.deleted_at IS NULL
+		WHERE m.org_id = $1 AND m.member_id = $2 AND `+liveMember+" ORDER BY g.seq", orgID, memberID)
+	if err != nil {
+		return nil, t.d.mapErr(err, what)
+	}
+	defer rows.Close()
+	out := []store.Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows, true)
+		if err != nil {
+			return nil, t.d.mapErr(err, what)
+		}
+		out = append(out, g)
+	}
+	return out, t.d.mapErr(rows.Err(), what)
+}
+
+// AllMemberships streams every edge of the org whose group and (group) member are live,
+// ordered by group id then member id.
+func (t *tx) AllMemberships(ctx context.Context, orgID string, fn func(store.Membership) error) error {
+	return t.stream(ctx, "all memberships", `SELECT m.group_id, m.member_type, m.member_id FROM memberships m
+		JOIN groups g ON g.id = m.group_id AND g.deleted_at IS NULL
+		LEFT JOIN groups mg ON m.member_type = 'group' AND mg.id = m.member_id
+		WHERE m.org_id = $1 AND mg.deleted_at IS NULL
+		ORDER BY m.group_id, m.member_id`, []any{orgID}, func(r *countedRows) error {
+		var m store.Membership
+		if err := r.Scan(&m.GroupID, &m.MemberType, &m.MemberID); err != nil {
+			return err
+		}
+		return fn(m)
+	})
+}

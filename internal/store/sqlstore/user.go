@@ -1,0 +1,371 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// userColNames are the columns scanUser reads, in order (doc last, left out by bulk reads).
+const userColNames = "seq, id, org_id, user_name, external_id, display_name, active, removed, version, created, last_modified"
+
+var (
+	userColsNoDoc = prefixCols("u", userColNames)
+	userCols      = userColsNoDoc + ", u.doc"
+)
+
+func scanUser(sc interface{ Scan(...any) error }, withDoc bool) (store.User, error) {
+	var u store.User
+	dest := []any{&u.Seq, &u.ID, &u.OrgID, &u.UserName, &u.ExternalID, &u.DisplayName, &u.Active, &u.Removed,
+		&u.Version, timeCol{&u.Created}, timeCol{&u.LastModified}}
+	if withDoc {
+		dest = append(dest, jsonCol{&u.Doc})
+	}
+	err := sc.Scan(dest...)
+	return u, err
+}
+
+func userWhat(u store.User) string {
+	if u.UserName != "" {
+		return fmt.Sprintf("user %q", u.UserName)
+	}
+	return fmt.Sprintf("user %q", u.ID)
+}
+
+// CreateUser inserts a user; a taken userName (case-insensitively, among live users) is
+// ErrConflict. The insert uses ON CONFLICT DO NOTHING rather than catching the violation,
+// because a failed statement aborts a PostgreSQL transaction.
+func (t *tx) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	if err := t.writable("CreateUser"); err != nil {
+		return store.User{}, err
+	}
+	if u.UserName == "" {
+		return store.User{}, fmt.Errorf("%w: user: userName is empty", store.ErrInvalid)
+	}
+	if err := t.orgExists(ctx, u.OrgID); err != nil {
+		return store.User{}, err
+	}
+	if u.ID == "" {
+		u.ID = newID()
+	}
+	u.Created = norm(u.Created)
+	if u.LastModified.IsZero() {
+		u.LastModified = u.Created
+	}
+	u.LastModified = norm(u.LastModified)
+	u.Version = 1
+	u.Removed = u.Removed && !u.Active
+	err := t.one(ctx, `INSERT INTO users (id, org_id, user_name, user_name_lower, external_id, display_name,
+			display_name_lower, active, removed, doc, version, created, last_modified)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)
+		ON CONFLICT DO NOTHING RETURNING seq`,
+		[]any{u.ID, u.OrgID, u.UserName, fold(u.UserName), u.ExternalID, u.DisplayName, fold(u.DisplayName),
+			u.Active, u.Removed, jsonArg(u.Doc), t.d.t(u.Created), t.d.t(u.LastModified)}, &u.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, fmt.Errorf("%w: %s (userName or id taken)", store.ErrConflict, userWhat(u))
+	}
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, userWhat(u))
+	}
+	if err := t.insertEmails(ctx, u.OrgID, u.ID, u.Emails); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+func (t *tx) insertEmails(ctx context.Context, orgID, userID string, emails []store.Email) error {
+	if len(emails) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(emails)*7)
+	for i, e := range emails {
+		args = append(args, orgID, userID, i, e.Value, fold(e.Value), e.Type, e.Primary)
+	}
+	_, err := t.exec(ctx, `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower, type, is_primary) VALUES `+
+		t.d.valuesList(len(emails), 7), args...)
+	return t.d.mapErr(err, fmt.Sprintf("emails of user %q", userID))
+}
+
+// loadEmails fills in the emails of users with one query.
+func (t *tx) loadEmails(ctx context.Context, orgID string, users []store.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(users))
+	ids := make([]string, len(users))
+	for i, u := range users {
+		idx[u.ID] = i
+		ids[i] = u.ID
+	}
+	return chunks(ids, listBatch, func(ids []string) error {
+		rows, err := t.query(ctx, `SELECT e.user_id, e.value, e.type, e.is_primary `+t.d.drive(2, "user_emails e")+`
+			WHERE e.user_id = l.v AND `+t.d.orgOf("e", 1)+` ORDER BY e.user_id, e.pos`, orgID, t.d.listArg(ids))
+		if err != nil {
+			return t.d.mapErr(err, "user emails")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var e store.Email
+			if err := rows.Scan(&id, &e.Value, &e.Type, &e.Primary); err != nil {
+				return t.d.mapErr(err, "user emails")
+			}
+			if i, ok := idx[id]; ok {
+				users[i].Emails = append(users[i].Emails, e)
+			}
+		}
+		return t.d.mapErr(rows.Err(), "user emails")
+	})
+}
+
+func (t *tx) getUser(ctx context.Context, what, where string, args ...any) (store.User, error) {
+	if err := t.ready(); err != nil {
+		return store.User{}, err
+	}
+	rows, err := t.query(ctx, "SELECT "+userCols+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL AND "+where, args...)
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, what)
+	}
+	var u store.User
+	found := false
+	if rows.Next() {
+		u, err = scanUser(rows, true)
+		found = err == nil
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	rows.Close()
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, what)
+	}
+	if !found {
+		return store.User{}, fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	us := []store.User{u}
+	if err := t.loadEmails(ctx, u.OrgID, us); err != nil {
+		return store.User{}, err
+	}
+	return us[0], nil
+}
+
+// User returns a live user by id.
+func (t *tx) User(ctx context.Context, orgID, id string) (store.User, error) {
+	return t.getUser(ctx, fmt.Sprintf("user %q", id), "u.id = $2", orgID, id)
+}
+
+// UserByUserName returns a live user by userName, case-insensitively.
+func (t *tx) UserByUserName(ctx context.Context, orgID, userName string) (store.User, error) {
+	return t.getUser(ctx, fmt.Sprintf("user %q", userName), "u.user_name_lower = $2", orgID, fold(userName))
+}
+
+// versionError explains why a conditional update of a live row matched nothing: the row is
+// gone (ErrNotFound) or its version moved (ErrVersionMismatch).
+func (t *tx) versionError(ctx context.Context, table, what, orgID, id string, expect int64) error {
+	var v int64
+	err := t.one(ctx, "SELECT version FROM "+table+" WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+		[]any{orgID, id}, &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	if err != nil {
+		return t.d.mapErr(err, what)
+	}
+	return fmt.Errorf("%w: %s is at version %d, not %d", store.ErrVersionMismatch, what, v, expect)
+}
+
+// UpdateUser replaces a user's attributes when its version is still expectVersion (0: any).
+// The version check and the write are one conditional UPDATE, so concurrent writers cannot
+// both succeed from the same version.
+func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) (store.User, error) {
+	if err := t.writable("UpdateUser"); err != nil {
+		return store.User{}, err
+	}
+	if u.UserName == "" {
+		return store.User{}, fmt.Errorf("%w: user %q: userName is empty", store.ErrInvalid, u.ID)
+	}
+	taken, err := t.exists(ctx, `SELECT 1 FROM users WHERE org_id = $1 AND user_name_lower = $2
+		AND deleted_at IS NULL AND id <> $3`, u.OrgID, fold(u.UserName), u.ID)
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, userWhat(u))
+	}
+	if taken {
+		return store.User{}, fmt.Errorf("%w: user %q (userName taken)", store.ErrConflict, u.UserName)
+	}
+	u.Removed = u.Removed && !u.Active
+	u.LastModified = now()
+	err = t.one(ctx, `UPDATE users SET user_name = $3, user_name_lower = $4, external_id = $5, display_name = $6,
+			display_name_lower = $7, active = $8, removed = $9, doc = $10, version = version + 1, last_modified = $11
+		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND (CAST($12 AS BIGINT) = 0 OR version = $12)
+		RETURNING seq, version, created`,
+		[]any{u.OrgID, u.ID, u.UserName, fold(u.UserName), u.ExternalID, u.DisplayName, fold(u.DisplayName),
+			u.Active, u.Removed, jsonArg(u.Doc), t.d.t(u.LastModified), expectVersion},
+		&u.Seq, &u.Version, timeCol{&u.Created})
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, t.versionError(ctx, "users", fmt.Sprintf("user %q", u.ID), u.OrgID, u.ID, expectVersion)
+	}
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, userWhat(u))
+	}
+	if _, err := t.exec(ctx, "DELETE FROM user_emails WHERE org_id = $1 AND user_id = $2", u.OrgID, u.ID); err != nil {
+		return store.User{}, t.d.mapErr(err, userWhat(u))
+	}
+	if err := t.insertEmails(ctx, u.OrgID, u.ID, u.Emails); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// DeleteUser soft-deletes a user (its record stays for audit) and deletes its emails,
+// memberships and bindings; its userName is free again.
+func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int64) error {
+	if err := t.writable("DeleteUser"); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("user %q", id)
+	ts := t.d.t(now())
+	n, err := t.exec(ctx, `UPDATE users SET deleted_at = $3, last_modified = $3, version = version + 1
+		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND (CAST($4 AS BIGINT) = 0 OR version = $4)`, orgID, id, ts, expectVersion)
+	if err != nil {
+		return t.d.mapErr(err, what)
+	}
+	if n == 0 {
+		return t.versionError(ctx, "users", what, orgID, id, expectVersion)
+	}
+	for _, q := range []string{
+		"DELETE FROM memberships WHERE org_id = $1 AND member_id = $2 AND member_type = 'user'",
+		"DELETE FROM bindings WHERE org_id = $1 AND principal_id = $2 AND principal_type = 'user'",
+		"DELETE FROM user_emails WHERE org_id = $1 AND user_id = $2",
+	} {
+		if _, err := t.exec(ctx, q, orgID, id); err != nil {
+			return t.d.mapErr(err, what)
+		}
+	}
+	return nil
+}
+
+// ListUsers returns a page of live users matching q, with their emails (one query for the
+// page), and the total matching (-1 when q.SkipTotal).
+func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]store.User, int, error) {
+	if err := t.ready(); err != nil {
+		return nil, 0, err
+	}
+	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, usersEntity, orgID, userCols, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := -1
+	if !q.SkipTotal {
+		if err := t.one(ctx, count, countArgs, &total); err != nil {
+			return nil, 0, t.d.mapErr(err, "list users")
+		}
+	}
+	if !wanted {
+		return []store.User{}, total, nil
+	}
+	rows, err := t.query(ctx, sel, selArgs...)
+	if err != nil {
+		return nil, 0, t.d.mapErr(err, "list users")
+	}
+	users := []store.User{}
+	for rows.Next() {
+		u, err := scanUser(rows, true)
+		if err != nil {
+			rows.Close()
+			return nil, 0, t.d.mapErr(err, "list users")
+		}
+		users = append(users, u)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, 0, t.d.mapErr(err, "list users")
+	}
+	if err := t.loadEmails(ctx, orgID, users); err != nil {
+		return nil, 0, err
+	}
+	return users, total, nil
+}
+
+// SetUserRemoved marks a user removed by enforce-groups (and inactive), or restores it.
+func (t *tx) SetUserRemoved(ctx context.Context, orgID, id string, removed, active bool) (store.User, error) {
+	if err := t.writable("SetUserRemoved"); err != nil {
+		return store.User{}, err
+	}
+	if removed {
+		active = false
+	}
+	what := fmt.Sprintf("user %q", id)
+	rows, err := t.query(ctx, `UPDATE users SET removed = $3, active = $4, version = version + 1, last_modified = $5
+		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+userColNames+`, doc`,
+		orgID, id, removed, active, t.d.t(now()))
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, what)
+	}
+	var u store.User
+	found := false
+	if rows.Next() {
+		u, err = scanUser(rows, true)
+		found = err == nil
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	rows.Close()
+	if err != nil {
+		return store.User{}, t.d.mapErr(err, what)
+	}
+	if !found {
+		return store.User{}, fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	us := []store.User{u}
+	if err := t.loadEmails(ctx, orgID, us); err != nil {
+		return store.User{}, err
+	}
+	return us[0], nil
+}
+
+// ScanUsers streams the org's live users in Seq order, without Doc and Emails.
+func (t *tx) ScanUsers(ctx context.Context, orgID string, fn func(store.User) error) error {
+	return t.stream(ctx, "scan users",
+		"SELECT "+userColsNoDoc+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL ORDER BY u.seq",
+		[]any{orgID}, func(r *countedRows) error {
+			u, err := scanUser(r, false)
+			if err != nil {
+				return err
+			}
+			return fn(u)
+		})
+}
+
+// UserNames maps the given ids that are live users of the org to their userNames.
+func (t *tx) UserNames(ctx context.Context, orgID string, ids []string) (map[string]string, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ids))
+	err := chunks(dedupe(ids), listBatch, func(ids []string) error {
+		rows, err := t.query(ctx, `SELECT u.id, u.user_name `+t.d.drive(2, "users u")+
+			` WHERE u.id = l.v AND `+t.d.orgOf("u", 1)+` AND u.deleted_at IS NULL`, orgID, t.d.listArg(ids))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return err
+			}
+			out[id] = name
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, t.d.mapErr(err, "user names")
+	}
+	return out, nil
+}
