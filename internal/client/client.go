@@ -44,20 +44,34 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // do sends one request; in (if not nil) is the JSON body, out (if not nil) receives the JSON
 // answer. Non-2xx answers come back as *api.Error.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	_, err := c.doStatus(ctx, method, path, query, in, out)
+	return err
+}
+
+// doStatus is do that also returns the HTTP status (0 when no answer came), for the few
+// calls whose meaning depends on it (201 created vs 200 already there).
+func (c *Client) doStatus(ctx context.Context, method, path string, query url.Values, in, out any) (int, error) {
+	// path arrives escaped (names in it went through url.PathEscape): keep that escaping,
+	// so that a name holding '/' or '%' stays one path segment.
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	if p, err := url.PathUnescape(u.RawPath); err == nil {
+		u.Path = p
+	} else {
+		return 0, fmt.Errorf("bad request path %q: %w", path, err)
+	}
 	u.RawQuery = query.Encode()
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -68,12 +82,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.connError(err)
+		return 0, c.connError(err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
-		return fmt.Errorf("reading the answer of %s %s: %w", method, u.Path, err)
+		return resp.StatusCode, fmt.Errorf("reading the answer of %s %s: %w", method, u.Path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var ae api.Error
@@ -81,17 +95,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			if ae.Status == 0 {
 				ae.Status = resp.StatusCode
 			}
-			return &ae
+			return resp.StatusCode, &ae
 		}
-		return &api.Error{Status: resp.StatusCode, Code: "http_" + fmt.Sprint(resp.StatusCode),
+		return resp.StatusCode, &api.Error{Status: resp.StatusCode, Code: "http_" + fmt.Sprint(resp.StatusCode),
 			Message: fmt.Sprintf("%s %s answered %s: %s", method, u.Path, resp.Status, strings.TrimSpace(string(data)))}
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decoding the answer of %s %s: %w", method, u.Path, err)
+			return resp.StatusCode, fmt.Errorf("decoding the answer of %s %s: %w", method, u.Path, err)
 		}
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // connError explains a failure to reach the server in terms a person can act on.

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Grant is a role binding: Role on a resource, granted to a principal.
+type Grant struct {
+	ID            string    `json:"id"`
+	Role          string    `json:"role"`
+	ResourceKind  string    `json:"resourceKind"`
+	ResourceID    string    `json:"resourceId"`
+	ResourceName  string    `json:"resourceName"`
+	PrincipalType string    `json:"principalType"`
+	PrincipalID   string    `json:"principalId"`
+	PrincipalName string    `json:"principalName"`
+	CreatedAt     time.Time `json:"createdAt"`
+	CreatedBy     string    `json:"createdBy,omitempty"`
+	// Note, on creation only, says why the grant gives nothing yet (an inactive or removed
+	// user holds nothing until its identity provider reactivates it).
+	Note string `json:"note,omitempty"`
+}
+
+// GrantRequest names a grant to create or revoke. Principal and Resource are ids or names
+// (userName for users, displayName for groups); Resource is empty for the organization.
+type GrantRequest struct {
+	Role          string `json:"role"`
+	PrincipalType string `json:"principalType"`
+	Principal     string `json:"principal"`
+	ResourceKind  string `json:"resourceKind"`
+	Resource      string `json:"resource,omitempty"`
+}
+
+// GrantFilter narrows a grant list: by principal, by resource, or both. Empty fields match
+// everything.
+type GrantFilter struct {
+	PrincipalType string
+	Principal     string
+	ResourceKind  string
+	Resource      string
+}
+
+// UserRef names a user and says whether it can hold access.
+type UserRef struct {
+	ID       string `json:"id"`
+	UserName string `json:"userName"`
+	Active   bool   `json:"active"`
+	Removed  bool   `json:"removed"`
+}
+
+// ResourceAccess is a principal's effective role on one resource.
+type ResourceAccess struct {
+	ResourceID string `json:"resourceId"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	// CloudID and Cloud name a project's cloud.
+	CloudID string `json:"cloudId,omitempty"`
+	Cloud   string `json:"cloud,omitempty"`
+	Role    string `json:"role"`
+	// Implicit: the role comes only from being an org owner (owner everywhere).
+	Implicit bool `json:"implicit"`
+}
+
+// UserAccess is one user's effective access.
+type UserAccess struct {
+	User UserRef `json:"user"`
+	// HoldsAccess is false for an inactive or removed user: Access is then empty.
+	HoldsAccess bool `json:"holdsAccess"`
+	// Groups lists the active groups the user belongs to, transitively, by name.
+	Groups []GroupRef `json:"groups"`
+	// Access lists the organization, then clouds, then projects, each by name.
+	Access []ResourceAccess `json:"access"`
+}
+
+// AccessReview is the access-review export of the organization: org owners apart (they are
+// owner everywhere), then each other user and service account with its role on the
+// organization and on each cloud, with the projects under it.
+type AccessReview struct {
+	OrgOwners       []ReviewPrincipal `json:"orgOwners"`
+	Users           []PrincipalReview `json:"users"`
+	ServiceAccounts []PrincipalReview `json:"serviceAccounts"`
+}
+
+// ReviewPrincipal names a user (Name is its userName) or a service account.
+type ReviewPrincipal struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// PrincipalReview is one principal's access in an AccessReview.
+type PrincipalReview struct {
+	ReviewPrincipal
+	// Organization is the role on the organization ("none" when nothing).
+	Organization string `json:"organization"`
+	// Clouds lists each cloud where the principal holds a role or holds one on a project
+	// of it (then Role is "none").
+	Clouds []CloudReview `json:"clouds"`
+}
+
+// CloudReview is a principal's role on a cloud and on the projects under it.
+type CloudReview struct {
+	ResourceID string          `json:"resourceId"`
+	Name       string          `json:"name"`
+	Role       string          `json:"role"`
+	Projects   []ProjectReview `json:"projects"`
+}
+
+// ProjectReview is a principal's role on a project.
+type ProjectReview struct {
+	ResourceID string `json:"resourceId"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+}
+
+// Explanation is every source of a user's access to resources.
+type Explanation struct {
+	User UserRef `json:"user"`
+	// HoldsAccess is false for an inactive or removed user: it holds nothing, and the
+	// sources say what would apply were it active.
+	HoldsAccess bool                  `json:"holdsAccess"`
+	Resources   []ResourceExplanation `json:"resources"`
+}
+
+// ResourceExplanation is why a user holds (or does not hold) a role on one resource.
+type ResourceExplanation struct {
+	ResourceID string `json:"resourceId"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	// Role is the effective role ("none" when nothing); Implicit when only org ownership
+	// gives it.
+	Role     string         `json:"role"`
+	Implicit bool           `json:"implicit"`
+	Sources  []AccessSource `json:"sources"`
+}
+
+// AccessSource is one reason for a role: a direct binding, a group binding reached through
+// Path (group names from one the user is directly in to the granting group), or implicit
+// org ownership.
+type AccessSource struct {
+	Kind      string   `json:"kind"` // "direct", "group", "implicit_org_owner"
+	Role      string   `json:"role"`
+	GrantID   string   `json:"grantId,omitempty"`
+	GroupID   string   `json:"groupId,omitempty"`
+	GroupName string   `json:"groupName,omitempty"`
+	Path      []string `json:"path,omitempty"`
+}
+
+// AuditEvent is one recorded change.
+type AuditEvent struct {
+	Seq        int64           `json:"seq"`
+	Time       time.Time       `json:"time"`
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	TargetType string          `json:"targetType"`
+	TargetID   string          `json:"targetId"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+	RequestID  string          `json:"requestId,omitempty"`
+}
+
+// AuditFilter narrows an audit list. Target is an id, or a name when TargetType names a
+// kind of object that still exists (cloud, project, service_account, user, group).
+type AuditFilter struct {
+	Since, Until time.Time
+	Actor        string
+	Action       string
+	TargetType   string
+	Target       string
+	Page
+}
+
+// Page selects a window of a list: Offset items skipped, at most Limit returned (0: the
+// server's default).
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// Paging limits of list endpoints.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
