@@ -35,6 +35,10 @@ type MembershipTx interface {
 	// neither a user nor a group of the org → ErrNotFound naming it; a group member that would
 	// make a cycle (or the group itself) → ErrInvalid.
 	AddMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error)
+	// KnownMembers returns the ids (deduplicated, in the given order) that are users or
+	// non-deleted groups of the org: callers that must tolerate stale ids (an IdP adding a
+	// member it failed to provision) filter with it before AddMembers/ReplaceMembers.
+	KnownMembers(ctx context.Context, orgID string, ids []string) ([]string, error)
 	// RemoveMembers removes the ids; ids that are not members are ignored.
 	RemoveMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error)
 	// RemoveAllMembers empties the group.

@@ -23,16 +23,20 @@ func (t *tx) liveGroup(ctx context.Context, orgID, groupID string) error {
 	return nil
 }
 
-// resolveMembers finds which of ids are live users and which live groups of the org, in one
+// lookupMembers finds which of ids are live users and which live groups of the org, in one
 // query per kind (and per chunk of ids). On PostgreSQL the rows are locked FOR SHARE so that
-// they cannot be deleted before the membership commits. An id that is neither is
-// ErrNotFound; a group that is the target itself or contains it (transitively) is ErrInvalid.
-func (t *tx) resolveMembers(ctx context.Context, orgID, groupID string, ids []string) (map[string]store.MemberType, error) {
+// they cannot be deleted before the membership commits. Ids that are neither are absent from
+// the map.
+func (t *tx) lookupMembers(ctx context.Context, orgID string, ids []string) (map[string]store.MemberType, error) {
 	types := make(map[string]store.MemberType, len(ids))
+	lock := t.d.shareOf("x")
+	if t.readOnly {
+		lock = "" // a read-only transaction (KnownMembers in View) cannot lock rows
+	}
 	collect := func(table string, typ store.MemberType, want []string) error {
 		return chunks(want, listBatch, func(part []string) error {
 			rows, err := t.query(ctx, "SELECT x.id "+t.d.drive(2, table+" x")+
-				" WHERE x.id = l.v AND "+t.d.orgOf("x", 1)+" AND x.deleted_at IS NULL"+t.d.shareOf("x"), orgID, t.d.listArg(part))
+				" WHERE x.id = l.v AND "+t.d.orgOf("x", 1)+" AND x.deleted_at IS NULL"+lock, orgID, t.d.listArg(part))
 			if err != nil {
 				return t.d.mapErr(err, "resolve members")
 			}
@@ -60,6 +64,36 @@ func (t *tx) resolveMembers(ctx context.Context, orgID, groupID string, ids []st
 		if err := collect("groups", store.MemberGroup, rest); err != nil {
 			return nil, err
 		}
+	}
+	return types, nil
+}
+
+// KnownMembers returns, in the given order and without duplicates, the ids that are live
+// users or groups of the org.
+func (t *tx) KnownMembers(ctx context.Context, orgID string, ids []string) ([]string, error) {
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	types, err := t.lookupMembers(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	known := make([]string, 0, len(types))
+	for _, id := range ids {
+		if _, ok := types[id]; ok {
+			known = append(known, id)
+		}
+	}
+	return known, nil
+}
+
+// resolveMembers resolves ids with lookupMembers. An id that is neither a user nor a group is
+// ErrNotFound; a group that is the target itself or contains it (transitively) is ErrInvalid.
+func (t *tx) resolveMembers(ctx context.Context, orgID, groupID string, ids []string) (map[string]store.MemberType, error) {
+	types, err := t.lookupMembers(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
 	}
 	var groups []string
 	for _, id := range ids {

@@ -78,9 +78,9 @@ func postgresDSN(t *testing.T) string {
 
 func openPostgres(t *testing.T) store.Store { return openDSN(t, postgresDSN(t)) }
 
-func TestSQLite(t *testing.T) { storetest.Run(t, openSQLite) }
+func TestStoreSQLite(t *testing.T) { storetest.Run(t, openSQLite) }
 
-func TestPostgres(t *testing.T) {
+func TestStorePostgres(t *testing.T) {
 	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
 		t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
 	}

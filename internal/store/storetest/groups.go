@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -15,7 +16,40 @@ func init() {
 		test{"Membership", testMembership},
 		test{"NestedGroupsAndCycles", testNestedGroups},
 		test{"DeletedGroupStopsCounting", testDeletedGroup},
+		test{"KnownMembers", testKnownMembers},
 	)
+}
+
+// testKnownMembers: KnownMembers keeps live users and groups of the org, in order, without
+// duplicates, and drops unknown ids, deleted users and groups, and other orgs' objects.
+func testKnownMembers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := newOrg(t, s, "known-a"), newOrg(t, s, "known-b")
+	u1 := newUser(t, s, a.ID, "u1@example.com")
+	u2 := newUser(t, s, a.ID, "u2@example.com")
+	g := newGroup(t, s, a.ID, "g")
+	gone := newGroup(t, s, a.ID, "gone")
+	other := newUser(t, s, b.ID, "other@example.com")
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.DeleteUser(ctx, a.ID, u2.ID, 0); err != nil {
+			return err
+		}
+		return tx.DeleteGroup(ctx, a.ID, gone.ID, 0)
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.KnownMembers(ctx, a.ID, []string{g.ID, "nope", u1.ID, u2.ID, gone.ID, other.ID, u1.ID})
+		if err != nil {
+			return err
+		}
+		if want := []string{g.ID, u1.ID}; !slices.Equal(got, want) {
+			t.Errorf("KnownMembers = %v, want %v", got, want)
+		}
+		got, err = tx.KnownMembers(ctx, a.ID, nil)
+		if err != nil || len(got) != 0 {
+			t.Errorf("KnownMembers(nil) = %v, %v; want nothing", got, err)
+		}
+		return nil
+	})
 }
 
 func testGroupCRUD(t *testing.T, s store.Store) {
