@@ -1,0 +1,280 @@
+package main
+
+// End-to-end tests of the real binary: built once, started as a process on a temporary
+// SQLite database, driven over HTTP and through its own CLI.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rolecall-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "rolecall")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building rolecall: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running `rolecall serve`.
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	mu     sync.Mutex
+	stderr strings.Builder
+	done   chan error
+}
+
+func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stderr.String() }
+
+var listenRE = regexp.MustCompile(`msg="rolecall listening" addr=(\S+)`)
+
+// startServer runs `rolecall serve` on db with env and waits until it listens.
+func startServer(t *testing.T, db string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.stderr.WriteString(line + "\n")
+			p.mu.Unlock()
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case err := <-p.done:
+		t.Fatalf("server exited before listening: %v\n%s", err, p.log())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server did not start listening\n%s", p.log())
+	}
+	return p
+}
+
+// stop sends SIGTERM and checks the server exits cleanly.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("server exited with %v after SIGTERM\n%s", err, p.log())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("server did not stop within 15s of SIGTERM\n%s", p.log())
+	}
+}
+
+// run runs the CLI and returns stdout, stderr and the exit code.
+func run(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const bootstrapToken = "test-bootstrap-token-0123456789"
+
+func TestServeBootstrapPrintsTokenOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rolecall.db")
+	p := startServer(t, db)
+	m := regexp.MustCompile(`(?m)^\s+(rc_[A-Za-z0-9_-]{43})$`).FindStringSubmatch(p.log())
+	if m == nil {
+		t.Fatalf("first start did not print an admin token:\n%s", p.log())
+	}
+	if code, body := get(t, p.url+"/api/v1/org", m[1]); code != 200 || !strings.Contains(body, `"name":"default"`) {
+		t.Fatalf("printed token does not work: %d %s", code, body)
+	}
+	p.stop(t)
+	p2 := startServer(t, db)
+	if strings.Contains(p2.log(), "rc_") || strings.Contains(p2.log(), "created organization") {
+		t.Fatalf("second start printed a token again:\n%s", p2.log())
+	}
+	p2.stop(t)
+}
+
+func TestServeOpsAndTokens(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rolecall.db")
+	p := startServer(t, db, "ROLECALL_BOOTSTRAP_TOKEN="+bootstrapToken)
+	if strings.Contains(p.log(), bootstrapToken) {
+		t.Fatal("the bootstrap token was printed")
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := get(t, p.url+path, ""); code != 200 {
+			t.Fatalf("GET %s = %d %s", path, code, body)
+		}
+	}
+
+	env := []string{"ROLECALL_URL=" + p.url, "ROLECALL_TOKEN=" + bootstrapToken}
+	out, errOut, code := run(t, env, "token", "create", "--name", "okta", "--scope", "scim")
+	if code != 0 {
+		t.Fatalf("token create: exit %d: %s", code, errOut)
+	}
+	secret := strings.TrimSpace(out)
+	if !regexp.MustCompile(`^rc_[A-Za-z0-9_-]{43}$`).MatchString(secret) {
+		t.Fatalf("token create printed %q, want the secret alone", out)
+	}
+	// The scim token may not use the admin API, and says why.
+	if code, body := get(t, p.url+"/api/v1/tokens", secret); code != 403 || !strings.Contains(body, `scope \"scim\"`) {
+		t.Fatalf("scim token on admin API: %d %s", code, body)
+	}
+	out, _, code = run(t, env, "token", "list", "-o", "json")
+	var list struct {
+		Items []struct{ Name, Scope string }
+		Total int
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || list.Total != 2 {
+		t.Fatalf("token list: %d %s", code, out)
+	}
+	if _, errOut, code = run(t, env, "token", "revoke", "okta"); code != 0 {
+		t.Fatalf("token revoke: %d %s", code, errOut)
+	}
+	if code, body := get(t, p.url+"/api/v1/org", secret); code != 401 || !strings.Contains(body, "revoked") {
+		t.Fatalf("revoked token: %d %s", code, body)
+	}
+	for _, tc := range []struct{ header, want string }{
+		{"", "missing bearer token"},
+		{"Basic abc", "malformed"},
+		{"Bearer " + strings.Repeat("x", 30), "unknown token"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, p.url+"/api/v1/org", nil)
+		if tc.header != "" {
+			req.Header.Set("Authorization", tc.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("Authorization %q: %d %s; want 401 mentioning %q", tc.header, resp.StatusCode, b, tc.want)
+		}
+	}
+	if code, body := get(t, p.url+"/api/v1/org?access_token="+bootstrapToken, bootstrapToken); code != 401 || !strings.Contains(body, "URL") {
+		t.Errorf("token in query: %d %s", code, body)
+	}
+	// Metrics count what was served, by route pattern.
+	_, metrics := get(t, p.url+"/metrics", "")
+	if !strings.Contains(metrics, `rolecall_http_requests_total{code="401",method="GET",route="GET /api/v1/org"}`) {
+		t.Errorf("metrics lack the request counter:\n%.2000s", metrics)
+	}
+	// Logs carry a request id and never a token.
+	if !strings.Contains(p.log(), "request_id=") || strings.Contains(p.log(), bootstrapToken) || strings.Contains(p.log(), secret) {
+		t.Errorf("logs: want request ids and no secrets:\n%s", p.log())
+	}
+	p.stop(t)
+}
+
+func TestOfflineOrgAndToken(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "rolecall.db")
+	if out, errOut, code := run(t, nil, "org", "create", "acme", "--db", db); code != 0 || !strings.Contains(out, "Created organization acme") {
+		t.Fatalf("org create: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, nil, "org", "create", "ACME", "--db", db); code == 0 || !strings.Contains(errOut, "exists") {
+		t.Fatalf("duplicate org: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, nil, "org", "create", "bad name", "--db", db); code == 0 || !strings.Contains(errOut, "letters, digits") {
+		t.Fatalf("bad org name: %d %s", code, errOut)
+	}
+	out, errOut, code := run(t, nil, "token", "create", "--db", db, "--org", "acme", "--name", "admin", "--scope", "admin", "-o", "json")
+	var tok struct{ Secret, Org, Scope string }
+	if code != 0 || json.Unmarshal([]byte(out), &tok) != nil || tok.Org != "acme" || tok.Scope != "admin" || tok.Secret == "" {
+		t.Fatalf("offline token create: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, nil, "token", "create", "--name", "x", "--scope", "root", "--db", db); code == 0 || !strings.Contains(errOut, "use scim or admin") {
+		t.Fatalf("bad scope: %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, nil, "token", "create", "--name", "x", "--scope", "scim", "--org", "acme"); code == 0 || !strings.Contains(errOut, "--org needs --db") {
+		t.Fatalf("--org without --db: %d %s", code, errOut)
+	}
+	// A server on that database serves the acme org with the offline token, and does not
+	// bootstrap a second org.
+	p := startServer(t, strings.TrimPrefix(db, "sqlite:"))
+	if c, body := get(t, p.url+"/api/v1/org", tok.Secret); c != 200 || !strings.Contains(body, `"name":"acme"`) {
+		t.Fatalf("offline token on server: %d %s", c, body)
+	}
+	p.stop(t)
+	out, _, _ = run(t, nil, "org", "list", "--db", db)
+	if strings.Contains(out, "default") || !strings.Contains(out, "acme") {
+		t.Fatalf("org list: %s", out)
+	}
+}
+
+func TestConnectionFailureNamesURL(t *testing.T) {
+	_, errOut, code := run(t, []string{"ROLECALL_TOKEN=" + bootstrapToken}, "token", "list", "--server", "http://127.0.0.1:1")
+	if code == 0 || !strings.Contains(errOut, "cannot reach rolecall at http://127.0.0.1:1") || !strings.Contains(errOut, "--server") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}

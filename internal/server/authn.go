@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+type principalKey struct{}
+
+// principal returns the authenticated caller of the request (set by the auth wrappers).
+func principal(ctx context.Context) auth.Principal {
+	p, _ := ctx.Value(principalKey{}).(auth.Principal)
+	return p
+}
+
+// queryTokenParams are query parameters that clients sometimes use for credentials. They are
+// refused outright: URLs end up in proxy and access logs.
+var queryTokenParams = []string{"access_token", "token", "bearer", "api_key"}
+
+// authenticate checks the request's bearer token for scope. On failure it answers (SCIM or
+// admin error format, by fail) and returns false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope store.Scope, fail func(w http.ResponseWriter, status int, msg string)) (*http.Request, bool) {
+	q := r.URL.Query()
+	for _, name := range queryTokenParams {
+		if q.Has(name) {
+			fail(w, http.StatusUnauthorized, "a token in the URL query ("+name+") is refused because URLs are logged; send it in an Authorization: Bearer header and revoke the exposed token")
+			return r, false
+		}
+	}
+	p, err := s.auth.Authenticate(r.Context(), r.Header.Get("Authorization"), scope)
+	if err != nil {
+		var f *auth.Failure
+		if errors.As(err, &f) {
+			if f.Status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="rolecall"`)
+			}
+			fail(w, f.Status, f.Reason)
+			return r, false
+		}
+		s.log.Error("authentication failed", "request_id", requestID(r.Context()), "error", err.Error())
+		fail(w, http.StatusServiceUnavailable, "cannot check the token right now (database unavailable); retry shortly")
+		return r, false
+	}
+	ctx := context.WithValue(r.Context(), principalKey{}, p)
+	ctx = audit.WithActor(ctx, audit.Actor{Name: p.TokenName, RequestID: requestID(r.Context())})
+	return r.WithContext(ctx), true
+}
+
+// admin wraps an admin API handler: admin-scope token required.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, ok := s.authenticate(w, r, store.ScopeAdmin, func(w http.ResponseWriter, status int, msg string) {
+			code := api.CodeUnauthorized
+			if status == http.StatusForbidden {
+				code = api.CodeForbidden
+			} else if status == http.StatusServiceUnavailable {
+				code = api.CodeUnavailable
+			}
+			writeJSON(w, status, "application/json", api.Error{Status: status, Code: code, Message: msg})
+		})
+		if ok {
+			h(w, r)
+		}
+	}
+}
+
+// scim wraps a SCIM handler: scim-scope token required; failures in the SCIM error schema.
+func (s *Server) scim(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, ok := s.authenticate(w, r, store.ScopeSCIM, func(w http.ResponseWriter, status int, msg string) {
+			writeSCIMError(w, status, "", msg)
+		})
+		if ok {
+			h(w, r)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+// Package server is rolecall's HTTP face: routes (routes.go), middleware (request ids,
+// logging, metrics, panic recovery, body limits), authentication, and the handlers of the
+// SCIM 2.0 service provider (/scim/v2), the admin API (/api/v1) and the ops endpoints. It
+// turns HTTP into calls on the store and the pure packages (scim, access, enforce) and their
+// results back into HTTP; it holds no business rule of its own that those packages could
+// hold. It may import every internal package except cli and client.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Config holds what the server is told from flags and the environment.
+type Config struct {
+	// BaseURL is the externally visible URL (e.g. https://rolecall.example.com) used in SCIM
+	// meta.location and Location headers. Empty: derived from each request's Host.
+	BaseURL string
+	// MaxBodyBytes bounds request bodies (SCIM advertises it as bulk maxPayloadSize).
+	MaxBodyBytes int64
+	// PatchNoContent makes a successful SCIM PATCH answer 204 instead of 200 + resource.
+	PatchNoContent bool
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultMaxBodyBytes is the default request body limit: 1 MiB, as large as a 1,000-operation
+// Bulk request of typical users needs.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Server serves rolecall over HTTP.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	log     *slog.Logger
+	auth    *auth.Authenticator
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
+// registry, for tests that start several servers in one process).
+func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 20 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg)}
+	mux := http.NewServeMux()
+	s.routes(mux, reg)
+	s.handler = s.middleware(mux)
+	return s
+}
+
+// Handler is the whole HTTP surface, middleware included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on l until ctx is cancelled, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to ShutdownTimeout) and returns.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
