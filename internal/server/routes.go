@@ -16,6 +16,7 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	mux.Handle("GET /metrics", s.metrics.handler)
 
 	s.tokenRoutes(mux)
+	s.scimRoutes(mux)
 
 	// Anything else under the API prefixes gets an answer in that API's error format rather
 	// than the mux's plain-text 404.

@@ -1,0 +1,292 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// This file converts between stored rows (store.User, store.Group) and SCIM documents. The
+// store keeps each resource's SCIM document (without id, meta, groups and members) in Doc
+// and copies of the indexed attributes in columns; the columns are authoritative (an
+// enforce-groups removal changes active without touching Doc), so rendering overlays them
+// on the document.
+
+// memberDisplayKey holds, inside a group's stored Doc, the member display names a client
+// sent that differ from what rolecall would show (the member's userName or displayName).
+// Entra's test suite adds a member with "displayName": "new User" and expects to read it
+// back; Okta sends the userName, which needs no entry. The membership table has no column for
+// it, so it lives here, bounded by maxMemberDisplays so that a group Doc stays small. It is
+// internal: stripped before rendering, patching and auditing.
+const memberDisplayKey = "x-rolecall-member-display"
+
+// maxMemberDisplays bounds memberDisplayKey entries per group; beyond it the natural
+// display is shown.
+const maxMemberDisplays = 1000
+
+// decodeDoc decodes a stored document (numbers as json.Number). An empty Doc is an empty
+// document.
+func decodeDoc(raw json.RawMessage) (map[string]any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("stored document is not a JSON object: %w", err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// storedDoc is the document kept in Doc: the normalised document without what the server
+// owns (id, meta) or stores elsewhere (groups, members).
+func storedDoc(doc map[string]any) (json.RawMessage, error) {
+	keep := make(map[string]any, len(doc))
+	for k, v := range doc {
+		switch k {
+		case "id", "meta", "groups", "members":
+			continue
+		}
+		keep[k] = v
+	}
+	return json.Marshal(keep)
+}
+
+func scimTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func scimMeta(resourceType string, created, modified time.Time, location string, version int64) map[string]any {
+	return map[string]any{
+		"resourceType": resourceType,
+		"created":      scimTime(created),
+		"lastModified": scimTime(modified),
+		"location":     location,
+		"version":      etag(version),
+	}
+}
+
+func setOrDelete(doc map[string]any, key, v string) {
+	if v == "" {
+		delete(doc, key)
+		return
+	}
+	doc[key] = v
+}
+
+// renderUser overlays u's columns, id and meta on doc (u's decoded Doc, modified in place)
+// and, when groups is non-nil, the readOnly groups attribute.
+func renderUser(u store.User, doc map[string]any, base string, groups []store.Group) map[string]any {
+	if _, ok := doc["schemas"]; !ok {
+		doc["schemas"] = []any{scim.URNUser}
+	}
+	doc["id"] = u.ID
+	doc["userName"] = u.UserName
+	setOrDelete(doc, "externalId", u.ExternalID)
+	setOrDelete(doc, "displayName", u.DisplayName)
+	doc["active"] = u.Active
+	if _, ok := doc["emails"]; !ok && len(u.Emails) > 0 {
+		list := make([]any, len(u.Emails))
+		for i, e := range u.Emails {
+			m := map[string]any{"value": e.Value}
+			if e.Type != "" {
+				m["type"] = e.Type
+			}
+			if e.Primary {
+				m["primary"] = true
+			}
+			list[i] = m
+		}
+		doc["emails"] = list
+	}
+	delete(doc, "groups")
+	if len(groups) > 0 {
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			list[i] = map[string]any{
+				"value":   g.ID,
+				"display": g.DisplayName,
+				"type":    "direct",
+				"$ref":    scimLocation(base, "/Groups", g.ID),
+			}
+		}
+		doc["groups"] = list
+	}
+	doc["meta"] = scimMeta("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+	return doc
+}
+
+// userFromDoc builds the row of a normalised User document: the indexed columns and Doc.
+func userFromDoc(orgID string, doc map[string]any) (store.User, error) {
+	ix := scim.IndexedFields(doc)
+	u := store.User{OrgID: orgID, UserName: ix.UserName, ExternalID: ix.ExternalID, DisplayName: ix.DisplayName, Active: ix.Active}
+	if list, ok := doc["emails"].([]any); ok {
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			v, _ := m["value"].(string)
+			if v == "" {
+				continue
+			}
+			t, _ := m["type"].(string)
+			p, _ := m["primary"].(bool)
+			u.Emails = append(u.Emails, store.Email{Value: v, Type: t, Primary: p})
+		}
+	}
+	raw, err := storedDoc(doc)
+	if err != nil {
+		return store.User{}, err
+	}
+	u.Doc = raw
+	return u, nil
+}
+
+// renderGroup overlays g's columns, id and meta on doc (g's decoded Doc without the display
+// overrides, modified in place) and, when members is non-nil, the members attribute.
+func renderGroup(g store.Group, doc map[string]any, base string, members []store.Member, displays map[string]string) map[string]any {
+	if _, ok := doc["schemas"]; !ok {
+		doc["schemas"] = []any{scim.URNGroup}
+	}
+	doc["id"] = g.ID
+	doc["displayName"] = g.DisplayName
+	setOrDelete(doc, "externalId", g.ExternalID)
+	delete(doc, "members")
+	if members != nil {
+		doc["members"] = memberList(base, members, displays)
+	}
+	doc["meta"] = scimMeta("Group", g.Created, g.LastModified, scimLocation(base, "/Groups", g.ID), g.Version)
+	return doc
+}
+
+// memberList renders group members: value, display (the client's when it sent a different
+// one, else the member's userName or displayName), type and $ref.
+func memberList(base string, members []store.Member, displays map[string]string) []any {
+	list := make([]any, len(members))
+	for i, m := range members {
+		typ, ep := "User", "/Users"
+		if m.Type == store.MemberGroup {
+			typ, ep = "Group", "/Groups"
+		}
+		display := m.Display
+		if d, ok := displays[m.ID]; ok {
+			display = d
+		}
+		e := map[string]any{"value": m.ID, "type": typ, "$ref": scimLocation(base, ep, m.ID)}
+		if display != "" {
+			e["display"] = display
+		}
+		list[i] = e
+	}
+	return list
+}
+
+// takeDisplays removes the member display overrides from a decoded group Doc.
+func takeDisplays(doc map[string]any) map[string]string {
+	raw, ok := doc[memberDisplayKey].(map[string]any)
+	delete(doc, memberDisplayKey)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// groupStoredDoc is the Doc of a group: the document plus the display overrides.
+func groupStoredDoc(doc map[string]any, displays map[string]string) (json.RawMessage, error) {
+	if len(displays) == 0 {
+		return storedDoc(doc)
+	}
+	m := make(map[string]any, len(displays))
+	for k, v := range displays {
+		m[k] = v
+	}
+	doc[memberDisplayKey] = m
+	defer delete(doc, memberDisplayKey)
+	return storedDoc(doc)
+}
+
+// loadGroupDoc decodes a group's Doc and splits off its display overrides.
+func loadGroupDoc(g store.Group) (map[string]any, map[string]string, error) {
+	doc, err := decodeDoc(g.Doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return doc, takeDisplays(doc), nil
+}
+
+// auditDoc is the SCIM representation recorded in the audit log: the resource without the
+// member list (a group can have 100,000 members; memberChanges records what changed).
+func auditDoc(doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if k == "members" || k == "groups" {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// maxAuditIDs bounds the member ids listed in an audit event.
+const maxAuditIDs = 100
+
+// memberChanges summarises the membership changes of one request for the audit log: the
+// counts the store reported, and the ids the request named (to add, or the new member set
+// of a replace; to remove), truncated at maxAuditIDs.
+type memberChanges struct {
+	Added      int      `json:"added"`
+	Removed    int      `json:"removed"`
+	RemovedAll bool     `json:"removedAll,omitempty"`
+	AddedIDs   []string `json:"addedIds,omitempty"`
+	RemovedIDs []string `json:"removedIds,omitempty"`
+	// IgnoredIDs are member ids sent that are not users or groups of the org.
+	IgnoredIDs     []string `json:"ignoredIds,omitempty"`
+	IDsRequested   int      `json:"idsRequested"`
+	IDsTruncatedAt int      `json:"idsTruncatedAt,omitempty"`
+}
+
+func (c *memberChanges) note(list *[]string, ids []string) {
+	c.IDsRequested += len(ids)
+	for _, id := range ids {
+		if len(*list) >= maxAuditIDs {
+			c.IDsTruncatedAt = maxAuditIDs
+			return
+		}
+		*list = append(*list, id)
+	}
+}
+
+func (c *memberChanges) changed() bool { return c.Added > 0 || c.Removed > 0 }
+
+// groupAudit is the "after" of a group audit event.
+func groupAudit(doc map[string]any, mc *memberChanges) map[string]any {
+	out := auditDoc(doc)
+	if mc != nil {
+		out["memberChanges"] = mc
+	}
+	return out
+}
+
+// storeDetail is a store error's message without the sentinel's prefix ("not found: …"),
+// for SCIM details.
+func storeDetail(err error) string {
+	msg := err.Error()
+	for _, e := range []error{store.ErrNotFound, store.ErrInvalid, store.ErrConflict, store.ErrVersionMismatch} {
+		if errors.Is(err, e) {
+			msg = strings.TrimPrefix(msg, e.Error()+": ")
+		}
+	}
+	return msg
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// This file holds what the single-resource handlers of Users and Groups share: request
+// context, the write-retry loop, and the answer of a single resource.
+
+// scimCtx is what every single-resource handler needs from the request.
+type scimCtx struct {
+	org  string
+	base string
+	proj *scim.Projection
+}
+
+// newSCIMCtx reads the caller's org and the attributes/excludedAttributes parameters, which
+// apply to write answers too (RFC 7644 §3.9).
+func (s *Server) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
+	q := r.URL.Query()
+	attrs, _ := qget(q, "attributes")
+	excl, _ := qget(q, "excludedAttributes")
+	proj, err := scim.ParseProjection(kind.rt(), attrs, excl)
+	return scimCtx{org: principal(r.Context()).OrgID, base: s.baseURL(r), proj: proj}, err
+}
+
+// maxWriteAttempts bounds the retries of a read-modify-write that lost a race with another
+// writer of the same resource (PostgreSQL, READ COMMITTED) when the client sent no If-Match:
+// the client asked for a change, not for a change from a given version, so it is redone on
+// the new version.
+const maxWriteAttempts = 4
+
+// writeOpts is what a single-resource write takes from its request besides the context,
+// the caller and the body, so that the handlers and /Bulk (which has no request per
+// operation) run the same code.
+type writeOpts struct {
+	// ifMatch is the If-Match header, or a Bulk operation's version; "" for none.
+	ifMatch string
+	// listMembers makes a Group PATCH answer list the members (see patchWantsMembers).
+	listMembers bool
+}
+
+// requestWriteOpts reads the writeOpts of a single-resource request.
+func requestWriteOpts(r *http.Request) writeOpts {
+	return writeOpts{ifMatch: r.Header.Get("If-Match"), listMembers: patchWantsMembers(r)}
+}
+
+// written is the outcome of a write: the resource as rendered for the answer (nil after
+// DELETE), its id and its new version.
+type written struct {
+	id      string
+	version int64
+	doc     map[string]any
+}
+
+// scimUpdate runs fn in a write transaction, retrying on a concurrent version change unless
+// the write is conditional (If-Match), in which case the change is 412. Each attempt is one
+// store.Update: a write is applied whole or not at all.
+func (s *Server) scimUpdate(ctx context.Context, o writeOpts, fn func(tx store.Tx) error) error {
+	conditional := strings.TrimSpace(o.ifMatch) != ""
+	for attempt := 1; ; attempt++ {
+		err := s.store.Update(ctx, fn)
+		var se *scim.Error
+		if !errors.Is(err, store.ErrVersionMismatch) || errors.As(err, &se) {
+			return err
+		}
+		if conditional {
+			return scim.ErrStatus(http.StatusPreconditionFailed,
+				"the resource was changed by someone else while this request ran (%s); GET it again and retry with its new ETag", storeDetail(err))
+		}
+		if attempt == maxWriteAttempts {
+			return scim.ErrStatus(http.StatusConflict, "the resource kept changing while this request ran (%s); retry the request", storeDetail(err))
+		}
+	}
+}
+
+// writeResource answers one resource with its ETag (and Location for 201).
+func writeResource(w http.ResponseWriter, status int, version int64, location string, doc map[string]any) {
+	w.Header().Set("ETag", etag(version))
+	if location != "" {
+		w.Header().Set("Location", location)
+	}
+	writeSCIM(w, status, doc)
+}
+
+// writePatched answers a successful PATCH: 204 when the server is configured so
+// (--scim-patch-no-content), else 200 with the resource.
+func (s *Server) writePatched(w http.ResponseWriter, version int64, doc map[string]any) {
+	if s.cfg.PatchNoContent {
+		w.Header().Set("ETag", etag(version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeResource(w, http.StatusOK, version, "", doc)
+}
+
+func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
+	if kind == scimGroups {
+		s.scimGetGroup(w, r, id)
+		return
+	}
+	s.scimGetUser(w, r, id)
+}
+
+func (s *Server) scimCreate(w http.ResponseWriter, r *http.Request, kind scimKind) {
+	if kind == scimGroups {
+		s.scimCreateGroup(w, r)
+		return
+	}
+	s.scimCreateUser(w, r)
+}
+
+func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
+	if kind == scimGroups {
+		s.scimReplaceGroup(w, r, id)
+		return
+	}
+	s.scimReplaceUser(w, r, id)
+}
+
+func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
+	if kind == scimGroups {
+		s.scimPatchGroup(w, r, id)
+		return
+	}
+	s.scimPatchUser(w, r, id)
+}
+
+func (s *Server) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
+	if kind == scimGroups {
+		s.scimDeleteGroup(w, r, id)
+		return
+	}
+	s.scimDeleteUser(w, r, id)
+}
+
+// readResourceBody reads and normalises a POST or PUT body for rt.
+func readResourceBody(r *http.Request, rt *scim.ResourceType) (map[string]any, error) {
+	b, err := readSCIMBody(r)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeSCIMObject(b)
+	if err != nil {
+		return nil, err
+	}
+	return scim.Normalize(rt, m)
+}
+
+// readPatchBody reads a PatchOp body.
+func readPatchBody(r *http.Request) (*scim.PatchRequest, error) {
+	b, err := readSCIMBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return scim.DecodePatch(b)
+}
+
+// cloneDoc copies the top level of a document, so that rendering (which sets id, meta and
+// the indexed attributes) does not touch a document a retried transaction reuses.
+func cloneDoc(doc map[string]any) map[string]any { return maps.Clone(doc) }

@@ -1,0 +1,280 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// User handlers (RFC 7644 §3.3–3.6). Every write is one transaction holding the change and
+// its one audit event; nothing is written when any step fails.
+
+// userDoc renders u, with its groups when the answer will show them.
+func userDoc(ctx context.Context, tx store.Tx, c scimCtx, u store.User, doc map[string]any) (map[string]any, error) {
+	var groups []store.Group
+	if c.proj.Needs("groups") {
+		var err error
+		if groups, err = tx.GroupsOfMember(ctx, c.org, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	return renderUser(u, doc, c.base, groups), nil
+}
+
+func userTaken(err error, userName string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return scim.ErrUniqueness("userName %q is already taken by another user of this organization (userNames are unique, case-insensitively); update that user instead", userName)
+	}
+	return err
+}
+
+func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request, id string) {
+	c, err := s.newSCIMCtx(r, scimUsers)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	var doc map[string]any
+	var version int64
+	notModified := false
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		u, err := tx.User(ctx, c.org, id)
+		if err != nil {
+			return asNotFound(err, scimUsers, id)
+		}
+		version = u.Version
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, u.Version) {
+			notModified = true
+			return nil
+		}
+		d, err := decodeDoc(u.Doc)
+		if err != nil {
+			return err
+		}
+		doc, err = userDoc(ctx, tx, c, u, d)
+		return err
+	})
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	if notModified {
+		w.Header().Set("ETag", etag(version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
+}
+
+func (s *Server) scimCreateUser(w http.ResponseWriter, r *http.Request) {
+	c, err := s.newSCIMCtx(r, scimUsers)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	ndoc, err := readResourceBody(r, scim.UserResourceType)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.createUser(r.Context(), c, ndoc)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, "/Users", res.id), c.proj.Project(res.doc))
+}
+
+// createUser creates a user from a normalised body in one transaction with its audit event.
+func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error) {
+	nu, err := userFromDoc(c.org, ndoc)
+	if err != nil {
+		return written{}, err
+	}
+	var doc map[string]any
+	var created store.User
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.CreateUser(ctx, nu)
+		if err != nil {
+			return userTaken(err, nu.UserName)
+		}
+		u.Emails, u.Doc = nu.Emails, nu.Doc
+		created = u
+		doc = renderUser(u, cloneDoc(ndoc), c.base, nil)
+		return audit.Log(ctx, tx, c.org, "scim.user.create", "user", u.ID, nil, auditDoc(doc))
+	})
+	return written{id: created.ID, version: created.Version, doc: doc}, err
+}
+
+func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request, id string) {
+	c, err := s.newSCIMCtx(r, scimUsers)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	ndoc, err := readResourceBody(r, scim.UserResourceType)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.replaceUser(r.Context(), c, requestWriteOpts(r), id, ndoc)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	writeResource(w, http.StatusOK, res.version, "", c.proj.Project(res.doc))
+}
+
+// replaceUser replaces user id with a normalised body (PUT).
+func (s *Server) replaceUser(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (written, error) {
+	_, explicitActive := ndoc["active"]
+	var doc map[string]any
+	var version int64
+	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
+		u, err := tx.User(ctx, c.org, id)
+		if err != nil {
+			return asNotFound(err, scimUsers, id)
+		}
+		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
+			return err
+		}
+		old, err := decodeDoc(u.Doc)
+		if err != nil {
+			return err
+		}
+		before := auditDoc(renderUser(u, old, c.base, nil))
+		nu, err := userFromDoc(c.org, ndoc)
+		if err != nil {
+			return err
+		}
+		nu.ID = u.ID
+		// A user removed by enforce-groups comes back only when the IdP says active=true;
+		// a PUT that leaves active out keeps it removed (and inactive).
+		nu.Removed = u.Removed
+		if u.Removed && !explicitActive {
+			nu.Active = false
+		}
+		updated, err := tx.UpdateUser(ctx, nu, u.Version)
+		if err != nil {
+			return userTaken(err, nu.UserName)
+		}
+		updated.Emails = nu.Emails
+		version = updated.Version
+		if doc, err = userDoc(ctx, tx, c, updated, cloneDoc(ndoc)); err != nil {
+			return err
+		}
+		return audit.Log(ctx, tx, c.org, "scim.user.replace", "user", u.ID, before, auditDoc(doc))
+	})
+	return written{id: id, version: version, doc: doc}, err
+}
+
+func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request, id string) {
+	c, err := s.newSCIMCtx(r, scimUsers)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	req, err := readPatchBody(r)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.patchUser(r.Context(), c, requestWriteOpts(r), id, req)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	s.writePatched(w, res.version, c.proj.Project(res.doc))
+}
+
+// patchUser applies a PatchOp to user id.
+func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (written, error) {
+	var doc map[string]any
+	var version int64
+	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
+		u, err := tx.User(ctx, c.org, id)
+		if err != nil {
+			return asNotFound(err, scimUsers, id)
+		}
+		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
+			return err
+		}
+		old, err := decodeDoc(u.Doc)
+		if err != nil {
+			return err
+		}
+		cur := renderUser(u, old, c.base, nil)
+		res, err := scim.ApplyPatch(scim.UserResourceType, cur, req.Operations)
+		if err != nil {
+			return err
+		}
+		if len(res.Members) > 0 {
+			return scim.ErrInvalidPath("users have no members")
+		}
+		if !res.Changed {
+			// Nothing to write: the version stays, and no audit event records a non-change.
+			version = u.Version
+			doc, err = userDoc(ctx, tx, c, u, cur)
+			return err
+		}
+		nu, err := userFromDoc(c.org, res.Doc)
+		if err != nil {
+			return err
+		}
+		nu.ID = u.ID
+		// active=true clears Removed (the store keeps Removed only while inactive): that is
+		// how the IdP brings back a user that enforce-groups removed.
+		nu.Removed = u.Removed
+		updated, err := tx.UpdateUser(ctx, nu, u.Version)
+		if err != nil {
+			return userTaken(err, nu.UserName)
+		}
+		updated.Emails = nu.Emails
+		version = updated.Version
+		if doc, err = userDoc(ctx, tx, c, updated, res.Doc); err != nil {
+			return err
+		}
+		return audit.Log(ctx, tx, c.org, "scim.user.patch", "user", u.ID, auditDoc(cur), auditDoc(doc))
+	})
+	return written{id: id, version: version, doc: doc}, err
+}
+
+func (s *Server) scimDeleteUser(w http.ResponseWriter, r *http.Request, id string) {
+	c, err := s.newSCIMCtx(r, scimUsers)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	if err := s.deleteUser(r.Context(), c, requestWriteOpts(r), id); err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteUser deletes user id.
+func (s *Server) deleteUser(ctx context.Context, c scimCtx, o writeOpts, id string) error {
+	return s.scimUpdate(ctx, o, func(tx store.Tx) error {
+		u, err := tx.User(ctx, c.org, id)
+		if err != nil {
+			return asNotFound(err, scimUsers, id)
+		}
+		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
+			return err
+		}
+		old, err := decodeDoc(u.Doc)
+		if err != nil {
+			return err
+		}
+		before := auditDoc(renderUser(u, old, c.base, nil))
+		if err := tx.DeleteUser(ctx, c.org, id, u.Version); err != nil {
+			return asNotFound(err, scimUsers, id)
+		}
+		return audit.Log(ctx, tx, c.org, "scim.user.delete", "user", id, before, nil)
+	})
+}
