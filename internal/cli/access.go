@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/client"
+)
+
+func init() { extraCommands = append(extraCommands, (*App).accessCommand) }
+
+func (a *App) accessCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "access", Short: "Effective access: who holds what, and why"}
+	var user string
+	list := &cobra.Command{
+		Use:   "list [--user U]",
+		Short: "Effective access of one user, or the whole organization's access review",
+		Long: `Without --user: the access-review export. Org owners are listed apart (they are owner on
+everything); then every other active user and every service account, with its role on the
+organization and on each cloud, and under each cloud its projects.
+With --user: that user's groups and its role on every resource it can reach, implicit
+access (org owners) marked as such.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if user != "" {
+					ua, err := c.UserAccess(ctx, user)
+					if err != nil {
+						return err
+					}
+					return a.printed(ua, func() error { return printUserAccess(a.Stdout, ua) })
+				}
+				rv, err := c.AccessReview(ctx)
+				if err != nil {
+					return err
+				}
+				return a.printed(rv, func() error { return printReview(a.Stdout, rv) })
+			})
+		},
+	}
+	list.Flags().StringVar(&user, "user", "", "one user (id or userName)")
+	a.completeFlag(list, "user", a.userNames)
+
+	var s selectors
+	explain := &cobra.Command{
+		Use:   "explain --user U [--org | --cloud C | --project P]",
+		Short: "Every source of a user's access: direct grants, groups (with the nesting path), org ownership",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if s.user == "" {
+				return errors.New("--user is required: whose access to explain")
+			}
+			kind, res, err := s.resource(false)
+			if err != nil {
+				return err
+			}
+			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				ex, err := c.Explain(ctx, s.user, kind, res)
+				if err != nil {
+					return err
+				}
+				return a.printed(ex, func() error { return printExplanation(a.Stdout, ex) })
+			})
+		},
+	}
+	explain.Flags().StringVar(&s.user, "user", "", "the user (id or userName) (required)")
+	a.completeFlag(explain, "user", a.userNames)
+	a.addResource(explain, &s, "explain access to")
+	cmd.AddCommand(list, explain)
+	return cmd
+}
+
+// accessTable is a tabwriter that, unlike table, keeps empty cells empty: continuation rows
+// of one principal leave its name blank so the eye can follow the blocks.
+func accessTable(w io.Writer, headers ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	return tw
+}
+
+func printReview(w io.Writer, rv api.AccessReview) error {
+	fmt.Fprintln(w, "Org owners (owner on the organization, every cloud and every project):")
+	if len(rv.OrgOwners) == 0 {
+		fmt.Fprintln(w, "  none")
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, p := range rv.OrgOwners {
+			fmt.Fprintf(tw, "  %s\t%s\n", p.Name, strings.ReplaceAll(p.Type, "_", " "))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	tw := accessTable(w, "PRINCIPAL", "TYPE", "RESOURCE", "ROLE")
+	rows := 0
+	for _, group := range [][]api.PrincipalReview{rv.Users, rv.ServiceAccounts} {
+		for _, p := range group {
+			name, typ := p.Name, strings.ReplaceAll(p.Type, "_", " ")
+			row := func(res, role string) {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, typ, res, role)
+				name, typ = "", ""
+				rows++
+			}
+			if p.Organization != "none" {
+				row("organization", p.Organization)
+			}
+			for _, c := range p.Clouds {
+				row("cloud "+c.Name, c.Role)
+				for _, pr := range c.Projects {
+					row("  project "+pr.Name, pr.Role)
+				}
+			}
+		}
+	}
+	if rows == 0 {
+		fmt.Fprintln(tw, "(nobody else holds anything)")
+	}
+	return tw.Flush()
+}
+
+func printUserAccess(w io.Writer, ua api.UserAccess) error {
+	d := newDetails(w)
+	d.field("User", ua.User.UserName)
+	d.field("Status", userStatus(ua.User.Active, ua.User.Removed))
+	d.field("Groups", groupNamesOf(ua.Groups))
+	if err := d.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if !ua.HoldsAccess {
+		_, err := fmt.Fprintln(w, "This user is inactive or removed: it holds no access. `rolecall access explain` shows what would apply were it active.")
+		return err
+	}
+	if len(ua.Access) == 0 {
+		_, err := fmt.Fprintln(w, "No access.")
+		return err
+	}
+	t := newTable(w, "KIND", "NAME", "CLOUD", "ROLE", "SOURCE")
+	for _, r := range ua.Access {
+		src := "grant"
+		if r.Implicit {
+			src = "implicit (org owner)"
+		}
+		t.row(r.Kind, r.Name, r.Cloud, r.Role, src)
+	}
+	return t.flush()
+}
+
+func printExplanation(w io.Writer, ex api.Explanation) error {
+	fmt.Fprintf(w, "User %s (%s)\n", ex.User.UserName, userStatus(ex.User.Active, ex.User.Removed))
+	if !ex.HoldsAccess {
+		fmt.Fprintln(w, "It holds no access while inactive or removed; the sources below would apply were it active.")
+	}
+	if len(ex.Resources) == 0 {
+		_, err := fmt.Fprintln(w, "No source of access.")
+		return err
+	}
+	for _, r := range ex.Resources {
+		fmt.Fprintf(w, "\n%s: %s\n", describeResource(r.Kind, r.Name), r.Role)
+		if len(r.Sources) == 0 {
+			fmt.Fprintln(w, "  no source")
+			continue
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, s := range r.Sources {
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, describeSource(s))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describeSource renders a source: "direct grant", "group platform (via eng > platform)",
+// "org owner (implicit)".
+func describeSource(s api.AccessSource) string {
+	switch s.Kind {
+	case "direct":
+		return "direct grant"
+	case "group":
+		out := "group " + s.GroupName
+		if len(s.Path) > 1 {
+			out += " (via " + strings.Join(s.Path, " > ") + ")"
+		}
+		return out
+	case "implicit_org_owner":
+		return "org owner (implicit: owner on everything)"
+	}
+	return s.Kind
+}
