@@ -18,6 +18,7 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	s.tokenRoutes(mux)
 	s.scimRoutes(mux)
 	s.adminRoutes(mux)
+	s.enforceRoutes(mux)
 
 	// Anything else under the API prefixes gets an answer in that API's error format rather
 	// than the mux's plain-text 404.

@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/client"
+	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/enforcement"
+)
+
+// Exit codes of enforce-groups beyond 0 (done, or nothing to do) and 1 (refused or failed).
+const (
+	// exitAborted: the admin answered no at the prompt; nothing changed.
+	exitAborted = 1
+	// exitNoPrompt: a live run could not ask (stdin is not a terminal, or JSON output)
+	// and was not told --yes; nothing changed.
+	exitNoPrompt = 2
+)
+
+// Messages of the refusals that do not come from the server.
+const (
+	msgNoTerminal = "stdin is not a terminal: pass --yes to apply without a prompt, or --dry-run to preview"
+	msgJSONLive   = "--output json cannot be mixed with a prompt: pass --yes to apply, or --dry-run to preview"
+	msgAborted    = "Aborted: no changes were applied."
+)
+
+type enforceFlags struct {
+	dryRun, yes, allowNoOwner, enableGroupsOnly bool
+}
+
+func (a *App) enforceGroupsCommand() *cobra.Command {
+	var f enforceFlags
+	cmd := &cobra.Command{
+		Use:   "enforce-groups",
+		Short: "Remove every direct user role binding so that users get access from their groups only",
+		Long: `Enforce group-based access: remove ALL direct user role bindings, so that users derive their
+access from their (active) user groups only, and remove users who are in no active group
+(deactivated, bindings deleted, record kept: the identity provider can bring them back).
+Bindings of groups and service accounts are never changed.
+
+It first previews what every user will experience. --dry-run stops there and never writes.
+A live run asks for confirmation (or takes --yes), then applies exactly the previewed plan in
+one transaction (it refuses, changing nothing, if the organization changed meanwhile) and
+keeps a restore point: "rolecall scim enforce-groups undo RUN_ID" puts it back.`,
+		Example: `  rolecall scim enforce-groups --dry-run
+  rolecall scim enforce-groups
+  rolecall scim enforce-groups --yes --enable-groups-only -o json
+  rolecall scim enforce-groups undo 0b6f…`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.enforceGroups(cmd.Context(), time.Now(), f) },
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.dryRun, "dry-run", false, "preview the permission changes without applying them")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "apply without asking for confirmation (needed when stdin is not a terminal)")
+	fl.BoolVar(&f.allowNoOwner, "allow-no-owner", false, "apply even if no user or service account would remain an owner of the organization")
+	fl.BoolVar(&f.enableGroupsOnly, "enable-groups-only", false, "also turn on groups-only mode: new direct user grants are refused afterwards")
+	cmd.AddCommand(a.enforceUndoCommand())
+	return cmd
+}
+
+// enforceGroups runs enforce-groups; start is when the command started (the elapsed-time
+// prefix counts from it).
+func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags) error {
+	elapsed := func() time.Duration { return time.Since(start) }
+	jsonOut := a.json()
+	if jsonOut && !f.dryRun && !f.yes {
+		return &exitError{code: exitNoPrompt, msg: msgJSONLive}
+	}
+	if f.dryRun && f.enableGroupsOnly {
+		return errors.New("--enable-groups-only changes the organization: it cannot be combined with --dry-run")
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	w := &stickyWriter{w: a.Stdout}
+	if !jsonOut {
+		msg := enforce.MsgLiveStart
+		if f.dryRun {
+			msg = enforce.MsgDryRunStart
+		}
+		w.check(enforce.RenderElapsed(w, elapsed(), msg))
+		w.printf("\n")
+	}
+	stop := a.enforceProgress(start, "Analyzing permission changes")
+	pv, err := c.EnforcePreview(ctx)
+	stop()
+	if err != nil {
+		return err
+	}
+	plan, err := enforcement.PlanFromAPI(pv.Plan)
+	if err != nil {
+		return err
+	}
+
+	if f.dryRun {
+		if jsonOut {
+			return printJSON(a.Stdout, pv.Plan)
+		}
+		w.check(enforce.RenderPlan(w, enforce.TitlePreview, plan))
+		w.printf("\n%s\n", enforce.MsgDryRunFooter)
+		if !plan.OwnerAfter && !plan.Empty() {
+			fmt.Fprintf(a.Stderr, "Warning: %s.\n", enforcement.NoOwnerMessage(pv.Org))
+		}
+		return w.err
+	}
+
+	if !jsonOut {
+		w.check(enforce.RenderPlan(w, enforce.TitlePreview, plan))
+	}
+	if plan.Empty() {
+		return a.enforceNothing(ctx, c, w, pv, f)
+	}
+	if !plan.OwnerAfter && !f.allowNoOwner {
+		return errors.New(enforcement.NoOwnerMessage(pv.Org))
+	}
+	if !jsonOut {
+		w.printf("\n")
+		w.check(enforce.RenderConfirmation(w, plan))
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if !f.yes {
+		if err := a.confirmEnforce(); err != nil {
+			return err
+		}
+	}
+	if !jsonOut {
+		w.check(enforce.RenderElapsed(w, elapsed(), enforce.MsgApplyStart))
+	}
+	stop = a.enforceProgress(start, "Applying permission changes")
+	res, err := c.EnforceApply(ctx, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint,
+		AllowNoOwner: f.allowNoOwner, EnableGroupsOnly: f.enableGroupsOnly})
+	stop()
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		return printJSON(a.Stdout, res)
+	}
+	applied, err := enforcement.PlanFromAPI(res.Plan)
+	if err != nil {
+		return err
+	}
+	w.printf("\n")
+	w.check(enforce.RenderPlan(w, enforce.TitleApplied, applied))
+	w.printf("\n")
+	w.check(enforce.RenderElapsed(w, elapsed(), enforce.MsgApplyDone))
+	if res.Applied {
+		w.printf("Restore point kept as run %s: undo it with `rolecall scim enforce-groups undo %s`.\n", res.RunID, res.RunID)
+	}
+	if f.enableGroupsOnly && res.GroupsOnly {
+		w.printf("%s\n", msgGroupsOnlyOn)
+	}
+	return w.err
+}
+
+const msgGroupsOnlyOn = "Groups-only mode is on: new direct user grants are refused; grant roles to groups."
+
+// enforceNothing finishes a live run whose plan is empty: nothing to apply, exit 0. Only
+// --enable-groups-only still has something to do, and it does not need a confirmation.
+func (a *App) enforceNothing(ctx context.Context, c *client.Client, w *stickyWriter, pv api.EnforcePreview, f enforceFlags) error {
+	res := api.EnforceApplyResult{Plan: pv.Plan, GroupsOnly: pv.GroupsOnly}
+	if f.enableGroupsOnly && !pv.GroupsOnly {
+		var err error
+		res, err = c.EnforceApply(ctx, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint, EnableGroupsOnly: true})
+		if err != nil {
+			return err
+		}
+	}
+	if a.json() {
+		return printJSON(a.Stdout, res)
+	}
+	if f.enableGroupsOnly && res.GroupsOnly {
+		w.printf("\n%s\n", msgGroupsOnlyOn)
+	}
+	return w.err
+}
+
+// confirmEnforce asks the enforce-groups question on stdin. It refuses to ask when stdin is not a
+// terminal: a script must say --yes, and must never hang on a question nobody sees.
+func (a *App) confirmEnforce() error {
+	if !streamIsTerminal(a.Stdin) {
+		return &exitError{code: exitNoPrompt, msg: msgNoTerminal}
+	}
+	fmt.Fprint(a.Stdout, enforce.PromptProceed)
+	line, err := bufio.NewReader(a.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if errors.Is(err, io.EOF) && line == "" {
+		fmt.Fprintln(a.Stdout) // end the prompt's line
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return &exitError{code: exitAborted, msg: msgAborted}
+}
+
+func (a *App) enforceUndoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "undo RUN_ID",
+		Short: "Restore what an enforce-groups run removed, except what was re-granted or changed since",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			stop := a.enforceProgress(time.Now(), "Restoring run "+args[0])
+			res, err := c.EnforceUndo(cmd.Context(), args[0])
+			stop()
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, res)
+			}
+			return renderUndo(a.Stdout, res)
+		},
+	}
+}
+
+// stickyWriter keeps the first write error so that the output code reads straight.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *stickyWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *stickyWriter) printf(format string, args ...any) { _, _ = fmt.Fprintf(e, format, args...) }
+
+func (e *stickyWriter) check(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+// terminalChecker is implemented by streams that know whether they are a terminal. Tests
+// inject one to exercise the prompt or the progress line; a real stream is an *os.File.
+type terminalChecker interface{ IsTerminal() bool }
+
+// streamIsTerminal reports whether a stream is an interactive terminal. Anything that is
+// neither an *os.File nor a terminalChecker (a buffer, a pipe wrapper) is not one.
+func streamIsTerminal(s any) bool {
+	switch v := s.(type) {
+	case terminalChecker:
+		return v.IsTerminal()
+	case *os.File:
+		return term.IsTerminal(int(v.Fd()))
+	}
+	return false
+}
+
+// progressDelay keeps quick steps free of a progress line that would only flicker.
+const progressDelay = 300 * time.Millisecond
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// enforceProgress shows, on stderr, a spinner with msg and the time since start, redrawn in
+// place, until the returned stop is called; stop erases it. It shows nothing unless stderr
+// is a terminal and the output is for people (not JSON), so logs and scripts never see it.
+func (a *App) enforceProgress(start time.Time, msg string) (stop func()) {
+	if a.json() || !streamIsTerminal(a.Stderr) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		timer := time.NewTimer(progressDelay)
+		defer timer.Stop()
+		select {
+		case <-done:
+			return
+		case <-timer.C:
+		}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			fmt.Fprintf(a.Stderr, "\r%s %s... %.1fs", spinnerFrames[i%len(spinnerFrames)], msg, time.Since(start).Seconds())
+			select {
+			case <-done:
+				fmt.Fprint(a.Stderr, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}

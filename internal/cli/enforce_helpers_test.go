@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"flag"
+	"io"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore"
+)
+
+var updateGolden = flag.Bool("update-enforce", false, "rewrite testdata/enforce/*.golden")
+
+// enforceEnv is a real rolecall server (httptest, temp database) holding one seeded org.
+type enforceEnv struct {
+	st     store.Store
+	orgID  string
+	ids    map[string]string
+	url    string
+	secret string
+}
+
+type storeOpener struct {
+	name string
+	open func(t *testing.T) store.Store
+}
+
+// storeBackends are SQLite always and PostgreSQL when ROLECALL_TEST_POSTGRES is set (a fresh
+// schema per test).
+func storeBackends() []storeOpener {
+	bs := []storeOpener{{"sqlite", func(t *testing.T) store.Store {
+		return openTestStore(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
+	}}}
+	if os.Getenv("ROLECALL_TEST_POSTGRES") != "" {
+		bs = append(bs, storeOpener{"postgres", openTestPostgres})
+	}
+	return bs
+}
+
+func openTestStore(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openTestPostgres(t *testing.T) store.Store {
+	t.Helper()
+	base := os.Getenv("ROLECALL_TEST_POSTGRES")
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "cli_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err == nil {
+			defer admin.Close()
+			_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		}
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return openTestStore(t, u.String())
+}
+
+// eachStore runs fn as a subtest per backend.
+func eachStore(t *testing.T, fn func(t *testing.T, open func(*testing.T) store.Store)) {
+	for _, b := range storeBackends() {
+		t.Run(b.name, func(t *testing.T) { fn(t, b.open) })
+	}
+}
+
+// newEnforceEnv starts a server on st with the org name seeded from s.
+func newEnforceEnv(t *testing.T, st store.Store, name string, s *access.State) *enforceEnv {
+	t.Helper()
+	orgID, secret, ids, err := seedOrg(context.Background(), st, name, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(server.New(server.Config{}, st, nil, nil).Handler())
+	t.Cleanup(hs.Close)
+	return &enforceEnv{st: st, orgID: orgID, ids: ids, url: hs.URL, secret: secret}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs the CLI against the env's server with stdin (nil: empty, not a terminal).
+func (e *enforceEnv) run(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errb bytes.Buffer
+	a := &App{Stdin: stdin, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	code := a.Run(context.Background(), append([]string{"--server", e.url, "--token", e.secret}, args...))
+	return result{out.String(), errb.String(), code}
+}
+
+// tty is a stdin that claims to be a terminal; onRead runs before the first read (a test
+// uses it to change the database while the admin "reads" the preview).
+type tty struct {
+	r      io.Reader
+	onRead func()
+}
+
+func (t *tty) IsTerminal() bool { return true }
+
+func (t *tty) Read(p []byte) (int, error) {
+	if t.onRead != nil {
+		f := t.onRead
+		t.onRead = nil
+		f()
+	}
+	return t.r.Read(p)
+}
+
+var (
+	elapsedRE = regexp.MustCompile(`\(rolecall \+\d+\.\ds\)`)
+	uuidRE    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
+
+// normalize replaces what differs from run to run: elapsed times and run ids.
+func normalize(s string) string {
+	s = elapsedRE.ReplaceAllString(s, "(rolecall +N.Ns)")
+	return uuidRE.ReplaceAllString(s, "RUN_ID")
+}
+
+// checkGolden compares got with testdata/enforce/name after normalising both.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "enforce", name)
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(uuidRE.ReplaceAllString(got, "RUN_ID")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run Golden -update-enforce to create it)", err)
+	}
+	if normalize(got) != normalize(string(want)) {
+		t.Errorf("output differs from %s:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+// runCount is how many enforce-groups runs the org has recorded.
+func (e *enforceEnv) runCount(t *testing.T) int {
+	t.Helper()
+	ctx := context.Background()
+	var n int
+	if err := e.st.View(ctx, func(tx store.Tx) (err error) { _, n, err = tx.ListRuns(ctx, e.orgID, store.Page{}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// directBindings counts the org's direct user bindings.
+func (e *enforceEnv) directBindings(t *testing.T) int {
+	t.Helper()
+	ctx := context.Background()
+	var bs []store.Binding
+	if err := e.st.View(ctx, func(tx store.Tx) (err error) {
+		bs, err = tx.ListBindings(ctx, e.orgID, store.BindingFilter{PrincipalType: store.PrincipalUser})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return len(bs)
+}

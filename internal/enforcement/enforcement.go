@@ -1,0 +1,346 @@
+// Package enforcement carries enforce-groups out over the store: it previews the planner's
+// Plan for an organization, applies it atomically (one transaction that re-plans under the
+// org lock and refuses when the fingerprint moved), records every live run with its restore
+// point, and undoes a run. It knows nothing of HTTP: the server maps its errors to statuses.
+//
+// It may import store, access, enforce, audit, api and the standard library (and uuid).
+package enforcement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// LoadState reads one org's access snapshot inside tx. The server passes its own loader so
+// that enforce-groups and every other access question read the store the same way.
+type LoadState func(ctx context.Context, tx store.Tx, orgID string) (*access.State, error)
+
+// Service runs enforce-groups on a store.
+type Service struct {
+	Store store.Store
+	Load  LoadState
+	// Now is the clock (tests); store.Now when nil.
+	Now func() time.Time
+}
+
+// Audit actions written by this package, one per transaction.
+const (
+	ActionApply      = "enforce.apply"
+	ActionUndo       = "enforce.undo"
+	ActionGroupsOnly = "org.settings.update"
+	// TargetRun is the audit target type of a run.
+	TargetRun = "enforce_run"
+)
+
+// Errors. Each is wrapped by an error whose message a person can act on.
+var (
+	// ErrStale: the organization changed since the preview the caller confirmed.
+	ErrStale = errors.New("stale plan")
+	// ErrNoOwner: applying would leave the organization without any owner.
+	ErrNoOwner = errors.New("no owner after enforce-groups")
+	// ErrAlreadyUndone: the run was undone before.
+	ErrAlreadyUndone = errors.New("run already undone")
+	// ErrNoFingerprint: apply was called without the preview's fingerprint.
+	ErrNoFingerprint = errors.New("fingerprint required")
+)
+
+// StaleError says the plan computed at apply time is not the one previewed.
+type StaleError struct {
+	Previewed, Current string
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the organization changed since the preview (plan fingerprint %s, now %s): nothing was applied; preview again and confirm the new plan",
+		short(e.Previewed), short(e.Current))
+}
+
+// Unwrap makes errors.Is(err, ErrStale) hold.
+func (e *StaleError) Unwrap() error { return ErrStale }
+
+// NoOwnerError names the organization that would be left without an owner.
+type NoOwnerError struct{ Org string }
+
+func (e *NoOwnerError) Error() string { return NoOwnerMessage(e.Org) }
+
+// Unwrap makes errors.Is(err, ErrNoOwner) hold.
+func (e *NoOwnerError) Unwrap() error { return ErrNoOwner }
+
+// refusal is an error whose message is meant for a person as it is, classified by kind (a
+// sentinel of this package or of store) for errors.Is.
+type refusal struct {
+	kind error
+	msg  string
+}
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Unwrap() error { return e.kind }
+
+func refuse(kind error, msg string) error { return &refusal{kind: kind, msg: msg} }
+
+// NoOwnerMessage explains the no-owner refusal for org and how to get past it.
+func NoOwnerMessage(org string) string {
+	return fmt.Sprintf("after enforce-groups no user or service account would be an owner of organization %q: grant owner on the organization to a group first, or pass --allow-no-owner", org)
+}
+
+func short(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	if fp == "" {
+		return "(none)"
+	}
+	return fp
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return store.Now()
+}
+
+// Preview plans the organization from one consistent snapshot. It never writes.
+func (s *Service) Preview(ctx context.Context, orgID string) (api.EnforcePreview, error) {
+	var out api.EnforcePreview
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		org, err := tx.Org(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		set, err := tx.Settings(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		st, err := s.Load(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		out = api.EnforcePreview{Org: org.Name, GroupsOnly: set.GroupsOnly, Plan: PlanToAPI(enforce.Compute(st))}
+		return nil
+	})
+	return out, err
+}
+
+// Apply carries out the plan the caller previewed, in one transaction: it locks the org,
+// re-plans from the state it sees, and refuses (StaleError, nothing changed) unless the
+// fingerprint is the previewed one; it refuses (NoOwnerError) when no owner would remain,
+// unless req.AllowNoOwner. Then it deletes every direct user binding, marks the users in no
+// active group removed (inactive), records the run with its restore point, turns on
+// groups-only when asked, and writes one audit event. An empty plan changes nothing and
+// records no run (only groups-only is turned on, if asked and off).
+func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyRequest) (api.EnforceApplyResult, error) {
+	if req.Fingerprint == "" {
+		return api.EnforceApplyResult{}, refuse(ErrNoFingerprint, "apply needs the fingerprint of the plan you confirmed: take it from the preview (POST /api/v1/enforce/preview)")
+	}
+	var out api.EnforceApplyResult
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = s.apply(ctx, tx, orgID, req)
+		return err
+	})
+	if err != nil {
+		return api.EnforceApplyResult{}, err
+	}
+	return out, nil
+}
+
+func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.EnforceApplyRequest) (api.EnforceApplyResult, error) {
+	var out api.EnforceApplyResult
+	if err := tx.LockOrg(ctx, orgID); err != nil {
+		return out, err
+	}
+	org, err := tx.Org(ctx, orgID)
+	if err != nil {
+		return out, err
+	}
+	tee := &teeTx{Tx: tx}
+	st, err := s.Load(ctx, tee, orgID)
+	if err != nil {
+		return out, err
+	}
+	plan := enforce.Compute(st)
+	if plan.Fingerprint != req.Fingerprint {
+		return out, &StaleError{Previewed: req.Fingerprint, Current: plan.Fingerprint}
+	}
+	set, err := tx.Settings(ctx, orgID)
+	if err != nil {
+		return out, err
+	}
+	wasGroupsOnly := set.GroupsOnly
+	turnOn := req.EnableGroupsOnly && !set.GroupsOnly
+	if turnOn {
+		set.OrgID, set.GroupsOnly, set.UpdatedAt = orgID, true, s.now()
+		if err := tx.PutSettings(ctx, set); err != nil {
+			return out, err
+		}
+	}
+	out.Plan = PlanToAPI(plan)
+	out.GroupsOnly = set.GroupsOnly
+	if plan.Empty() {
+		if turnOn {
+			err = audit.Log(ctx, tx, orgID, ActionGroupsOnly, "organization", orgID,
+				settingsView{GroupsOnly: false}, settingsView{GroupsOnly: true})
+		}
+		return out, err
+	}
+	if !plan.OwnerAfter && !req.AllowNoOwner {
+		return out, &NoOwnerError{Org: org.Name}
+	}
+
+	deleted, err := deleteDirectBindings(ctx, tx, tee, orgID, plan)
+	if err != nil {
+		return out, err
+	}
+	users := make([]store.RunUser, 0, len(plan.RemovedUsers))
+	for _, u := range plan.RemovedUsers {
+		after, err := tx.SetUserRemoved(ctx, orgID, u.UserID, true, false)
+		if err != nil {
+			return out, fmt.Errorf("removing user %s: %w", u.UserName, err)
+		}
+		users = append(users, store.RunUser{UserID: u.UserID, UserName: u.UserName, WasActive: u.Active, VersionAfter: after.Version})
+	}
+	planJSON, err := encodePlan(out.Plan)
+	if err != nil {
+		return out, err
+	}
+	actor := audit.ActorFrom(ctx).Name
+	run, err := tx.CreateRun(ctx, store.Run{
+		OrgID: orgID, CreatedAt: s.now(), Actor: actor, Fingerprint: plan.Fingerprint, Plan: planJSON,
+		DeletedBindings: len(deleted), RemovedUsers: len(users),
+	}, deleted, users)
+	if err != nil {
+		return out, fmt.Errorf("recording the run: %w", err)
+	}
+	rv := RunToAPI(run, false)
+	out.Applied, out.RunID, out.Run = true, run.ID, &rv
+	return out, audit.Log(ctx, tx, orgID, ActionApply, TargetRun, run.ID,
+		applyAudit{GroupsOnly: wasGroupsOnly},
+		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: len(deleted), RemovedUsers: len(users),
+			UsersChanged: plan.Summary.UsersChanged, Changes: plan.Summary.Changes, OwnersAfter: plan.Summary.OwnersAfter,
+			GroupsOnly: set.GroupsOnly})
+}
+
+// teeTx keeps the direct user bindings the state loader streams, as full records (with
+// creation time and author, which the restore point keeps), so that apply need not read
+// the bindings twice.
+type teeTx struct {
+	store.Tx
+	streamed bool
+	direct   []store.Binding
+}
+
+func (t *teeTx) AllBindings(ctx context.Context, orgID string, fn func(store.Binding) error) error {
+	t.streamed, t.direct = true, t.direct[:0]
+	return t.Tx.AllBindings(ctx, orgID, func(b store.Binding) error {
+		if b.PrincipalType == store.PrincipalUser {
+			t.direct = append(t.direct, b)
+		}
+		return fn(b)
+	})
+}
+
+// deleteDirectBindings deletes the plan's bindings and returns their full records. The
+// records come from the loader's stream (or, for a loader that does not stream bindings, a
+// query in the same transaction); they must be exactly the plan's, or the plan is wrong.
+func deleteDirectBindings(ctx context.Context, tx store.Tx, tee *teeTx, orgID string, plan *enforce.Plan) ([]store.Binding, error) {
+	if plan.DeleteBindings == 0 {
+		return nil, nil
+	}
+	recs := tee.direct
+	if !tee.streamed {
+		var err error
+		if recs, err = tx.ListBindings(ctx, orgID, store.BindingFilter{PrincipalType: store.PrincipalUser}); err != nil {
+			return nil, err
+		}
+	}
+	ids := plan.DeleteBindingIDs()
+	if len(recs) != len(ids) {
+		return nil, fmt.Errorf("enforce-groups: the store holds %d direct user bindings but the plan deletes %d", len(recs), len(ids))
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	for _, b := range recs {
+		if !want[b.ID] {
+			return nil, fmt.Errorf("enforce-groups: direct user binding %s is not in the plan", b.ID)
+		}
+	}
+	n, err := tx.DeleteBindings(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(ids) {
+		return nil, fmt.Errorf("enforce-groups: deleted %d direct user bindings, the plan has %d", n, len(ids))
+	}
+	return recs, nil
+}
+
+// settingsView is how the audit log shows the org setting this package changes.
+type settingsView struct {
+	GroupsOnly bool `json:"groupsOnly"`
+}
+
+// applyAudit is the before/after of an enforce.apply event: the run's summary (the full
+// plan is in the run record).
+type applyAudit struct {
+	RunID           string `json:"runId,omitempty"`
+	Fingerprint     string `json:"fingerprint,omitempty"`
+	DeletedBindings int    `json:"deletedBindings"`
+	RemovedUsers    int    `json:"removedUsers"`
+	UsersChanged    int    `json:"usersChanged"`
+	Changes         int    `json:"changes"`
+	OwnersAfter     int    `json:"ownersAfter"`
+	GroupsOnly      bool   `json:"groupsOnly"`
+}
+
+// Runs lists the org's runs, newest first, without their plans.
+func (s *Service) Runs(ctx context.Context, orgID string, p store.Page) ([]api.EnforceRun, int, error) {
+	var (
+		out   []api.EnforceRun
+		total int
+	)
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		runs, n, err := tx.ListRuns(ctx, orgID, p)
+		if err != nil {
+			return err
+		}
+		total = n
+		out = make([]api.EnforceRun, len(runs))
+		for i, r := range runs {
+			out[i] = RunToAPI(r, false)
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// Run returns one run with its plan and, when undone, what the undo did.
+func (s *Service) Run(ctx context.Context, orgID, id string) (api.EnforceRun, error) {
+	var out api.EnforceRun
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		r, err := getRun(ctx, tx, orgID, id)
+		if err != nil {
+			return err
+		}
+		out = RunToAPI(r, true)
+		return nil
+	})
+	return out, err
+}
+
+func getRun(ctx context.Context, tx store.Tx, orgID, id string) (store.Run, error) {
+	r, err := tx.Run(ctx, orgID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, refuse(store.ErrNotFound, fmt.Sprintf("no enforce-groups run %q in this organization (list them with `rolecall scim runs list`)", id))
+	}
+	return r, err
+}
