@@ -19,6 +19,7 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	s.scimRoutes(mux)
 	s.adminRoutes(mux)
 	s.enforceRoutes(mux)
+	s.uiRoutes(mux)
 
 	// Anything else under the API prefixes gets an answer in that API's error format rather
 	// than the mux's plain-text 404.
