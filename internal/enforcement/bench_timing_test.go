@@ -118,3 +118,12 @@ func (t *timings) report(tb testing.TB, label string) {
 	}
 	t.m = map[string]time.Duration{}
 }
+
+func (x timedTx) MoveUserBindings(ctx context.Context, o, id string) (int, error) {
+	defer x.t.add("MoveUserBindings", time.Now())
+	return x.Tx.MoveUserBindings(ctx, o, id)
+}
+func (x timedTx) RestoreRunBindings(ctx context.Context, o, id string, skip []string) (int, error) {
+	defer x.t.add("RestoreRunBindings", time.Now())
+	return x.Tx.RestoreRunBindings(ctx, o, id, skip)
+}

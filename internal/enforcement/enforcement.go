@@ -161,8 +161,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	if err != nil {
 		return out, err
 	}
-	tee := &teeTx{Tx: tx}
-	st, err := s.Load(ctx, tee, orgID)
+	st, err := s.Load(ctx, tx, orgID)
 	if err != nil {
 		return out, err
 	}
@@ -195,10 +194,6 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 		return out, &NoOwnerError{Org: org.Name}
 	}
 
-	deleted, err := deleteDirectBindings(ctx, tx, tee, orgID, plan)
-	if err != nil {
-		return out, err
-	}
 	users := make([]store.RunUser, 0, len(plan.RemovedUsers))
 	for _, u := range plan.RemovedUsers {
 		after, err := tx.SetUserRemoved(ctx, orgID, u.UserID, true, false)
@@ -214,74 +209,39 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	actor := audit.ActorFrom(ctx).Name
 	run, err := tx.CreateRun(ctx, store.Run{
 		OrgID: orgID, CreatedAt: s.now(), Actor: actor, Fingerprint: plan.Fingerprint, Plan: planJSON,
-		DeletedBindings: len(deleted), RemovedUsers: len(users),
-	}, deleted, users)
+		RemovedUsers: len(users),
+	}, nil, users)
 	if err != nil {
 		return out, fmt.Errorf("recording the run: %w", err)
+	}
+	if run.DeletedBindings, err = moveDirectBindings(ctx, tx, orgID, run.ID, plan); err != nil {
+		return out, err
 	}
 	rv := RunToAPI(run, false)
 	out.Applied, out.RunID, out.Run = true, run.ID, &rv
 	return out, audit.Log(ctx, tx, orgID, ActionApply, TargetRun, run.ID,
 		applyAudit{GroupsOnly: wasGroupsOnly},
-		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: len(deleted), RemovedUsers: len(users),
+		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: run.DeletedBindings, RemovedUsers: len(users),
 			UsersChanged: plan.Summary.UsersChanged, Changes: plan.Summary.Changes, OwnersAfter: plan.Summary.OwnersAfter,
 			GroupsOnly: set.GroupsOnly})
 }
 
-// teeTx keeps the direct user bindings the state loader streams, as full records (with
-// creation time and author, which the restore point keeps), so that apply need not read
-// the bindings twice.
-type teeTx struct {
-	store.Tx
-	streamed bool
-	direct   []store.Binding
-}
-
-func (t *teeTx) AllBindings(ctx context.Context, orgID string, fn func(store.Binding) error) error {
-	t.streamed, t.direct = true, t.direct[:0]
-	return t.Tx.AllBindings(ctx, orgID, func(b store.Binding) error {
-		if b.PrincipalType == store.PrincipalUser {
-			t.direct = append(t.direct, b)
-		}
-		return fn(b)
-	})
-}
-
-// deleteDirectBindings deletes the plan's bindings and returns their full records. The
-// records come from the loader's stream (or, for a loader that does not stream bindings, a
-// query in the same transaction); they must be exactly the plan's, or the plan is wrong.
-func deleteDirectBindings(ctx context.Context, tx store.Tx, tee *teeTx, orgID string, plan *enforce.Plan) ([]store.Binding, error) {
+// moveDirectBindings deletes every direct user binding into the run's restore point, in
+// the store (set-based: 400,000 bindings never travel through Go). The plan was computed in
+// this transaction, under the org lock, and deletes exactly the org's direct user bindings;
+// a different count means the plan is wrong, and the transaction is rolled back.
+func moveDirectBindings(ctx context.Context, tx store.Tx, orgID, runID string, plan *enforce.Plan) (int, error) {
 	if plan.DeleteBindings == 0 {
-		return nil, nil
+		return 0, nil
 	}
-	recs := tee.direct
-	if !tee.streamed {
-		var err error
-		if recs, err = tx.ListBindings(ctx, orgID, store.BindingFilter{PrincipalType: store.PrincipalUser}); err != nil {
-			return nil, err
-		}
-	}
-	ids := plan.DeleteBindingIDs()
-	if len(recs) != len(ids) {
-		return nil, fmt.Errorf("enforce-groups: the store holds %d direct user bindings but the plan deletes %d", len(recs), len(ids))
-	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
-	for _, b := range recs {
-		if !want[b.ID] {
-			return nil, fmt.Errorf("enforce-groups: direct user binding %s is not in the plan", b.ID)
-		}
-	}
-	n, err := tx.DeleteBindings(ctx, orgID, ids)
+	n, err := tx.MoveUserBindings(ctx, orgID, runID)
 	if err != nil {
-		return nil, err
+		return 0, fmt.Errorf("recording the run: %w", err)
 	}
-	if n != len(ids) {
-		return nil, fmt.Errorf("enforce-groups: deleted %d direct user bindings, the plan has %d", n, len(ids))
+	if n != plan.DeleteBindings {
+		return 0, fmt.Errorf("enforce-groups: the store held %d direct user bindings but the plan deletes %d", n, plan.DeleteBindings)
 	}
-	return recs, nil
+	return n, nil
 }
 
 // settingsView is how the audit log shows the org setting this package changes.

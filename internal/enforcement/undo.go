@@ -93,7 +93,8 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 	}
 
 	d := newDetails()
-	restore := make([]store.Binding, 0, len(saved))
+	var skip []string
+	restore := 0
 	for _, b := range saved {
 		v := api.EnforceUndoBinding{ID: b.ID, ResourceID: b.ResourceID, PrincipalType: string(b.PrincipalType),
 			PrincipalID: b.PrincipalID, Role: b.Role, Status: api.UndoStatusRestored}
@@ -115,13 +116,22 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 			v.Status, v.Reason = api.UndoStatusSkipped, api.UndoRegranted
 		default:
 			granted[k] = true
-			b.OrgID = orgID
-			restore = append(restore, b)
+			restore++
+		}
+		if v.Status == api.UndoStatusSkipped {
+			skip = append(skip, b.ID)
 		}
 		d.binding(v)
 	}
-	if err := insertChunks(ctx, tx, orgID, restore); err != nil {
-		return out, fmt.Errorf("restoring bindings: %w", err)
+	// The restore point goes back set-based, in the store: the rows need not travel again.
+	if restore > 0 {
+		n, err := tx.RestoreRunBindings(ctx, orgID, run.ID, skip)
+		if err != nil {
+			return out, fmt.Errorf("restoring bindings: %w", err)
+		}
+		if n != restore {
+			return out, fmt.Errorf("restoring bindings: the store restored %d, undo meant to restore %d", n, restore)
+		}
 	}
 
 	for _, ru := range runUsers {
@@ -164,21 +174,6 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 		RunID: run.ID, RestoredBindings: out.RestoredBindings, SkippedBindings: out.SkippedBindings,
 		RestoredUsers: out.RestoredUsers, SkippedUsers: out.SkippedUsers,
 	})
-}
-
-// undoChunk bounds one InsertBindings call so that a 500,000-binding restore does not build
-// one giant statement (the store may chunk further).
-const undoChunk = 10000
-
-func insertChunks(ctx context.Context, tx store.Tx, orgID string, bs []store.Binding) error {
-	for len(bs) > 0 {
-		n := min(len(bs), undoChunk)
-		if err := tx.InsertBindings(ctx, orgID, bs[:n]); err != nil {
-			return err
-		}
-		bs = bs[n:]
-	}
-	return nil
 }
 
 func alreadyUndone(r store.Run) error {

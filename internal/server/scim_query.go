@@ -367,8 +367,7 @@ func (e *listExec) render(rows []*scimRow) error {
 }
 
 // loadRelated adds groups (User) or members (Group) to rendered rows: members of a page of
-// groups in one MembersOf call; groups of users one call per user unless the store offers
-// a batch read (see groupsOfMembers).
+// groups in one MembersOf call; groups of a page of users in one GroupsOfMembers call.
 func (e *listExec) loadRelated(rows []*scimRow) error {
 	var need []*scimRow
 	for _, r := range rows {
@@ -398,7 +397,7 @@ func (e *listExec) loadRelated(rows []*scimRow) error {
 	for i, r := range need {
 		ids[i] = r.user.ID
 	}
-	gm, err := groupsOfMembers(e.ctx, e.tx, e.org, ids)
+	gm, err := e.tx.GroupsOfMembers(e.ctx, e.org, ids)
 	if err != nil {
 		return err
 	}
@@ -416,27 +415,6 @@ func nonEmpty(ms []store.Member) []store.Member {
 		return nil
 	}
 	return ms
-}
-
-// groupsOfMembersTx is a batch read the store may offer; when it does, a page of users
-// costs one query for their groups instead of one per user.
-type groupsOfMembersTx interface {
-	GroupsOfMembers(ctx context.Context, orgID string, memberIDs []string) (map[string][]store.Group, error)
-}
-
-func groupsOfMembers(ctx context.Context, tx store.Tx, org string, ids []string) (map[string][]store.Group, error) {
-	if b, ok := tx.(groupsOfMembersTx); ok {
-		return b.GroupsOfMembers(ctx, org, ids)
-	}
-	out := make(map[string][]store.Group, len(ids))
-	for _, id := range ids {
-		gs, err := tx.GroupsOfMember(ctx, org, id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = gs
-	}
-	return out, nil
 }
 
 // sortSpec is a parsed sortBy: a store field (pushed down) or scim's in-memory Sorter.

@@ -54,6 +54,10 @@ type MembershipTx interface {
 	IsMember(ctx context.Context, orgID, groupID, memberID string) (bool, error)
 	// GroupsOfMember lists the non-deleted groups memberID (user or group) is directly in.
 	GroupsOfMember(ctx context.Context, orgID, memberID string) ([]Group, error)
+	// GroupsOfMembers is GroupsOfMember for many members at once (a page of users in a list
+	// response: one query, not one per user). The groups come without Doc. Members in no
+	// live group are absent from the map.
+	GroupsOfMembers(ctx context.Context, orgID string, memberIDs []string) (map[string][]Group, error)
 	// AllMemberships streams every membership edge of the org whose group is not deleted.
 	AllMemberships(ctx context.Context, orgID string, fn func(Membership) error) error
 }
