@@ -30,6 +30,9 @@ const (
 	CodeTooLarge     = "payload_too_large"
 	CodeInternal     = "internal"
 	CodeUnavailable  = "unavailable"
+	// CodeRateLimited: the token sent more requests per second than the server's
+	// --rate-limit allows; retry after the Retry-After header's seconds.
+	CodeRateLimited = "rate_limited"
 )
 
 // List is the envelope of list answers.

@@ -24,6 +24,7 @@ type serveFlags struct {
 	addr, db, baseURL, logFormat, logLevel string
 	maxBody                                int64
 	patch204                               bool
+	rateLimit                              float64
 }
 
 func (a *App) serveCommand() *cobra.Command {
@@ -45,10 +46,14 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.StringVar(&f.logLevel, "log-level", a.env("ROLECALL_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROLECALL_LOG_LEVEL)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
 	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
+	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
 	return cmd
 }
 
 func (a *App) serve(ctx context.Context, f serveFlags) error {
+	if f.rateLimit < 0 {
+		return fmt.Errorf("--rate-limit %v: use a number of requests per second ≥ 0 (0 turns it off)", f.rateLimit)
+	}
 	log, err := newLogger(a, f.logFormat, f.logLevel)
 	if err != nil {
 		return err
@@ -74,7 +79,8 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (is another server using that port? choose one with --addr)", f.addr, err)
 	}
-	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204},
+	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
+		RateLimit: f.rateLimit},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)
@@ -131,6 +137,16 @@ func (a *App) env(name, def string) string {
 func (a *App) envInt(name string, def int64) int64 {
 	if v := a.Getenv(name); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+		fmt.Fprintf(a.Stderr, "warning: ignoring %s=%q: not a number\n", name, v)
+	}
+	return def
+}
+
+func (a *App) envFloat(name string, def float64) float64 {
+	if v := a.Getenv(name); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
 			return n
 		}
 		fmt.Fprintf(a.Stderr, "warning: ignoring %s=%q: not a number\n", name, v)

@@ -29,6 +29,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 	q := r.URL.Query()
 	for _, name := range queryTokenParams {
 		if q.Has(name) {
+			// RFC 7235 §3.1: every 401 names the scheme the client should use instead.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rolecall", error="invalid_request"`)
 			fail(w, http.StatusUnauthorized, "a token in the URL query ("+name+") is refused because URLs are logged; send it in an Authorization: Bearer header and revoke the exposed token")
 			return r, false
 		}
@@ -47,6 +49,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 		fail(w, http.StatusServiceUnavailable, "cannot check the token right now (database unavailable); retry shortly")
 		return r, false
 	}
+	if wait, ok := s.limiter.allow(p.TokenID); !ok {
+		s.rateLimited(w, r, wait, fail)
+		return r, false
+	}
 	ctx := context.WithValue(r.Context(), principalKey{}, p)
 	ctx = audit.WithActor(ctx, audit.Actor{Name: p.TokenName, RequestID: requestID(r.Context())})
 	return r.WithContext(ctx), true
@@ -61,6 +67,8 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 				code = api.CodeForbidden
 			} else if status == http.StatusServiceUnavailable {
 				code = api.CodeUnavailable
+			} else if status == http.StatusTooManyRequests {
+				code = api.CodeRateLimited
 			}
 			writeJSON(w, status, "application/json", api.Error{Status: status, Code: code, Message: msg})
 		})

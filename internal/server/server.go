@@ -32,6 +32,10 @@ type Config struct {
 	PatchNoContent bool
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// RateLimit is the sustained number of requests per second each token may make (a token
+	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
+	// Entra ID quarantines a SCIM app that answers 429.
+	RateLimit float64
 }
 
 // DefaultMaxBodyBytes is the default request body limit: 1 MiB, as large as a 1,000-operation
@@ -46,6 +50,7 @@ type Server struct {
 	auth    *auth.Authenticator
 	metrics *metrics
 	handler http.Handler
+	limiter *rateLimiter // nil when rate limiting is off
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -63,7 +68,8 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg)}
+	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg),
+		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
 	mux := http.NewServeMux()
 	s.routes(mux, reg)
 	s.handler = s.middleware(mux)
