@@ -168,6 +168,9 @@ type AuditFilter struct {
 	Action       string
 	TargetType   string
 	Target       string
+	// After, when set, lists the events after that seq oldest first (a cursor for export)
+	// instead of newest first.
+	After int64
 	Page
 }
 

@@ -110,6 +110,6 @@ With -o json it prints the API's list document: {"items": [events with before/af
 	fl.StringVar(&f.target, "target", "", "only events about this object: TYPE/NAME (cloud/prod, user/alice@example.com) or an id")
 	fl.IntVar(&f.offset, "offset", 0, "skip this many events")
 	fl.IntVar(&f.limit, "limit", api.DefaultLimit, fmt.Sprintf("show at most this many events (at most %d)", api.MaxLimit))
-	cmd.AddCommand(list)
+	cmd.AddCommand(list, a.auditExportCommand())
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -88,6 +89,9 @@ func (c *Client) ListAudit(ctx context.Context, f api.AuditFilter) (api.List[api
 		if v != "" {
 			q.Set(k, v)
 		}
+	}
+	if f.After > 0 {
+		q.Set("after", strconv.FormatInt(f.After, 10))
 	}
 	var l api.List[api.AuditEvent]
 	return l, c.do(ctx, http.MethodGet, "/api/v1/audit", pageQuery(q, f.Page), nil, &l)

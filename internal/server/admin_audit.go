@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
@@ -13,7 +14,7 @@ import (
 // The audit log (read-only, newest first, paged) and the org settings.
 
 // auditQuery parses the audit list's query: since/until (RFC 3339), actor, action,
-// targetType, target, offset, limit.
+// targetType, target, offset, limit, after.
 func auditQuery(q url.Values) (store.AuditQuery, error) {
 	var aq store.AuditQuery
 	for _, p := range []struct {
@@ -34,7 +35,19 @@ func auditQuery(q url.Values) (store.AuditQuery, error) {
 	aq.Actor, aq.Action, aq.TargetType, aq.TargetID = q.Get("actor"), q.Get("action"), q.Get("targetType"), q.Get("target")
 	page, err := adminPage(q)
 	aq.Page = page
-	return aq, err
+	if err != nil {
+		return aq, err
+	}
+	// after is a cursor for export: the events after that seq, oldest first, so that a
+	// reader can page through a log that grows while it reads without gaps or repeats.
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return aq, adminBadRequest("after %q: use the seq (a whole number ≥ 1) of the last event you read", v)
+		}
+		aq.Page.After = n
+	}
+	return aq, nil
 }
 
 // auditTarget turns a target name into its id when targetType names a kind of object that
