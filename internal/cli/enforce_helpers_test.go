@@ -3,13 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"io"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +16,7 @@ import (
 	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 var updateGolden = flag.Bool("update-enforce", false, "rewrite testdata/enforce/*.golden")
@@ -62,36 +59,7 @@ func openTestStore(t *testing.T, dsn string) store.Store {
 
 func openTestPostgres(t *testing.T) store.Store {
 	t.Helper()
-	base := os.Getenv("ROLECALL_TEST_POSTGRES")
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "cli_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err == nil {
-			defer admin.Close()
-			_, err = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		}
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return openTestStore(t, u.String())
+	return openTestStore(t, sqltest.PostgresDSN(t))
 }
 
 // eachStore runs fn as a subtest per backend.

@@ -3,16 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +16,7 @@ import (
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // The SCIM tests run end to end: a real server (server.New(...).Handler()) over HTTP on a
@@ -59,39 +55,9 @@ func forEachBackend(t *testing.T, cfg Config, fn func(t *testing.T, e *scimEnv))
 func scimTestDSN(t testing.TB, backend string) string {
 	t.Helper()
 	if backend == "sqlite" {
-		return "sqlite:" + filepath.Join(t.TempDir(), "rolecall.db")
+		return sqltest.SQLiteDSN(t)
 	}
-	base := os.Getenv("ROLECALL_TEST_POSTGRES")
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "scim_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Errorf("open %s: %v", base, err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("ROLECALL_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return sqltest.PostgresDSN(t)
 }
 
 func newSCIMEnv(t testing.TB, backend string, cfg Config) *scimEnv {

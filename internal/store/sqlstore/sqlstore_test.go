@@ -2,10 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +9,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 	"github.com/rolecall/rolecall/internal/store/storetest"
 )
 
@@ -40,40 +37,7 @@ func openSQLite(t *testing.T) store.Store { return openDSN(t, sqliteDSN(t)) }
 // not set.
 func postgresDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("ROLECALL_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Errorf("open %s: %v", base, err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("ROLECALL_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return sqltest.PostgresDSN(t)
 }
 
 func openPostgres(t *testing.T) store.Store { return openDSN(t, postgresDSN(t)) }
