@@ -11,6 +11,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // Size of the benchmark organization: the enforce-groups budget of DESIGN.md.
@@ -78,16 +79,22 @@ func largeState() *access.State {
 	return s
 }
 
-// BenchmarkApplyLarge seeds the budget-sized organization on SQLite once, then per
-// iteration previews (plan), applies (one transaction) and undoes. It reports the seconds of
-// each step and the process's peak RSS. It runs only with -bench:
+// BenchmarkApplyLarge seeds the budget-sized organization once per backend (SQLite; and
+// PostgreSQL when ROLECALL_TEST_POSTGRES is set), then per iteration previews (plan), applies
+// (one transaction) and undoes. It reports the seconds of each step and the process's peak
+// RSS. It runs only with -bench:
 //
-//	go test -run '^$' -bench ApplyLarge -benchtime 1x -timeout 60m ./internal/enforcement/
+//	go test -run '^$' -bench ApplyLarge/sqlite -benchtime 1x -timeout 60m ./internal/enforcement/
+//	ROLECALL_TEST_POSTGRES=postgres://… go test -run '^$' -bench ApplyLarge/postgres -benchtime 1x -timeout 60m ./internal/enforcement/
 func BenchmarkApplyLarge(b *testing.B) {
 	if testing.Short() {
 		b.Skip("seeding 1.6 million rows takes minutes")
 	}
-	st := openSQLite(b)
+	b.Run("sqlite", func(b *testing.B) { benchApplyLarge(b, openSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchApplyLarge(b, openPostgres(b)) })
+}
+
+func benchApplyLarge(b *testing.B, st store.Store) {
 	s := largeState()
 	t0 := time.Now()
 	orgID, _ := seeded(b, st, "bench", s)
