@@ -55,9 +55,15 @@ var (
 // StaleError says the plan computed at apply time is not the one previewed.
 type StaleError struct {
 	Previewed, Current string
+	// Reason, when set, says what changed while apply ran (Current is then the fingerprint
+	// apply computed, equal to Previewed: the change came after it).
+	Reason string
 }
 
 func (e *StaleError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("the organization changed while enforce-groups was applying (%s): nothing was applied; preview again and confirm the new plan", e.Reason)
+	}
 	return fmt.Sprintf("the organization changed since the preview (plan fingerprint %s, now %s): nothing was applied; preview again and confirm the new plan",
 		short(e.Previewed), short(e.Current))
 }
@@ -196,9 +202,9 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 
 	users := make([]store.RunUser, 0, len(plan.RemovedUsers))
 	for _, u := range plan.RemovedUsers {
-		after, err := tx.SetUserRemoved(ctx, orgID, u.UserID, true, false)
+		after, err := removeUser(ctx, tx, orgID, req.Fingerprint, u)
 		if err != nil {
-			return out, fmt.Errorf("removing user %s: %w", u.UserName, err)
+			return out, err
 		}
 		users = append(users, store.RunUser{UserID: u.UserID, UserName: u.UserName, WasActive: u.Active, VersionAfter: after.Version})
 	}
@@ -224,6 +230,41 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: run.DeletedBindings, RemovedUsers: len(users),
 			UsersChanged: plan.Summary.UsersChanged, Changes: plan.Summary.Changes, OwnersAfter: plan.Summary.OwnersAfter,
 			GroupsOnly: set.GroupsOnly})
+}
+
+// removeUser marks u removed, refusing (StaleError) when the user is no longer as planned.
+// On PostgreSQL an Update is READ COMMITTED and SCIM writers do not take the org lock, so an
+// IdP write to u can commit after apply read the org: without these checks apply would
+// overwrite it (a reactivation lost, and the run would record the wrong active flag). The
+// user is re-read first (a write committed before this point shows), and its version must
+// move by exactly one (a write committed between the read and the update shows); after the
+// update the row is locked until commit, so a later writer's conditional update fails and
+// retries on the removed user.
+func removeUser(ctx context.Context, tx store.Tx, orgID, fingerprint string, u enforce.RemovedUser) (store.User, error) {
+	stale := func(why string) error {
+		return &StaleError{Previewed: fingerprint, Current: fingerprint, Reason: fmt.Sprintf("user %s %s", u.UserName, why)}
+	}
+	cur, err := tx.User(ctx, orgID, u.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, stale("was deleted")
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("removing user %s: %w", u.UserName, err)
+	}
+	if cur.Active != u.Active || cur.Removed || cur.UserName != u.UserName {
+		return store.User{}, stale("was changed by its identity provider")
+	}
+	after, err := tx.SetUserRemoved(ctx, orgID, u.UserID, true, false)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, stale("was deleted")
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("removing user %s: %w", u.UserName, err)
+	}
+	if after.Version != cur.Version+1 {
+		return store.User{}, stale("was changed by its identity provider")
+	}
+	return after, nil
 }
 
 // moveDirectBindings deletes every direct user binding into the run's restore point, in

@@ -144,8 +144,14 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 			v.Status, v.Reason = api.UndoStatusSkipped, api.UndoUserChanged
 			v.UserName = cur.name
 		default:
-			if _, err := tx.SetUserRemoved(ctx, orgID, ru.UserID, false, ru.WasActive); err != nil {
+			after, err := tx.SetUserRemoved(ctx, orgID, ru.UserID, false, ru.WasActive)
+			if err != nil {
 				return out, fmt.Errorf("restoring user %s: %w", ru.UserName, err)
+			}
+			// The version was read before the update; on PostgreSQL (READ COMMITTED) an IdP
+			// write can commit in between, and restoring over it would lose it.
+			if after.Version != cur.version+1 {
+				return out, refuse(store.ErrConflict, fmt.Sprintf("user %s was changed by its identity provider while undo ran: nothing was changed; run the undo again (the user will then be skipped)", ru.UserName))
 			}
 		}
 		d.user(v)

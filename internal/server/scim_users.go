@@ -228,8 +228,13 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 		}
 		nu.ID = u.ID
 		// active=true clears Removed (the store keeps Removed only while inactive): that is
-		// how the IdP brings back a user that enforce-groups removed.
+		// how the IdP brings back a user that enforce-groups removed. A PATCH that removes
+		// active says nothing of the kind (active would default to true), so, as for a PUT
+		// without active, the user stays removed.
 		nu.Removed = u.Removed
+		if _, explicitActive := res.Doc["active"].(bool); u.Removed && !explicitActive {
+			nu.Active = false
+		}
 		updated, err := tx.UpdateUser(ctx, nu, u.Version)
 		if err != nil {
 			return userTaken(err, nu.UserName)
