@@ -221,6 +221,9 @@ func (s *Server) createGroup(ctx context.Context, c scimCtx, ndoc map[string]any
 			}
 			mc.Added = n
 			mc.note(&mc.AddedIDs, ids)
+			if err := mc.reinstate(ctx, tx, c.org, ids, n); err != nil {
+				return err
+			}
 		}
 		created = g
 		ms, err := groupMembers(ctx, tx, c, g.ID, c.proj.Needs("members") && len(members) > 0)
@@ -298,6 +301,9 @@ func (s *Server) replaceGroup(ctx context.Context, c scimCtx, o writeOpts, id st
 		}
 		mc.Added, mc.Removed = added, removed
 		mc.note(&mc.AddedIDs, ids)
+		if err := mc.reinstate(ctx, tx, c.org, ids, added); err != nil {
+			return err
+		}
 		version = updated.Version
 		ms, err := groupMembers(ctx, tx, c, id, c.proj.Needs("members") && len(ids) > 0)
 		if err != nil {
@@ -381,6 +387,9 @@ func (s *Server) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id stri
 				}
 				mc.Added += n
 				mc.note(&mc.AddedIDs, ids)
+				if err := mc.reinstate(ctx, tx, c.org, ids, n); err != nil {
+					return err
+				}
 				if newDisplays, err = updateDisplays(ctx, tx, c.org, newDisplays, op.Members); err != nil {
 					return err
 				}
@@ -404,6 +413,9 @@ func (s *Server) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id stri
 				mc.Added += a
 				mc.Removed += rm
 				mc.note(&mc.AddedIDs, ids)
+				if err := mc.reinstate(ctx, tx, c.org, ids, a); err != nil {
+					return err
+				}
 				if newDisplays, err = updateDisplays(ctx, tx, c.org, nil, op.Members); err != nil {
 					return err
 				}

@@ -257,3 +257,55 @@ func TestSCIMMembershipReadsNoMemberList(t *testing.T) {
 		t.Errorf("a full GET read only %d rows: the row counter does not see member reads", n)
 	}
 }
+
+// TestSCIMGroupAddReinstatesRemovedUser: an IdP brings a user that enforce-groups removed back
+// by adding it to a group (DESIGN.md), through PATCH and PUT alike; the group's audit event
+// names it; re-sending a membership that exists changes nothing.
+func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		ctx := context.Background()
+		a := e.newUser("back-a@example.com", nil)
+		b := e.newUser("back-b@example.com", nil)
+		gid := e.newGroup("Returners")
+		remove := func(id string) {
+			t.Helper()
+			if err := e.st.Update(ctx, func(tx store.Tx) error {
+				_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		state := func(id string) store.User {
+			t.Helper()
+			var u store.User
+			if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		remove(a)
+		remove(b)
+		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		if u := state(a); !u.Active || u.Removed {
+			t.Errorf("after a group add: active=%v removed=%v; want active, not removed", u.Active, u.Removed)
+		}
+		if !e.lastAuditMentions(`"reinstatedIds":["` + a + `"]`) {
+			t.Errorf("the group's audit event does not name the reinstated user")
+		}
+		if u := state(b); u.Active || !u.Removed {
+			t.Errorf("a user not added came back: %+v", u)
+		}
+		e.must(200, "PUT", "/scim/v2/Groups/"+gid, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": "Returners", "members": []any{member(a), member(b)}})
+		if u := state(b); !u.Active || u.Removed {
+			t.Errorf("after a PUT that adds it: active=%v removed=%v", u.Active, u.Removed)
+		}
+		// Already a member: nothing is added, so a user removed again stays removed.
+		remove(a)
+		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		if u := state(a); u.Active || !u.Removed {
+			t.Errorf("re-sending an existing membership reinstated the user: %+v", u)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,7 +253,10 @@ type memberChanges struct {
 	AddedIDs   []string `json:"addedIds,omitempty"`
 	RemovedIDs []string `json:"removedIds,omitempty"`
 	// IgnoredIDs are member ids sent that are not users or groups of the org.
-	IgnoredIDs     []string `json:"ignoredIds,omitempty"`
+	IgnoredIDs []string `json:"ignoredIds,omitempty"`
+	// ReinstatedIDs are users that enforce-groups had removed and that this change brought
+	// back by adding them to a group.
+	ReinstatedIDs  []string `json:"reinstatedIds,omitempty"`
 	IDsRequested   int      `json:"idsRequested"`
 	IDsTruncatedAt int      `json:"idsTruncatedAt,omitempty"`
 }
@@ -266,6 +270,20 @@ func (c *memberChanges) note(list *[]string, ids []string) {
 		}
 		*list = append(*list, id)
 	}
+}
+
+// reinstate brings back the users among ids that enforce-groups removed, once the change
+// added members (DESIGN.md: the IdP brings a removed user back by PATCH active=true or by a
+// group add — to the IdP the user is assigned). Nothing is read when nothing was added.
+func (c *memberChanges) reinstate(ctx context.Context, tx store.Tx, org string, ids []string, added int) error {
+	if added == 0 {
+		return nil
+	}
+	back, err := tx.ReinstateUsers(ctx, org, ids)
+	if len(c.ReinstatedIDs) < maxAuditIDs {
+		c.ReinstatedIDs = append(c.ReinstatedIDs, back[:min(len(back), maxAuditIDs-len(c.ReinstatedIDs))]...)
+	}
+	return err
 }
 
 func (c *memberChanges) changed() bool { return c.Added > 0 || c.Removed > 0 }

@@ -58,6 +58,10 @@ type UserTx interface {
 	// (removed=false, active as given), bumping Version and LastModified; it returns the
 	// stored user. It does not touch bindings: the caller deletes them in the same Tx.
 	SetUserRemoved(ctx context.Context, orgID, id string, removed, active bool) (User, error)
+	// ReinstateUsers brings back those of ids that enforce-groups removed (removed=false,
+	// active=true, version bumped) and returns their ids. The SCIM layer calls it when an IdP
+	// adds a removed user to a group: to the IdP the user is assigned, so it holds access again.
+	ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error)
 	// ScanUsers streams every (non-deleted) user of the org in Seq order without Doc and
 	// Emails: the bulk read behind access evaluation and enforce-groups.
 	ScanUsers(ctx context.Context, orgID string, fn func(User) error) error

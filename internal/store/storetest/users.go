@@ -19,6 +19,7 @@ func init() {
 		test{"UpdateUser", testUpdateUser},
 		test{"DeleteUser", testDeleteUser},
 		test{"SetUserRemovedAndScan", testSetUserRemovedAndScan},
+		test{"ReinstateUsers", testReinstateUsers},
 	)
 }
 
@@ -313,6 +314,55 @@ func testUpdateUser(t *testing.T, s store.Store) {
 		}
 		if r.Removed || !r.Active {
 			t.Errorf("reactivated = removed %v active %v", r.Removed, r.Active)
+		}
+		return nil
+	})
+}
+
+// testReinstateUsers: only removed users of the org come back (active, not removed, version
+// bumped); others, other orgs' users and unknown ids are untouched; View refuses.
+func testReinstateUsers(t *testing.T, s store.Store) {
+	a, b := newOrg(t, s, "reinstate-a"), newOrg(t, s, "reinstate-b")
+	removed := newUser(t, s, a.ID, "removed")
+	plain := newUser(t, s, a.ID, "plain", func(u *store.User) { u.Active = false })
+	other := newUser(t, s, b.ID, "other")
+	update(t, s, func(tx store.Tx) error {
+		for _, u := range []store.User{removed, other} {
+			if _, err := tx.SetUserRemoved(bg, u.OrgID, u.ID, true, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		got, err := tx.ReinstateUsers(bg, a.ID, []string{plain.ID, "nope", other.ID, removed.ID, removed.ID})
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, []string{removed.ID}) {
+			t.Errorf("ReinstateUsers = %v, want [%s]", got, removed.ID)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		r, err := tx.User(bg, a.ID, removed.ID)
+		must(t, "User", err)
+		if r.Removed || !r.Active || r.Version != 3 {
+			t.Errorf("reinstated user: removed %v active %v version %d; want false true 3", r.Removed, r.Active, r.Version)
+		}
+		p, err := tx.User(bg, a.ID, plain.ID)
+		must(t, "User", err)
+		if p.Active || p.Version != 1 {
+			t.Errorf("an inactive, not removed user changed: %+v", p)
+		}
+		o, err := tx.User(bg, b.ID, other.ID)
+		must(t, "User", err)
+		if !o.Removed {
+			t.Errorf("org A reinstated org B's user")
+		}
+		_, err = tx.ReinstateUsers(bg, a.ID, []string{removed.ID})
+		if err == nil {
+			t.Errorf("ReinstateUsers inside View succeeded")
 		}
 		return nil
 	})

@@ -1,0 +1,33 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// ReinstateUsers clears the removed mark of those of ids that enforce-groups removed, making
+// them active again, in one statement per chunk of ids, and returns the ids it reinstated.
+func (t *tx) ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error) {
+	if err := t.writable("ReinstateUsers"); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := chunks(dedupe(ids), listBatch, func(part []string) error {
+		rows, err := t.query(ctx, `UPDATE users SET removed = $3, active = $4, version = version + 1, last_modified = $5
+			WHERE org_id = $1 AND removed = $4 AND deleted_at IS NULL AND id IN `+t.d.list(2)+`
+			RETURNING id`, orgID, t.d.listArg(part), false, true, t.d.t(now()))
+		if err != nil {
+			return t.d.mapErr(err, "reinstate users")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return t.d.mapErr(err, "reinstate users")
+			}
+			out = append(out, id)
+		}
+		return t.d.mapErr(rows.Err(), fmt.Sprintf("reinstate %d users", len(part)))
+	})
+	return out, err
+}
