@@ -125,14 +125,25 @@ func (d *dialect) isUnique(err error) bool {
 	return false
 }
 
-// mapErr turns a uniqueness violation into store.ErrConflict naming what, and wraps anything
-// else with the operation name.
+// isRetryable reports whether PostgreSQL aborted the transaction because of a concurrent one
+// (deadlock_detected, serialization_failure): running it again is expected to succeed.
+func (d *dialect) isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// mapErr turns a uniqueness violation into store.ErrConflict naming what, a transaction that
+// lost to a concurrent one into store.ErrVersionMismatch (callers that retry on a version race
+// then retry it too), and wraps anything else with the operation name.
 func (d *dialect) mapErr(err error, what string) error {
 	if err == nil {
 		return nil
 	}
 	if d.isUnique(err) {
 		return fmt.Errorf("%w: %s", store.ErrConflict, what)
+	}
+	if d.isRetryable(err) {
+		return fmt.Errorf("%w: %s: a concurrent transaction on the same rows won; retry", store.ErrVersionMismatch, what)
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
 		errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrVersionMismatch) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -144,6 +145,9 @@ func (t *tx) checkCycles(ctx context.Context, orgID, target string, candidates [
 
 // insertMembers inserts edges, skipping existing ones, and returns how many were new.
 func (t *tx) insertMembers(ctx context.Context, orgID, groupID string, ids []string, types map[string]store.MemberType) (int, error) {
+	// Rows are inserted in id order so that two transactions adding overlapping members take
+	// their row locks in the same order and cannot deadlock (PostgreSQL).
+	ids = slices.Sorted(slices.Values(ids))
 	added := 0
 	err := chunks(ids, insertBatch, func(part []string) error {
 		args := make([]any, 0, len(part)*4)

@@ -1,0 +1,34 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// TestMapErrRetryable: PostgreSQL's deadlock and serialization failures become
+// ErrVersionMismatch, so the SCIM layer's retry loop runs the request again instead of
+// answering 500; uniqueness stays ErrConflict; other errors keep their cause.
+func TestMapErrRetryable(t *testing.T) {
+	d := postgresDialect
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{&pgconn.PgError{Code: "40P01"}, store.ErrVersionMismatch},
+		{fmt.Errorf("exec: %w", &pgconn.PgError{Code: "40001"}), store.ErrVersionMismatch},
+		{&pgconn.PgError{Code: "23505"}, store.ErrConflict},
+	} {
+		if got := d.mapErr(tc.err, "members of group \"g\""); !errors.Is(got, tc.want) {
+			t.Errorf("mapErr(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	other := &pgconn.PgError{Code: "42P01"}
+	if got := d.mapErr(other, "x"); errors.Is(got, store.ErrVersionMismatch) || !errors.As(got, new(*pgconn.PgError)) {
+		t.Errorf("mapErr(undefined table) = %v", got)
+	}
+}
