@@ -45,7 +45,7 @@ type BindingTx interface {
 	FindBinding(ctx context.Context, orgID, resourceID string, pt PrincipalType, principalID, role string) (Binding, error)
 	DeleteBinding(ctx context.Context, orgID, id string) (Binding, error)
 	ListBindings(ctx context.Context, orgID string, f BindingFilter) ([]Binding, error)
-	// AllBindings streams every binding of the org.
+	// AllBindings streams every binding of the org, in no particular order.
 	AllBindings(ctx context.Context, orgID string, fn func(Binding) error) error
 	// DeleteBindings deletes the given ids in bulk and returns how many existed.
 	DeleteBindings(ctx context.Context, orgID string, ids []string) (int, error)
