@@ -27,7 +27,10 @@ type filterPlan struct {
 // the store compares text in byte order (SQLite), so that gt/ge/lt/le on text may be pushed.
 func planFilter(rt *scim.ResourceType, text string, sqliteOrder bool) (*filterPlan, error) {
 	p := &filterPlan{}
-	if strings.TrimSpace(text) == "" {
+	// Blank means what the parser skips as whitespace, no more: strings.TrimSpace would also
+	// drop \v, \f and Unicode spaces, turning a filter the parser refuses into "no filter"
+	// and answering every resource (found by FuzzSCIMListQuery).
+	if strings.Trim(text, " \t\r\n") == "" {
 		return p, nil
 	}
 	expr, err := filter.Parse(text)
