@@ -479,26 +479,18 @@ func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
 	if op.data != nil {
 		data, _ = resolveBulkRefs(op.data, b.created).(map[string]any)
 	}
+	ops := b.s.writeOps(op.kind)
 	switch op.method {
 	case http.MethodPost, http.MethodPut:
 		ndoc, err := scim.Normalize(op.kind.rt(), data)
 		if err != nil {
 			return written{}, 0, err
 		}
-		var w written
-		switch {
-		case op.method == http.MethodPost && op.kind == scimGroups:
-			w, err = b.s.createGroup(ctx, c, ndoc)
-		case op.method == http.MethodPost:
-			w, err = b.s.createUser(ctx, c, ndoc)
-		case op.kind == scimGroups:
-			w, err = b.s.replaceGroup(ctx, c, o, id, ndoc)
-		default:
-			w, err = b.s.replaceUser(ctx, c, o, id, ndoc)
-		}
 		if op.method == http.MethodPost {
+			w, err := ops.create(ctx, c, ndoc)
 			return w, http.StatusCreated, err
 		}
+		w, err := ops.replace(ctx, c, o, id, ndoc)
 		return w, http.StatusOK, err
 	case http.MethodPatch:
 		raw, err := json.Marshal(data)
@@ -509,22 +501,11 @@ func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
 		if err != nil {
 			return written{}, 0, err
 		}
-		var w written
-		if op.kind == scimGroups {
-			w, err = b.s.patchGroup(ctx, c, o, id, req)
-		} else {
-			w, err = b.s.patchUser(ctx, c, o, id, req)
-		}
+		w, err := ops.patch(ctx, c, o, id, req)
 		if b.s.cfg.PatchNoContent {
 			return w, http.StatusNoContent, err
 		}
 		return w, http.StatusOK, err
 	}
-	var err error
-	if op.kind == scimGroups {
-		err = b.s.deleteGroup(ctx, c, o, id)
-	} else {
-		err = b.s.deleteUser(ctx, c, o, id)
-	}
-	return written{id: id}, http.StatusNoContent, err
+	return written{id: id}, http.StatusNoContent, ops.del(ctx, c, o, id)
 }

@@ -171,25 +171,6 @@ func (s *Server) scimGetGroup(w http.ResponseWriter, r *http.Request, id string)
 	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
 }
 
-func (s *Server) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
-	c, err := s.newSCIMCtx(r, scimGroups)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	ndoc, err := readResourceBody(r, scim.GroupResourceType)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.createGroup(r.Context(), c, ndoc)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, "/Groups", res.id), c.proj.Project(res.doc))
-}
-
 // createGroup creates a group, with its members, from a normalised body.
 func (s *Server) createGroup(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error) {
 	members := scim.TakeMembers(ndoc)
@@ -234,25 +215,6 @@ func (s *Server) createGroup(ctx context.Context, c scimCtx, ndoc map[string]any
 		return audit.Log(ctx, tx, c.org, "scim.group.create", "group", g.ID, nil, groupAudit(doc, mc))
 	})
 	return written{id: created.ID, version: created.Version, doc: doc}, err
-}
-
-func (s *Server) scimReplaceGroup(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimGroups)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	ndoc, err := readResourceBody(r, scim.GroupResourceType)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.replaceGroup(r.Context(), c, requestWriteOpts(r), id, ndoc)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusOK, res.version, "", c.proj.Project(res.doc))
 }
 
 // replaceGroup replaces group id, members included, with a normalised body (PUT).
@@ -328,25 +290,6 @@ func patchWantsMembers(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimGroups)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	req, err := readPatchBody(r)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.patchGroup(r.Context(), c, requestWriteOpts(r), id, req)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	s.writePatched(w, res.version, c.proj.Project(res.doc))
 }
 
 // patchGroup applies a PatchOp to group id.
@@ -501,19 +444,6 @@ func withoutDisplays(displays map[string]string, ids []string) map[string]string
 		return displays
 	}
 	return out
-}
-
-func (s *Server) scimDeleteGroup(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimGroups)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	if err := s.deleteGroup(r.Context(), c, requestWriteOpts(r), id); err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // deleteGroup deletes (soft-deletes) group id.

@@ -109,36 +109,90 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 	s.scimGetUser(w, r, id)
 }
 
+// writeOps are one resource type's write cores: each runs one transaction with its audit
+// event and takes no request, so the single-resource handlers below and Bulk share them.
+type writeOps struct {
+	create  func(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error)
+	replace func(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (written, error)
+	patch   func(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (written, error)
+	del     func(ctx context.Context, c scimCtx, o writeOpts, id string) error
+}
+
+func (s *Server) writeOps(k scimKind) writeOps {
+	if k == scimGroups {
+		return writeOps{s.createGroup, s.replaceGroup, s.patchGroup, s.deleteGroup}
+	}
+	return writeOps{s.createUser, s.replaceUser, s.patchUser, s.deleteUser}
+}
+
 func (s *Server) scimCreate(w http.ResponseWriter, r *http.Request, kind scimKind) {
-	if kind == scimGroups {
-		s.scimCreateGroup(w, r)
+	c, err := s.newSCIMCtx(r, kind)
+	if err != nil {
+		s.scimFail(w, r, err)
 		return
 	}
-	s.scimCreateUser(w, r)
+	ndoc, err := readResourceBody(r, kind.rt())
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.writeOps(kind).create(r.Context(), c, ndoc)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, kind.endpoint(), res.id), c.proj.Project(res.doc))
 }
 
 func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
-	if kind == scimGroups {
-		s.scimReplaceGroup(w, r, id)
+	c, err := s.newSCIMCtx(r, kind)
+	if err != nil {
+		s.scimFail(w, r, err)
 		return
 	}
-	s.scimReplaceUser(w, r, id)
+	ndoc, err := readResourceBody(r, kind.rt())
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.writeOps(kind).replace(r.Context(), c, requestWriteOpts(r), id, ndoc)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	writeResource(w, http.StatusOK, res.version, "", c.proj.Project(res.doc))
 }
 
 func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
-	if kind == scimGroups {
-		s.scimPatchGroup(w, r, id)
+	c, err := s.newSCIMCtx(r, kind)
+	if err != nil {
+		s.scimFail(w, r, err)
 		return
 	}
-	s.scimPatchUser(w, r, id)
+	req, err := readPatchBody(r)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	res, err := s.writeOps(kind).patch(r.Context(), c, requestWriteOpts(r), id, req)
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	s.writePatched(w, res.version, c.proj.Project(res.doc))
 }
 
 func (s *Server) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
-	if kind == scimGroups {
-		s.scimDeleteGroup(w, r, id)
+	c, err := s.newSCIMCtx(r, kind)
+	if err != nil {
+		s.scimFail(w, r, err)
 		return
 	}
-	s.scimDeleteUser(w, r, id)
+	if err := s.writeOps(kind).del(r.Context(), c, requestWriteOpts(r), id); err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // readResourceBody reads and normalises a POST or PUT body for rt.

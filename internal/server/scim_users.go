@@ -71,25 +71,6 @@ func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request, id string) 
 	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
 }
 
-func (s *Server) scimCreateUser(w http.ResponseWriter, r *http.Request) {
-	c, err := s.newSCIMCtx(r, scimUsers)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	ndoc, err := readResourceBody(r, scim.UserResourceType)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.createUser(r.Context(), c, ndoc)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, "/Users", res.id), c.proj.Project(res.doc))
-}
-
 // createUser creates a user from a normalised body in one transaction with its audit event.
 func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error) {
 	nu, err := userFromDoc(c.org, ndoc)
@@ -109,25 +90,6 @@ func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any)
 		return audit.Log(ctx, tx, c.org, "scim.user.create", "user", u.ID, nil, auditDoc(doc))
 	})
 	return written{id: created.ID, version: created.Version, doc: doc}, err
-}
-
-func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimUsers)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	ndoc, err := readResourceBody(r, scim.UserResourceType)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.replaceUser(r.Context(), c, requestWriteOpts(r), id, ndoc)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	writeResource(w, http.StatusOK, res.version, "", c.proj.Project(res.doc))
 }
 
 // replaceUser replaces user id with a normalised body (PUT).
@@ -171,25 +133,6 @@ func (s *Server) replaceUser(ctx context.Context, c scimCtx, o writeOpts, id str
 		return audit.Log(ctx, tx, c.org, "scim.user.replace", "user", u.ID, before, auditDoc(doc))
 	})
 	return written{id: id, version: version, doc: doc}, err
-}
-
-func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimUsers)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	req, err := readPatchBody(r)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	res, err := s.patchUser(r.Context(), c, requestWriteOpts(r), id, req)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	s.writePatched(w, res.version, c.proj.Project(res.doc))
 }
 
 // patchUser applies a PatchOp to user id.
@@ -247,19 +190,6 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 		return audit.Log(ctx, tx, c.org, "scim.user.patch", "user", u.ID, auditDoc(cur), auditDoc(doc))
 	})
 	return written{id: id, version: version, doc: doc}, err
-}
-
-func (s *Server) scimDeleteUser(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimUsers)
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	if err := s.deleteUser(r.Context(), c, requestWriteOpts(r), id); err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // deleteUser deletes user id.
