@@ -214,6 +214,9 @@ func decodeBulkOp(m map[string]any) (bulkOp, error) {
 	}
 	refs := map[string]bool{}
 	if ref, ok := strings.CutPrefix(op.id, bulkRefPrefix); ok {
+		if ref == "" {
+			return op, fmt.Errorf("path %q names %q with no bulkId after it", path, bulkRefPrefix)
+		}
 		refs[ref] = true
 	}
 	collectBulkRefs(op.data, refs)
