@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -230,6 +231,11 @@ func TestServeOpsAndTokens(t *testing.T) {
 	if !strings.Contains(metrics, `rolecall_http_requests_total{code="401",method="GET",route="GET /api/v1/org"}`) {
 		t.Errorf("metrics lack the request counter:\n%.2000s", metrics)
 	}
+	// On SQLite, the group commit's counters: the bootstrap and token writes committed.
+	updates, commits := metricValue(metrics, "rolecall_store_updates_total"), metricValue(metrics, "rolecall_store_commits_total")
+	if commits < 1 || updates < commits {
+		t.Errorf("store write metrics: %v updates in %v commits; want ≥ 1 commit and updates ≥ commits", updates, commits)
+	}
 	// Logs carry a request id and never a token.
 	if !strings.Contains(p.log(), "request_id=") || strings.Contains(p.log(), bootstrapToken) || strings.Contains(p.log(), secret) {
 		t.Errorf("logs: want request ids and no secrets:\n%s", p.log())
@@ -277,4 +283,17 @@ func TestConnectionFailureNamesURL(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "cannot reach rolecall at http://127.0.0.1:1") || !strings.Contains(errOut, "--server") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
+}
+
+// metricValue returns the value of an unlabelled metric in Prometheus text output, or -1.
+func metricValue(text, name string) float64 {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }

@@ -147,7 +147,9 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 		return api.EnforceApplyResult{}, refuse(ErrNoFingerprint, "apply needs the fingerprint of the plan you confirmed: take it from the preview (POST /api/v1/enforce/preview)")
 	}
 	var out api.EnforceApplyResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	// It moves every direct user binding: a transaction of its own, not a savepoint of a
+	// shared one (store.OwnTransaction).
+	err := s.Store.Update(store.OwnTransaction(ctx), func(tx store.Tx) error {
 		var err error
 		out, err = s.apply(ctx, tx, orgID, req)
 		return err

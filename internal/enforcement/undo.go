@@ -22,7 +22,9 @@ import (
 // its own (`rolecall org set --groups-only=false` turns it off).
 func (s *Service) Undo(ctx context.Context, orgID, runID string) (api.EnforceUndoResult, error) {
 	var out api.EnforceUndoResult
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	// It moves every direct user binding: a transaction of its own, not a savepoint of a
+	// shared one (store.OwnTransaction).
+	err := s.Store.Update(store.OwnTransaction(ctx), func(tx store.Tx) error {
 		var err error
 		out, err = s.undo(ctx, tx, orgID, runID)
 		return err

@@ -76,3 +76,22 @@ type Page struct {
 // Timestamps are stored in UTC with microsecond precision; backends truncate so that what
 // is written is exactly what is read back (ETags and meta.lastModified depend on it).
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// ownTxKey marks a context whose Update must run in a transaction of its own.
+type ownTxKey struct{}
+
+// OwnTransaction returns ctx marked so that Update runs fn in a transaction of its own.
+// Backends that group concurrent Updates into one commit (SQLite) otherwise may run fn in a
+// savepoint of a shared transaction, whose rollback journal holds the original of every page
+// fn changes. A write that touches many rows (enforce-groups apply and undo, bulk loads)
+// asks for its own transaction so that it needs no such journal; small writes should not,
+// since sharing the commit is what makes them cheap.
+func OwnTransaction(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownTxKey{}, true)
+}
+
+// WantsOwnTransaction reports whether ctx was marked by OwnTransaction.
+func WantsOwnTransaction(ctx context.Context) bool {
+	v, _ := ctx.Value(ownTxKey{}).(bool)
+	return v
+}

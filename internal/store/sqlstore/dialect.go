@@ -184,7 +184,9 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	r.SetMaxIdleConns(readers)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &Store{d: sqliteDialect, w: w, r: r, wcache: newStmtCache(w), rcache: newStmtCache(r)}, nil
+	s := &Store{d: sqliteDialect, w: w, r: r, wcache: newStmtCache(w), rcache: newStmtCache(r)}
+	s.wr = newWriter(s)
+	return s, nil
 }
 
 // openPostgres opens one pgx-backed database/sql pool. database/sql (rather than pgxpool

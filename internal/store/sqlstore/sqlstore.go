@@ -55,6 +55,8 @@ type Store struct {
 	rowsRead atomic.Int64
 	// wcache and rcache hold prepared statements of w and r (SQLite only; nil otherwise).
 	wcache, rcache *stmtCache
+	// wr runs Updates in group-committed batches on w (SQLite only; nil otherwise).
+	wr *writer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -132,6 +134,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the pools. On SQLite it first lets PRAGMA optimize refresh the planner
 // statistics of tables that changed a lot (SQLite's advice for long-lived connections).
 func (s *Store) Close() error {
+	if s.wr != nil {
+		s.wr.close()
+	}
 	s.wcache.close()
 	s.rcache.close()
 	var errs []error
@@ -158,13 +163,27 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction and commits it durably. On SQLite the
-// transaction starts with BEGIN IMMEDIATE on the single writer connection; on PostgreSQL it is
-// READ COMMITTED, and every read-modify-write in this package is a conditional UPDATE or
-// takes row locks, so no update is lost.
+// transaction starts with BEGIN IMMEDIATE on the single writer connection, and Updates that
+// arrive while it is busy share one transaction and one commit, each in a savepoint of its
+// own (groupcommit.go); on PostgreSQL it is READ COMMITTED, and every read-modify-write in
+// this package is a conditional UPDATE or takes row locks, so no update is lost.
 //
-// If fn panics, the transaction is rolled back and the panic continues.
+// If fn panics, what it wrote is rolled back and the panic continues in the caller.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.wr != nil {
+		return s.wr.update(ctx, fn)
+	}
 	return s.run(ctx, s.w, false, fn)
+}
+
+// WriteStats reports how many Updates have committed and in how many transactions (SQLite's
+// group commit; on PostgreSQL both are 0, as every Update is its own transaction and is not
+// counted here).
+func (s *Store) WriteStats() (updates, commits int64) {
+	if s.wr == nil {
+		return 0, 0
+	}
+	return s.wr.updates.Load(), s.wr.commits.Load()
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {

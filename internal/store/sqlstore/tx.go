@@ -34,6 +34,28 @@ type tx struct {
 	cache *stmtCache
 	stmts map[string]*sql.Stmt
 	seen  map[string]bool
+	// detached is set when the transaction is shared by grouped Updates (groupcommit.go):
+	// statements then run without the caller's cancellation, because SQLite rolls back the
+	// whole transaction when a write inside it is interrupted.
+	detached bool
+}
+
+// fork returns a Tx for one Update of a group-commit batch: the same transaction and
+// statements, its own per-Update state (an org seen in a rolled-back savepoint may not
+// exist).
+func (t *tx) fork() *tx {
+	c := *t
+	c.orgs = nil
+	c.streaming = false
+	return &c
+}
+
+// c returns the context statements run under (see detached).
+func (t *tx) c(ctx context.Context) context.Context {
+	if t.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -62,6 +84,7 @@ func (t *tx) writable(op string) error {
 // in the transaction on its second use, so that bulk loops (many CreateUser or batches in
 // one Update) compile each statement once.
 func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	ctx = t.c(ctx)
 	if t.cache == nil {
 		return nil
 	}
@@ -92,6 +115,7 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 
 // exec runs a statement and returns the number of rows it affected.
 func (t *tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	ctx = t.c(ctx)
 	var res sql.Result
 	var err error
 	if st := t.stmt(ctx, q); st != nil {
@@ -129,6 +153,7 @@ func (r *countedRows) Close() error {
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, error) {
+	ctx = t.c(ctx)
 	var rows *sql.Rows
 	var err error
 	if st := t.stmt(ctx, q); st != nil {
@@ -144,6 +169,7 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, er
 
 // one runs a query that returns at most one row and scans it; sql.ErrNoRows when none.
 func (t *tx) one(ctx context.Context, q string, args []any, dest ...any) error {
+	ctx = t.c(ctx)
 	var row *sql.Row
 	if st := t.stmt(ctx, q); st != nil {
 		row = st.QueryRowContext(ctx, args...)
