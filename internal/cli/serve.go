@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -22,6 +25,7 @@ const DefaultDB = "sqlite:rolecall.db"
 
 type serveFlags struct {
 	addr, db, baseURL, logFormat, logLevel string
+	debugAddr                              string
 	maxBody                                int64
 	patch204                               bool
 	rateLimit                              float64
@@ -47,6 +51,7 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
 	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
+	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd
 }
 
@@ -79,11 +84,38 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (is another server using that port? choose one with --addr)", f.addr, err)
 	}
+	if f.debugAddr != "" {
+		dl, err := net.Listen("tcp", f.debugAddr)
+		if err != nil {
+			l.Close()
+			return fmt.Errorf("--debug-addr %s: %w", f.debugAddr, err)
+		}
+		go serveDebug(ctx, dl)
+		log.Info("profiler listening", "addr", dl.Addr().String(), "path", "/debug/pprof/")
+	}
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
 		RateLimit: f.rateLimit},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)
+}
+
+// serveDebug serves net/http/pprof's handlers on l until ctx ends. They are registered on a
+// mux of their own, never on the API's, so the profiler is reachable only where the operator
+// chose to bind it.
+func serveDebug(ctx context.Context, l net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	_ = hs.Serve(l)
 }
 
 func newLogger(a *App, format, level string) (*slog.Logger, error) {
