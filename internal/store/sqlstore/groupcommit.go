@@ -15,24 +15,29 @@ import (
 // Group commit (SQLite). SQLite has one writer, and with synchronous=FULL every commit
 // writes its pages to the WAL and waits for fsync; measured on a small SCIM write, the commit
 // was a third of the request's CPU and most of its latency. So Updates that arrive while
-// the writer is busy are run one after another in one transaction and committed together:
+// the writer is busy run one after another in one transaction and are committed together:
 // one fsync, and a page that several of them change is written once.
 //
-// Each Update keeps its own all-or-nothing: it runs inside a SAVEPOINT, released when fn
-// succeeds and rolled back when fn fails or panics, so a failed Update leaves nothing and
-// the others in the transaction go on. Nobody is answered before the commit: a caller that
-// returns from Update successfully was committed durably, exactly as before. If the commit
-// itself fails, every Update of the batch gets that error and none of them is kept. The
-// Updates of one batch run serially, each seeing the ones before it, so the outcome is the
-// one some serial order of the callers would have produced.
+// Each Update keeps its own all-or-nothing: its fn runs inside a SAVEPOINT, released when fn
+// succeeds and rolled back when fn fails, panics or calls runtime.Goexit, so a failed Update
+// leaves nothing and the others in the transaction go on. Nobody is answered before the
+// commit, failures included (a failure may come from an earlier Update of the batch, such as
+// a userName it took, which only counts if it commits): a caller that returns from Update
+// successfully was committed durably, exactly as before. If the commit itself fails, every
+// Update of the batch gets that error and none of them is kept. The Updates of a batch run
+// serially, each seeing the ones before it, so the outcome is that of a serial order.
+//
+// fn runs on its caller's goroutine (panics keep their stack; a test's t.Fatal works): the
+// callers take turns on a mutex, and the last one of a batch (no one else waiting, or the
+// batch is full) commits it while the earlier ones wait for it.
 //
 // An Update whose fn has started runs to completion even if its context is then cancelled:
 // SQLite answers an interrupted write inside an explicit transaction by rolling back the
 // whole transaction, which would take the batch's other Updates with it. A context that is
-// already done when its turn comes skips fn.
+// already done when the caller's turn comes skips fn.
 
-// Batch limits: a batch stops taking Updates after maxBatch of them or once it has run for
-// maxBatchTime, so that the first caller's latency stays bounded under a steady stream.
+// Batch limits: a batch stops taking Updates after maxBatch of them or once it has been open
+// for maxBatchTime, so that the first caller's latency stays bounded under a steady stream.
 const (
 	maxBatch     = 128
 	maxBatchTime = 20 * time.Millisecond
@@ -41,215 +46,191 @@ const (
 // errClosed answers Updates after Close.
 var errClosed = errors.New("sqlstore: store is closed")
 
-// writeReq is one Update waiting for the writer.
-type writeReq struct {
-	ctx context.Context
-	fn  func(store.Tx) error
-	res chan writeRes // buffered (1): the writer never blocks on an answer
-}
-
-// writeRes is the outcome of one Update; a panic in fn is carried back to the caller.
-type writeRes struct {
-	err      error
-	panicked bool
-	panicVal any
-}
-
-// writer owns SQLite's writer connection for Updates: one goroutine takes Updates from
-// queue and runs them in batches.
+// writer runs SQLite's Updates on the writer connection, grouping them into batches.
 type writer struct {
 	s *Store
-	// queue is unbuffered: a send succeeds only when the writer takes the request, so a
-	// request can never be stranded in a buffer after the writer has stopped.
-	queue     chan *writeReq
-	quit      chan struct{}
-	stopped   chan struct{}
-	closeOnce sync.Once
-	waiting   atomic.Int64 // Updates waiting to be taken (tests, diagnostics)
-	updates   atomic.Int64 // Updates that committed
-	commits   atomic.Int64 // transactions that committed
+	// mu is held by the caller whose fn is running (or who is committing). Callers announce
+	// themselves in waiting before they block on mu and leave it once they hold mu, so a
+	// holder that sees waiting > 0 knows someone will continue (and commit) its batch.
+	mu      sync.Mutex
+	waiting atomic.Int64
+	cur     *batch // the open transaction, or nil; guarded by mu
+	closed  bool   // guarded by mu
+	updates atomic.Int64 // Updates that committed
+	commits atomic.Int64 // transactions that committed
 }
 
-func newWriter(s *Store) *writer {
-	w := &writer{s: s, queue: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
-	go w.loop()
-	return w
+// batch is one shared transaction.
+type batch struct {
+	stx   *sql.Tx
+	base  *tx
+	start time.Time
+	size  int // Updates that took their turn in it
+	kept  int // Updates whose writes it holds
+	// done is closed once the batch committed or was rolled back; err is then the outcome
+	// for the Updates it kept.
+	done chan struct{}
+	err  error
 }
 
-// close stops the writer after the batch it is running; Updates waiting get errClosed.
+func newWriter(s *Store) *writer { return &writer{s: s} }
+
+// close commits an open batch (its callers are waiting for it) and refuses later Updates.
 func (w *writer) close() {
-	w.closeOnce.Do(func() { close(w.quit) })
-	<-w.stopped
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	if w.cur != nil {
+		w.finish(w.cur)
+	}
 }
 
-// update queues fn and waits for its outcome. It waits even when ctx is cancelled while fn
-// runs: fn is the caller's closure and may write to the caller's variables.
+// update runs fn as one all-or-nothing part of the current batch and returns once the batch
+// has committed.
 func (w *writer) update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, res: make(chan writeRes, 1)}
 	w.waiting.Add(1)
-	select {
-	case w.queue <- req:
-		w.waiting.Add(-1)
-	case <-w.quit:
-		w.waiting.Add(-1)
+	w.mu.Lock()
+	w.waiting.Add(-1)
+	if w.closed {
+		w.mu.Unlock()
 		return errClosed
-	case <-ctx.Done():
-		w.waiting.Add(-1)
-		return ctx.Err()
 	}
-	r := <-req.res
-	if r.panicked {
-		panic(r.panicVal)
+	if store.WantsOwnTransaction(ctx) {
+		return w.alone(ctx, fn)
 	}
-	return r.err
-}
-
-func (w *writer) loop() {
-	defer close(w.stopped)
-	var next *writeReq
-	for {
-		if next == nil {
-			select {
-			case next = <-w.queue:
-			case <-w.quit:
-				return
+	b := w.cur
+	if b == nil {
+		var err error
+		if b, err = w.begin(); err != nil {
+			w.mu.Unlock()
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		w.release(b)
+		return err
+	}
+	if _, err := b.base.exec(context.Background(), "SAVEPOINT rc_update"); err != nil {
+		w.abort(b, err)
+		return fmt.Errorf("sqlstore: savepoint: %w", err)
+	}
+	settled := false
+	defer func() {
+		if !settled {
+			// fn panicked or called runtime.Goexit: undo its writes, let the batch go on
+			// without it, and let the panic continue.
+			if err := rollbackTo(b); err != nil {
+				w.abort(b, err)
+			} else {
+				w.release(b)
 			}
 		}
-		next = w.batch(next)
+	}()
+	ferr := fn(b.base.fork())
+	settled = true
+	if ferr != nil {
+		if err := rollbackTo(b); err != nil {
+			w.abort(b, err)
+			return ferr
+		}
+		w.release(b)
+		<-b.done
+		return ferr
 	}
+	if _, err := b.base.exec(context.Background(), "RELEASE rc_update"); err != nil {
+		// fn said it succeeded, but its writes cannot be kept: SQLite rolled the transaction
+		// back under it (a full disk, an I/O error) and fn did not pass the error on.
+		w.abort(b, err)
+		return fmt.Errorf("sqlstore: release savepoint: %w", err)
+	}
+	b.kept++
+	w.release(b)
+	<-b.done
+	return b.err
 }
 
-// batch runs first and whatever queues behind it in one transaction, commits, and answers
-// them. It returns a request it took but could not run in this batch (one that wants its own
-// transaction), to start the next.
-func (w *writer) batch(first *writeReq) (carry *writeReq) {
+// begin opens a batch. The transaction outlives any one caller's context: cancelling one
+// must not roll back the others. Called with mu held.
+func (w *writer) begin() (*batch, error) {
 	s := w.s
 	bg := context.Background()
-	s.wcache.prepareQueued(bg)
-	// The transaction outlives any one caller's context: cancelling one must not roll back
-	// the others.
+	s.wcache.prepareQueued(bg) // no connection is held between batches
 	stx, err := s.w.BeginTx(bg, nil)
 	if err != nil {
-		first.res <- writeRes{err: fmt.Errorf("sqlstore: begin: %w", err)}
-		return nil
+		return nil, fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	base := &tx{s: s, d: s.d, tx: stx, cache: s.wcache, detached: true,
-		stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}}
-	alone := store.WantsOwnTransaction(first.ctx)
-	// Every answer waits for the commit, failures too: a failure may have been caused by
-	// an earlier Update of the batch (a userName it took), which only counts if it commits.
-	var answers []answer
-	start := time.Now()
-	req := first
-	for {
-		var res writeRes
-		var broken error
-		switch {
-		case req.ctx.Err() != nil:
-			res = writeRes{err: req.ctx.Err()}
-		case alone:
-			res = call(base.fork(), req.fn)
-		default:
-			res, broken = runInSavepoint(base, req.fn)
-		}
-		answers = append(answers, answer{req, res})
-		if broken != nil {
-			// The transaction is gone: nothing of the batch is kept.
-			_ = stx.Rollback()
-			deliver(answers, fmt.Errorf("sqlstore: transaction rolled back with the writes grouped with it: %w", broken))
-			return nil
-		}
-		if alone || len(answers) >= maxBatch || time.Since(start) >= maxBatchTime {
-			break
-		}
-		select {
-		case req = <-w.queue:
-		default:
-			req = nil
-		}
-		if req == nil {
-			break
-		}
-		if store.WantsOwnTransaction(req.ctx) {
-			carry = req
-			break
-		}
+	b := &batch{stx: stx, start: time.Now(), done: make(chan struct{}),
+		base: &tx{s: s, d: s.d, tx: stx, cache: s.wcache, detached: true,
+			stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}}}
+	w.cur = b
+	return b, nil
+}
+
+// release ends the caller's turn: it hands the batch on to the next caller when one is
+// waiting and the batch has room, and otherwise commits it. Called with mu held; returns
+// with it released.
+func (w *writer) release(b *batch) {
+	b.size++
+	if w.waiting.Load() > 0 && b.size < maxBatch && time.Since(b.start) < maxBatchTime {
+		w.mu.Unlock()
+		return
 	}
-	n := 0
-	for _, a := range answers {
-		if a.res.ok() {
-			n++
-		}
+	w.finish(b)
+	w.mu.Unlock()
+}
+
+// finish commits the batch (or rolls back one that kept nothing) and wakes its callers.
+// Called with mu held.
+func (w *writer) finish(b *batch) {
+	w.cur = nil
+	defer close(b.done)
+	if b.kept == 0 {
+		_ = b.stx.Rollback()
+		return
 	}
-	if n == 0 {
-		_ = stx.Rollback()
-		deliver(answers, nil)
-		return carry
-	}
-	if err := stx.Commit(); err != nil {
-		deliver(answers, fmt.Errorf("sqlstore: commit: %w", s.d.mapErr(err, "transaction")))
-		return carry
+	if err := b.stx.Commit(); err != nil {
+		b.err = fmt.Errorf("sqlstore: commit: %w", w.s.d.mapErr(err, "transaction"))
+		return
 	}
 	w.commits.Add(1)
-	w.updates.Add(int64(n))
-	deliver(answers, nil)
-	return carry
+	w.updates.Add(int64(b.kept))
 }
 
-// answer is a request's outcome, held until its batch commits.
-type answer struct {
-	req *writeReq
-	res writeRes
+// abort gives up a batch whose transaction is gone: nothing of it is kept, and the Updates
+// it kept are told so. Called with mu held; returns with it released.
+func (w *writer) abort(b *batch, cause error) {
+	w.cur = nil
+	_ = b.stx.Rollback()
+	b.err = fmt.Errorf("sqlstore: transaction rolled back with the writes grouped with it: %w", cause)
+	close(b.done)
+	w.mu.Unlock()
 }
 
-func (r writeRes) ok() bool { return r.err == nil && !r.panicked }
-
-// deliver answers every request; fail, when set, replaces the outcome of those whose fn
-// succeeded (their writes were not kept).
-func deliver(answers []answer, fail error) {
-	for _, a := range answers {
-		if fail != nil && a.res.ok() {
-			a.res = writeRes{err: fail}
-		}
-		a.req.res <- a.res
-	}
-}
-
-// runInSavepoint runs fn inside a savepoint of the shared transaction: released when fn
-// succeeds, rolled back to when it fails or panics. broken is set when the transaction
-// itself is gone (the savepoint can be neither released nor rolled back to).
-func runInSavepoint(base *tx, fn func(store.Tx) error) (res writeRes, broken error) {
+// rollbackTo undoes the current caller's savepoint. An error means the transaction is gone.
+func rollbackTo(b *batch) error {
 	bg := context.Background()
-	if _, err := base.exec(bg, "SAVEPOINT rc_update"); err != nil {
-		return writeRes{err: fmt.Errorf("sqlstore: savepoint: %w", err)}, err
+	if _, err := b.base.exec(bg, "ROLLBACK TO rc_update"); err != nil {
+		return err
 	}
-	res = call(base.fork(), fn)
-	if res.ok() {
-		if _, err := base.exec(bg, "RELEASE rc_update"); err != nil {
-			// fn said it succeeded, but its writes cannot be kept (SQLite rolled the
-			// transaction back under it, e.g. on a full disk, and fn ignored the error).
-			return writeRes{err: fmt.Errorf("sqlstore: release savepoint: %w", err)}, err
-		}
-		return res, nil
-	}
-	if _, err := base.exec(bg, "ROLLBACK TO rc_update"); err != nil {
-		return res, err
-	}
-	if _, err := base.exec(bg, "RELEASE rc_update"); err != nil {
-		return res, err
-	}
-	return res, nil
+	_, err := b.base.exec(bg, "RELEASE rc_update")
+	return err
 }
 
-// call runs fn, turning a panic into a result the caller re-raises.
-func call(t *tx, fn func(store.Tx) error) (res writeRes) {
-	defer func() {
-		if p := recover(); p != nil {
-			res = writeRes{panicked: true, panicVal: p}
-		}
-	}()
-	return writeRes{err: fn(t)}
+// alone runs fn in a transaction of its own (store.OwnTransaction), after committing the
+// open batch. Called with mu held; returns with it released. The transaction is the
+// caller's alone, so it may use the caller's context as before.
+func (w *writer) alone(ctx context.Context, fn func(store.Tx) error) error {
+	defer w.mu.Unlock()
+	if w.cur != nil {
+		w.finish(w.cur)
+	}
+	if err := w.s.run(ctx, w.s.w, false, fn); err != nil {
+		return err
+	}
+	w.commits.Add(1)
+	w.updates.Add(1)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -256,5 +257,29 @@ func TestGroupCommitClose(t *testing.T) {
 	err := s.Update(context.Background(), createUser(org, "late"))
 	if !errors.Is(err, errClosed) {
 		t.Errorf("Update after Close: %v, want errClosed", err)
+	}
+}
+
+// TestGroupCommitGoexit: an fn that ends its goroutine (t.Fatal inside Update does that)
+// leaves nothing behind, and the writer goes on.
+func TestGroupCommitGoexit(t *testing.T) {
+	s, org := openGroupCommit(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Update(context.Background(), func(tx store.Tx) error {
+			if err := createUser(org, "goexit")(tx); err != nil {
+				return err
+			}
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-done
+	if err := s.Update(context.Background(), createUser(org, "after")); err != nil {
+		t.Fatalf("Update after a Goexit: %v", err)
+	}
+	if got := userNames(t, s, org); fmt.Sprint(got) != "[after]" {
+		t.Errorf("users %v, want [after]", got)
 	}
 }
