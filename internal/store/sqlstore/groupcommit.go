@@ -54,8 +54,8 @@ type writer struct {
 	// holder that sees waiting > 0 knows someone will continue (and commit) its batch.
 	mu      sync.Mutex
 	waiting atomic.Int64
-	cur     *batch // the open transaction, or nil; guarded by mu
-	closed  bool   // guarded by mu
+	cur     *batch       // the open transaction, or nil; guarded by mu
+	closed  bool         // guarded by mu
 	updates atomic.Int64 // Updates that committed
 	commits atomic.Int64 // transactions that committed
 }
