@@ -160,6 +160,7 @@ func (t *tx) DeleteGroup(ctx context.Context, orgID, id string, expectVersion in
 	}
 	what := fmt.Sprintf("group %q", id)
 	ts := t.d.t(now())
+	t.forgetLive()
 	n, err := t.exec(ctx, `UPDATE groups SET deleted_at = $3, last_modified = $3, version = version + 1
 		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND (CAST($4 AS BIGINT) = 0 OR version = $4)`, orgID, id, ts, expectVersion)
 	if err != nil {

@@ -28,8 +28,29 @@ func (t *tx) liveGroup(ctx context.Context, orgID, groupID string) error {
 // query per kind (and per chunk of ids). On PostgreSQL the rows are locked FOR SHARE so that
 // they cannot be deleted before the membership commits. Ids that are neither are absent from
 // the map.
+//
+// Live ids found are remembered for the rest of the transaction (tx.live): a PATCH resolves
+// its ids once to report the unknown ones (KnownMembers) and again when it writes them
+// (AddMembers), and in between nothing can change them: SQLite has one writer, and on
+// PostgreSQL the first lookup in an Update locked the rows. DeleteUser and DeleteGroup
+// forget them. Ids not found are always looked up again (the transaction may create them).
 func (t *tx) lookupMembers(ctx context.Context, orgID string, ids []string) (map[string]store.MemberType, error) {
 	types := make(map[string]store.MemberType, len(ids))
+	if t.liveOrg == orgID && len(t.live) > 0 {
+		var miss []string
+		for _, id := range ids {
+			if typ, ok := t.live[id]; ok {
+				types[id] = typ
+			} else {
+				miss = append(miss, id)
+			}
+		}
+		ids = miss
+	}
+	if len(ids) == 0 {
+		return types, nil
+	}
+	defer t.rememberLive(orgID, types)
 	lock := t.d.shareOf("x")
 	if t.readOnly {
 		lock = "" // a read-only transaction (KnownMembers in View) cannot lock rows
@@ -68,6 +89,22 @@ func (t *tx) lookupMembers(ctx context.Context, orgID string, ids []string) (map
 	}
 	return types, nil
 }
+
+// rememberLive adds live member ids to the transaction's cache (see lookupMembers).
+func (t *tx) rememberLive(orgID string, types map[string]store.MemberType) {
+	if t.liveOrg != orgID {
+		t.live, t.liveOrg = nil, orgID
+	}
+	if t.live == nil {
+		t.live = make(map[string]store.MemberType, len(types))
+	}
+	for id, typ := range types {
+		t.live[id] = typ
+	}
+}
+
+// forgetLive drops the cache of live member ids: a user or group stopped being live.
+func (t *tx) forgetLive() { t.live, t.liveOrg = nil, "" }
 
 // KnownMembers returns, in the given order and without duplicates, the ids that are live
 // users or groups of the org.

@@ -38,6 +38,9 @@ type tx struct {
 	// statements then run without the caller's cancellation, because SQLite rolls back the
 	// whole transaction when a write inside it is interrupted.
 	detached bool
+	// live caches member ids of org liveOrg seen live in this transaction (lookupMembers).
+	live    map[string]store.MemberType
+	liveOrg string
 }
 
 // fork returns a Tx for one Update of a group-commit batch: the same transaction and
@@ -47,6 +50,7 @@ func (t *tx) fork() *tx {
 	c := *t
 	c.orgs = nil
 	c.streaming = false
+	c.live, c.liveOrg = nil, ""
 	return &c
 }
 

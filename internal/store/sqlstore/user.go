@@ -227,6 +227,7 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 	}
 	what := fmt.Sprintf("user %q", id)
 	ts := t.d.t(now())
+	t.forgetLive()
 	n, err := t.exec(ctx, `UPDATE users SET deleted_at = $3, last_modified = $3, version = version + 1
 		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND (CAST($4 AS BIGINT) = 0 OR version = $4)`, orgID, id, ts, expectVersion)
 	if err != nil {

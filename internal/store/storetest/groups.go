@@ -17,6 +17,7 @@ func init() {
 		test{"NestedGroupsAndCycles", testNestedGroups},
 		test{"DeletedGroupStopsCounting", testDeletedGroup},
 		test{"KnownMembers", testKnownMembers},
+		test{"KnownThenDeletedInOneTx", testKnownThenDeleted},
 	)
 }
 
@@ -50,6 +51,36 @@ func testKnownMembers(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testKnownThenDeleted: a member found live earlier in a transaction and deleted later in
+// the same transaction cannot be added (a backend may remember lookups within a transaction).
+func testKnownThenDeleted(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := newOrg(t, s, "known-del")
+	u := newUser(t, s, a.ID, "u@example.com")
+	sub := newGroup(t, s, a.ID, "sub")
+	g := newGroup(t, s, a.ID, "g")
+	for _, tc := range []struct {
+		id  string
+		del func(tx store.Tx) error
+	}{
+		{u.ID, func(tx store.Tx) error { return tx.DeleteUser(ctx, a.ID, u.ID, 0) }},
+		{sub.ID, func(tx store.Tx) error { return tx.DeleteGroup(ctx, a.ID, sub.ID, 0) }},
+	} {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			known, err := tx.KnownMembers(ctx, a.ID, []string{tc.id})
+			if err != nil || len(known) != 1 {
+				t.Fatalf("KnownMembers = %v, %v; want the live member", known, err)
+			}
+			if err := tc.del(tx); err != nil {
+				return err
+			}
+			_, err = tx.AddMembers(ctx, a.ID, g.ID, []string{tc.id})
+			return err
+		})
+		wantErr(t, "AddMembers of a member deleted earlier in the transaction", err, store.ErrNotFound)
+	}
 }
 
 func testGroupCRUD(t *testing.T, s store.Store) {
