@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/enforcement"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -31,9 +32,11 @@ func raceState() *access.State {
 }
 
 // TestApplyDoesNotLoseConcurrentUserWrite: on PostgreSQL (READ COMMITTED) an IdP write
-// that reactivates a user after apply read the org, but before apply marks that user
-// removed, must not be silently overwritten: apply either refuses (stale) or leaves the
-// user as the IdP set it. SQLite serialises writers, so only PostgreSQL can interleave.
+// that reactivates a user after apply read the org must not be silently overwritten. Writes
+// to what a plan is computed from take the org lock in shared mode and apply holds it
+// exclusively, so the reactivation waits until apply commits and then lands after it
+// (retrying its read-modify-write as the SCIM layer does). SQLite serialises writers, so only
+// PostgreSQL can interleave.
 func TestApplyDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
 		t.Skip("needs ROLECALL_TEST_POSTGRES: SQLite cannot interleave two writers")
@@ -48,42 +51,79 @@ func TestApplyDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	}
 
 	load := svc.Load
-	fired := false
+	var r reactivation
 	svc.Load = func(ctx context.Context, tx store.Tx, org string) (*access.State, error) {
 		s, err := load(ctx, tx, org)
-		if err != nil || fired {
+		if err != nil || r.err != nil {
 			return s, err
 		}
-		fired = true
-		// The IdP reactivates alice in its own transaction, which commits now.
-		bg := context.Background()
-		werr := st.Update(bg, func(tx store.Tx) error {
-			u, err := tx.User(bg, org, alice)
-			if err != nil {
-				return err
-			}
-			u.Active = true
-			_, err = tx.UpdateUser(bg, u, u.Version)
-			return err
-		})
-		if werr != nil {
-			t.Errorf("concurrent reactivation: %v", werr)
-		}
+		r.busy.Store(true)
+		startReactivation(st, org, alice, &r)
 		return s, nil
 	}
 	_, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
+	r.busy.Store(false)
+	if err != nil {
+		t.Fatalf("apply: %v, want success (nothing could commit under it)", err)
+	}
+	r.check(t)
+	if u := userOf(t, st, orgID, alice); !u.Active {
+		t.Errorf("alice is inactive after the IdP reactivated her following apply (removed=%v)", u.Removed)
+	}
+}
+
+// reactivation is an IdP write (alice becomes active) started while apply or undo holds the
+// org. It retries its read-modify-write on a version change, as the SCIM layer does.
+type reactivation struct {
+	busy   atomic.Bool // set while the enforce operation runs
+	during chan bool   // whether the write returned while busy was set
+	err    chan error
+}
+
+func startReactivation(st store.Store, org, userID string, r *reactivation) {
+	r.during, r.err = make(chan bool, 1), make(chan error, 1)
+	go func() {
+		bg := context.Background()
+		var werr error
+		for range 5 {
+			werr = st.Update(bg, func(tx store.Tx) error {
+				u, err := tx.User(bg, org, userID)
+				if err != nil {
+					return err
+				}
+				u.Active = true
+				_, err = tx.UpdateUser(bg, u, u.Version)
+				return err
+			})
+			if !errors.Is(werr, store.ErrVersionMismatch) {
+				break
+			}
+		}
+		r.during <- r.busy.Load()
+		r.err <- werr
+	}()
+	// Give the write every chance to commit under the enforce operation, if it could.
+	time.Sleep(300 * time.Millisecond)
+}
+
+// check fails the test if the write landed while the org was held or failed after.
+func (r *reactivation) check(t *testing.T) {
+	t.Helper()
+	if <-r.during {
+		t.Errorf("the reactivation committed while the enforce operation held the org")
+	}
+	if err := <-r.err; err != nil {
+		t.Fatalf("reactivation after the enforce operation: %v", err)
+	}
+}
+
+func userOf(t *testing.T, st store.Store, org, id string) store.User {
+	t.Helper()
 	var u store.User
-	if verr := st.View(context.Background(), func(tx store.Tx) (e error) { u, e = tx.User(context.Background(), orgID, alice); return e }); verr != nil {
-		t.Fatal(verr)
+	if err := st.View(context.Background(), func(tx store.Tx) (e error) { u, e = tx.User(context.Background(), org, id); return e }); err != nil {
+		t.Fatal(err)
 	}
-	switch {
-	case err == nil && (!u.Active || u.Removed):
-		t.Fatalf("apply succeeded and overwrote the IdP's committed reactivation: alice active=%v removed=%v", u.Active, u.Removed)
-	case err != nil && !errors.Is(err, enforcement.ErrStale):
-		t.Fatalf("apply: %v, want success or ErrStale", err)
-	case err != nil && (!u.Active || u.Removed):
-		t.Fatalf("apply refused but alice is active=%v removed=%v", u.Active, u.Removed)
-	}
+	return u
 }
 
 // hookStore runs before ahead of every SetUserRemoved of its write transactions.
@@ -106,9 +146,9 @@ func (t hookTx) SetUserRemoved(ctx context.Context, orgID, id string, removed, a
 	return t.Tx.SetUserRemoved(ctx, orgID, id, removed, active)
 }
 
-// TestUndoDoesNotLoseConcurrentUserWrite: undo checks that a removed user is still at the
-// version the run left before restoring it; an IdP write committed after that check (on
-// PostgreSQL) must not be overwritten by the restore.
+// TestUndoDoesNotLoseConcurrentUserWrite: an IdP write that reactivates a removed user
+// while undo runs (on PostgreSQL) must not be overwritten by the restore: it waits for the
+// org, which undo holds, and lands after it.
 func TestUndoDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
 		t.Skip("needs ROLECALL_TEST_POSTGRES: SQLite cannot interleave two writers")
@@ -122,35 +162,24 @@ func TestUndoDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fired := false
+	var r reactivation
 	svc.Store = hookStore{Store: st, before: func() {
-		if fired {
+		if r.err != nil {
 			return
 		}
-		fired = true
-		bg := context.Background()
-		werr := st.Update(bg, func(tx store.Tx) error {
-			u, err := tx.User(bg, orgID, alice)
-			if err != nil {
-				return err
-			}
-			u.Active = true
-			_, err = tx.UpdateUser(bg, u, u.Version)
-			return err
-		})
-		if werr != nil {
-			t.Errorf("concurrent reactivation: %v", werr)
-		}
+		r.busy.Store(true)
+		startReactivation(st, orgID, alice, &r)
 	}}
 	_, err = svc.Undo(ctxAs("admin"), orgID, res.RunID)
-	var u store.User
-	if verr := st.View(context.Background(), func(tx store.Tx) (e error) { u, e = tx.User(context.Background(), orgID, alice); return e }); verr != nil {
-		t.Fatal(verr)
-	}
-	if !fired {
+	r.busy.Store(false)
+	if r.err == nil {
 		t.Fatal("undo restored no user")
 	}
-	if !u.Active || u.Removed {
-		t.Fatalf("undo (err %v) overwrote the IdP's committed reactivation: alice active=%v removed=%v", err, u.Active, u.Removed)
+	if err != nil {
+		t.Fatalf("undo: %v, want success (nothing could commit under it)", err)
+	}
+	r.check(t)
+	if u := userOf(t, st, orgID, alice); !u.Active || u.Removed {
+		t.Fatalf("the IdP's reactivation after undo was lost: alice active=%v removed=%v", u.Active, u.Removed)
 	}
 }

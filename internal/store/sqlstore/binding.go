@@ -38,7 +38,7 @@ func principalTable(pt store.PrincipalType) (string, error) {
 // created=false. The resource and the principal must be live objects of the org; on
 // PostgreSQL they are locked FOR SHARE until commit so that they cannot vanish meanwhile.
 func (t *tx) CreateBinding(ctx context.Context, b store.Binding) (store.Binding, bool, error) {
-	if err := t.writable("CreateBinding"); err != nil {
+	if err := t.writableIn(ctx, "CreateBinding", b.OrgID); err != nil {
 		return store.Binding{}, false, err
 	}
 	table, err := principalTable(b.PrincipalType)
@@ -113,7 +113,7 @@ func (t *tx) FindBinding(ctx context.Context, orgID, resourceID string, pt store
 
 // DeleteBinding deletes a binding and returns it.
 func (t *tx) DeleteBinding(ctx context.Context, orgID, id string) (store.Binding, error) {
-	if err := t.writable("DeleteBinding"); err != nil {
+	if err := t.writableIn(ctx, "DeleteBinding", orgID); err != nil {
 		return store.Binding{}, err
 	}
 	b, err := t.Binding(ctx, orgID, id)
@@ -185,7 +185,7 @@ func (t *tx) AllBindings(ctx context.Context, orgID string, fn func(store.Bindin
 
 // DeleteBindings deletes the given ids in chunks and returns how many existed.
 func (t *tx) DeleteBindings(ctx context.Context, orgID string, ids []string) (int, error) {
-	if err := t.writable("DeleteBindings"); err != nil {
+	if err := t.writableIn(ctx, "DeleteBindings", orgID); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -204,7 +204,7 @@ func (t *tx) DeleteBindings(ctx context.Context, orgID string, ids []string) (in
 // exists; the batches before the failing one stay written, so the caller must return the
 // error from Update (which rolls everything back).
 func (t *tx) InsertBindings(ctx context.Context, orgID string, bs []store.Binding) error {
-	if err := t.writable("InsertBindings"); err != nil {
+	if err := t.writableIn(ctx, "InsertBindings", orgID); err != nil {
 		return err
 	}
 	return chunks(bs, insertBatch, func(part []store.Binding) error {

@@ -31,7 +31,7 @@ func scanGroup(sc interface{ Scan(...any) error }, withDoc bool) (store.Group, e
 // CreateGroup inserts a group; a taken displayName (case-insensitively, among live groups)
 // is ErrConflict.
 func (t *tx) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
-	if err := t.writable("CreateGroup"); err != nil {
+	if err := t.writableIn(ctx, "CreateGroup", g.OrgID); err != nil {
 		return store.Group{}, err
 	}
 	if g.DisplayName == "" {
@@ -105,7 +105,7 @@ func (t *tx) GroupByName(ctx context.Context, orgID, displayName string) (store.
 // UpdateGroup replaces displayName, externalId, active and Doc when the version is still
 // expectVersion (0: any), in one conditional UPDATE.
 func (t *tx) UpdateGroup(ctx context.Context, g store.Group, expectVersion int64) (store.Group, error) {
-	if err := t.writable("UpdateGroup"); err != nil {
+	if err := t.writableIn(ctx, "UpdateGroup", g.OrgID); err != nil {
 		return store.Group{}, err
 	}
 	if g.DisplayName == "" {
@@ -139,7 +139,7 @@ func (t *tx) UpdateGroup(ctx context.Context, g store.Group, expectVersion int64
 
 // TouchGroup bumps a live group's version and lastModified.
 func (t *tx) TouchGroup(ctx context.Context, orgID, id string) (store.Group, error) {
-	if err := t.writable("TouchGroup"); err != nil {
+	if err := t.writableIn(ctx, "TouchGroup", orgID); err != nil {
 		return store.Group{}, err
 	}
 	what := fmt.Sprintf("group %q", id)
@@ -155,7 +155,7 @@ func (t *tx) TouchGroup(ctx context.Context, orgID, id string) (store.Group, err
 // DeleteGroup soft-deletes a group. Its bindings and membership rows stay (audit, undo) but
 // every membership read ignores deleted groups on either side of an edge.
 func (t *tx) DeleteGroup(ctx context.Context, orgID, id string, expectVersion int64) error {
-	if err := t.writable("DeleteGroup"); err != nil {
+	if err := t.writableIn(ctx, "DeleteGroup", orgID); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("group %q", id)

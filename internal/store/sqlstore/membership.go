@@ -201,7 +201,7 @@ func (t *tx) insertMembers(ctx context.Context, orgID, groupID string, ids []str
 
 // AddMembers adds users and groups to a group; existing members are skipped.
 func (t *tx) AddMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
-	if err := t.writable("AddMembers"); err != nil {
+	if err := t.writableIn(ctx, "AddMembers", orgID); err != nil {
 		return 0, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
@@ -220,7 +220,7 @@ func (t *tx) AddMembers(ctx context.Context, orgID, groupID string, ids []string
 
 // RemoveMembers removes the ids from the group; non-members are ignored.
 func (t *tx) RemoveMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
-	if err := t.writable("RemoveMembers"); err != nil {
+	if err := t.writableIn(ctx, "RemoveMembers", orgID); err != nil {
 		return 0, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
@@ -238,7 +238,7 @@ func (t *tx) RemoveMembers(ctx context.Context, orgID, groupID string, ids []str
 
 // RemoveAllMembers empties the group.
 func (t *tx) RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, error) {
-	if err := t.writable("RemoveAllMembers"); err != nil {
+	if err := t.writableIn(ctx, "RemoveAllMembers", orgID); err != nil {
 		return 0, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
@@ -251,7 +251,7 @@ func (t *tx) RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, 
 // ReplaceMembers makes the member set exactly ids: one DELETE of the edges not in ids, one
 // INSERT … ON CONFLICT DO NOTHING of ids (batched).
 func (t *tx) ReplaceMembers(ctx context.Context, orgID, groupID string, ids []string) (int, int, error) {
-	if err := t.writable("ReplaceMembers"); err != nil {
+	if err := t.writableIn(ctx, "ReplaceMembers", orgID); err != nil {
 		return 0, 0, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {

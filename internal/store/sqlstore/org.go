@@ -115,7 +115,7 @@ func (t *tx) Settings(ctx context.Context, orgID string) (store.OrgSettings, err
 
 // PutSettings replaces the org's settings; a zero UpdatedAt means now.
 func (t *tx) PutSettings(ctx context.Context, s store.OrgSettings) error {
-	if err := t.writable("PutSettings"); err != nil {
+	if err := t.writableIn(ctx, "PutSettings", s.OrgID); err != nil {
 		return err
 	}
 	if err := t.orgExists(ctx, s.OrgID); err != nil {

@@ -8,7 +8,7 @@ import (
 // ReinstateUsers clears the removed mark of those of ids that enforce-groups removed, making
 // them active again, in one statement per chunk of ids, and returns the ids it reinstated.
 func (t *tx) ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error) {
-	if err := t.writable("ReinstateUsers"); err != nil {
+	if err := t.writableIn(ctx, "ReinstateUsers", orgID); err != nil {
 		return nil, err
 	}
 	var out []string

@@ -27,7 +27,7 @@ func nullable(s string) any {
 
 // CreateResource creates a cloud, or a project in a cloud of the same org.
 func (t *tx) CreateResource(ctx context.Context, r store.Resource) (store.Resource, error) {
-	if err := t.writable("CreateResource"); err != nil {
+	if err := t.writableIn(ctx, "CreateResource", r.OrgID); err != nil {
 		return store.Resource{}, err
 	}
 	what := fmt.Sprintf("%s %q", r.Kind, r.Name)
@@ -145,7 +145,7 @@ func (t *tx) ListResources(ctx context.Context, orgID string, kind store.Resourc
 
 // RenameResource renames a cloud or project.
 func (t *tx) RenameResource(ctx context.Context, orgID, id, name string) (store.Resource, error) {
-	if err := t.writable("RenameResource"); err != nil {
+	if err := t.writableIn(ctx, "RenameResource", orgID); err != nil {
 		return store.Resource{}, err
 	}
 	r, err := t.Resource(ctx, orgID, id)
@@ -177,7 +177,7 @@ func (t *tx) RenameResource(ctx context.Context, orgID, id, name string) (store.
 // DeleteResource deletes a cloud or project and its bindings; a cloud with projects is
 // ErrInvalid.
 func (t *tx) DeleteResource(ctx context.Context, orgID, id string) (store.Resource, error) {
-	if err := t.writable("DeleteResource"); err != nil {
+	if err := t.writableIn(ctx, "DeleteResource", orgID); err != nil {
 		return store.Resource{}, err
 	}
 	r, err := t.Resource(ctx, orgID, id)

@@ -15,7 +15,7 @@ const saCols = "id, org_id, name, created_at"
 // CreateServiceAccount creates a service account; its name is unique in the org,
 // case-insensitively.
 func (t *tx) CreateServiceAccount(ctx context.Context, sa store.ServiceAccount) (store.ServiceAccount, error) {
-	if err := t.writable("CreateServiceAccount"); err != nil {
+	if err := t.writableIn(ctx, "CreateServiceAccount", sa.OrgID); err != nil {
 		return store.ServiceAccount{}, err
 	}
 	what := fmt.Sprintf("service account %q", sa.Name)
@@ -89,7 +89,7 @@ func (t *tx) ListServiceAccounts(ctx context.Context, orgID string) ([]store.Ser
 
 // DeleteServiceAccount deletes a service account and its bindings.
 func (t *tx) DeleteServiceAccount(ctx context.Context, orgID, id string) (store.ServiceAccount, error) {
-	if err := t.writable("DeleteServiceAccount"); err != nil {
+	if err := t.writableIn(ctx, "DeleteServiceAccount", orgID); err != nil {
 		return store.ServiceAccount{}, err
 	}
 	sa, err := t.ServiceAccount(ctx, orgID, id)

@@ -38,6 +38,8 @@ type tx struct {
 	// statements then run without the caller's cancellation, because SQLite rolls back the
 	// whole transaction when a write inside it is interrupted.
 	detached bool
+	// shared records the orgs whose lock this transaction holds in shared mode (writableIn).
+	shared map[string]bool
 	// live caches member ids of org liveOrg seen live in this transaction (lookupMembers).
 	live    map[string]store.MemberType
 	liveOrg string
@@ -81,6 +83,30 @@ func (t *tx) writable(op string) error {
 		return fmt.Errorf("sqlstore: %s: write inside a read-only transaction (View); use Update", op)
 	}
 	return t.ready()
+}
+
+// writableIn is writable for a write that changes what an enforce-groups plan of the org
+// is computed from (users, groups, memberships, resources, bindings, service accounts,
+// settings). On PostgreSQL it also takes the org's lock in shared mode, once per
+// transaction: apply and undo hold it exclusively (LockOrg) from the moment they read the
+// org until they commit, so no such write can commit in between and land after a plan
+// that did not see it. Writers still run concurrently with each other. SQLite's single
+// writer already serialises everything.
+func (t *tx) writableIn(ctx context.Context, op, orgID string) error {
+	if err := t.writable(op); err != nil {
+		return err
+	}
+	if t.d.name != dialectPostgres || t.shared[orgID] {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", lockOrg, orgID); err != nil {
+		return fmt.Errorf("sqlstore: %s: lock org %q (shared): %w", op, orgID, t.d.mapErr(err, "org lock"))
+	}
+	if t.shared == nil {
+		t.shared = map[string]bool{}
+	}
+	t.shared[orgID] = true
+	return nil
 }
 
 // stmt returns q prepared and bound to this transaction, or nil to run it unprepared. A

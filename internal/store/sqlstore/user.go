@@ -39,7 +39,7 @@ func userWhat(u store.User) string {
 // ErrConflict. The insert uses ON CONFLICT DO NOTHING rather than catching the violation,
 // because a failed statement aborts a PostgreSQL transaction.
 func (t *tx) CreateUser(ctx context.Context, u store.User) (store.User, error) {
-	if err := t.writable("CreateUser"); err != nil {
+	if err := t.writableIn(ctx, "CreateUser", u.OrgID); err != nil {
 		return store.User{}, err
 	}
 	if u.UserName == "" {
@@ -181,7 +181,7 @@ func (t *tx) versionError(ctx context.Context, table, what, orgID, id string, ex
 // The version check and the write are one conditional UPDATE, so concurrent writers cannot
 // both succeed from the same version.
 func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) (store.User, error) {
-	if err := t.writable("UpdateUser"); err != nil {
+	if err := t.writableIn(ctx, "UpdateUser", u.OrgID); err != nil {
 		return store.User{}, err
 	}
 	if u.UserName == "" {
@@ -222,7 +222,7 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) 
 // DeleteUser soft-deletes a user (its record stays for audit) and deletes its emails,
 // memberships and bindings; its userName is free again.
 func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int64) error {
-	if err := t.writable("DeleteUser"); err != nil {
+	if err := t.writableIn(ctx, "DeleteUser", orgID); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("user %q", id)
@@ -293,7 +293,7 @@ func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]stor
 
 // SetUserRemoved marks a user removed by enforce-groups (and inactive), or restores it.
 func (t *tx) SetUserRemoved(ctx context.Context, orgID, id string, removed, active bool) (store.User, error) {
-	if err := t.writable("SetUserRemoved"); err != nil {
+	if err := t.writableIn(ctx, "SetUserRemoved", orgID); err != nil {
 		return store.User{}, err
 	}
 	if removed {
