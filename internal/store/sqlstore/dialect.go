@@ -170,7 +170,7 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, w, cfg.busyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
@@ -187,6 +187,26 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	s := &Store{d: sqliteDialect, w: w, r: r, wcache: newStmtCache(w), rcache: newStmtCache(r)}
 	s.wr = newWriter(s)
 	return s, nil
+}
+
+// pingSQLite opens the writer's connection, which sets its pragmas. Switching a database to
+// WAL (journal_mode) needs a moment without other writers and answers SQLITE_BUSY at once,
+// without waiting for busy_timeout, when another process or Store is migrating the same
+// file at that instant; so a busy answer is retried until the busy timeout.
+func pingSQLite(ctx context.Context, db *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != 5 || time.Now().After(deadline) { // 5: SQLITE_BUSY
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // openPostgres opens one pgx-backed database/sql pool. database/sql (rather than pgxpool
