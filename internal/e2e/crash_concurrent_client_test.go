@@ -12,6 +12,7 @@ import (
 
 // The clients of TestCrashConcurrentWrites and the model each keeps of what it was told.
 
+// ccKind is what a client request does.
 type ccKind string
 
 const (

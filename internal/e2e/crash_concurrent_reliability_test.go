@@ -34,49 +34,12 @@ const (
 	ccTaken     = "Crash-Taken"       // a group name a PATCH renames to, and fails on
 )
 
-// ccKind is what a client request does.
+// ccWorld is the concurrent crash test's world: the crash test's plus its users.
 type ccWorld struct {
 	crashWorld
 	pool     []string
 	poolName []string
 	events   map[string]int // audit events by "targetID action", read by observe
-	// tag and gen name the server's PostgreSQL sessions (application_name), so that settle
-	// can wait for a killed server's sessions to end.
-	tag string
-	gen int
-}
-
-// serverDSN is the DSN the server runs on: on PostgreSQL it names the sessions after the
-// server's generation.
-func (w *ccWorld) serverDSN() string {
-	if w.b.name != "postgres" {
-		return w.b.dsn
-	}
-	sep := "?"
-	if strings.Contains(w.b.dsn, "?") {
-		sep = "&"
-	}
-	return w.b.dsn + sep + "application_name=" + w.appName()
-}
-
-func (w *ccWorld) appName() string { return fmt.Sprintf("%s_%d", w.tag, w.gen) }
-
-// settle waits until the killed server's PostgreSQL sessions are gone. A killed client's
-// session lives on until PostgreSQL notices the closed socket, and a COMMIT the client sent
-// just before dying still commits then: checking before that would read the database while
-// it still changes, and see a transaction's rows in one query and not in the next.
-func (w *ccWorld) settle(t *testing.T) {
-	t.Helper()
-	if w.b.name != "postgres" {
-		return
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for queryInt(t, w.db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", w.appName()) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the killed server's PostgreSQL sessions (%s) did not end", w.appName())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // TestCrashConcurrentWrites SIGKILLs the server while eight clients write at once, restarts
@@ -84,8 +47,8 @@ func (w *ccWorld) settle(t *testing.T) {
 func TestCrashConcurrentWrites(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			w := &ccWorld{crashWorld: crashWorld{b: b, db: openSQL(t, b)}, tag: fmt.Sprintf("rccrash_%08x", rand.Uint32())}
-			w.p = start(t, w.serverDSN())
+			w := &ccWorld{crashWorld: crashWorld{b: b, db: openSQL(t, b), tag: fmt.Sprintf("rccrash_%08x", rand.Uint32())}}
+			w.p = w.start(t)
 			w.scim = scimToken(t, w.p, "okta")
 			w.setup(t)
 			seed := uint64(time.Now().UnixNano())
@@ -148,8 +111,7 @@ func (w *ccWorld) round(t *testing.T, rng *rand.Rand, round int) {
 	w.p.kill()
 	wg.Wait()
 	w.settle(t)
-	w.gen++
-	w.p = start(t, w.serverDSN())
+	w.p = w.start(t)
 
 	obsUsers, obsGroups := w.observe(t, fmt.Sprintf("crash-r%02d", round))
 	counts := map[string]int{}

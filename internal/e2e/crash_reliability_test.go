@@ -18,6 +18,50 @@ type crashWorld struct {
 	p       *proc
 	scim    string
 	userIDs []string // the members a large PATCH adds
+	// tag and gen name the server's PostgreSQL sessions (application_name), so that settle
+	// can wait for a killed server's sessions to end.
+	tag string
+	gen int
+}
+
+// start starts a new generation of the server on the world's database.
+func (w *crashWorld) start(t *testing.T) *proc {
+	t.Helper()
+	w.gen++
+	return start(t, w.serverDSN())
+}
+
+// serverDSN is the DSN the server runs on: on PostgreSQL it names the sessions after the
+// server's generation.
+func (w *crashWorld) serverDSN() string {
+	if w.b.name != "postgres" {
+		return w.b.dsn
+	}
+	sep := "?"
+	if strings.Contains(w.b.dsn, "?") {
+		sep = "&"
+	}
+	return w.b.dsn + sep + "application_name=" + w.appName()
+}
+
+func (w *crashWorld) appName() string { return fmt.Sprintf("%s_%d", w.tag, w.gen) }
+
+// settle waits, on PostgreSQL, until the killed server's sessions have ended. PostgreSQL
+// keeps a dead client's session until it notices the closed socket, and a COMMIT sent just
+// before the kill still commits then: checking before that could see the commit land
+// between two of the checks' queries.
+func (w *crashWorld) settle(t *testing.T) {
+	t.Helper()
+	if w.b.name != "postgres" {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for queryInt(t, w.db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", w.appName()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed server's PostgreSQL sessions (%s) did not end", w.appName())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 const (
@@ -30,7 +74,8 @@ const (
 func (w *crashWorld) restart(t *testing.T) {
 	t.Helper()
 	w.p.kill()
-	w.p = start(t, w.b.dsn)
+	w.settle(t)
+	w.p = w.start(t)
 }
 
 // checkGlobal checks what must hold after any crash: no orphan rows, the audit log
@@ -52,7 +97,8 @@ func (w *crashWorld) checkGlobal(t *testing.T, when string) {
 func TestCrashConsistency(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			w := &crashWorld{b: b, db: openSQL(t, b), p: start(t, b.dsn)}
+			w := &crashWorld{b: b, db: openSQL(t, b), tag: fmt.Sprintf("rccrash_%08x", rand.Uint32())}
+			w.p = w.start(t)
 			w.scim = scimToken(t, w.p, "okta")
 			w.setup(t)
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
