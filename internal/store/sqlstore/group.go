@@ -117,6 +117,10 @@ func (t *tx) UpdateGroup(ctx context.Context, g store.Group, expectVersion int64
 		return store.Group{}, t.d.mapErr(err, fmt.Sprintf("group %q", g.ID))
 	}
 	if taken {
+		// Unless this group is gone (see UpdateUser).
+		if err := t.stillLive(ctx, "groups", g.OrgID, g.ID, fmt.Sprintf("group %q", g.ID)); err != nil {
+			return store.Group{}, err
+		}
 		return store.Group{}, fmt.Errorf("%w: group %q (displayName taken)", store.ErrConflict, g.DisplayName)
 	}
 	g.LastModified = now()

@@ -177,6 +177,18 @@ func (t *tx) versionError(ctx context.Context, table, what, orgID, id string, ex
 	return fmt.Errorf("%w: %s is at version %d, not %d", store.ErrVersionMismatch, what, v, expect)
 }
 
+// stillLive returns ErrNotFound naming what unless row id of table is live in the org.
+func (t *tx) stillLive(ctx context.Context, table, orgID, id, what string) error {
+	live, err := t.exists(ctx, "SELECT 1 FROM "+table+" WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL", orgID, id)
+	if err != nil {
+		return t.d.mapErr(err, what)
+	}
+	if !live {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	return nil
+}
+
 // UpdateUser replaces a user's attributes when its version is still expectVersion (0: any).
 // The version check and the write are one conditional UPDATE, so concurrent writers cannot
 // both succeed from the same version.
@@ -193,6 +205,11 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) 
 		return store.User{}, t.d.mapErr(err, userWhat(u))
 	}
 	if taken {
+		// Unless this user is gone: on PostgreSQL a concurrent delete and re-create can free
+		// and retake the name of a user this transaction read earlier (404, not 409).
+		if err := t.stillLive(ctx, "users", u.OrgID, u.ID, fmt.Sprintf("user %q", u.ID)); err != nil {
+			return store.User{}, err
+		}
 		return store.User{}, fmt.Errorf("%w: user %q (userName taken)", store.ErrConflict, u.UserName)
 	}
 	u.Removed = u.Removed && !u.Active
