@@ -70,23 +70,10 @@ func TestCrashConcurrentWrites(t *testing.T) {
 // whose name kConflict renames to.
 func (w *ccWorld) setup(t *testing.T) {
 	t.Helper()
-	ops := make([]map[string]any, ccPool)
-	for i := range ops {
-		name := fmt.Sprintf("crash-pool-%03d@example.com", i)
-		w.poolName = append(w.poolName, name)
-		ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint("p", i),
-			"data": map[string]any{"schemas": []string{userSchema}, "userName": name}}
+	for i := range ccPool {
+		w.poolName = append(w.poolName, fmt.Sprintf("crash-pool-%03d@example.com", i))
 	}
-	var resp struct {
-		Operations []struct{ Location, Status string }
-	}
-	must(t, 200, "POST", w.p.url+"/scim/v2/Bulk", w.scim, bulkRequest(ops), &resp)
-	for _, op := range resp.Operations {
-		if op.Status != "201" {
-			t.Fatalf("setup bulk op: %+v", op)
-		}
-		w.pool = append(w.pool, op.Location[strings.LastIndex(op.Location, "/")+1:])
-	}
+	w.pool = w.bulkUsers(t, w.poolName)
 	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": ccTaken}, nil)
 }
 

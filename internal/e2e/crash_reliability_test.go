@@ -119,21 +119,11 @@ func TestCrashConsistency(t *testing.T) {
 func (w *crashWorld) setup(t *testing.T) {
 	t.Helper()
 	for start := 0; start < crashMembers; start += 1000 {
-		ops := make([]map[string]any, 0, 1000)
+		names := make([]string, 0, 1000)
 		for i := start; i < start+1000; i++ {
-			ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint("u", i),
-				"data": map[string]any{"schemas": []string{userSchema}, "userName": fmt.Sprintf("member%05d@example.com", i)}})
+			names = append(names, fmt.Sprintf("member%05d@example.com", i))
 		}
-		var resp struct {
-			Operations []struct{ Location, Status string }
-		}
-		must(t, 200, "POST", w.p.url+"/scim/v2/Bulk", w.scim, bulkRequest(ops), &resp)
-		for _, op := range resp.Operations {
-			if op.Status != "201" {
-				t.Fatalf("setup bulk op: %+v", op)
-			}
-			w.userIDs = append(w.userIDs, op.Location[strings.LastIndex(op.Location, "/")+1:])
-		}
+		w.userIDs = append(w.userIDs, w.bulkUsers(t, names)...)
 	}
 	var g struct{ ID string }
 	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": "everyone"}, &g)
@@ -151,6 +141,32 @@ const (
 	userSchema  = "urn:ietf:params:scim:schemas:core:2.0:User"
 	groupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group"
 )
+
+// bulkUsers creates users with the given userNames in one Bulk request (each with its create
+// event) and returns their ids in order.
+func (w *crashWorld) bulkUsers(t *testing.T, names []string) []string {
+	t.Helper()
+	ops := make([]map[string]any, len(names))
+	for i, name := range names {
+		ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint("u", i),
+			"data": map[string]any{"schemas": []string{userSchema}, "userName": name}}
+	}
+	var resp struct {
+		Operations []struct{ Location, Status string }
+	}
+	must(t, 200, "POST", w.p.url+"/scim/v2/Bulk", w.scim, bulkRequest(ops), &resp)
+	ids := make([]string, 0, len(names))
+	for _, op := range resp.Operations {
+		if op.Status != "201" {
+			t.Fatalf("setup bulk op: %+v", op)
+		}
+		ids = append(ids, op.Location[strings.LastIndex(op.Location, "/")+1:])
+	}
+	if len(ids) != len(names) {
+		t.Fatalf("bulk created %d users, want %d", len(ids), len(names))
+	}
+	return ids
+}
 
 func bulkRequest(ops []map[string]any) map[string]any {
 	return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"}, "Operations": ops}

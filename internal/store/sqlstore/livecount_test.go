@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -169,18 +168,7 @@ func TestLiveCountsMigrationCountsExistingRows(t *testing.T) {
 // TestLiveListPlans checks the plans of an unfiltered list (Okta's startIndex walk) on an
 // org of 20,000 users: the page walks the live-row index (the OFFSET skip reads no table
 // row) and the total is live_counts, on SQLite; PostgreSQL's plans are logged.
-func TestLiveListPlans(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		checkLiveListPlans(t, openForPlans(t, "sqlite:"+filepath.Join(t.TempDir(), "plans.db")))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("ROLECALL_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
-		}
-		checkLiveListPlans(t, openForPlans(t, pgSchemaDSN(t, dsn)))
-	})
-}
+func TestLiveListPlans(t *testing.T) { forPlanBackends(t, checkLiveListPlans) }
 
 func checkLiveListPlans(t *testing.T, s *Store) {
 	ctx := context.Background()

@@ -84,16 +84,20 @@ func openForPlans(t *testing.T, dsn string) *Store {
 // TestQueryPlans checks that the lookups IdPs and SCIM PATCH depend on are index lookups on
 // an org of 20,000 users, with no statistics gathered (the worst case: right after a bulk
 // load).
-func TestQueryPlans(t *testing.T) {
+func TestQueryPlans(t *testing.T) { forPlanBackends(t, checkPlans) }
+
+// forPlanBackends runs check on a fresh SQLite store and, when ROLECALL_TEST_POSTGRES is set,
+// a fresh PostgreSQL schema.
+func forPlanBackends(t *testing.T, check func(*testing.T, *Store)) {
 	t.Run("sqlite", func(t *testing.T) {
-		checkPlans(t, openForPlans(t, "sqlite:"+filepath.Join(t.TempDir(), "plans.db")))
+		check(t, openForPlans(t, "sqlite:"+filepath.Join(t.TempDir(), "plans.db")))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := os.Getenv("ROLECALL_TEST_POSTGRES")
 		if dsn == "" {
 			t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
 		}
-		checkPlans(t, openForPlans(t, pgSchemaDSN(t, dsn)))
+		check(t, openForPlans(t, pgSchemaDSN(t, dsn)))
 	})
 }
 
