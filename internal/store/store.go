@@ -60,7 +60,9 @@ type Tx interface {
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so
-	// that two servers on one database apply a plan exactly once.
+	// that two servers on one database apply a plan exactly once, and so that no write to the
+	// org's users, groups, memberships, resources, bindings, service accounts or settings
+	// commits between their read of the org and their commit (such writes wait for it).
 	LockOrg(ctx context.Context, orgID string) error
 }
 

@@ -269,7 +269,7 @@ func (t *tx) LockOrg(ctx context.Context, orgID string) error {
 
 // Advisory lock classes (PostgreSQL): the first key of pg_advisory_xact_lock(int, int).
 const (
-	lockOrg    = 1 // LockOrg: enforce-groups apply and undo
+	lockOrg    = 1 // LockOrg (exclusive): enforce-groups apply and undo; writableIn (shared): writes to plan inputs
 	lockNested = 2 // adding group members: serialises cycle checks within an org
 )
 
