@@ -75,6 +75,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
+	s.auth.Forget(out.ID)
 	writeJSON(w, http.StatusOK, "application/json", out)
 }
 

@@ -264,3 +264,18 @@ func checkErrorFormat(t *testing.T, apiName, what string, status int, body []byt
 }
 
 func itoa3(n int) string { return strconv.Itoa(n) }
+
+// TestRevokedTokenStopsAtOnce: a token used a moment ago (so cached by the authenticator)
+// and then revoked through the admin API is refused on its very next request.
+func TestRevokedTokenStopsAtOnce(t *testing.T) {
+	f := newTokenFixture(t, "sqlite")
+	if code, _, body := f.send(t, "GET", "/scim/v2/Users", "Bearer "+f.scim, ""); code != 200 {
+		t.Fatalf("scim token before revocation: %d %s", code, body)
+	}
+	if code, _, body := f.send(t, "DELETE", "/api/v1/tokens/okta", "Bearer "+f.admin, ""); code != 200 {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	if code, _, body := f.send(t, "GET", "/scim/v2/Users", "Bearer "+f.scim, ""); code != 401 || !strings.Contains(string(body), "revoked") {
+		t.Errorf("scim token right after revocation: %d %s, want 401 naming the revocation", code, body)
+	}
+}
