@@ -182,12 +182,22 @@ func (t *tx) ListGroups(ctx context.Context, orgID string, q store.Query) ([]sto
 	if err := t.ready(); err != nil {
 		return nil, 0, err
 	}
+	offset := q.Page.Offset
+	seek, extra, err := t.planSeek(ctx, groupsEntity, orgID, &q)
+	if err != nil {
+		return nil, 0, err
+	}
 	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, groupsEntity, orgID, groupCols, q)
 	if err != nil {
 		return nil, 0, err
 	}
+	sel = withOffset(sel, extra)
 	total := -1
-	if !q.SkipTotal {
+	switch {
+	case q.SkipTotal:
+	case seek.ok:
+		total = seek.total
+	default:
 		if err := t.one(ctx, count, countArgs, &total); err != nil {
 			return nil, 0, t.d.mapErr(err, "list groups")
 		}
@@ -210,6 +220,9 @@ func (t *tx) ListGroups(ctx context.Context, orgID string, q store.Query) ([]sto
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, t.d.mapErr(err, "list groups")
+	}
+	if n := len(groups); n > 0 {
+		seek.note(&t.s.seek, offset, n, groups[n-1].Seq)
 	}
 	return groups, total, nil
 }

@@ -55,6 +55,8 @@ type Store struct {
 	rowsRead atomic.Int64
 	// wcache and rcache hold prepared statements of w and r (SQLite only; nil otherwise).
 	wcache, rcache *stmtCache
+	// seek remembers where pages of unfiltered lists ended (SQLite; seek.go).
+	seek seekCache
 	// wr runs Updates in group-committed batches on w (SQLite only; nil otherwise).
 	wr *writer
 }

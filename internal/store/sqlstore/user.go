@@ -271,12 +271,22 @@ func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]stor
 	if err := t.ready(); err != nil {
 		return nil, 0, err
 	}
+	offset := q.Page.Offset
+	seek, extra, err := t.planSeek(ctx, usersEntity, orgID, &q)
+	if err != nil {
+		return nil, 0, err
+	}
 	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, usersEntity, orgID, userCols, q)
 	if err != nil {
 		return nil, 0, err
 	}
+	sel = withOffset(sel, extra)
 	total := -1
-	if !q.SkipTotal {
+	switch {
+	case q.SkipTotal:
+	case seek.ok:
+		total = seek.total
+	default:
 		if err := t.one(ctx, count, countArgs, &total); err != nil {
 			return nil, 0, t.d.mapErr(err, "list users")
 		}
@@ -304,6 +314,9 @@ func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]stor
 	}
 	if err := t.loadEmails(ctx, orgID, users); err != nil {
 		return nil, 0, err
+	}
+	if n := len(users); n > 0 {
+		seek.note(&t.s.seek, offset, n, users[n-1].Seq)
 	}
 	return users, total, nil
 }
