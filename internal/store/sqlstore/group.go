@@ -179,52 +179,9 @@ func (t *tx) DeleteGroup(ctx context.Context, orgID, id string, expectVersion in
 // ListGroups returns a page of live groups matching q and the total matching (-1 when
 // q.SkipTotal).
 func (t *tx) ListGroups(ctx context.Context, orgID string, q store.Query) ([]store.Group, int, error) {
-	if err := t.ready(); err != nil {
-		return nil, 0, err
-	}
-	offset := q.Page.Offset
-	seek, extra, err := t.planSeek(ctx, groupsEntity, orgID, &q)
-	if err != nil {
-		return nil, 0, err
-	}
-	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, groupsEntity, orgID, groupCols, q)
-	if err != nil {
-		return nil, 0, err
-	}
-	sel = withOffset(sel, extra)
-	total := -1
-	switch {
-	case q.SkipTotal:
-	case seek.ok:
-		total = seek.total
-	default:
-		if err := t.one(ctx, count, countArgs, &total); err != nil {
-			return nil, 0, t.d.mapErr(err, "list groups")
-		}
-	}
-	if !wanted {
-		return []store.Group{}, total, nil
-	}
-	rows, err := t.query(ctx, sel, selArgs...)
-	if err != nil {
-		return nil, 0, t.d.mapErr(err, "list groups")
-	}
-	defer rows.Close()
-	groups := []store.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows, true)
-		if err != nil {
-			return nil, 0, t.d.mapErr(err, "list groups")
-		}
-		groups = append(groups, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, t.d.mapErr(err, "list groups")
-	}
-	if n := len(groups); n > 0 {
-		seek.note(&t.s.seek, offset, n, groups[n-1].Seq)
-	}
-	return groups, total, nil
+	return listPage(t, ctx, groupsEntity, orgID, groupCols, q,
+		func(r *countedRows) (store.Group, error) { return scanGroup(r, true) },
+		func(g store.Group) int64 { return g.Seq })
 }
 
 // ScanGroups streams the org's live groups in Seq order, without Doc.

@@ -122,6 +122,59 @@ func (t *tx) planSeek(ctx context.Context, e *entity, orgID string, q *store.Que
 	return p, extra, nil
 }
 
+// listPage answers one page of a list of e (ListUsers, ListGroups): the total (the seek
+// plan's live count, or count(*) of the filter), then the rows, scanned by scan; it notes
+// where the page ended for the next one.
+func listPage[T any](t *tx, ctx context.Context, e *entity, orgID, cols string, q store.Query,
+	scan func(*countedRows) (T, error), seqOf func(T) int64) ([]T, int, error) {
+	if err := t.ready(); err != nil {
+		return nil, 0, err
+	}
+	what := "list " + e.name + "s"
+	offset := q.Page.Offset
+	seek, extra, err := t.planSeek(ctx, e, orgID, &q)
+	if err != nil {
+		return nil, 0, err
+	}
+	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, e, orgID, cols, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := -1
+	switch {
+	case q.SkipTotal:
+	case seek.ok:
+		total = seek.total
+	default:
+		if err := t.one(ctx, count, countArgs, &total); err != nil {
+			return nil, 0, t.d.mapErr(err, what)
+		}
+	}
+	items := []T{}
+	if !wanted {
+		return items, total, nil
+	}
+	rows, err := t.query(ctx, withOffset(sel, extra), selArgs...)
+	if err != nil {
+		return nil, 0, t.d.mapErr(err, what)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, 0, t.d.mapErr(err, what)
+		}
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, t.d.mapErr(err, what)
+	}
+	if n := len(items); n > 0 {
+		seek.note(&t.s.seek, offset, n, seqOf(items[n-1]))
+	}
+	return items, total, nil
+}
+
 // withOffset adds the rows to skip after a seek to a list statement (which ends in LIMIT).
 func withOffset(sel string, extra int) string {
 	if extra <= 0 {

@@ -268,55 +268,14 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 // ListUsers returns a page of live users matching q, with their emails (one query for the
 // page), and the total matching (-1 when q.SkipTotal).
 func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]store.User, int, error) {
-	if err := t.ready(); err != nil {
-		return nil, 0, err
-	}
-	offset := q.Page.Offset
-	seek, extra, err := t.planSeek(ctx, usersEntity, orgID, &q)
+	users, total, err := listPage(t, ctx, usersEntity, orgID, userCols, q,
+		func(r *countedRows) (store.User, error) { return scanUser(r, true) },
+		func(u store.User) int64 { return u.Seq })
 	if err != nil {
 		return nil, 0, err
-	}
-	sel, selArgs, count, countArgs, wanted, err := listSQL(t.d, usersEntity, orgID, userCols, q)
-	if err != nil {
-		return nil, 0, err
-	}
-	sel = withOffset(sel, extra)
-	total := -1
-	switch {
-	case q.SkipTotal:
-	case seek.ok:
-		total = seek.total
-	default:
-		if err := t.one(ctx, count, countArgs, &total); err != nil {
-			return nil, 0, t.d.mapErr(err, "list users")
-		}
-	}
-	if !wanted {
-		return []store.User{}, total, nil
-	}
-	rows, err := t.query(ctx, sel, selArgs...)
-	if err != nil {
-		return nil, 0, t.d.mapErr(err, "list users")
-	}
-	users := []store.User{}
-	for rows.Next() {
-		u, err := scanUser(rows, true)
-		if err != nil {
-			rows.Close()
-			return nil, 0, t.d.mapErr(err, "list users")
-		}
-		users = append(users, u)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return nil, 0, t.d.mapErr(err, "list users")
 	}
 	if err := t.loadEmails(ctx, orgID, users); err != nil {
 		return nil, 0, err
-	}
-	if n := len(users); n > 0 {
-		seek.note(&t.s.seek, offset, n, users[n-1].Seq)
 	}
 	return users, total, nil
 }
