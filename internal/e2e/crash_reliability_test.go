@@ -86,7 +86,7 @@ func (w *crashWorld) checkGlobal(t *testing.T, when string) {
 		t.Errorf("%s: %d × %s", when, n, what)
 	}
 	if status, body, _ := call("GET", w.p.url+"/readyz", "", nil); status != 200 {
-		t.Fatalf("%s: readyz %d %s", when, status, body)
+		t.Fatalf("%s: readyz %d %s\nserver log:\n%s", when, status, body, w.p.log())
 	}
 }
 
