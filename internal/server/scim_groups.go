@@ -128,47 +128,23 @@ func memberIDs(ms []scim.Member) []string {
 	return ids
 }
 
-func (s *Server) scimGetGroup(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimGroups)
+// readGroup reads group id for GET: its version, and how to render it.
+func (s *Server) readGroup(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (map[string]any, error), error) {
+	g, err := tx.Group(ctx, c.org, id)
 	if err != nil {
-		s.scimFail(w, r, err)
-		return
+		return 0, nil, asNotFound(err, scimGroups, id)
 	}
-	ctx := r.Context()
-	var doc map[string]any
-	var version int64
-	notModified := false
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		g, err := tx.Group(ctx, c.org, id)
-		if err != nil {
-			return asNotFound(err, scimGroups, id)
-		}
-		version = g.Version
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, g.Version) {
-			notModified = true
-			return nil
-		}
+	return g.Version, func() (map[string]any, error) {
 		d, displays, err := loadGroupDoc(g)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		members, err := groupMembers(ctx, tx, c, id, c.proj.Needs("members"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		doc = renderGroup(g, d, c.base, members, displays)
-		return nil
-	})
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	if notModified {
-		w.Header().Set("ETag", etag(version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
+		return renderGroup(g, d, c.base, members, displays), nil
+	}, nil
 }
 
 // createGroup creates a group, with its members, from a normalised body.

@@ -101,12 +101,45 @@ func (s *Server) writePatched(w http.ResponseWriter, version int64, doc map[stri
 	writeResource(w, http.StatusOK, version, "", doc)
 }
 
+// scimGet answers GET of one resource, or 304 when If-None-Match still names its version
+// (the document is then not rendered).
 func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
+	read := s.readUser
 	if kind == scimGroups {
-		s.scimGetGroup(w, r, id)
+		read = s.readGroup
+	}
+	c, err := s.newSCIMCtx(r, kind)
+	if err != nil {
+		s.scimFail(w, r, err)
 		return
 	}
-	s.scimGetUser(w, r, id)
+	ctx := r.Context()
+	var doc map[string]any
+	var version int64
+	notModified := false
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		v, render, err := read(ctx, tx, c, id)
+		if err != nil {
+			return err
+		}
+		version = v
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, v) {
+			notModified = true
+			return nil
+		}
+		doc, err = render()
+		return err
+	})
+	if err != nil {
+		s.scimFail(w, r, err)
+		return
+	}
+	if notModified {
+		w.Header().Set("ETag", etag(version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
 }
 
 // writeOps are one resource type's write cores: each runs one transaction with its audit

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/scim"
@@ -32,43 +31,19 @@ func userTaken(err error, userName string) error {
 	return err
 }
 
-func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request, id string) {
-	c, err := s.newSCIMCtx(r, scimUsers)
+// readUser reads user id for GET: its version, and how to render it.
+func (s *Server) readUser(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (map[string]any, error), error) {
+	u, err := tx.User(ctx, c.org, id)
 	if err != nil {
-		s.scimFail(w, r, err)
-		return
+		return 0, nil, asNotFound(err, scimUsers, id)
 	}
-	ctx := r.Context()
-	var doc map[string]any
-	var version int64
-	notModified := false
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		u, err := tx.User(ctx, c.org, id)
-		if err != nil {
-			return asNotFound(err, scimUsers, id)
-		}
-		version = u.Version
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, u.Version) {
-			notModified = true
-			return nil
-		}
+	return u.Version, func() (map[string]any, error) {
 		d, err := decodeDoc(u.Doc)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		doc, err = userDoc(ctx, tx, c, u, d)
-		return err
-	})
-	if err != nil {
-		s.scimFail(w, r, err)
-		return
-	}
-	if notModified {
-		w.Header().Set("ETag", etag(version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
+		return userDoc(ctx, tx, c, u, d)
+	}, nil
 }
 
 // createUser creates a user from a normalised body in one transaction with its audit event.
