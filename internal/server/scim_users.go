@@ -67,24 +67,34 @@ func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any)
 	return written{id: created.ID, version: created.Version, doc: doc}, err
 }
 
+// currentUser reads user id for a write, checked against If-Match, and renders it as stored
+// (without groups): the base a PATCH applies to and the "before" of the audit event.
+func currentUser(ctx context.Context, tx store.Tx, c scimCtx, o writeOpts, id string) (store.User, map[string]any, error) {
+	u, err := tx.User(ctx, c.org, id)
+	if err != nil {
+		return store.User{}, nil, asNotFound(err, scimUsers, id)
+	}
+	if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
+		return store.User{}, nil, err
+	}
+	old, err := decodeDoc(u.Doc)
+	if err != nil {
+		return store.User{}, nil, err
+	}
+	return u, renderUser(u, old, c.base, nil), nil
+}
+
 // replaceUser replaces user id with a normalised body (PUT).
 func (s *Server) replaceUser(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (written, error) {
 	_, explicitActive := ndoc["active"]
 	var doc map[string]any
 	var version int64
 	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, err := tx.User(ctx, c.org, id)
-		if err != nil {
-			return asNotFound(err, scimUsers, id)
-		}
-		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
-			return err
-		}
-		old, err := decodeDoc(u.Doc)
+		u, cur, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
-		before := auditDoc(renderUser(u, old, c.base, nil))
+		before := auditDoc(cur)
 		nu, err := userFromDoc(c.org, ndoc)
 		if err != nil {
 			return err
@@ -115,18 +125,10 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 	var doc map[string]any
 	var version int64
 	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, err := tx.User(ctx, c.org, id)
-		if err != nil {
-			return asNotFound(err, scimUsers, id)
-		}
-		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
-			return err
-		}
-		old, err := decodeDoc(u.Doc)
+		u, cur, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
-		cur := renderUser(u, old, c.base, nil)
 		res, err := scim.ApplyPatch(scim.UserResourceType, cur, req.Operations)
 		if err != nil {
 			return err
@@ -170,18 +172,11 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 // deleteUser deletes user id.
 func (s *Server) deleteUser(ctx context.Context, c scimCtx, o writeOpts, id string) error {
 	return s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, err := tx.User(ctx, c.org, id)
-		if err != nil {
-			return asNotFound(err, scimUsers, id)
-		}
-		if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
-			return err
-		}
-		old, err := decodeDoc(u.Doc)
+		u, cur, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
-		before := auditDoc(renderUser(u, old, c.base, nil))
+		before := auditDoc(cur)
 		if err := tx.DeleteUser(ctx, c.org, id, u.Version); err != nil {
 			return asNotFound(err, scimUsers, id)
 		}
