@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -98,6 +99,34 @@ func FuzzNormalize(f *testing.F) {
 			}
 			if jsonOf(t, again) != jsonOf(t, out) {
 				t.Fatalf("not idempotent:\n%s\n%s", jsonOf(t, out), jsonOf(t, again))
+			}
+		}
+	})
+}
+
+// FuzzCanonicalMembers checks the definition CanonicalMembers promises: it accepts raw only
+// when decoding and re-encoding raw gives raw back, and refuses such a raw only for an
+// escape (in an escaped key); it never panics.
+func FuzzCanonicalMembers(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"b":[true,null,"x"]}`, `{"a":"\u003c\n"}`, `{"b":1,"a":2}`, `{"a":"\u00e9"}`, `{"a":{"c":1,"b":2}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ms, ok := CanonicalMembers(raw)
+		rt, err := roundTrip(raw)
+		same := err == nil && len(rt) > 0 && rt[0] == '{' && bytes.Equal(rt, raw)
+		if (ok && !same) || (!ok && same && !bytes.Contains(raw, []byte(`\`))) {
+			t.Fatalf("CanonicalMembers(%q) ok = %v, round trip %q (err %v)", raw, ok, rt, err)
+		}
+		if ok {
+			var d map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &d); err != nil || len(d) != len(ms) {
+				t.Fatalf("%q: %d members, decoded %d (%v)", raw, len(ms), len(d), err)
+			}
+			for _, m := range ms {
+				if !bytes.Equal(d[m.Key], m.Value) {
+					t.Fatalf("%q: member %q = %q, decoded %q", raw, m.Key, m.Value, d[m.Key])
+				}
 			}
 		}
 	})

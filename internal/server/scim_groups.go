@@ -128,13 +128,13 @@ func memberIDs(ms []scim.Member) []string {
 	return ids
 }
 
-// readGroup reads group id for GET: its version, and how to render it.
-func (s *Server) readGroup(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (map[string]any, error), error) {
+// readGroup reads group id for GET: its version, and how to render it as c.proj projects it.
+func (s *Server) readGroup(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (any, error), error) {
 	g, err := tx.Group(ctx, c.org, id)
 	if err != nil {
 		return 0, nil, asNotFound(err, scimGroups, id)
 	}
-	return g.Version, func() (map[string]any, error) {
+	return g.Version, func() (any, error) {
 		d, displays, err := loadGroupDoc(g)
 		if err != nil {
 			return nil, err
@@ -143,7 +143,7 @@ func (s *Server) readGroup(ctx context.Context, tx store.Tx, c scimCtx, id strin
 		if err != nil {
 			return nil, err
 		}
-		return renderGroup(g, d, c.base, members, displays), nil
+		return c.proj.Project(renderGroup(g, d, c.base, members, displays)), nil
 	}, nil
 }
 

@@ -117,7 +117,11 @@ func (s *Server) scimAnswerQuery(w http.ResponseWriter, r *http.Request, kind sc
 				}
 			}
 			for _, row := range res.rows {
-				resp.Resources = append(resp.Resources, part.proj.Project(row.doc))
+				out, err := e.output(row, part.proj)
+				if err != nil {
+					return err
+				}
+				resp.Resources = append(resp.Resources, out)
 			}
 			resp.TotalResults += res.total
 			if res.next != 0 {

@@ -181,8 +181,9 @@ type scimRow struct {
 	user     store.User
 	group    store.Group
 	displays map[string]string
-	doc      map[string]any
-	related  bool // groups (User) or members (Group) are in doc
+	doc      map[string]any // nil until needed: a user's answer is rendered from its stored JSON
+	groups   []store.Group  // a user's groups, once related
+	related  bool           // groups (User) or members (Group) are loaded, and in doc if doc is set
 }
 
 // listExec runs one list query of one resource type inside a read transaction.
@@ -265,8 +266,10 @@ func (e *listExec) run(p page) (pageResult, error) {
 			res.rows = rows[:p.limit]
 			res.next = res.rows[p.limit-1].seq
 		}
-		if err := e.render(res.rows); err != nil {
-			return pageResult{}, err
+		if e.kind == scimGroups {
+			if err := e.render(res.rows); err != nil {
+				return pageResult{}, err
+			}
 		}
 		return res, nil
 	}
@@ -361,13 +364,32 @@ func (e *listExec) render(rows []*scimRow) error {
 		if err != nil {
 			return err
 		}
-		r.doc = renderUser(r.user, doc, e.base, nil)
+		r.doc = renderUser(r.user, doc, e.base, r.groups)
 	}
 	return nil
 }
 
-// loadRelated adds groups (User) or members (Group) to rendered rows: members of a page of
-// groups in one MembersOf call; groups of a page of users in one GroupsOfMembers call.
+// output is row r as the answer shows it, projected by proj: a user not rendered yet is
+// written straight from its stored JSON when userJSON can.
+func (e *listExec) output(r *scimRow, proj *scim.Projection) (any, error) {
+	if r.doc == nil && e.kind == scimUsers {
+		b, ok, err := userJSON(r.user, e.base, r.groups, proj)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return json.RawMessage(b), nil
+		}
+		if err := e.render([]*scimRow{r}); err != nil {
+			return nil, err
+		}
+	}
+	return proj.Project(r.doc), nil
+}
+
+// loadRelated adds groups (User) or members (Group) to rows, and to their documents when
+// rendered: members of a page of groups in one MembersOf call; groups of a page of users in
+// one GroupsOfMembers call.
 func (e *listExec) loadRelated(rows []*scimRow) error {
 	var need []*scimRow
 	for _, r := range rows {
@@ -402,8 +424,10 @@ func (e *listExec) loadRelated(rows []*scimRow) error {
 		return err
 	}
 	for _, r := range need {
-		renderUser(r.user, r.doc, e.base, gm[r.user.ID])
-		r.related = true
+		r.groups, r.related = gm[r.user.ID], true
+		if r.doc != nil {
+			renderUser(r.user, r.doc, e.base, r.groups)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,18 +85,25 @@ func setOrDelete(doc map[string]any, key, v string) {
 	doc[key] = v
 }
 
-// renderUser overlays u's columns, id and meta on doc (u's decoded Doc, modified in place)
-// and, when groups is non-nil, the readOnly groups attribute.
-func renderUser(u store.User, doc map[string]any, base string, groups []store.Group) map[string]any {
-	if _, ok := doc["schemas"]; !ok {
-		doc["schemas"] = []any{scim.URNUser}
+// userOverlay is what rendering puts on u's stored document: set's members are added or
+// replace the stored ones, del's are removed. has says whether the stored document has a
+// member. groups, when non-nil, is the readOnly groups attribute.
+func userOverlay(u store.User, has func(string) bool, base string, groups []store.Group) (set map[string]any, del []string) {
+	set = make(map[string]any, 9)
+	if !has("schemas") {
+		set["schemas"] = []any{scim.URNUser}
 	}
-	doc["id"] = u.ID
-	doc["userName"] = u.UserName
-	setOrDelete(doc, "externalId", u.ExternalID)
-	setOrDelete(doc, "displayName", u.DisplayName)
-	doc["active"] = u.Active
-	if _, ok := doc["emails"]; !ok && len(u.Emails) > 0 {
+	set["id"] = u.ID
+	set["userName"] = u.UserName
+	for _, f := range [...]struct{ key, v string }{{"externalId", u.ExternalID}, {"displayName", u.DisplayName}} {
+		if f.v == "" {
+			del = append(del, f.key)
+		} else {
+			set[f.key] = f.v
+		}
+	}
+	set["active"] = u.Active
+	if !has("emails") && len(u.Emails) > 0 {
 		list := make([]any, len(u.Emails))
 		for i, e := range u.Emails {
 			m := map[string]any{"value": e.Value}
@@ -106,9 +115,8 @@ func renderUser(u store.User, doc map[string]any, base string, groups []store.Gr
 			}
 			list[i] = m
 		}
-		doc["emails"] = list
+		set["emails"] = list
 	}
-	delete(doc, "groups")
 	if len(groups) > 0 {
 		list := make([]any, len(groups))
 		for i, g := range groups {
@@ -119,10 +127,42 @@ func renderUser(u store.User, doc map[string]any, base string, groups []store.Gr
 				"$ref":    scimLocation(base, "/Groups", g.ID),
 			}
 		}
-		doc["groups"] = list
+		set["groups"] = list
+	} else {
+		del = append(del, "groups")
 	}
-	doc["meta"] = scimMeta("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+	set["meta"] = scimMeta("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+	return set, del
+}
+
+// renderUser overlays u's columns, id and meta on doc (u's decoded Doc, modified in place)
+// and, when groups is non-nil, the readOnly groups attribute.
+func renderUser(u store.User, doc map[string]any, base string, groups []store.Group) map[string]any {
+	set, del := userOverlay(u, func(k string) bool { _, ok := doc[k]; return ok }, base, groups)
+	for _, k := range del {
+		delete(doc, k)
+	}
+	maps.Copy(doc, set)
 	return doc
+}
+
+// userJSON renders u as proj projects it, straight from its stored document when that is
+// canonical (scim.RenderMembers); ok is false when it is not, and the caller then decodes.
+func userJSON(u store.User, base string, groups []store.Group, proj *scim.Projection) (b []byte, ok bool, err error) {
+	stored := []byte(u.Doc)
+	if len(stored) == 0 {
+		stored = []byte("{}")
+	}
+	ms, ok := scim.CanonicalMembers(stored)
+	if !ok {
+		return nil, false, nil
+	}
+	has := func(k string) bool {
+		_, found := slices.BinarySearchFunc(ms, k, func(m scim.RawMember, k string) int { return strings.Compare(m.Key, k) })
+		return found
+	}
+	set, del := userOverlay(u, has, base, groups)
+	return proj.RenderMembers(ms, set, del)
 }
 
 // userFromDoc builds the row of a normalised User document: the indexed columns and Doc.

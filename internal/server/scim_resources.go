@@ -82,7 +82,7 @@ func (s *Server) scimUpdate(ctx context.Context, o writeOpts, fn func(tx store.T
 }
 
 // writeResource answers one resource with its ETag (and Location for 201).
-func writeResource(w http.ResponseWriter, status int, version int64, location string, doc map[string]any) {
+func writeResource(w http.ResponseWriter, status int, version int64, location string, doc any) {
 	w.Header().Set("ETag", etag(version))
 	if location != "" {
 		w.Header().Set("Location", location)
@@ -114,7 +114,7 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 		return
 	}
 	ctx := r.Context()
-	var doc map[string]any
+	var doc any
 	var version int64
 	notModified := false
 	err = s.store.View(ctx, func(tx store.Tx) error {
@@ -139,7 +139,7 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeResource(w, http.StatusOK, version, "", c.proj.Project(doc))
+	writeResource(w, http.StatusOK, version, "", doc)
 }
 
 // writeOps are one resource type's write cores: each runs one transaction with its audit

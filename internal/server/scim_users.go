@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/rolecall/rolecall/internal/audit"
@@ -31,18 +32,27 @@ func userTaken(err error, userName string) error {
 	return err
 }
 
-// readUser reads user id for GET: its version, and how to render it.
-func (s *Server) readUser(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (map[string]any, error), error) {
+// readUser reads user id for GET: its version, and how to render it as c.proj projects it.
+func (s *Server) readUser(ctx context.Context, tx store.Tx, c scimCtx, id string) (int64, func() (any, error), error) {
 	u, err := tx.User(ctx, c.org, id)
 	if err != nil {
 		return 0, nil, asNotFound(err, scimUsers, id)
 	}
-	return u.Version, func() (map[string]any, error) {
+	return u.Version, func() (any, error) {
+		var groups []store.Group
+		if c.proj.Needs("groups") {
+			if groups, err = tx.GroupsOfMember(ctx, c.org, u.ID); err != nil {
+				return nil, err
+			}
+		}
+		if b, ok, err := userJSON(u, c.base, groups, c.proj); err != nil || ok {
+			return json.RawMessage(b), err
+		}
 		d, err := decodeDoc(u.Doc)
 		if err != nil {
 			return nil, err
 		}
-		return userDoc(ctx, tx, c, u, d)
+		return c.proj.Project(renderUser(u, d, c.base, groups)), nil
 	}, nil
 }
 
