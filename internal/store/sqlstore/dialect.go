@@ -152,6 +152,14 @@ func (d *dialect) mapErr(err error, what string) error {
 	return fmt.Errorf("sqlstore: %s: %w", what, err)
 }
 
+// sqliteCheckpointPages is the WAL size, in pages, that triggers a checkpoint (40 MB at
+// 4 KiB pages). Measured with bench/run.sh, interleaved against SQLite's default of 1,000:
+// the groups workload +22–24%, provision +4–5%, the rest within noise; BENCHMARKS.md.
+const sqliteCheckpointPages = 10000
+
+// sqliteWALLimit is the size, in bytes, a WAL file is truncated to after a checkpoint.
+const sqliteWALLimit = 64 << 20
+
 // openSQLite opens the writer and the reader pool on one file. The writer is opened and
 // pinged first so that the file exists and is in WAL mode before any reader connects.
 func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
@@ -161,8 +169,15 @@ func openSQLite(ctx context.Context, path string, cfg config) (*Store, error) {
 	// them back. Statement journals (one per multi-row statement inside a transaction) live
 	// in memory: they only serve rolling back one statement, never crash recovery, and on
 	// disk they cost a write syscall per page.
+	//
+	// The WAL is checkpointed every sqliteCheckpointPages pages instead of SQLite's 1,000:
+	// a page written by many commits in between (the tail of a user's group list, an
+	// index's right edge) is copied into the database once per checkpoint, not once per
+	// thousand frames. journal_size_limit gives the disk back after a transaction that
+	// grew the WAL far beyond that (enforce-groups apply).
 	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=cache_size(-131072)"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", sqliteCheckpointPages, sqliteWALLimit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}

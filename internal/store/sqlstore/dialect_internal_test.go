@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,5 +31,34 @@ func TestMapErrRetryable(t *testing.T) {
 	other := &pgconn.PgError{Code: "42P01"}
 	if got := d.mapErr(other, "x"); errors.Is(got, store.ErrVersionMismatch) || !errors.As(got, new(*pgconn.PgError)) {
 		t.Errorf("mapErr(undefined table) = %v", got)
+	}
+}
+
+// TestSQLiteWriterPragmas: the writer connection commits durably (synchronous=FULL in WAL
+// mode) and checkpoints at sqliteCheckpointPages; a setting lost in the DSN would change
+// either the promise or the measured throughput without any other test noticing.
+func TestSQLiteWriterPragmas(t *testing.T) {
+	st, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := st.(*Store).w
+	for _, c := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"wal_autocheckpoint", fmt.Sprint(sqliteCheckpointPages)},
+		{"journal_size_limit", fmt.Sprint(sqliteWALLimit)},
+	} {
+		var got string
+		if err := w.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
+		}
 	}
 }
