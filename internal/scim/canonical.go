@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -265,14 +266,29 @@ func hexVal(c byte) byte {
 // RenderMembers writes what json.Marshal(p.Project(doc)) writes, where doc is the object of
 // the canonical members stored (from CanonicalMembers) with set's members added or replacing
 // theirs and del's keys removed — without decoding stored. ok is false when p is not the
-// default projection or would change one of stored's members; the caller then decodes.
+// default projection or would change one of stored's members; the caller then decodes. A
+// value in set of type json.RawMessage is written as it is, so it must be what
+// json.Marshal writes for the value it stands for.
 func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del []string) (out []byte, ok bool, err error) {
 	if p.include != nil || p.exclude != nil {
 		return nil, false, nil
 	}
-	extra := p.Project(set)
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
+	keys := make([]string, 0, len(set))
+	var projected map[string]any // set's values that the projection changes, changed
+	for k, v := range set {
+		switch p.extraVerdict(k) {
+		case projDrop:
+			continue
+		case projChange:
+			pv, keep := p.Project(map[string]any{k: v})[k]
+			if !keep {
+				continue
+			}
+			if projected == nil {
+				projected = map[string]any{}
+			}
+			projected[k] = pv
+		}
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -282,30 +298,33 @@ func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del [
 	}
 	out = make([]byte, 0, size+64*len(keys))
 	out = append(out, '{')
-	emit := func(k string, v []byte) {
+	sep := func() {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = append(out, '"')
-		out = append(out, k...)
-		out = append(out, '"', ':')
-		out = append(out, v...)
 	}
 	emitExtra := func(k string) error {
-		v, err := json.Marshal(extra[k])
-		if err != nil {
-			return err
-		}
-		kj, err := json.Marshal(k)
-		if err != nil {
-			return err
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		out = append(out, kj...)
+		sep()
+		out = AppendJSONString(out, k)
 		out = append(out, ':')
-		out = append(out, v...)
+		v, ok := projected[k]
+		if !ok {
+			v = set[k]
+		}
+		switch v := v.(type) {
+		case json.RawMessage:
+			out = append(out, v...)
+		case string:
+			out = AppendJSONString(out, v)
+		case bool:
+			out = strconv.AppendBool(out, v)
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, b...)
+		}
 		return nil
 	}
 	j := 0
@@ -324,7 +343,11 @@ func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del [
 				return nil, false, err
 			}
 		}
-		emit(m.Key, m.Value)
+		sep()
+		out = append(out, '"')
+		out = append(out, m.Key...)
+		out = append(out, '"', ':')
+		out = append(out, m.Value...)
 	}
 	for ; j < len(keys); j++ {
 		if err := emitExtra(keys[j]); err != nil {
@@ -332,6 +355,35 @@ func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del [
 		}
 	}
 	return append(out, '}'), true, nil
+}
+
+// AppendJSONString appends s as encoding/json writes a string: printable ASCII without
+// quotes, backslashes or HTML characters is copied, anything else goes through
+// json.Marshal, so the two never differ.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// extraVerdict is verbatim for a member the caller adds, without looking at its value.
+func (p *Projection) extraVerdict(k string) projVerdict {
+	if k == "schemas" {
+		return projKeep
+	}
+	if _, _, isURN := p.rt.splitURNKey(k); isURN {
+		return projChange
+	}
+	if a := p.rt.Attr(k); a != nil {
+		return attrVerdict(a)
+	}
+	return projKeep
 }
 
 // projVerdict is what the default projection does to one member.

@@ -205,6 +205,12 @@ func TestRenderMembersMatchesProject(t *testing.T) {
 		if r.IntN(3) == 0 {
 			set["password"] = "never shown"
 		}
+		if r.IntN(4) == 0 { // a value the projection changes: the unknown member goes
+			set[URNEnterpriseUser] = map[string]any{"department": genString(r), "notAnAttribute": 1}
+		}
+		if r.IntN(4) == 0 {
+			set["title"] = json.RawMessage(jsonOf(t, genString(r)))
+		}
 		var del []string
 		for _, k := range []string{"externalId", "displayName", "nickName", "groups"} {
 			if _, isSet := set[k]; !isSet && r.IntN(2) == 0 {
@@ -244,6 +250,16 @@ func TestRenderMembersMatchesProject(t *testing.T) {
 		t.Fatalf("answered %d, plain %d: the generator exercises nothing", answered, plain)
 	}
 	t.Logf("%d of 5000 rendered without decoding (%d plain documents)", answered, plain)
+}
+
+func TestAppendJSONString(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		s := genString(r)
+		if got, want := string(AppendJSONString([]byte("x"), s)), "x"+jsonOf(t, s); got != want {
+			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	}
 }
 
 func TestRenderMembersOtherProjections(t *testing.T) {

@@ -196,6 +196,10 @@ type listExec struct {
 	kind scimKind
 	plan *filterPlan
 	sort *sortSpec
+	// stored keeps, by user id, the canonical members of the stored documents of the page
+	// being listed, split once when deciding which users need the emails table
+	// (store.Query.EmailsFor) and used again to write them.
+	stored map[string][]scim.RawMember
 }
 
 // page is a window of results: index paging (offset, limit) or cursor paging (after,
@@ -224,6 +228,17 @@ func (e *listExec) list(q store.Query) ([]*scimRow, int, error) {
 			rows[i] = &scimRow{seq: gs[i].Seq, group: gs[i]}
 		}
 		return rows, total, nil
+	}
+	q.EmailsFor = needsEmailTable
+	if e.stored != nil {
+		q.EmailsFor = func(u store.User) bool {
+			ms, ok := storedMembers(u)
+			if !ok {
+				return true
+			}
+			e.stored[u.ID] = ms
+			return !hasMember(ms, "emails")
+		}
 	}
 	us, total, err := e.tx.ListUsers(e.ctx, e.org, q)
 	if err != nil {
@@ -256,6 +271,9 @@ func (e *listExec) run(p page) (pageResult, error) {
 			q.Page = store.Page{After: p.after, Limit: p.limit + 1}
 		} else {
 			q.Page = store.Page{Offset: p.offset, Limit: p.limit}
+		}
+		if e.kind == scimUsers {
+			e.stored = map[string][]scim.RawMember{}
 		}
 		rows, total, err := e.list(q)
 		if err != nil {
@@ -373,7 +391,14 @@ func (e *listExec) render(rows []*scimRow) error {
 // written straight from its stored JSON when userJSON can.
 func (e *listExec) output(r *scimRow, proj *scim.Projection) (any, error) {
 	if r.doc == nil && e.kind == scimUsers {
-		b, ok, err := userJSON(r.user, e.base, r.groups, proj)
+		ms, ok := e.stored[r.user.ID]
+		var b []byte
+		var err error
+		if ok {
+			b, ok, err = userJSONFrom(ms, r.user, e.base, r.groups, proj)
+		} else {
+			b, ok, err = userJSON(r.user, e.base, r.groups, proj)
+		}
 		if err != nil {
 			return nil, err
 		}

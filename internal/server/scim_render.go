@@ -77,6 +77,23 @@ func scimMeta(resourceType string, created, modified time.Time, location string,
 	}
 }
 
+// scimMetaJSON is json.Marshal(scimMeta(…)), written directly: on a page of users the
+// map's encoding (reflection, sorting its keys) cost as much as the rest of a user.
+func scimMetaJSON(resourceType string, created, modified time.Time, location string, version int64) json.RawMessage {
+	b := make([]byte, 0, 96+len(location))
+	b = append(b, `{"created":`...)
+	b = scim.AppendJSONString(b, scimTime(created))
+	b = append(b, `,"lastModified":`...)
+	b = scim.AppendJSONString(b, scimTime(modified))
+	b = append(b, `,"location":`...)
+	b = scim.AppendJSONString(b, location)
+	b = append(b, `,"resourceType":`...)
+	b = scim.AppendJSONString(b, resourceType)
+	b = append(b, `,"version":`...)
+	b = scim.AppendJSONString(b, etag(version))
+	return append(b, '}')
+}
+
 func setOrDelete(doc map[string]any, key, v string) {
 	if v == "" {
 		delete(doc, key)
@@ -146,23 +163,41 @@ func renderUser(u store.User, doc map[string]any, base string, groups []store.Gr
 	return doc
 }
 
+// storedMembers splits u's stored document into its members when it is canonical.
+func storedMembers(u store.User) ([]scim.RawMember, bool) {
+	if len(u.Doc) == 0 {
+		return nil, true
+	}
+	return scim.CanonicalMembers(u.Doc)
+}
+
+func hasMember(ms []scim.RawMember, key string) bool {
+	_, found := slices.BinarySearchFunc(ms, key, func(m scim.RawMember, k string) int { return strings.Compare(m.Key, k) })
+	return found
+}
+
 // userJSON renders u as proj projects it, straight from its stored document when that is
 // canonical (scim.RenderMembers); ok is false when it is not, and the caller then decodes.
 func userJSON(u store.User, base string, groups []store.Group, proj *scim.Projection) (b []byte, ok bool, err error) {
-	stored := []byte(u.Doc)
-	if len(stored) == 0 {
-		stored = []byte("{}")
-	}
-	ms, ok := scim.CanonicalMembers(stored)
+	ms, ok := storedMembers(u)
 	if !ok {
 		return nil, false, nil
 	}
-	has := func(k string) bool {
-		_, found := slices.BinarySearchFunc(ms, k, func(m scim.RawMember, k string) int { return strings.Compare(m.Key, k) })
-		return found
-	}
-	set, del := userOverlay(u, has, base, groups)
+	return userJSONFrom(ms, u, base, groups, proj)
+}
+
+// userJSONFrom is userJSON for a document already split by storedMembers.
+func userJSONFrom(ms []scim.RawMember, u store.User, base string, groups []store.Group, proj *scim.Projection) (b []byte, ok bool, err error) {
+	set, del := userOverlay(u, func(k string) bool { return hasMember(ms, k) }, base, groups)
+	set["meta"] = scimMetaJSON("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
 	return proj.RenderMembers(ms, set, del)
+}
+
+// needsEmailTable says whether rendering u reads its Emails: only when its stored document
+// has no emails of its own.
+func needsEmailTable(u store.User) bool {
+	ms, ok := storedMembers(u)
+	return !ok || !hasMember(ms, "emails")
 }
 
 // userFromDoc builds the row of a normalised User document: the indexed columns and Doc.

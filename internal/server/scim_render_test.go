@@ -14,7 +14,7 @@ import (
 // as the server writes them and for ones it does not (which must take that path).
 func TestUserJSONMatchesDecodedRender(t *testing.T) {
 	at := time.Date(2026, 11, 27, 10, 0, 0, 123000, time.UTC)
-	base := store.User{ID: "0190aa00-0000-7000-8000-000000000001", UserName: "ada@example.com", Active: true,
+	user := store.User{ID: "0190aa00-0000-7000-8000-000000000001", UserName: "ada@example.com", Active: true,
 		Version: 3, Created: at, LastModified: at.Add(time.Minute)}
 	groups := []store.Group{{ID: "0190aa00-0000-7000-8000-0000000000g1", DisplayName: "Eng <core> & co"}}
 	cases := []struct {
@@ -47,8 +47,10 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 		{name: "excludedAttributes given", fast: false, doc: `{}`, attrs: [2]string{"", "groups"}},
 	}
 	for _, c := range cases {
-		for _, gs := range [][]store.Group{nil, groups} {
-			u := base
+		for i, gs := range [][]store.Group{nil, groups} {
+			// The base URL comes from the request: one with characters JSON escapes.
+			base := []string{"https://rc.example/scim/v2", "https://rc.example/t&x<1>/scim/v2"}[i]
+			u := user
 			u.Doc = json.RawMessage(c.doc)
 			if c.user != nil {
 				c.user(&u)
@@ -57,7 +59,7 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok, err := userJSON(u, "https://rc.example/scim/v2", gs, proj)
+			got, ok, err := userJSON(u, base, gs, proj)
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
@@ -71,7 +73,7 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := json.Marshal(proj.Project(renderUser(u, d, "https://rc.example/scim/v2", gs)))
+			want, err := json.Marshal(proj.Project(renderUser(u, d, base, gs)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,5 +81,64 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 				t.Errorf("%s (groups %d):\n got %s\nwant %s", c.name, len(gs), got, want)
 			}
 		}
+	}
+}
+
+func TestSCIMMetaJSON(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 123456000, time.FixedZone("X", 3600))
+	for _, loc := range []string{"https://rc.example/scim/v2/Users/1", "http://h/a?b=1&c=<2>", "https://ü.example/\"x\""} {
+		want, err := json.Marshal(scimMeta("User", at, at.Add(time.Second), loc, 7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := scimMetaJSON("User", at, at.Add(time.Second), loc, 7); string(got) != string(want) {
+			t.Errorf("location %q:\n got %s\nwant %s", loc, got, want)
+		}
+	}
+}
+
+// TestSCIMListRendersStoredShapes lists users whose stored documents the fast path must
+// step aside for, or complete from the emails table, next to ordinary SCIM users: a page
+// shows each exactly as GET /Users/{id} does, emails included.
+func TestSCIMListRendersStoredShapes(t *testing.T) {
+	for _, backend := range scimBackends() {
+		t.Run(backend, func(t *testing.T) {
+			e := newSCIMEnv(t, backend, Config{})
+			e.newUser("scim@example.com", map[string]any{"emails": []any{map[string]any{"value": "scim@example.com", "type": "work"}}})
+			ctx := t.Context()
+			docs := map[string]string{
+				"table-emails": `{"userName":"table-emails"}`,             // emails only in the table
+				"spaced":       `{"userName": "spaced", "nickName": "s"}`, // not canonical
+				"no-doc":       ``,
+			}
+			err := e.st.Update(ctx, func(tx store.Tx) error {
+				for name, doc := range docs {
+					if _, err := tx.CreateUser(ctx, store.User{OrgID: e.org, UserName: name, Active: true, Doc: json.RawMessage(doc),
+						Emails: []store.Email{{Value: name + "@table.example", Type: "home", Primary: true}}}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := e.must(200, "GET", "/scim/v2/Users?startIndex=1&count=10", nil)
+			res, _ := list.doc["Resources"].([]any)
+			if len(res) != 4 {
+				t.Fatalf("listed %d users, want 4: %s", len(res), list.body)
+			}
+			for _, r := range res {
+				u := r.(map[string]any)
+				one := e.must(200, "GET", "/scim/v2/Users/"+u["id"].(string), nil)
+				if !jsonEqual(u, one.doc) {
+					t.Errorf("%s: listed %v, but GET gives %v", u["userName"], u, one.doc)
+				}
+				emails, _ := u["emails"].([]any)
+				if len(emails) != 1 {
+					t.Errorf("%s: emails %v, want one", u["userName"], u["emails"])
+				}
+			}
+		})
 	}
 }

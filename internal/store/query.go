@@ -60,4 +60,9 @@ type Query struct {
 	Page   Page
 	// SkipTotal lets a backend skip the COUNT when the caller does not need it (cursor paging).
 	SkipTotal bool
+	// EmailsFor, when set, limits which listed users get their Emails loaded: the others
+	// come back with Emails nil. The SCIM server renders emails from a user's stored
+	// document and needs the emails table only for users whose document has none, and
+	// loading them was an eighth of a page's cost. ListUsers only.
+	EmailsFor func(User) bool
 }

@@ -266,7 +266,8 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 }
 
 // ListUsers returns a page of live users matching q, with their emails (one query for the
-// page), and the total matching (-1 when q.SkipTotal).
+// page; only for the users q.EmailsFor accepts, when set), and the total matching (-1 when
+// q.SkipTotal).
 func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]store.User, int, error) {
 	users, total, err := listPage(t, ctx, usersEntity, orgID, userCols, q,
 		func(r *countedRows) (store.User, error) { return scanUser(r, true) },
@@ -274,8 +275,24 @@ func (t *tx) ListUsers(ctx context.Context, orgID string, q store.Query) ([]stor
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := t.loadEmails(ctx, orgID, users); err != nil {
+	if q.EmailsFor == nil {
+		if err := t.loadEmails(ctx, orgID, users); err != nil {
+			return nil, 0, err
+		}
+		return users, total, nil
+	}
+	var at []int // where each of need sits in users
+	var need []store.User
+	for i, u := range users {
+		if q.EmailsFor(u) {
+			at, need = append(at, i), append(need, u)
+		}
+	}
+	if err := t.loadEmails(ctx, orgID, need); err != nil {
 		return nil, 0, err
+	}
+	for j, i := range at {
+		users[i].Emails = need[j].Emails
 	}
 	return users, total, nil
 }

@@ -327,6 +327,18 @@ func testSortAndPage(t *testing.T, s store.Store) {
 		if !slices.Equal(userNames(got), []string{"alice", "Bob"}) {
 			t.Errorf("SkipTotal page = %v", userNames(got))
 		}
+		// EmailsFor: emails for the users it accepts, none for the others.
+		all, _, err := tx.ListUsers(bg, f.org.ID, store.Query{Page: store.Page{Limit: 2}})
+		must(t, "ListUsers", err)
+		got, _, err = tx.ListUsers(bg, f.org.ID, store.Query{Page: store.Page{Limit: 2},
+			EmailsFor: func(u store.User) bool { return u.UserName == "Bob" }})
+		must(t, "ListUsers(EmailsFor)", err)
+		if len(all) != 2 || len(all[0].Emails) == 0 || len(all[1].Emails) == 0 {
+			t.Fatalf("fixture: alice and Bob should have emails: %+v", all)
+		}
+		if len(got) != 2 || len(got[0].Emails) != 0 || !slices.Equal(got[1].Emails, all[1].Emails) {
+			t.Errorf("EmailsFor Bob: got %+v, want alice without emails and Bob with %v", got, all[1].Emails)
+		}
 		for _, bad := range []store.Field{store.FieldEmail, store.FieldMember, "nickName"} {
 			_, _, err := tx.ListUsers(bg, f.org.ID, store.Query{Sort: bad, Page: store.Page{Limit: 1}})
 			wantErr(t, "sort by "+string(bad), err, store.ErrInvalid)
