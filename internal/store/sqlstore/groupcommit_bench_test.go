@@ -73,3 +73,50 @@ func BenchmarkGroupCommit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpdateUser is the store side of PATCH active=false / a title change: UpdateUser
+// of one of 10,000 users with its emails unchanged and a new document, one caller, each
+// Update its own durable commit.
+//
+//	go test ./internal/store/sqlstore -run '^$' -bench UpdateUser -benchtime 5000x
+func BenchmarkUpdateUser(b *testing.B) {
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "uu.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var org store.Org
+	users := make([]store.User, 10000)
+	err = st.Update(ctx, func(tx store.Tx) (err error) {
+		if org, err = tx.CreateOrg(ctx, "bench"); err != nil {
+			return err
+		}
+		for i := range users {
+			users[i], err = tx.CreateUser(ctx, store.User{OrgID: org.ID, UserName: fmt.Sprintf("u%d", i), Active: true,
+				Emails: []store.Email{{Value: fmt.Sprintf("u%d@example.com", i), Type: "work", Primary: true}},
+				Doc:    []byte(`{"title":"t0"}`)})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		u := users[i%len(users)]
+		i++
+		u.Doc = fmt.Appendf(nil, `{"title":"t%d"}`, i)
+		err := st.Update(ctx, func(tx store.Tx) error {
+			_, err := tx.UpdateUser(ctx, u, 0)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -199,33 +199,30 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) 
 	if u.UserName == "" {
 		return store.User{}, fmt.Errorf("%w: user %q: userName is empty", store.ErrInvalid, u.ID)
 	}
-	taken, err := t.exists(ctx, `SELECT 1 FROM users WHERE org_id = $1 AND user_name_lower = $2
-		AND deleted_at IS NULL AND id <> $3`, u.OrgID, fold(u.UserName), u.ID)
-	if err != nil {
-		return store.User{}, t.d.mapErr(err, userWhat(u))
-	}
-	if taken {
-		// Unless this user is gone: on PostgreSQL a concurrent delete and re-create can free
-		// and retake the name of a user this transaction read earlier (404, not 409).
-		if err := t.stillLive(ctx, "users", u.OrgID, u.ID, fmt.Sprintf("user %q", u.ID)); err != nil {
-			return store.User{}, err
-		}
-		return store.User{}, fmt.Errorf("%w: user %q (userName taken)", store.ErrConflict, u.UserName)
-	}
 	u.Removed = u.Removed && !u.Active
 	u.LastModified = now()
-	err = t.one(ctx, `UPDATE users SET user_name = $3, user_name_lower = $4, external_id = $5, display_name = $6,
+	// The userName check rides on the UPDATE: one statement when the update goes through,
+	// and only when it matches no row do we look for why (name taken, user gone, version).
+	err := t.one(ctx, `UPDATE users SET user_name = $3, user_name_lower = $4, external_id = $5, display_name = $6,
 			display_name_lower = $7, active = $8, removed = $9, doc = $10, version = version + 1, last_modified = $11
 		WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND (CAST($12 AS BIGINT) = 0 OR version = $12)
+			AND NOT EXISTS (SELECT 1 FROM users o WHERE o.org_id = $1 AND o.user_name_lower = $4
+				AND o.deleted_at IS NULL AND o.id <> $2)
 		RETURNING seq, version, created`,
 		[]any{u.OrgID, u.ID, u.UserName, fold(u.UserName), u.ExternalID, u.DisplayName, fold(u.DisplayName),
 			u.Active, u.Removed, jsonArg(u.Doc), t.d.t(u.LastModified), expectVersion},
 		&u.Seq, &u.Version, timeCol{&u.Created})
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, t.versionError(ctx, "users", fmt.Sprintf("user %q", u.ID), u.OrgID, u.ID, expectVersion)
+		return store.User{}, t.updateUserFailed(ctx, u, expectVersion)
 	}
 	if err != nil {
 		return store.User{}, t.d.mapErr(err, userWhat(u))
+	}
+	// Most updates (active, a title) leave the emails as they are: reading them costs less
+	// than deleting and inserting the same rows, which dirties their pages for the commit.
+	same, err := t.emailsAre(ctx, u.OrgID, u.ID, u.Emails)
+	if err != nil || same {
+		return u, err
 	}
 	if _, err := t.exec(ctx, "DELETE FROM user_emails WHERE org_id = $1 AND user_id = $2", u.OrgID, u.ID); err != nil {
 		return store.User{}, t.d.mapErr(err, userWhat(u))
@@ -234,6 +231,46 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User, expectVersion int64) 
 		return store.User{}, err
 	}
 	return u, nil
+}
+
+// updateUserFailed says why UpdateUser's UPDATE matched no row: the userName is another
+// live user's (ErrConflict), or the user is gone or at another version (versionError).
+func (t *tx) updateUserFailed(ctx context.Context, u store.User, expectVersion int64) error {
+	taken, err := t.exists(ctx, `SELECT 1 FROM users WHERE org_id = $1 AND user_name_lower = $2
+		AND deleted_at IS NULL AND id <> $3`, u.OrgID, fold(u.UserName), u.ID)
+	if err != nil {
+		return t.d.mapErr(err, userWhat(u))
+	}
+	if taken {
+		// Unless this user is gone: on PostgreSQL a concurrent delete and re-create can free
+		// and retake the name of a user this transaction read earlier (404, not 409).
+		if err := t.stillLive(ctx, "users", u.OrgID, u.ID, fmt.Sprintf("user %q", u.ID)); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: user %q (userName taken)", store.ErrConflict, u.UserName)
+	}
+	return t.versionError(ctx, "users", fmt.Sprintf("user %q", u.ID), u.OrgID, u.ID, expectVersion)
+}
+
+// emailsAre reports whether user id's stored emails are exactly emails, in order.
+func (t *tx) emailsAre(ctx context.Context, orgID, id string, emails []store.Email) (bool, error) {
+	rows, err := t.query(ctx, `SELECT value, type, is_primary FROM user_emails
+		WHERE org_id = $1 AND user_id = $2 ORDER BY pos`, orgID, id)
+	if err != nil {
+		return false, t.d.mapErr(err, "user emails")
+	}
+	defer rows.Close()
+	n := 0
+	same := true
+	for rows.Next() {
+		var e store.Email
+		if err := rows.Scan(&e.Value, &e.Type, &e.Primary); err != nil {
+			return false, t.d.mapErr(err, "user emails")
+		}
+		same = same && n < len(emails) && emails[n] == e
+		n++
+	}
+	return same && n == len(emails), t.d.mapErr(rows.Err(), "user emails")
 }
 
 // DeleteUser soft-deletes a user (its record stays for audit) and deletes its emails,

@@ -298,6 +298,33 @@ func testUpdateUser(t *testing.T, s store.Store) {
 		return nil
 	})
 
+	// Emails: an update with the same list keeps it; any difference (order, type, primary,
+	// one more, none) replaces it, and the email filter follows.
+	a := store.Email{Value: "A@example.com", Type: "work", Primary: true}
+	b := store.Email{Value: "b@example.com", Type: "home"}
+	for _, emails := range [][]store.Email{
+		{a, b}, {a, b}, {b, a}, {b, {Value: a.Value, Type: "home", Primary: true}},
+		{b, {Value: a.Value, Type: "home"}}, {b}, nil, nil, {a},
+	} {
+		u.Emails = emails
+		update(t, s, func(tx store.Tx) error { _, err := tx.UpdateUser(bg, u, 0); return err })
+		view(t, s, func(tx store.Tx) error {
+			r, err := tx.User(bg, o.ID, u.ID)
+			must(t, "User", err)
+			if !slices.Equal(r.Emails, emails) {
+				t.Errorf("after UpdateUser with emails %v: stored %v", emails, r.Emails)
+			}
+			byA := eq(store.FieldEmail, "a@EXAMPLE.com")
+			found, _, err := tx.ListUsers(bg, o.ID, store.Query{Filter: &byA, Page: store.Page{Limit: 10}})
+			must(t, "ListUsers(email)", err)
+			hasA := slices.ContainsFunc(emails, func(e store.Email) bool { return e.Value == a.Value })
+			if (len(found) == 1) != hasA {
+				t.Errorf("emails %v: the email filter finds %d users", emails, len(found))
+			}
+			return nil
+		})
+	}
+
 	// Reactivating a removed user clears Removed; Removed implies inactive.
 	update(t, s, func(tx store.Tx) error {
 		r, err := tx.SetUserRemoved(bg, o.ID, u.ID, true, true)
