@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,18 +81,19 @@ func scimMeta(resourceType string, created, modified time.Time, location string,
 // scimMetaJSON is json.Marshal(scimMeta(…)), written directly: on a page of users the
 // map's encoding (reflection, sorting its keys) cost as much as the rest of a user.
 func scimMetaJSON(resourceType string, created, modified time.Time, location string, version int64) json.RawMessage {
-	b := make([]byte, 0, 96+len(location))
-	b = append(b, `{"created":`...)
-	b = scim.AppendJSONString(b, scimTime(created))
-	b = append(b, `,"lastModified":`...)
-	b = scim.AppendJSONString(b, scimTime(modified))
-	b = append(b, `,"location":`...)
+	// Timestamps and the ETag need no JSON escaping but the ETag's quotes, written here.
+	b := make([]byte, 0, 128+len(location))
+	b = append(b, `{"created":"`...)
+	b = created.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","lastModified":"`...)
+	b = modified.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","location":`...)
 	b = scim.AppendJSONString(b, location)
 	b = append(b, `,"resourceType":`...)
 	b = scim.AppendJSONString(b, resourceType)
-	b = append(b, `,"version":`...)
-	b = scim.AppendJSONString(b, etag(version))
-	return append(b, '}')
+	b = append(b, `,"version":"W/\"`...)
+	b = strconv.AppendInt(b, version, 10)
+	return append(b, `\""}`...)
 }
 
 func setOrDelete(doc map[string]any, key, v string) {
@@ -102,9 +104,10 @@ func setOrDelete(doc map[string]any, key, v string) {
 	doc[key] = v
 }
 
-// userOverlay is what rendering puts on u's stored document: set's members are added or
-// replace the stored ones, del's are removed. has says whether the stored document has a
-// member. groups, when non-nil, is the readOnly groups attribute.
+// userOverlay is what rendering puts on u's stored document, but for meta (which the
+// callers add in the form they write): set's members are added or replace the stored ones,
+// del's are removed. has says whether the stored document has a member. groups, when
+// non-nil, is the readOnly groups attribute.
 func userOverlay(u store.User, has func(string) bool, base string, groups []store.Group) (set map[string]any, del []string) {
 	set = make(map[string]any, 9)
 	if !has("schemas") {
@@ -148,7 +151,6 @@ func userOverlay(u store.User, has func(string) bool, base string, groups []stor
 	} else {
 		del = append(del, "groups")
 	}
-	set["meta"] = scimMeta("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
 	return set, del
 }
 
@@ -156,6 +158,7 @@ func userOverlay(u store.User, has func(string) bool, base string, groups []stor
 // and, when groups is non-nil, the readOnly groups attribute.
 func renderUser(u store.User, doc map[string]any, base string, groups []store.Group) map[string]any {
 	set, del := userOverlay(u, func(k string) bool { _, ok := doc[k]; return ok }, base, groups)
+	set["meta"] = scimMeta("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
 	for _, k := range del {
 		delete(doc, k)
 	}

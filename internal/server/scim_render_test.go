@@ -85,14 +85,22 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 }
 
 func TestSCIMMetaJSON(t *testing.T) {
-	at := time.Date(2026, 11, 27, 10, 0, 0, 123456000, time.FixedZone("X", 3600))
+	times := []time.Time{
+		time.Date(2026, 11, 27, 10, 0, 0, 123456000, time.FixedZone("X", 3600)),
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), // no fraction
+		time.Date(1999, 12, 31, 23, 59, 59, 100000000, time.UTC),
+	}
 	for _, loc := range []string{"https://rc.example/scim/v2/Users/1", "http://h/a?b=1&c=<2>", "https://ü.example/\"x\""} {
-		want, err := json.Marshal(scimMeta("User", at, at.Add(time.Second), loc, 7))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := scimMetaJSON("User", at, at.Add(time.Second), loc, 7); string(got) != string(want) {
-			t.Errorf("location %q:\n got %s\nwant %s", loc, got, want)
+		for _, at := range times {
+			for _, v := range []int64{1, 7, 1234567890123} {
+				want, err := json.Marshal(scimMeta("User", at, at.Add(time.Second), loc, v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := scimMetaJSON("User", at, at.Add(time.Second), loc, v); string(got) != string(want) {
+					t.Errorf("location %q, %v, version %d:\n got %s\nwant %s", loc, at, v, got, want)
+				}
+			}
 		}
 	}
 }
