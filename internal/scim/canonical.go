@@ -273,6 +273,19 @@ func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del [
 	if p.include != nil || p.exclude != nil {
 		return nil, false, nil
 	}
+	return p.merge(stored, set, del)
+}
+
+// MergeMembers writes what json.Marshal writes for the object of the canonical members
+// stored with set's members added or replacing theirs and del's keys removed: RenderMembers
+// without a projection. Values in set of type json.RawMessage are written as they are.
+func MergeMembers(stored []RawMember, set map[string]any, del []string) ([]byte, error) {
+	out, _, err := (*Projection)(nil).merge(stored, set, del)
+	return out, err
+}
+
+// merge is RenderMembers under p, or under no projection at all when p is nil.
+func (p *Projection) merge(stored []RawMember, set map[string]any, del []string) (out []byte, ok bool, err error) {
 	keys := make([]string, 0, len(set))
 	var projected map[string]any // set's values that the projection changes, changed
 	for k, v := range set {
@@ -374,7 +387,7 @@ func AppendJSONString(b []byte, s string) []byte {
 
 // extraVerdict is verbatim for a member the caller adds, without looking at its value.
 func (p *Projection) extraVerdict(k string) projVerdict {
-	if k == "schemas" {
+	if p == nil || k == "schemas" {
 		return projKeep
 	}
 	if _, _, isURN := p.rt.splitURNKey(k); isURN {
@@ -396,9 +409,10 @@ const (
 )
 
 // verbatim decides, for the default projection, what Project does to member m; it mirrors
-// Project, projectObject and projectAttr with neither include nor exclude.
+// Project, projectObject and projectAttr with neither include nor exclude. A nil p keeps
+// everything (MergeMembers).
 func (p *Projection) verbatim(m RawMember) projVerdict {
-	if m.Key == "schemas" {
+	if p == nil || m.Key == "schemas" {
 		return projKeep
 	}
 	urn, _, isURN := p.rt.splitURNKey(m.Key)

@@ -305,3 +305,33 @@ func BenchmarkRenderUser(b *testing.B) {
 		}
 	})
 }
+
+// TestMergeMembers: without a projection the merge is json.Marshal of the overlaid map,
+// whatever the document holds (password, unknown extension members).
+func TestMergeMembers(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 2000 {
+		d := genUser(r)
+		stored, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, ok := CanonicalMembers(stored)
+		if !ok {
+			continue
+		}
+		set := map[string]any{"id": "u-1", "active": r.IntN(2) == 0, "meta": json.RawMessage(`{"version":"W/\"1\""}`)}
+		del := []string{"nickName"}
+		got, err := MergeMembers(ms, set, del)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(d, "nickName")
+		for k, v := range set {
+			d[k] = v
+		}
+		if want := jsonOf(t, d); string(got) != want {
+			t.Fatalf("#%d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}

@@ -190,7 +190,7 @@ func (s *Server) createGroup(ctx context.Context, c scimCtx, ndoc map[string]any
 		doc = renderGroup(g, cloneDoc(ndoc), c.base, ms, displays)
 		return audit.Log(ctx, tx, c.org, "scim.group.create", "group", g.ID, nil, groupAudit(doc, mc))
 	})
-	return written{id: created.ID, version: created.Version, doc: doc}, err
+	return written{id: created.ID, version: created.Version, body: c.proj.Project(doc)}, err
 }
 
 // replaceGroup replaces group id, members included, with a normalised body (PUT).
@@ -250,7 +250,7 @@ func (s *Server) replaceGroup(ctx context.Context, c scimCtx, o writeOpts, id st
 		doc = renderGroup(updated, cloneDoc(ndoc), c.base, ms, displays)
 		return audit.Log(ctx, tx, c.org, "scim.group.replace", "group", id, before, groupAudit(doc, mc))
 	})
-	return written{id: id, version: version, doc: doc}, err
+	return written{id: id, version: version, body: c.proj.Project(doc)}, err
 }
 
 // patchWantsMembers reports whether a PATCH answer should list members: only when the
@@ -385,7 +385,7 @@ func (s *Server) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id stri
 		}
 		return s.patchGroupMembers(ctx, tx, c, o, id, doc, newDisplays)
 	})
-	return written{id: id, version: version, doc: doc}, err
+	return written{id: id, version: version, body: c.proj.Project(doc)}, err
 }
 
 // patchGroupMembers adds the member list to a PATCH answer when asked for explicitly.

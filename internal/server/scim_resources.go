@@ -57,7 +57,7 @@ func requestWriteOpts(r *http.Request) writeOpts {
 type written struct {
 	id      string
 	version int64
-	doc     map[string]any
+	body    any // the answer, as the request's attributes/excludedAttributes project it
 }
 
 // scimUpdate runs fn in a write transaction, retrying on a concurrent version change unless
@@ -92,7 +92,7 @@ func writeResource(w http.ResponseWriter, status int, version int64, location st
 
 // writePatched answers a successful PATCH: 204 when the server is configured so
 // (--scim-patch-no-content), else 200 with the resource.
-func (s *Server) writePatched(w http.ResponseWriter, version int64, doc map[string]any) {
+func (s *Server) writePatched(w http.ResponseWriter, version int64, doc any) {
 	if s.cfg.PatchNoContent {
 		w.Header().Set("ETag", etag(version))
 		w.WriteHeader(http.StatusNoContent)
@@ -174,7 +174,7 @@ func (s *Server) scimCreate(w http.ResponseWriter, r *http.Request, kind scimKin
 		s.scimFail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, kind.endpoint(), res.id), c.proj.Project(res.doc))
+	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, kind.endpoint(), res.id), res.body)
 }
 
 func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
@@ -193,7 +193,7 @@ func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKi
 		s.scimFail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusOK, res.version, "", c.proj.Project(res.doc))
+	writeResource(w, http.StatusOK, res.version, "", res.body)
 }
 
 func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
@@ -212,7 +212,7 @@ func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind
 		s.scimFail(w, r, err)
 		return
 	}
-	s.writePatched(w, res.version, c.proj.Project(res.doc))
+	s.writePatched(w, res.version, res.body)
 }
 
 func (s *Server) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {

@@ -13,8 +13,9 @@ import (
 // User handlers (RFC 7644 §3.3–3.6). Every write is one transaction holding the change and
 // its one audit event; nothing is written when any step fails.
 
-// userDoc renders u, with its groups when the answer will show them.
-func userDoc(ctx context.Context, tx store.Tx, c scimCtx, u store.User, doc map[string]any) (map[string]any, error) {
+// userBody is the answer showing u (its Doc as stored) as c.proj projects it, with its
+// groups when the answer shows them.
+func userBody(ctx context.Context, tx store.Tx, c scimCtx, u store.User) (any, error) {
 	var groups []store.Group
 	if c.proj.Needs("groups") {
 		var err error
@@ -22,7 +23,36 @@ func userDoc(ctx context.Context, tx store.Tx, c scimCtx, u store.User, doc map[
 			return nil, err
 		}
 	}
-	return renderUser(u, doc, c.base, groups), nil
+	return userBodyWith(c, u, groups)
+}
+
+// userBodyWith is userBody for a user whose groups are known: JSON written from the stored
+// document when it is canonical, else a projected map.
+func userBodyWith(c scimCtx, u store.User, groups []store.Group) (any, error) {
+	if b, ok, err := userJSON(u, c.base, groups, c.proj); err != nil || ok {
+		return json.RawMessage(b), err
+	}
+	d, err := decodeDoc(u.Doc)
+	if err != nil {
+		return nil, err
+	}
+	return c.proj.Project(renderUser(u, d, c.base, groups)), nil
+}
+
+// userAudit is u (its Doc as stored) as its audit events record it: rendered, unprojected,
+// without groups.
+func userAudit(u store.User, base string) (any, error) {
+	if ms, ok := storedMembers(u); ok {
+		set, del := userOverlay(u, func(k string) bool { return hasMember(ms, k) }, base, nil)
+		set["meta"] = scimMetaJSON("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+		b, err := scim.MergeMembers(ms, set, del)
+		return json.RawMessage(b), err
+	}
+	d, err := decodeDoc(u.Doc)
+	if err != nil {
+		return nil, err
+	}
+	return auditDoc(renderUser(u, d, base, nil)), nil
 }
 
 func userTaken(err error, userName string) error {
@@ -38,31 +68,17 @@ func (s *Server) readUser(ctx context.Context, tx store.Tx, c scimCtx, id string
 	if err != nil {
 		return 0, nil, asNotFound(err, scimUsers, id)
 	}
-	return u.Version, func() (any, error) {
-		var groups []store.Group
-		if c.proj.Needs("groups") {
-			if groups, err = tx.GroupsOfMember(ctx, c.org, u.ID); err != nil {
-				return nil, err
-			}
-		}
-		if b, ok, err := userJSON(u, c.base, groups, c.proj); err != nil || ok {
-			return json.RawMessage(b), err
-		}
-		d, err := decodeDoc(u.Doc)
-		if err != nil {
-			return nil, err
-		}
-		return c.proj.Project(renderUser(u, d, c.base, groups)), nil
-	}, nil
+	return u.Version, func() (any, error) { return userBody(ctx, tx, c, u) }, nil
 }
 
 // createUser creates a user from a normalised body in one transaction with its audit event.
+// The answer and the audit event show the user as stored.
 func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error) {
 	nu, err := userFromDoc(c.org, ndoc)
 	if err != nil {
 		return written{}, err
 	}
-	var doc map[string]any
+	var body any
 	var created store.User
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.CreateUser(ctx, nu)
@@ -71,40 +87,63 @@ func (s *Server) createUser(ctx context.Context, c scimCtx, ndoc map[string]any)
 		}
 		u.Emails, u.Doc = nu.Emails, nu.Doc
 		created = u
-		doc = renderUser(u, cloneDoc(ndoc), c.base, nil)
-		return audit.Log(ctx, tx, c.org, "scim.user.create", "user", u.ID, nil, auditDoc(doc))
+		after, err := userAudit(u, c.base)
+		if err != nil {
+			return err
+		}
+		if body, err = userBodyWith(c, u, nil); err != nil { // a new user is in no group
+			return err
+		}
+		return audit.Log(ctx, tx, c.org, "scim.user.create", "user", u.ID, nil, after)
 	})
-	return written{id: created.ID, version: created.Version, doc: doc}, err
+	return written{id: created.ID, version: created.Version, body: body}, err
 }
 
-// currentUser reads user id for a write, checked against If-Match, and renders it as stored
-// (without groups): the base a PATCH applies to and the "before" of the audit event.
-func currentUser(ctx context.Context, tx store.Tx, c scimCtx, o writeOpts, id string) (store.User, map[string]any, error) {
+// currentUser reads user id for a write, checked against If-Match.
+func currentUser(ctx context.Context, tx store.Tx, c scimCtx, o writeOpts, id string) (store.User, error) {
 	u, err := tx.User(ctx, c.org, id)
 	if err != nil {
-		return store.User{}, nil, asNotFound(err, scimUsers, id)
+		return store.User{}, asNotFound(err, scimUsers, id)
 	}
 	if _, err := ifMatch(o.ifMatch, u.Version); err != nil {
-		return store.User{}, nil, err
+		return store.User{}, err
 	}
-	old, err := decodeDoc(u.Doc)
+	return u, nil
+}
+
+// updateUser writes nu over u (read in this transaction at u.Version) and records the
+// change; it returns the new version and the answer.
+func (s *Server) updateUser(ctx context.Context, tx store.Tx, c scimCtx, action string, u, nu store.User) (int64, any, error) {
+	before, err := userAudit(u, c.base)
 	if err != nil {
-		return store.User{}, nil, err
+		return 0, nil, err
 	}
-	return u, renderUser(u, old, c.base, nil), nil
+	updated, err := tx.UpdateUser(ctx, nu, u.Version)
+	if err != nil {
+		return 0, nil, userTaken(err, nu.UserName)
+	}
+	updated.Emails, updated.Doc = nu.Emails, nu.Doc
+	after, err := userAudit(updated, c.base)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := userBody(ctx, tx, c, updated)
+	if err != nil {
+		return 0, nil, err
+	}
+	return updated.Version, body, audit.Log(ctx, tx, c.org, action, "user", u.ID, before, after)
 }
 
 // replaceUser replaces user id with a normalised body (PUT).
 func (s *Server) replaceUser(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (written, error) {
 	_, explicitActive := ndoc["active"]
-	var doc map[string]any
+	var body any
 	var version int64
 	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, cur, err := currentUser(ctx, tx, c, o, id)
+		u, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
-		before := auditDoc(cur)
 		nu, err := userFromDoc(c.org, ndoc)
 		if err != nil {
 			return err
@@ -116,29 +155,27 @@ func (s *Server) replaceUser(ctx context.Context, c scimCtx, o writeOpts, id str
 		if u.Removed && !explicitActive {
 			nu.Active = false
 		}
-		updated, err := tx.UpdateUser(ctx, nu, u.Version)
-		if err != nil {
-			return userTaken(err, nu.UserName)
-		}
-		updated.Emails = nu.Emails
-		version = updated.Version
-		if doc, err = userDoc(ctx, tx, c, updated, cloneDoc(ndoc)); err != nil {
-			return err
-		}
-		return audit.Log(ctx, tx, c.org, "scim.user.replace", "user", u.ID, before, auditDoc(doc))
+		version, body, err = s.updateUser(ctx, tx, c, "scim.user.replace", u, nu)
+		return err
 	})
-	return written{id: id, version: version, doc: doc}, err
+	return written{id: id, version: version, body: body}, err
 }
 
 // patchUser applies a PatchOp to user id.
 func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (written, error) {
-	var doc map[string]any
+	var body any
 	var version int64
 	err := s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, cur, err := currentUser(ctx, tx, c, o, id)
+		u, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
+		// The PATCH applies to the user as rendered (its paths may name id or meta).
+		cur, err := decodeDoc(u.Doc)
+		if err != nil {
+			return err
+		}
+		cur = renderUser(u, cur, c.base, nil)
 		res, err := scim.ApplyPatch(scim.UserResourceType, cur, req.Operations)
 		if err != nil {
 			return err
@@ -149,7 +186,7 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 		if !res.Changed {
 			// Nothing to write: the version stays, and no audit event records a non-change.
 			version = u.Version
-			doc, err = userDoc(ctx, tx, c, u, cur)
+			body, err = userBody(ctx, tx, c, u)
 			return err
 		}
 		nu, err := userFromDoc(c.org, res.Doc)
@@ -165,28 +202,23 @@ func (s *Server) patchUser(ctx context.Context, c scimCtx, o writeOpts, id strin
 		if _, explicitActive := res.Doc["active"].(bool); u.Removed && !explicitActive {
 			nu.Active = false
 		}
-		updated, err := tx.UpdateUser(ctx, nu, u.Version)
-		if err != nil {
-			return userTaken(err, nu.UserName)
-		}
-		updated.Emails = nu.Emails
-		version = updated.Version
-		if doc, err = userDoc(ctx, tx, c, updated, res.Doc); err != nil {
-			return err
-		}
-		return audit.Log(ctx, tx, c.org, "scim.user.patch", "user", u.ID, auditDoc(cur), auditDoc(doc))
+		version, body, err = s.updateUser(ctx, tx, c, "scim.user.patch", u, nu)
+		return err
 	})
-	return written{id: id, version: version, doc: doc}, err
+	return written{id: id, version: version, body: body}, err
 }
 
 // deleteUser deletes user id.
 func (s *Server) deleteUser(ctx context.Context, c scimCtx, o writeOpts, id string) error {
 	return s.scimUpdate(ctx, o, func(tx store.Tx) error {
-		u, cur, err := currentUser(ctx, tx, c, o, id)
+		u, err := currentUser(ctx, tx, c, o, id)
 		if err != nil {
 			return err
 		}
-		before := auditDoc(cur)
+		before, err := userAudit(u, c.base)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteUser(ctx, c.org, id, u.Version); err != nil {
 			return asNotFound(err, scimUsers, id)
 		}
