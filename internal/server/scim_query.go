@@ -229,16 +229,14 @@ func (e *listExec) list(q store.Query) ([]*scimRow, int, error) {
 		}
 		return rows, total, nil
 	}
-	q.EmailsFor = needsEmailTable
-	if e.stored != nil {
-		q.EmailsFor = func(u store.User) bool {
-			ms, ok := storedMembers(u)
-			if !ok {
-				return true
-			}
+	// A user's emails are rendered from its stored document; the emails table is read only
+	// for documents without any (or that are not canonical, and so are decoded).
+	q.EmailsFor = func(u store.User) bool {
+		ms, ok := storedMembers(u)
+		if ok && e.stored != nil {
 			e.stored[u.ID] = ms
-			return !hasMember(ms, "emails")
 		}
+		return !ok || !hasMember(ms, "emails")
 	}
 	us, total, err := e.tx.ListUsers(e.ctx, e.org, q)
 	if err != nil {

@@ -191,16 +191,16 @@ func userJSON(u store.User, base string, groups []store.Group, proj *scim.Projec
 
 // userJSONFrom is userJSON for a document already split by storedMembers.
 func userJSONFrom(ms []scim.RawMember, u store.User, base string, groups []store.Group, proj *scim.Projection) (b []byte, ok bool, err error) {
-	set, del := userOverlay(u, func(k string) bool { return hasMember(ms, k) }, base, groups)
-	set["meta"] = scimMetaJSON("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+	set, del := storedOverlay(ms, u, base, groups)
 	return proj.RenderMembers(ms, set, del)
 }
 
-// needsEmailTable says whether rendering u reads its Emails: only when its stored document
-// has no emails of its own.
-func needsEmailTable(u store.User) bool {
-	ms, ok := storedMembers(u)
-	return !ok || !hasMember(ms, "emails")
+// storedOverlay is userOverlay for u's stored document split into ms, meta included as
+// JSON.
+func storedOverlay(ms []scim.RawMember, u store.User, base string, groups []store.Group) (set map[string]any, del []string) {
+	set, del = userOverlay(u, func(k string) bool { return hasMember(ms, k) }, base, groups)
+	set["meta"] = scimMetaJSON("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+	return set, del
 }
 
 // userFromDoc builds the row of a normalised User document: the indexed columns and Doc.

@@ -43,8 +43,7 @@ func userBodyWith(c scimCtx, u store.User, groups []store.Group) (any, error) {
 // without groups.
 func userAudit(u store.User, base string) (any, error) {
 	if ms, ok := storedMembers(u); ok {
-		set, del := userOverlay(u, func(k string) bool { return hasMember(ms, k) }, base, nil)
-		set["meta"] = scimMetaJSON("User", u.Created, u.LastModified, scimLocation(base, "/Users", u.ID), u.Version)
+		set, del := storedOverlay(ms, u, base, nil)
 		b, err := scim.MergeMembers(ms, set, del)
 		return json.RawMessage(b), err
 	}
