@@ -25,10 +25,11 @@ type RawMember struct {
 	Value []byte
 }
 
-// CanonicalMembers splits raw, a JSON object, into its members, in order. ok is false unless
-// raw is exactly what encoding/json writes for the map[string]any that decoding it would
-// give (with UseNumber): compact, keys unescaped and strictly ascending at every level,
-// strings escaped as encoding/json escapes them, valid UTF-8. Values share raw's memory.
+// CanonicalMembers splits raw, a JSON object, into its members, in order. ok is true only
+// when raw is exactly what encoding/json writes for the map[string]any that decoding it
+// would give (with UseNumber): compact, keys strictly ascending at every level, strings
+// escaped as encoding/json escapes them, valid UTF-8; and no key has an escape (a rare
+// case, refused rather than decoded to be sorted). Values share raw's memory.
 func CanonicalMembers(raw []byte) ([]RawMember, bool) {
 	s := canonScanner{b: raw}
 	var out []RawMember

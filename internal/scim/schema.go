@@ -17,6 +17,11 @@
 // Normalize or ApplyPatch is "normalised": canonical attribute names, typed values, no
 // read-only attributes; Match, Project and the sorter read documents by canonical name and
 // so expect normalised documents (plus id and meta, which the server adds).
+//
+// A stored document that is canonical JSON (what encoding/json writes) can also be answered
+// without decoding it: CanonicalMembers splits it, and Projection.RenderMembers and
+// MergeMembers write it with the server's attributes merged in, byte for byte what decoding,
+// projecting and encoding would give.
 package scim
 
 import (

@@ -153,8 +153,10 @@ func (d *dialect) mapErr(err error, what string) error {
 }
 
 // sqliteCheckpointPages is the WAL size, in pages, that triggers a checkpoint (40 MB at
-// 4 KiB pages). Measured with bench/run.sh, interleaved against SQLite's default of 1,000:
-// the groups workload +22–24%, provision +4–5%, the rest within noise; BENCHMARKS.md.
+// 4 KiB pages). Measured with bench/run.sh, interleaved against SQLite's default of 1,000
+// (and 4,000): the groups workload +22–29%, provision +4–5%, single-member PATCHes on a
+// 100,000-member group −8% (a longer WAL is slower to look pages up in), the rest within
+// noise; BENCHMARKS.md.
 const sqliteCheckpointPages = 10000
 
 // sqliteWALLimit is the size, in bytes, a WAL file is truncated to after a checkpoint.
