@@ -131,3 +131,57 @@ func FuzzCanonicalMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderMembers feeds arbitrary stored documents and server attributes through
+// RenderMembers and MergeMembers: whenever the document is canonical and RenderMembers
+// answers, its bytes must be those of decoding, overlaying, projecting and encoding; and
+// MergeMembers' those of decoding, overlaying and encoding.
+func FuzzRenderMembers(f *testing.F) {
+	for _, s := range []string{
+		`{"emails":[{"value":"a@b"}],"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a"}`,
+		`{"password":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"d","x":1}}`,
+		`{"urn:example:c:2.0:User":{"k":[1,"\u003c"]},"x-other":null}`,
+	} {
+		f.Add([]byte(s), "u-1", true, "nickName")
+	}
+	proj, err := ParseProjection(UserResourceType, "", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stored []byte, id string, active bool, del string) {
+		ms, ok := CanonicalMembers(stored)
+		if !ok {
+			return
+		}
+		set := map[string]any{"id": id, "active": active, "meta": map[string]any{"version": id}}
+		dels := []string{del}
+		if _, clash := set[del]; clash {
+			dels = nil
+		}
+		want := func(project bool) string {
+			d := doc(t, string(stored))
+			for _, k := range dels {
+				delete(d, k)
+			}
+			for k, v := range set {
+				d[k] = v
+			}
+			if project {
+				return jsonOf(t, proj.Project(d))
+			}
+			return jsonOf(t, d)
+		}
+		if got, ok, err := proj.RenderMembers(ms, set, dels); err != nil {
+			t.Fatal(err)
+		} else if ok && string(got) != want(true) {
+			t.Fatalf("RenderMembers(%s):\n got %s\nwant %s", stored, got, want(true))
+		}
+		got, err := MergeMembers(ms, set, dels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want(false) {
+			t.Fatalf("MergeMembers(%s):\n got %s\nwant %s", stored, got, want(false))
+		}
+	})
+}
