@@ -82,12 +82,14 @@ log "starting rolecall on 127.0.0.1:$RC_PORT (fresh SQLite database)"
 ROLECALL_BOOTSTRAP_TOKEN="$admin_token" ROLECALL_LOG_LEVEL="${ROLECALL_LOG_LEVEL:-warn}" \
   "$OUT/rolecall" serve --addr "127.0.0.1:$RC_PORT" --db "sqlite:$OUT/rolecall.db" >"$OUT/rolecall.log" 2>&1 &
 pids+=($!)
+rc_pid=$!
 wait_http "http://127.0.0.1:$RC_PORT/healthz"
 rc_token="$("$OUT/rolecall" token create --server "http://127.0.0.1:$RC_PORT" --token "$admin_token" --name load --scope scim | tail -n 1)"
 
 log "starting the peer on 127.0.0.1:$PEER_PORT"
 "$OUT/peer" -addr "127.0.0.1:$PEER_PORT" -token "$peer_token" >"$OUT/peer.log" 2>&1 &
 pids+=($!)
+peer_pid=$!
 wait_http "http://127.0.0.1:$PEER_PORT/scim/v2/ServiceProviderConfig" "$peer_token"
 
 # args_for WORKLOAD: the scimload arguments of one row.
@@ -105,15 +107,22 @@ args_for() {
   esac
 }
 
+# cpu_ticks PID: the process's user+system CPU time so far, in clock ticks. Throughput on a
+# shared 2-core machine moves with whatever else runs; the CPU a server spends on the same
+# requests moves much less, so the table shows both.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hz=$(getconf CLK_TCK)
+
 # field JSON NAME: the first (top-level) numeric field NAME of a result line.
 field() { grep -o "\"$2\":[-0-9.e+]*" <<<"$1" | head -n 1 | cut -d: -f2; }
 
-declare -A res
+declare -A res cpu
 for w in $WORKLOADS; do
   a="$(args_for "$w")"
   for target in rolecall peer; do
-    if [ "$target" = rolecall ]; then url="http://127.0.0.1:$RC_PORT/scim/v2"; tok="$rc_token"
-    else url="http://127.0.0.1:$PEER_PORT/scim/v2"; tok="$peer_token"; fi
+    if [ "$target" = rolecall ]; then url="http://127.0.0.1:$RC_PORT/scim/v2"; tok="$rc_token"; pid=$rc_pid
+    else url="http://127.0.0.1:$PEER_PORT/scim/v2"; tok="$peer_token"; pid=$peer_pid; fi
+    t0=$(cpu_ticks "$pid")
     # The seed is bounded by POP alone: cut short, it would leave lookup and pagewalk looking
     # for users that were never created.
     dur="-duration $DURATION"; [ "$w" = seed ] && dur=""
@@ -123,6 +132,7 @@ for w in $WORKLOADS; do
       >"$OUT/$w.$target.txt" 2>"$OUT/$w.$target.err" || true
     cat "$OUT/$w.$target.txt" >&2
     res[$w.$target]="$(tail -n 1 "$OUT/$w.$target.txt" | grep '^{' || echo '{}')"
+    cpu[$w.$target]=$(awk -v a="$t0" -v b="$(cpu_ticks "$pid")" -v hz="$hz" 'BEGIN{printf "%.2f", (b - a) / hz}')
     if [ "${res[$w.$target]}" = '{}' ]; then cat "$OUT/$w.$target.err" >&2; fi
   done
 done
@@ -135,18 +145,18 @@ echo "## SCIM load: rolecall (SQLite) vs peer (elimity-com/scim, in memory)"
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(go version | cut -d' ' -f3), $(nproc) cores; C=$C DURATION=$DURATION POP=$POP BIG_MEMBERS=$BIG_MEMBERS BIG_BULK=$BIG_BULK; results in $OUT"
 echo
-echo "| workload | rolecall ops/s | rolecall p99 ms | peer ops/s | peer p99 ms | ratio (rolecall/peer ops/s) | errors (rolecall/peer) |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| workload | rolecall ops/s | rolecall p99 ms | peer ops/s | peer p99 ms | ratio (rolecall/peer ops/s) | errors (rolecall/peer) | server CPU s, rolecall / peer (whole run, setup included) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for w in $WORKLOADS; do
   r="${res[$w.rolecall]}"; p="${res[$w.peer]}"
   rt=$(field "$r" throughput); pt=$(field "$p" throughput)
   label="$w"; [ "$w" = seed ] && label="provision (seed $POP)"
   [ "$w" = biggroup ] && label="biggroup: 1-member PATCH, $BIG_MEMBERS members"
-  echo "| $label | $(fmt "$rt" %.0f) | $(fmt "$(field "$r" p99_ms)" %.2f) | $(fmt "$pt" %.0f) | $(fmt "$(field "$p" p99_ms)" %.2f) | $(ratio "$rt" "$pt") | $(field "$r" errors)/$(field "$p" errors) |"
+  echo "| $label | $(fmt "$rt" %.0f) | $(fmt "$(field "$r" p99_ms)" %.2f) | $(fmt "$pt" %.0f) | $(fmt "$(field "$p" p99_ms)" %.2f) | $(ratio "$rt" "$pt") | $(field "$r" errors)/$(field "$p" errors) | ${cpu[$w.rolecall]:-n/a} / ${cpu[$w.peer]:-n/a} |"
   if [ "$w" = biggroup ]; then
     for b in bulk_add_ms bulk_remove_ms; do
       rb=$(field "$r" "$b"); pb=$(field "$p" "$b")
-      echo "| biggroup: one PATCH ${b%_ms} of $BIG_BULK members (ms) | | $(fmt "$rb" %.1f) | | $(fmt "$pb" %.1f) | $(ratio "$rb" "$pb") (time) | |"
+      echo "| biggroup: one PATCH ${b%_ms} of $BIG_BULK members (ms) | | $(fmt "$rb" %.1f) | | $(fmt "$pb" %.1f) | $(ratio "$rb" "$pb") (time) | | |"
     done
   fi
 done
