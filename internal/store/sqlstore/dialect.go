@@ -96,6 +96,15 @@ func (d *dialect) orgOf(alias string, n int) string {
 	return fmt.Sprintf("%s.org_id = $%d", alias, n)
 }
 
+// removedLive is the condition of the users_removed partial index (migration 0004), written
+// as its migration writes it so that the planner can use the index.
+func (d *dialect) removedLive() string {
+	if d.name == dialectSQLite {
+		return "removed = 1 AND deleted_at IS NULL"
+	}
+	return "removed AND deleted_at IS NULL"
+}
+
 // listArg encodes the values for a parameter used by list.
 func (d *dialect) listArg(vals []string) any {
 	if d.name == dialectSQLite {

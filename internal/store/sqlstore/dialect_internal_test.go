@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,5 +61,34 @@ func TestSQLiteWriterPragmas(t *testing.T) {
 		if got != c.want {
 			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
 		}
+	}
+}
+
+// TestRemovedProbeUsesIndex: ReinstateUsers' probe must be answered by the users_removed
+// partial index; SQLite uses a partial index only when the query repeats its WHERE clause,
+// so a probe written differently would silently look at every user of the org instead.
+func TestRemovedProbeUsesIndex(t *testing.T) {
+	st, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.(*Store).w.QueryContext(t.Context(),
+		"EXPLAIN QUERY PLAN SELECT 1 FROM users WHERE org_id = ? AND "+sqliteDialect.removedLive()+" LIMIT 1", "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !strings.Contains(strings.Join(plan, "; "), "users_removed") {
+		t.Errorf("the removed-users probe does not use users_removed: %q", plan)
 	}
 }

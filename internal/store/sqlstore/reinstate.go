@@ -11,8 +11,15 @@ func (t *tx) ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]
 	if err := t.writableIn(ctx, "ReinstateUsers", orgID); err != nil {
 		return nil, err
 	}
+	// Only enforce-groups removes users, and most orgs have none: one probe of the
+	// users_removed partial index (migration 0004) spares every member add the lookup of
+	// each added user.
+	some, err := t.exists(ctx, "SELECT 1 FROM users WHERE org_id = $1 AND "+t.d.removedLive()+" LIMIT 1", orgID)
+	if err != nil || !some {
+		return nil, t.d.mapErr(err, "reinstate users")
+	}
 	var out []string
-	err := chunks(dedupe(ids), listBatch, func(part []string) error {
+	err = chunks(dedupe(ids), listBatch, func(part []string) error {
 		rows, err := t.query(ctx, `UPDATE users SET removed = $3, active = $4, version = version + 1, last_modified = $5
 			WHERE org_id = $1 AND removed = $4 AND deleted_at IS NULL AND id IN `+t.d.list(2)+`
 			RETURNING id`, orgID, t.d.listArg(part), false, true, t.d.t(now()))
