@@ -266,15 +266,29 @@ func hexVal(c byte) byte {
 
 // RenderMembers writes what json.Marshal(p.Project(doc)) writes, where doc is the object of
 // the canonical members stored (from CanonicalMembers) with set's members added or replacing
-// theirs and del's keys removed — without decoding stored. ok is false when p is not the
-// default projection or would change one of stored's members; the caller then decodes. A
-// value in set of type json.RawMessage is written as it is, so it must be what
-// json.Marshal writes for the value it stands for.
+// theirs and del's keys removed — without decoding stored. ok is false when p is not a
+// projection this handles (the default one, or excludedAttributes naming only whole
+// attributes of the core schema, as IdPs send excludedAttributes=members) or would change
+// one of stored's members but by leaving it out; the caller then decodes. A value in set of
+// type json.RawMessage is written as it is, so it must be what json.Marshal writes for the
+// value it stands for.
 func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del []string) (out []byte, ok bool, err error) {
-	if p.include != nil || p.exclude != nil {
+	if p.include != nil || !p.excludesWholeCoreOnly() {
 		return nil, false, nil
 	}
 	return p.merge(stored, set, del)
+}
+
+// excludesWholeCoreOnly reports whether every excludedAttributes entry names a whole
+// attribute of the core schema (or a common one): what verbatim knows how to leave out.
+func (p *Projection) excludesWholeCoreOnly() bool {
+	for key, sl := range p.exclude {
+		ext, _, ok := strings.Cut(key, "\x00")
+		if !ok || ext != "" || !sl.whole || sl.subs != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // MergeMembers writes what json.Marshal writes for the object of the canonical members
@@ -395,6 +409,9 @@ func (p *Projection) extraVerdict(k string) projVerdict {
 		return projChange
 	}
 	if a := p.rt.Attr(k); a != nil {
+		if p.excludedWhole("", a) {
+			return projDrop
+		}
 		return attrVerdict(a)
 	}
 	return projKeep
@@ -409,9 +426,9 @@ const (
 	projChange                    // the member is kept with some of its parts left out
 )
 
-// verbatim decides, for the default projection, what Project does to member m; it mirrors
-// Project, projectObject and projectAttr with neither include nor exclude. A nil p keeps
-// everything (MergeMembers).
+// verbatim decides what Project does to member m under the default projection, or one that
+// excludes whole core attributes only (excludesWholeCoreOnly); it mirrors Project,
+// projectObject and projectAttr for those. A nil p keeps everything (MergeMembers).
 func (p *Projection) verbatim(m RawMember) projVerdict {
 	if p == nil || m.Key == "schemas" {
 		return projKeep
@@ -420,7 +437,12 @@ func (p *Projection) verbatim(m RawMember) projVerdict {
 	if isURN {
 		s := p.rt.SchemaFor(urn)
 		if s == nil || s == p.rt.Schema {
-			return projKeep // projectCustom keeps unknown members whole
+			// projectCustom keeps unknown members whole, but for an empty object under
+			// excludedAttributes (it copies the object and keeps only a non-empty copy).
+			if p.exclude != nil && string(m.Value) == "{}" {
+				return projDrop
+			}
+			return projKeep
 		}
 		if m.Value[0] != '{' {
 			return projDrop
@@ -453,6 +475,9 @@ func (p *Projection) verbatim(m RawMember) projVerdict {
 	a := p.rt.Attr(m.Key)
 	if a == nil {
 		return projKeep
+	}
+	if p.excludedWhole("", a) {
+		return projDrop
 	}
 	return attrVerdict(a)
 }

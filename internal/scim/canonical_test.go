@@ -170,7 +170,12 @@ func genUser(r *rand.Rand) map[string]any {
 		}
 		return e
 	})
-	maybe("urn:example:custom:2.0:User", func() any { return map[string]any{"k": genValue(r, 0)} })
+	maybe("urn:example:custom:2.0:User", func() any {
+		if r.IntN(4) == 0 {
+			return map[string]any{} // kept whole by default, left out under excludedAttributes
+		}
+		return map[string]any{"k": genValue(r, 0)}
+	})
 	return d
 }
 
@@ -178,8 +183,16 @@ func genUser(r *rand.Rand) map[string]any {
 // json.Marshal on generated documents: whenever RenderMembers answers, every byte must be
 // the same; and it must answer for the documents it exists for.
 func TestRenderMembersMatchesProject(t *testing.T) {
+	for _, excluded := range []string{"", "groups", "emails,nickName", "meta", "id,schemas", "name"} {
+		t.Run("excludedAttributes="+excluded, func(t *testing.T) {
+			testRenderMembersMatchesProject(t, excluded)
+		})
+	}
+}
+
+func testRenderMembersMatchesProject(t *testing.T, excluded string) {
 	r := rand.New(rand.NewPCG(1, 2))
-	proj, err := ParseProjection(UserResourceType, "", "")
+	proj, err := ParseProjection(UserResourceType, "", excluded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,13 +280,14 @@ func TestRenderMembersOtherProjections(t *testing.T) {
 	if !ok {
 		t.Fatal("not canonical")
 	}
-	for _, p := range [][2]string{{"userName", ""}, {"", "emails"}} {
+	for _, p := range [][2]string{{"userName", ""}, {"", "emails.type"}, {"userName", "emails"},
+		{"", URNEnterpriseUser + ":department"}, {"", "urn:example:custom:2.0:User"}} {
 		proj, err := ParseProjection(UserResourceType, p[0], p[1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, ok, _ := proj.RenderMembers(ms, nil, nil); ok {
-			t.Errorf("attributes=%q excludedAttributes=%q: RenderMembers answered; only the default projection may", p[0], p[1])
+			t.Errorf("attributes=%q excludedAttributes=%q: RenderMembers answered; it handles only the default projection and whole core exclusions", p[0], p[1])
 		}
 	}
 }

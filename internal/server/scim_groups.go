@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -135,6 +136,9 @@ func (s *Server) readGroup(ctx context.Context, tx store.Tx, c scimCtx, id strin
 		return 0, nil, asNotFound(err, scimGroups, id)
 	}
 	return g.Version, func() (any, error) {
+		if b, ok, err := groupJSON(g, c.base, c.proj); err != nil || ok {
+			return json.RawMessage(b), err
+		}
 		d, displays, err := loadGroupDoc(g)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +45,28 @@ func BenchmarkSCIMGroupsWorkload(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*(1+batches))/1e6, "ms/request")
+}
+
+// BenchmarkSCIMGroupLookup is the lookup an IdP makes before changing a group,
+// GET /Groups?filter=displayName eq "…"&excludedAttributes=members, on a group that Okta
+// filled: 1,000 members, each sent with a display name the server keeps in the group's
+// document.
+//
+//	go test ./internal/server -run '^$' -bench SCIMGroupLookup -benchmem
+func BenchmarkSCIMGroupLookup(b *testing.B) {
+	e, ids := benchEnv(b, 1000)
+	gid := e.newGroup("okta-group")
+	vals := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		vals[i] = map[string]any{"value": id, "display": fmt.Sprintf("Member %d of the Okta group", i)}
+	}
+	e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", vals)))
+	path := "/scim/v2/Groups?filter=" + url.QueryEscape(`displayName eq "okta-group"`) + "&excludedAttributes=members"
+	b.ReportAllocs()
+	for b.Loop() {
+		r := e.must(200, "GET", path, nil)
+		if !strings.Contains(string(r.body), gid) {
+			b.Fatalf("lookup answered %s", r.body)
+		}
+	}
 }

@@ -181,7 +181,7 @@ type scimRow struct {
 	user     store.User
 	group    store.Group
 	displays map[string]string
-	doc      map[string]any // nil until needed: a user's answer is rendered from its stored JSON
+	doc      map[string]any // nil until needed: answers are written from the stored JSON when they can
 	groups   []store.Group  // a user's groups, once related
 	related  bool           // groups (User) or members (Group) are loaded, and in doc if doc is set
 }
@@ -232,7 +232,7 @@ func (e *listExec) list(q store.Query) ([]*scimRow, int, error) {
 	// A user's emails are rendered from its stored document; the emails table is read only
 	// for documents without any (or that are not canonical, and so are decoded).
 	q.EmailsFor = func(u store.User) bool {
-		ms, ok := storedMembers(u)
+		ms, ok := storedMembers(u.Doc)
 		if ok && e.stored != nil {
 			e.stored[u.ID] = ms
 		}
@@ -281,11 +281,6 @@ func (e *listExec) run(p page) (pageResult, error) {
 		if p.cursor && len(rows) > p.limit {
 			res.rows = rows[:p.limit]
 			res.next = res.rows[p.limit-1].seq
-		}
-		if e.kind == scimGroups {
-			if err := e.render(res.rows); err != nil {
-				return pageResult{}, err
-			}
 		}
 		return res, nil
 	}
@@ -385,9 +380,18 @@ func (e *listExec) render(rows []*scimRow) error {
 	return nil
 }
 
-// output is row r as the answer shows it, projected by proj: a user not rendered yet is
-// written straight from its stored JSON when userJSON can.
+// output is row r as the answer shows it, projected by proj: a row not rendered yet is
+// written straight from its stored JSON when userJSON or groupJSON can.
 func (e *listExec) output(r *scimRow, proj *scim.Projection) (any, error) {
+	if r.doc == nil && e.kind == scimGroups {
+		b, ok, err := groupJSON(r.group, e.base, proj)
+		if err != nil || ok {
+			return json.RawMessage(b), err
+		}
+		if err := e.render([]*scimRow{r}); err != nil {
+			return nil, err
+		}
+	}
 	if r.doc == nil && e.kind == scimUsers {
 		ms, ok := e.stored[r.user.ID]
 		var b []byte
@@ -424,6 +428,9 @@ func (e *listExec) loadRelated(rows []*scimRow) error {
 		return nil
 	}
 	if e.kind == scimGroups {
+		if err := e.render(need); err != nil { // members go into the rendered document
+			return err
+		}
 		ids := make([]string, len(need))
 		for i, r := range need {
 			ids[i] = r.group.ID

@@ -166,12 +166,13 @@ func renderUser(u store.User, doc map[string]any, base string, groups []store.Gr
 	return doc
 }
 
-// storedMembers splits u's stored document into its members when it is canonical.
-func storedMembers(u store.User) ([]scim.RawMember, bool) {
-	if len(u.Doc) == 0 {
+// storedMembers splits a stored document (a user's or a group's Doc) into its members when
+// it is canonical; an empty document has none.
+func storedMembers(doc json.RawMessage) ([]scim.RawMember, bool) {
+	if len(doc) == 0 {
 		return nil, true
 	}
-	return scim.CanonicalMembers(u.Doc)
+	return scim.CanonicalMembers(doc)
 }
 
 func hasMember(ms []scim.RawMember, key string) bool {
@@ -182,7 +183,7 @@ func hasMember(ms []scim.RawMember, key string) bool {
 // userJSON renders u as proj projects it, straight from its stored document when that is
 // canonical (scim.RenderMembers); ok is false when it is not, and the caller then decodes.
 func userJSON(u store.User, base string, groups []store.Group, proj *scim.Projection) (b []byte, ok bool, err error) {
-	ms, ok := storedMembers(u)
+	ms, ok := storedMembers(u.Doc)
 	if !ok {
 		return nil, false, nil
 	}
@@ -242,6 +243,35 @@ func renderGroup(g store.Group, doc map[string]any, base string, members []store
 	}
 	doc["meta"] = scimMeta("Group", g.Created, g.LastModified, scimLocation(base, "/Groups", g.ID), g.Version)
 	return doc
+}
+
+// groupJSON renders g without its members, as proj projects it, straight from its stored
+// document when that is canonical (scim.RenderMembers); ok is false when it is not, or the
+// answer shows members (their displays are in the document), and the caller then decodes.
+// IdPs look groups up with excludedAttributes=members, and a group's document can hold a
+// thousand member displays that this never decodes.
+func groupJSON(g store.Group, base string, proj *scim.Projection) (b []byte, ok bool, err error) {
+	if proj.Needs("members") {
+		return nil, false, nil
+	}
+	ms, ok := storedMembers(g.Doc)
+	if !ok {
+		return nil, false, nil
+	}
+	set := make(map[string]any, 5)
+	del := []string{"members", memberDisplayKey}
+	if !hasMember(ms, "schemas") {
+		set["schemas"] = []any{scim.URNGroup}
+	}
+	set["id"] = g.ID
+	set["displayName"] = g.DisplayName
+	if g.ExternalID != "" {
+		set["externalId"] = g.ExternalID
+	} else {
+		del = append(del, "externalId")
+	}
+	set["meta"] = scimMetaJSON("Group", g.Created, g.LastModified, scimLocation(base, "/Groups", g.ID), g.Version)
+	return proj.RenderMembers(ms, set, del)
 }
 
 // memberList renders group members: value, display (the client's when it sent a different

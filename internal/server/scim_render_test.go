@@ -44,7 +44,8 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 		{name: "null document", fast: false, doc: `null`},
 		{name: "empty document", fast: true, doc: ``},
 		{name: "attributes given", fast: false, doc: `{}`, attrs: [2]string{"userName", ""}},
-		{name: "excludedAttributes given", fast: false, doc: `{}`, attrs: [2]string{"", "groups"}},
+		{name: "excludedAttributes of whole attributes", fast: true, doc: `{"nickName":"n","title":"t"}`, attrs: [2]string{"", "groups,nickName"}},
+		{name: "excludedAttributes of a sub-attribute", fast: false, doc: `{}`, attrs: [2]string{"", "emails.type"}},
 	}
 	for _, c := range cases {
 		for i, gs := range [][]store.Group{nil, groups} {
@@ -148,5 +149,57 @@ func TestSCIMListRendersStoredShapes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGroupJSONMatchesDecodedRender: a group answered without its members straight from its
+// stored JSON is byte for byte what decoding (and dropping the member displays) gives.
+func TestGroupJSONMatchesDecodedRender(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 5000, time.UTC)
+	group := store.Group{ID: "0190aa00-0000-7000-8000-0000000000g1", DisplayName: "Eng <core>", Version: 4,
+		Created: at, LastModified: at.Add(time.Hour)}
+	cases := []struct {
+		name     string
+		doc      string
+		extID    string
+		excluded string
+		fast     bool
+	}{
+		{name: "Okta group with member displays", fast: true, excluded: "members",
+			doc: `{"displayName":"old","schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"x-rolecall-member-display":{"u1":"Ada \u0026 co","u2":"Bob"}}`},
+		{name: "external id", fast: true, excluded: "members", extID: "okta-00g1", doc: `{"externalId":"stale"}`},
+		{name: "no external id left", fast: true, excluded: "members,externalId", doc: `{"externalId":"stale"}`},
+		{name: "empty document", fast: true, excluded: "members", doc: ``},
+		{name: "members shown", fast: false, excluded: "", doc: `{}`},
+		{name: "not canonical", fast: false, excluded: "members", doc: `{"displayName": "x"}`},
+	}
+	for _, c := range cases {
+		g := group
+		g.Doc, g.ExternalID = json.RawMessage(c.doc), c.extID
+		proj, err := scim.ParseProjection(scim.GroupResourceType, "", c.excluded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := groupJSON(g, "https://rc.example/scim/v2", proj)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ok != c.fast {
+			t.Errorf("%s: rendered from stored JSON = %v, want %v", c.name, ok, c.fast)
+		}
+		if !ok {
+			continue
+		}
+		d, displays, err := loadGroupDoc(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(proj.Project(renderGroup(g, d, "https://rc.example/scim/v2", nil, displays)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, want)
+		}
 	}
 }

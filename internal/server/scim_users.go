@@ -42,7 +42,7 @@ func userBodyWith(c scimCtx, u store.User, groups []store.Group) (any, error) {
 // userAudit is u (its Doc as stored) as its audit events record it: rendered, unprojected,
 // without groups.
 func userAudit(u store.User, base string) (any, error) {
-	if ms, ok := storedMembers(u); ok {
+	if ms, ok := storedMembers(u.Doc); ok {
 		set, del := storedOverlay(ms, u, base, nil)
 		b, err := scim.MergeMembers(ms, set, del)
 		return json.RawMessage(b), err
