@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,27 +62,40 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, ok, err := userJSON(u, base, gs, proj)
-			if err != nil {
-				t.Fatalf("%s: %v", c.name, err)
-			}
-			if ok != c.fast {
-				t.Errorf("%s: rendered from stored JSON = %v, want %v", c.name, ok, c.fast)
-			}
-			if !ok {
-				continue
-			}
-			d, err := decodeDoc(u.Doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := json.Marshal(proj.Project(renderUser(u, d, base, gs)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s (groups %d):\n got %s\nwant %s", c.name, len(gs), got, want)
-			}
+			checkStoredRender(t, fmt.Sprintf("%s (groups %d)", c.name, len(gs)), got, ok, err, c.fast, func() (map[string]any, error) {
+				d, err := decodeDoc(u.Doc)
+				if err != nil {
+					return nil, err
+				}
+				return proj.Project(renderUser(u, d, base, gs)), nil
+			})
 		}
+	}
+}
+
+// checkStoredRender checks one answer written from stored JSON (got, ok, err) against
+// whether it should have been (wantFast) and, when it was, against the decoding path's.
+func checkStoredRender(t *testing.T, name string, got []byte, ok bool, err error, wantFast bool, decoded func() (map[string]any, error)) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if ok != wantFast {
+		t.Errorf("%s: rendered from stored JSON = %v, want %v", name, ok, wantFast)
+	}
+	if !ok {
+		return
+	}
+	doc, err := decoded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 	}
 }
 
@@ -181,25 +195,12 @@ func TestGroupJSONMatchesDecodedRender(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, ok, err := groupJSON(g, "https://rc.example/scim/v2", proj)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if ok != c.fast {
-			t.Errorf("%s: rendered from stored JSON = %v, want %v", c.name, ok, c.fast)
-		}
-		if !ok {
-			continue
-		}
-		d, displays, err := loadGroupDoc(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := json.Marshal(proj.Project(renderGroup(g, d, "https://rc.example/scim/v2", nil, displays)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("%s:\n got %s\nwant %s", c.name, got, want)
-		}
+		checkStoredRender(t, c.name, got, ok, err, c.fast, func() (map[string]any, error) {
+			d, displays, err := loadGroupDoc(g)
+			if err != nil {
+				return nil, err
+			}
+			return proj.Project(renderGroup(g, d, "https://rc.example/scim/v2", nil, displays)), nil
+		})
 	}
 }
