@@ -268,10 +268,10 @@ func hexVal(c byte) byte {
 // the canonical members stored (from CanonicalMembers) with set's members added or replacing
 // theirs and del's keys removed — without decoding stored. ok is false when p is not a
 // projection this handles (the default one, or excludedAttributes naming only whole
-// attributes of the core schema, as IdPs send excludedAttributes=members) or would change
-// one of stored's members but by leaving it out; the caller then decodes. A value in set of
-// type json.RawMessage is written as it is, so it must be what json.Marshal writes for the
-// value it stands for.
+// attributes of the core schema, as IdPs send excludedAttributes=members), or when p would
+// change one of stored's members other than by leaving it out whole; the caller then
+// decodes. A value in set of type json.RawMessage is written as it is, so it must be what
+// json.Marshal writes for the value it stands for.
 func (p *Projection) RenderMembers(stored []RawMember, set map[string]any, del []string) (out []byte, ok bool, err error) {
 	if p.include != nil || !p.excludesWholeCoreOnly() {
 		return nil, false, nil
@@ -417,7 +417,7 @@ func (p *Projection) extraVerdict(k string) projVerdict {
 	return projKeep
 }
 
-// projVerdict is what the default projection does to one member.
+// projVerdict is what a projection does to one member.
 type projVerdict uint8
 
 const (
