@@ -96,14 +96,6 @@ func scimMetaJSON(resourceType string, created, modified time.Time, location str
 	return append(b, `\""}`...)
 }
 
-func setOrDelete(doc map[string]any, key, v string) {
-	if v == "" {
-		delete(doc, key)
-		return
-	}
-	doc[key] = v
-}
-
 // userOverlay is what rendering puts on u's stored document, but for meta (which the
 // callers add in the form they write): set's members are added or replace the stored ones,
 // del's are removed. has says whether the stored document has a member. groups, when
@@ -228,16 +220,34 @@ func userFromDoc(orgID string, doc map[string]any) (store.User, error) {
 	return u, nil
 }
 
+// groupOverlay is what rendering puts on g's stored document, but for members and meta:
+// set's members are added or replace the stored ones, del's are removed (among them the
+// members, which the store keeps apart, and the member display overrides). has says
+// whether the stored document has a member.
+func groupOverlay(g store.Group, has func(string) bool) (set map[string]any, del []string) {
+	set = make(map[string]any, 6)
+	del = []string{"members", memberDisplayKey}
+	if !has("schemas") {
+		set["schemas"] = []any{scim.URNGroup}
+	}
+	set["id"] = g.ID
+	set["displayName"] = g.DisplayName
+	if g.ExternalID != "" {
+		set["externalId"] = g.ExternalID
+	} else {
+		del = append(del, "externalId")
+	}
+	return set, del
+}
+
 // renderGroup overlays g's columns, id and meta on doc (g's decoded Doc without the display
 // overrides, modified in place) and, when members is non-nil, the members attribute.
 func renderGroup(g store.Group, doc map[string]any, base string, members []store.Member, displays map[string]string) map[string]any {
-	if _, ok := doc["schemas"]; !ok {
-		doc["schemas"] = []any{scim.URNGroup}
+	set, del := groupOverlay(g, func(k string) bool { _, ok := doc[k]; return ok })
+	for _, k := range del {
+		delete(doc, k)
 	}
-	doc["id"] = g.ID
-	doc["displayName"] = g.DisplayName
-	setOrDelete(doc, "externalId", g.ExternalID)
-	delete(doc, "members")
+	maps.Copy(doc, set)
 	if members != nil {
 		doc["members"] = memberList(base, members, displays)
 	}
@@ -258,18 +268,7 @@ func groupJSON(g store.Group, base string, proj *scim.Projection) (b []byte, ok 
 	if !ok {
 		return nil, false, nil
 	}
-	set := make(map[string]any, 5)
-	del := []string{"members", memberDisplayKey}
-	if !hasMember(ms, "schemas") {
-		set["schemas"] = []any{scim.URNGroup}
-	}
-	set["id"] = g.ID
-	set["displayName"] = g.DisplayName
-	if g.ExternalID != "" {
-		set["externalId"] = g.ExternalID
-	} else {
-		del = append(del, "externalId")
-	}
+	set, del := groupOverlay(g, func(k string) bool { return hasMember(ms, k) })
 	set["meta"] = scimMetaJSON("Group", g.Created, g.LastModified, scimLocation(base, "/Groups", g.ID), g.Version)
 	return proj.RenderMembers(ms, set, del)
 }
