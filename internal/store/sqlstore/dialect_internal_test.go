@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,12 +38,8 @@ func TestMapErrRetryable(t *testing.T) {
 // mode) and checkpoints at sqliteCheckpointPages; a setting lost in the DSN would change
 // either the promise or the measured throughput without any other test noticing.
 func TestSQLiteWriterPragmas(t *testing.T) {
-	st, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w := st.(*Store).w
+	st, _ := openTestSQLite(t)
+	w := st.w
 	for _, c := range []struct {
 		pragma string
 		want   string
@@ -68,12 +63,8 @@ func TestSQLiteWriterPragmas(t *testing.T) {
 // partial index; SQLite uses a partial index only when the query repeats its WHERE clause,
 // so a probe written differently would silently look at every user of the org instead.
 func TestRemovedProbeUsesIndex(t *testing.T) {
-	st, err := Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rows, err := st.(*Store).w.QueryContext(t.Context(),
+	st, _ := openTestSQLite(t)
+	rows, err := st.w.QueryContext(t.Context(),
 		"EXPLAIN QUERY PLAN SELECT 1 FROM users WHERE org_id = ? AND "+sqliteDialect.removedLive()+" LIMIT 1", "o")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -20,16 +19,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 	for _, writers := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			ctx := context.Background()
-			st, err := Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "gc.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			s := st.(*Store)
-			var org store.Org
-			if err := s.Update(ctx, func(tx store.Tx) (err error) { org, err = tx.CreateOrg(ctx, "bench"); return err }); err != nil {
-				b.Fatal(err)
-			}
+			s, orgID := openTestSQLite(b)
 			u0, c0 := s.WriteStats()
 			var seq atomic.Int64
 			b.ReportAllocs()
@@ -41,11 +31,11 @@ func BenchmarkGroupCommit(b *testing.B) {
 			run := func() {
 				i := seq.Add(1)
 				err := s.Update(ctx, func(tx store.Tx) error {
-					_, err := tx.CreateUser(ctx, store.User{OrgID: org.ID, UserName: fmt.Sprintf("u%d", i), Active: true,
+					_, err := tx.CreateUser(ctx, store.User{OrgID: orgID, UserName: fmt.Sprintf("u%d", i), Active: true,
 						Emails: []store.Email{{Value: fmt.Sprintf("u%d@example.com", i), Primary: true}},
 						Doc:    []byte(`{"name":{"givenName":"B","familyName":"N"}}`)})
 					if err == nil {
-						_, err = tx.AppendAudit(ctx, store.AuditEvent{OrgID: org.ID, Actor: "bench", Action: "scim.user.create"})
+						_, err = tx.AppendAudit(ctx, store.AuditEvent{OrgID: orgID, Actor: "bench", Action: "scim.user.create"})
 					}
 					return err
 				})
@@ -81,19 +71,11 @@ func BenchmarkGroupCommit(b *testing.B) {
 //	go test ./internal/store/sqlstore -run '^$' -bench UpdateUser -benchtime 5000x
 func BenchmarkUpdateUser(b *testing.B) {
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "uu.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	var org store.Org
+	st, orgID := openTestSQLite(b)
 	users := make([]store.User, 10000)
-	err = st.Update(ctx, func(tx store.Tx) (err error) {
-		if org, err = tx.CreateOrg(ctx, "bench"); err != nil {
-			return err
-		}
+	err := st.Update(ctx, func(tx store.Tx) (err error) {
 		for i := range users {
-			users[i], err = tx.CreateUser(ctx, store.User{OrgID: org.ID, UserName: fmt.Sprintf("u%d", i), Active: true,
+			users[i], err = tx.CreateUser(ctx, store.User{OrgID: orgID, UserName: fmt.Sprintf("u%d", i), Active: true,
 				Emails: []store.Email{{Value: fmt.Sprintf("u%d@example.com", i), Type: "work", Primary: true}},
 				Doc:    []byte(`{"title":"t0"}`)})
 			if err != nil {

@@ -17,22 +17,24 @@ import (
 // Group commit is driven deterministically: the first Update blocks inside its fn until the
 // others are queued behind it (writer.waiting), so they are all taken into its batch.
 
-func openGroupCommit(t *testing.T) (*Store, string) {
-	t.Helper()
+// openTestSQLite opens a Store on a new SQLite file (closed when tb ends) with one org, and
+// returns it and the org's id.
+func openTestSQLite(tb testing.TB) (*Store, string) {
+	tb.Helper()
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "gc.db"))
+	st, err := Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "test.db"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
 	s := st.(*Store)
 	var org store.Org
 	if err := s.Update(ctx, func(tx store.Tx) error {
 		var err error
-		org, err = tx.CreateOrg(ctx, "gc")
+		org, err = tx.CreateOrg(ctx, "test")
 		return err
 	}); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s, org.ID
 }
@@ -120,7 +122,7 @@ var errRefused = errors.New("refused by fn")
 // write conflicts with an earlier Update of the same batch leave nothing; the others
 // commit, in one transaction.
 func TestGroupCommitIsolatesFailures(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	u0, c0 := s.WriteStats()
 	errs := batchOf(t, s, nil, []func(store.Tx) error{
 		createUser(org, "a"),
@@ -165,7 +167,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 // TestGroupCommitSkipsCancelled: an Update whose context ends while it waits in the queue
 // is answered with the context's error and its fn never runs.
 func TestGroupCommitSkipsCancelled(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := false
 	ctxs := []context.Context{nil, ctx, nil}
@@ -189,7 +191,7 @@ func TestGroupCommitSkipsCancelled(t *testing.T) {
 // TestGroupCommitOwnTransaction: an Update marked store.OwnTransaction is never grouped:
 // the batch before it commits without it, it commits alone, and the next batch follows.
 func TestGroupCommitOwnTransaction(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	u0, c0 := s.WriteStats()
 	own := store.OwnTransaction(context.Background())
 	errs := batchOf(t, s, []context.Context{nil, nil, own, nil, nil}, []func(store.Tx) error{
@@ -224,7 +226,7 @@ func TestGroupCommitOwnTransaction(t *testing.T) {
 // that reports success (here its fn ends the transaction itself, as SQLite does on an I/O
 // error), no Update of the batch is kept and every one of them is told so.
 func TestGroupCommitBrokenTransaction(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	errs := batchOf(t, s, nil, []func(store.Tx) error{
 		createUser(org, "a"),
 		func(stx store.Tx) error {
@@ -250,7 +252,7 @@ func TestGroupCommitBrokenTransaction(t *testing.T) {
 
 // TestGroupCommitClose: Updates after Close fail with a clear error instead of hanging.
 func TestGroupCommitClose(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +265,7 @@ func TestGroupCommitClose(t *testing.T) {
 // TestGroupCommitGoexit: an fn that ends its goroutine (t.Fatal inside Update does that)
 // leaves nothing behind, and the writer goes on.
 func TestGroupCommitGoexit(t *testing.T) {
-	s, org := openGroupCommit(t)
+	s, org := openTestSQLite(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
