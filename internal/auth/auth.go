@@ -222,7 +222,7 @@ func CreateToken(ctx context.Context, tx store.Tx, orgID string, req api.CreateT
 		return api.CreatedToken{}, err
 	}
 	view := TokenView(org, t)
-	if err := audit.Log(ctx, tx, orgID, "token.create", "token", t.ID, nil, view); err != nil {
+	if err := audit.Log(ctx, tx, orgID, audit.ActionTokenCreate, audit.TargetToken, t.ID, nil, view); err != nil {
 		return api.CreatedToken{}, err
 	}
 	return api.CreatedToken{Token: view, Secret: secret}, nil
@@ -247,7 +247,7 @@ func RevokeToken(ctx context.Context, tx store.Tx, orgID, idOrName string) (api.
 		return api.Token{}, err
 	}
 	after := TokenView(org, t)
-	return after, audit.Log(ctx, tx, orgID, "token.revoke", "token", t.ID, before, after)
+	return after, audit.Log(ctx, tx, orgID, audit.ActionTokenRevoke, audit.TargetToken, t.ID, before, after)
 }
 
 // FindToken finds a token by id, then by name.

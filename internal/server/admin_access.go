@@ -7,6 +7,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -14,10 +15,10 @@ import (
 // authorization State in its read transaction and asks package access; the State is the
 // one consistent snapshot the answer is computed from.
 
-// accessState loads the org's authorization snapshot (loadAccessState, shared with
+// accessState loads the org's authorization snapshot (service.LoadState, shared with
 // enforce-groups) in the request's transaction.
 func (l adminLookup) accessState() (*access.State, error) {
-	return loadAccessState(l.ctx, l.tx, l.orgID)
+	return service.LoadState(l.ctx, l.tx, l.orgID)
 }
 
 func userRef(u *access.User) api.UserRef {

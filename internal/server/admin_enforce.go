@@ -6,6 +6,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) enforcement() *enforcement.Service { return EnforcementService(
 // server's own access-state loader: tests and benchmarks use it to exercise exactly the
 // production path without HTTP.
 func EnforcementService(st store.Store) *enforcement.Service {
-	return &enforcement.Service{Store: st, Load: loadAccessState}
+	return &enforcement.Service{Store: st, Load: service.LoadState}
 }
 
 // enforcePreview answers the plan and its fingerprint. It reads one snapshot and never

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/service"
 )
 
 // POST /scim/v2/Bulk (RFC 7644 §3.7): many Users and Groups writes in one request.
@@ -430,18 +431,18 @@ func (b *bulkRun) finish(i int, refused *scim.Error) {
 	res := bulkResult{Method: op.method, BulkID: op.bulkID}
 	status, e := 0, refused
 	if e == nil {
-		var w written
+		var w service.Written
 		var err error
 		w, status, err = b.exec(op)
 		if err != nil {
 			e = b.s.scimError(b.r, err)
 		} else {
-			res.Location = scimLocation(b.ctxs[op.kind].base, op.kind.endpoint(), w.id)
+			res.Location = scimLocation(b.ctxs[op.kind].base, op.kind.endpoint(), w.ID)
 			if op.method != http.MethodDelete {
-				res.Version = etag(w.version)
+				res.Version = scim.ETag(w.Version)
 			}
 			if op.bulkID != "" && op.method == http.MethodPost {
-				b.created[op.bulkID] = w.id
+				b.created[op.bulkID] = w.ID
 			}
 		}
 	}
@@ -474,7 +475,7 @@ func (b *bulkRun) resolvedID(op *bulkOp) string {
 
 // exec runs one operation through the same code as the single-resource handlers and
 // returns what it wrote and the status the single request would have been answered with.
-func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
+func (b *bulkRun) exec(op *bulkOp) (service.Written, int, error) {
 	ctx, c := b.r.Context(), b.ctxs[op.kind]
 	o := writeOpts{ifMatch: op.version}
 	id := b.resolvedID(op)
@@ -487,7 +488,7 @@ func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
 	case http.MethodPost, http.MethodPut:
 		ndoc, err := scim.Normalize(op.kind.rt(), data)
 		if err != nil {
-			return written{}, 0, err
+			return service.Written{}, 0, err
 		}
 		if op.method == http.MethodPost {
 			w, err := ops.create(ctx, c, ndoc)
@@ -498,11 +499,11 @@ func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
 	case http.MethodPatch:
 		raw, err := json.Marshal(data)
 		if err != nil {
-			return written{}, 0, err
+			return service.Written{}, 0, err
 		}
 		req, err := scim.DecodePatch(raw)
 		if err != nil {
-			return written{}, 0, err
+			return service.Written{}, 0, err
 		}
 		w, err := ops.patch(ctx, c, o, id, req)
 		if b.s.cfg.PatchNoContent {
@@ -510,5 +511,5 @@ func (b *bulkRun) exec(op *bulkOp) (written, int, error) {
 		}
 		return w, http.StatusOK, err
 	}
-	return written{id: id}, http.StatusNoContent, ops.del(ctx, c, o, id)
+	return service.Written{ID: id}, http.StatusNoContent, ops.del(ctx, c, o, id)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/service"
 )
 
 // Fuzz tests of what the SCIM handlers parse themselves: list query parameters, .search
@@ -103,7 +104,7 @@ func FuzzSCIMResourceBody(f *testing.F) {
 			return
 		}
 		if doc, err := scim.Normalize(scim.UserResourceType, m); err == nil {
-			u, err := userFromDoc("org", doc)
+			u, err := service.UserFromDoc("org", doc)
 			if err != nil {
 				t.Fatalf("userFromDoc: %v", err)
 			}
@@ -113,7 +114,7 @@ func FuzzSCIMResourceBody(f *testing.F) {
 		}
 		if doc, err := scim.Normalize(scim.GroupResourceType, m); err == nil {
 			_ = scim.TakeMembers(doc)
-			if _, err := groupStoredDoc(doc, map[string]string{"a": "b"}); err != nil {
+			if _, err := service.GroupStoredDoc(doc, map[string]string{"a": "b"}); err != nil {
 				t.Fatalf("groupStoredDoc: %v", err)
 			}
 		}

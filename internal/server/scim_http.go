@@ -8,11 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/scim/filter"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -146,48 +146,6 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
-// etag renders a version as the weak entity tag used in the ETag header and meta.version.
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
-// etagMatch reports whether an If-Match / If-None-Match header value lists the current
-// version: "*" or a comma-separated list of entity tags, weak or strong (compared weakly,
-// RFC 9110 §8.8.3.2).
-func etagMatch(header string, version int64) bool {
-	want := strconv.FormatInt(version, 10)
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		t = strings.TrimPrefix(t, "W/")
-		t = strings.TrimPrefix(strings.TrimSuffix(t, `"`), `"`)
-		if t == want {
-			return true
-		}
-	}
-	return false
-}
-
-// ifMatch checks an If-Match value h (the header, or a Bulk operation's version) against
-// the version just read, and returns the version to make the write conditional on (0 when
-// the client sent none). The store repeats the comparison atomically in the same
-// transaction.
-func ifMatch(h string, current int64) (expect int64, err error) {
-	if strings.TrimSpace(h) == "" {
-		return 0, nil
-	}
-	if !etagMatch(h, current) {
-		return 0, versionMismatch(h, current)
-	}
-	return current, nil
-}
-
-func versionMismatch(sent string, current int64) *scim.Error {
-	return scim.ErrStatus(http.StatusPreconditionFailed,
-		"the resource was changed by someone else: If-Match %s does not match its current version %s; GET it again and retry with If-Match: %s",
-		sent, etag(current), etag(current))
-}
-
 // baseURL is the externally visible URL of the server: the configured one, or one derived
 // from the request.
 func (s *Server) baseURL(r *http.Request) string {
@@ -204,15 +162,10 @@ func (s *Server) baseURL(r *http.Request) string {
 // scimLocation is the URL of a resource; ep is "/Users" or "/Groups".
 func scimLocation(base, ep, id string) string { return base + scimPrefix + ep + "/" + id }
 
-// notFound is the 404 of a single resource.
-func scimNotFound(kind scimKind, id string) *scim.Error {
-	return scim.ErrNotFound("%s %q not found: it does not exist in this organization or was deleted", kind.rt().Name, id)
-}
-
 // asNotFound turns the store's not-found for the addressed resource into the SCIM 404.
 func asNotFound(err error, kind scimKind, id string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return scimNotFound(kind, id)
+		return service.NotFound(kind.rt(), id)
 	}
 	return err
 }

@@ -98,7 +98,7 @@ func (s *Server) scimAnswerQuery(w http.ResponseWriter, r *http.Request, kind sc
 	org := principal(ctx).OrgID
 	base := s.baseURL(r)
 	var resp scim.ListResponse
-	err = s.store.View(ctx, func(tx store.Tx) error {
+	err = s.svc.Read(ctx, func(tx store.Tx) error {
 		resp = scim.ListResponse{}
 		offset, limit := q.startIndex-1, q.count
 		for _, part := range parts {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/scim/filter"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -363,7 +364,7 @@ func (e *listExec) render(rows []*scimRow) error {
 			continue
 		}
 		if e.kind == scimGroups {
-			doc, displays, err := loadGroupDoc(r.group)
+			doc, displays, err := service.LoadGroupDoc(r.group)
 			if err != nil {
 				return err
 			}
@@ -371,7 +372,7 @@ func (e *listExec) render(rows []*scimRow) error {
 			r.doc = renderGroup(r.group, doc, e.base, nil, nil)
 			continue
 		}
-		doc, err := decodeDoc(r.user.Doc)
+		doc, err := service.DecodeDoc(r.user.Doc)
 		if err != nil {
 			return err
 		}

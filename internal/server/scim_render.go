@@ -1,11 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -13,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -22,50 +19,6 @@ import (
 // enforce-groups removal changes active without touching Doc), so rendering overlays them
 // on the document.
 
-// memberDisplayKey holds, inside a group's stored Doc, the member display names a client
-// sent that differ from what rolecall would show (the member's userName or displayName).
-// Entra's test suite adds a member with "displayName": "new User" and expects to read it
-// back; Okta sends the userName, which needs no entry. The membership table has no column for
-// it, so it lives here, bounded by maxMemberDisplays so that a group Doc stays small. It is
-// internal: stripped before rendering, patching and auditing.
-const memberDisplayKey = "x-rolecall-member-display"
-
-// maxMemberDisplays bounds memberDisplayKey entries per group; beyond it the natural
-// display is shown.
-const maxMemberDisplays = 1000
-
-// decodeDoc decodes a stored document (numbers as json.Number). An empty Doc is an empty
-// document.
-func decodeDoc(raw json.RawMessage) (map[string]any, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return map[string]any{}, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("stored document is not a JSON object: %w", err)
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m, nil
-}
-
-// storedDoc is the document kept in Doc: the normalised document without what the server
-// owns (id, meta) or stores elsewhere (groups, members).
-func storedDoc(doc map[string]any) (json.RawMessage, error) {
-	keep := make(map[string]any, len(doc))
-	for k, v := range doc {
-		switch k {
-		case "id", "meta", "groups", "members":
-			continue
-		}
-		keep[k] = v
-	}
-	return json.Marshal(keep)
-}
-
 func scimTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func scimMeta(resourceType string, created, modified time.Time, location string, version int64) map[string]any {
@@ -74,7 +27,7 @@ func scimMeta(resourceType string, created, modified time.Time, location string,
 		"created":      scimTime(created),
 		"lastModified": scimTime(modified),
 		"location":     location,
-		"version":      etag(version),
+		"version":      scim.ETag(version),
 	}
 }
 
@@ -196,37 +149,13 @@ func storedOverlay(ms []scim.RawMember, u store.User, base string, groups []stor
 	return set, del
 }
 
-// userFromDoc builds the row of a normalised User document: the indexed columns and Doc.
-func userFromDoc(orgID string, doc map[string]any) (store.User, error) {
-	ix := scim.IndexedFields(doc)
-	u := store.User{OrgID: orgID, UserName: ix.UserName, ExternalID: ix.ExternalID, DisplayName: ix.DisplayName, Active: ix.Active}
-	if list, ok := doc["emails"].([]any); ok {
-		for _, e := range list {
-			m, _ := e.(map[string]any)
-			v, _ := m["value"].(string)
-			if v == "" {
-				continue
-			}
-			t, _ := m["type"].(string)
-			p, _ := m["primary"].(bool)
-			u.Emails = append(u.Emails, store.Email{Value: v, Type: t, Primary: p})
-		}
-	}
-	raw, err := storedDoc(doc)
-	if err != nil {
-		return store.User{}, err
-	}
-	u.Doc = raw
-	return u, nil
-}
-
 // groupOverlay is what rendering puts on g's stored document, but for members and meta:
 // set's members are added or replace the stored ones, del's are removed (among them the
 // members, which the store keeps apart, and the member display overrides). has says
 // whether the stored document has a member.
 func groupOverlay(g store.Group, has func(string) bool) (set map[string]any, del []string) {
 	set = make(map[string]any, 6)
-	del = []string{"members", memberDisplayKey}
+	del = []string{"members", service.MemberDisplayKey}
 	if !has("schemas") {
 		set["schemas"] = []any{scim.URNGroup}
 	}
@@ -293,125 +222,4 @@ func memberList(base string, members []store.Member, displays map[string]string)
 		list[i] = e
 	}
 	return list
-}
-
-// takeDisplays removes the member display overrides from a decoded group Doc.
-func takeDisplays(doc map[string]any) map[string]string {
-	raw, ok := doc[memberDisplayKey].(map[string]any)
-	delete(doc, memberDisplayKey)
-	if !ok {
-		return nil
-	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
-}
-
-// groupStoredDoc is the Doc of a group: the document plus the display overrides.
-func groupStoredDoc(doc map[string]any, displays map[string]string) (json.RawMessage, error) {
-	if len(displays) == 0 {
-		return storedDoc(doc)
-	}
-	m := make(map[string]any, len(displays))
-	for k, v := range displays {
-		m[k] = v
-	}
-	doc[memberDisplayKey] = m
-	defer delete(doc, memberDisplayKey)
-	return storedDoc(doc)
-}
-
-// loadGroupDoc decodes a group's Doc and splits off its display overrides.
-func loadGroupDoc(g store.Group) (map[string]any, map[string]string, error) {
-	doc, err := decodeDoc(g.Doc)
-	if err != nil {
-		return nil, nil, err
-	}
-	return doc, takeDisplays(doc), nil
-}
-
-// auditDoc is the SCIM representation recorded in the audit log: the resource without the
-// member list (a group can have 100,000 members; memberChanges records what changed).
-func auditDoc(doc map[string]any) map[string]any {
-	out := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if k == "members" || k == "groups" {
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// maxAuditIDs bounds the member ids listed in an audit event.
-const maxAuditIDs = 100
-
-// memberChanges summarises the membership changes of one request for the audit log: the
-// counts the store reported, and the ids the request named (to add, or the new member set
-// of a replace; to remove), truncated at maxAuditIDs.
-type memberChanges struct {
-	Added      int      `json:"added"`
-	Removed    int      `json:"removed"`
-	RemovedAll bool     `json:"removedAll,omitempty"`
-	AddedIDs   []string `json:"addedIds,omitempty"`
-	RemovedIDs []string `json:"removedIds,omitempty"`
-	// IgnoredIDs are member ids sent that are not users or groups of the org.
-	IgnoredIDs []string `json:"ignoredIds,omitempty"`
-	// ReinstatedIDs are users that enforce-groups had removed and that this change brought
-	// back by adding them to a group.
-	ReinstatedIDs  []string `json:"reinstatedIds,omitempty"`
-	IDsRequested   int      `json:"idsRequested"`
-	IDsTruncatedAt int      `json:"idsTruncatedAt,omitempty"`
-}
-
-func (c *memberChanges) note(list *[]string, ids []string) {
-	c.IDsRequested += len(ids)
-	for _, id := range ids {
-		if len(*list) >= maxAuditIDs {
-			c.IDsTruncatedAt = maxAuditIDs
-			return
-		}
-		*list = append(*list, id)
-	}
-}
-
-// reinstate brings back the users among ids that enforce-groups removed, once the change
-// added members (DESIGN.md: the IdP brings a removed user back by PATCH active=true or by a
-// group add — to the IdP the user is assigned). Nothing is read when nothing was added.
-func (c *memberChanges) reinstate(ctx context.Context, tx store.Tx, org string, ids []string, added int) error {
-	if added == 0 {
-		return nil
-	}
-	back, err := tx.ReinstateUsers(ctx, org, ids)
-	if len(c.ReinstatedIDs) < maxAuditIDs {
-		c.ReinstatedIDs = append(c.ReinstatedIDs, back[:min(len(back), maxAuditIDs-len(c.ReinstatedIDs))]...)
-	}
-	return err
-}
-
-func (c *memberChanges) changed() bool { return c.Added > 0 || c.Removed > 0 }
-
-// groupAudit is the "after" of a group audit event.
-func groupAudit(doc map[string]any, mc *memberChanges) map[string]any {
-	out := auditDoc(doc)
-	if mc != nil {
-		out["memberChanges"] = mc
-	}
-	return out
-}
-
-// storeDetail is a store error's message without the sentinel's prefix ("not found: …"),
-// for SCIM details.
-func storeDetail(err error) string {
-	msg := err.Error()
-	for _, e := range []error{store.ErrNotFound, store.ErrInvalid, store.ErrConflict, store.ErrVersionMismatch} {
-		if errors.Is(err, e) {
-			msg = strings.TrimPrefix(msg, e.Error()+": ")
-		}
-	}
-	return msg
 }

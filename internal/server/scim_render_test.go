@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -63,7 +64,7 @@ func TestUserJSONMatchesDecodedRender(t *testing.T) {
 			}
 			got, ok, err := userJSON(u, base, gs, proj)
 			checkStoredRender(t, fmt.Sprintf("%s (groups %d)", c.name, len(gs)), got, ok, err, c.fast, func() (map[string]any, error) {
-				d, err := decodeDoc(u.Doc)
+				d, err := service.DecodeDoc(u.Doc)
 				if err != nil {
 					return nil, err
 				}
@@ -196,7 +197,7 @@ func TestGroupJSONMatchesDecodedRender(t *testing.T) {
 		}
 		got, ok, err := groupJSON(g, "https://rc.example/scim/v2", proj)
 		checkStoredRender(t, c.name, got, ok, err, c.fast, func() (map[string]any, error) {
-			d, displays, err := loadGroupDoc(g)
+			d, displays, err := service.LoadGroupDoc(g)
 			if err != nil {
 				return nil, err
 			}

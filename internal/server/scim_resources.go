@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
-	"maps"
 	"net/http"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -31,12 +29,6 @@ func (s *Server) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 	return scimCtx{org: principal(r.Context()).OrgID, base: s.baseURL(r), proj: proj}, err
 }
 
-// maxWriteAttempts bounds the retries of a read-modify-write that lost a race with another
-// writer of the same resource (PostgreSQL, READ COMMITTED) when the client sent no If-Match:
-// the client asked for a change, not for a change from a given version, so it is redone on
-// the new version.
-const maxWriteAttempts = 4
-
 // writeOpts is what a single-resource write takes from its request besides the context,
 // the caller and the body, so that the handlers and /Bulk (which has no request per
 // operation) run the same code.
@@ -52,38 +44,9 @@ func requestWriteOpts(r *http.Request) writeOpts {
 	return writeOpts{ifMatch: r.Header.Get("If-Match"), listMembers: patchWantsMembers(r)}
 }
 
-// written is the outcome of a write: the resource as rendered for the answer (nil after
-// DELETE), its id and its new version.
-type written struct {
-	id      string
-	version int64
-	body    any // the answer, as the request's attributes/excludedAttributes project it
-}
-
-// scimUpdate runs fn in a write transaction, retrying on a concurrent version change unless
-// the write is conditional (If-Match), in which case the change is 412. Each attempt is one
-// store.Update: a write is applied whole or not at all.
-func (s *Server) scimUpdate(ctx context.Context, o writeOpts, fn func(tx store.Tx) error) error {
-	conditional := strings.TrimSpace(o.ifMatch) != ""
-	for attempt := 1; ; attempt++ {
-		err := s.store.Update(ctx, fn)
-		var se *scim.Error
-		if !errors.Is(err, store.ErrVersionMismatch) || errors.As(err, &se) {
-			return err
-		}
-		if conditional {
-			return scim.ErrStatus(http.StatusPreconditionFailed,
-				"the resource was changed by someone else while this request ran (%s); GET it again and retry with its new ETag", storeDetail(err))
-		}
-		if attempt == maxWriteAttempts {
-			return scim.ErrStatus(http.StatusConflict, "the resource kept changing while this request ran (%s); retry the request", storeDetail(err))
-		}
-	}
-}
-
 // writeResource answers one resource with its ETag (and Location for 201).
 func writeResource(w http.ResponseWriter, status int, version int64, location string, doc any) {
-	w.Header().Set("ETag", etag(version))
+	w.Header().Set("ETag", scim.ETag(version))
 	if location != "" {
 		w.Header().Set("Location", location)
 	}
@@ -94,7 +57,7 @@ func writeResource(w http.ResponseWriter, status int, version int64, location st
 // (--scim-patch-no-content), else 200 with the resource.
 func (s *Server) writePatched(w http.ResponseWriter, version int64, doc any) {
 	if s.cfg.PatchNoContent {
-		w.Header().Set("ETag", etag(version))
+		w.Header().Set("ETag", scim.ETag(version))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -117,13 +80,13 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 	var doc any
 	var version int64
 	notModified := false
-	err = s.store.View(ctx, func(tx store.Tx) error {
+	err = s.svc.Read(ctx, func(tx store.Tx) error {
 		v, render, err := read(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
 		version = v
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, v) {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && scim.ETagMatch(inm, v) {
 			notModified = true
 			return nil
 		}
@@ -135,7 +98,7 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 		return
 	}
 	if notModified {
-		w.Header().Set("ETag", etag(version))
+		w.Header().Set("ETag", scim.ETag(version))
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -145,9 +108,9 @@ func (s *Server) scimGet(w http.ResponseWriter, r *http.Request, kind scimKind, 
 // writeOps are one resource type's write cores: each runs one transaction with its audit
 // event and takes no request, so the single-resource handlers below and Bulk share them.
 type writeOps struct {
-	create  func(ctx context.Context, c scimCtx, ndoc map[string]any) (written, error)
-	replace func(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (written, error)
-	patch   func(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (written, error)
+	create  func(ctx context.Context, c scimCtx, ndoc map[string]any) (service.Written, error)
+	replace func(ctx context.Context, c scimCtx, o writeOpts, id string, ndoc map[string]any) (service.Written, error)
+	patch   func(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (service.Written, error)
 	del     func(ctx context.Context, c scimCtx, o writeOpts, id string) error
 }
 
@@ -174,7 +137,7 @@ func (s *Server) scimCreate(w http.ResponseWriter, r *http.Request, kind scimKin
 		s.scimFail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, res.version, scimLocation(c.base, kind.endpoint(), res.id), res.body)
+	writeResource(w, http.StatusCreated, res.Version, scimLocation(c.base, kind.endpoint(), res.ID), res.Body)
 }
 
 func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
@@ -193,7 +156,7 @@ func (s *Server) scimReplace(w http.ResponseWriter, r *http.Request, kind scimKi
 		s.scimFail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusOK, res.version, "", res.body)
+	writeResource(w, http.StatusOK, res.Version, "", res.Body)
 }
 
 func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
@@ -212,7 +175,7 @@ func (s *Server) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind
 		s.scimFail(w, r, err)
 		return
 	}
-	s.writePatched(w, res.version, res.body)
+	s.writePatched(w, res.Version, res.Body)
 }
 
 func (s *Server) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
@@ -249,7 +212,3 @@ func readPatchBody(r *http.Request) (*scim.PatchRequest, error) {
 	}
 	return scim.DecodePatch(b)
 }
-
-// cloneDoc copies the top level of a document, so that rendering (which sets id, meta and
-// the indexed attributes) does not touch a document a retried transaction reuses.
-func cloneDoc(doc map[string]any) map[string]any { return maps.Clone(doc) }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -46,6 +47,7 @@ const DefaultMaxBodyBytes = 1 << 20
 type Server struct {
 	cfg     Config
 	store   store.Store
+	svc     *service.Service
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	metrics *metrics
@@ -68,7 +70,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
+	s := &Server{cfg: cfg, store: st, svc: service.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
 	mux := http.NewServeMux()
 	s.routes(mux, reg)

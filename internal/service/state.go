@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"context"
@@ -8,11 +8,21 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// loadAccessState reads one org's authorization data into the snapshot that package access
+// State reads one org's authorization snapshot in one read transaction (LoadState).
+func (s *Service) State(ctx context.Context, orgID string) (*access.State, error) {
+	var st *access.State
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		st, err = LoadState(ctx, tx, orgID)
+		return err
+	})
+	return st, err
+}
+
+// LoadState reads one org's authorization data into the snapshot that package access
 // (effective access, explain, review) and package enforce (the planner) answer from. Call it
 // inside one transaction so that the snapshot is consistent. Deleted groups are left out: a
 // binding or membership that names one grants nothing, exactly as for an inactive group.
-func loadAccessState(ctx context.Context, tx store.Tx, orgID string) (*access.State, error) {
+func LoadState(ctx context.Context, tx store.Tx, orgID string) (*access.State, error) {
 	st := &access.State{}
 	err := tx.ScanUsers(ctx, orgID, func(u store.User) error {
 		st.Users = append(st.Users, access.User{ID: u.ID, UserName: u.UserName, Active: u.Active, Removed: u.Removed})
