@@ -1,193 +1,28 @@
 package server
 
-import (
-	"cmp"
-	"net/http"
-	"slices"
+import "net/http"
 
-	"github.com/rolecall/rolecall/internal/access"
-	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/service"
-	"github.com/rolecall/rolecall/internal/store"
-)
-
-// Effective access, the access-review export and explain. Each request loads the org's
-// authorization State in its read transaction and asks package access; the State is the
-// one consistent snapshot the answer is computed from.
-
-// accessState loads the org's authorization snapshot (service.LoadState, shared with
-// enforce-groups) in the request's transaction.
-func (l adminLookup) accessState() (*access.State, error) {
-	return service.LoadState(l.ctx, l.tx, l.orgID)
-}
-
-func userRef(u *access.User) api.UserRef {
-	return api.UserRef{ID: u.ID, UserName: u.UserName, Active: u.Active, Removed: u.Removed}
-}
+// Effective access, the access-review export and explain, computed by the service from one
+// snapshot of the org.
 
 // userAccess answers one user's effective access: its groups and every resource it holds a
 // role on, implicit access included.
 func (s *Server) userAccess(w http.ResponseWriter, r *http.Request) {
-	s.adminView(w, r, func(l adminLookup) (any, error) {
-		u, err := l.user(r.PathValue("user"))
-		if err != nil {
-			return nil, err
-		}
-		st, err := l.accessState()
-		if err != nil {
-			return nil, err
-		}
-		ix := access.NewIndex(st)
-		ref, ok := ix.LookupUser(u.ID)
-		if !ok {
-			return nil, noSuch(api.PrincipalUser, r.PathValue("user"))
-		}
-		grants, err := ix.UserAccess(u.ID)
-		if err != nil {
-			return nil, err
-		}
-		groups, err := ix.UserGroups(u.ID)
-		if err != nil {
-			return nil, err
-		}
-		out := api.UserAccess{User: userRef(ix.User(ref)), HoldsAccess: ix.User(ref).Holds(),
-			Groups: make([]api.GroupRef, len(groups)), Access: make([]api.ResourceAccess, len(grants))}
-		for i, g := range groups {
-			out.Groups[i] = api.GroupRef{ID: g.ID, DisplayName: g.DisplayName}
-		}
-		for i, g := range grants {
-			ra := api.ResourceAccess{ResourceID: g.ResourceID, Kind: g.Kind.String(), Name: g.Name,
-				Role: g.Role.String(), Implicit: g.Implicit}
-			if g.ParentID != "" {
-				ra.CloudID = g.ParentID
-				if c, ok := ix.LookupResource(g.ParentID); ok {
-					ra.Cloud = ix.Resource(c).Name
-				}
-			}
-			out.Access[i] = ra
-		}
-		return out, nil
-	})
+	v, err := s.svc.UserAccess(r.Context(), orgOf(r), r.PathValue("user"))
+	s.answer(w, r, http.StatusOK, v, err)
 }
 
 // accessReview answers the access-review export of the org.
 func (s *Server) accessReview(w http.ResponseWriter, r *http.Request) {
-	s.adminView(w, r, func(l adminLookup) (any, error) {
-		st, err := l.accessState()
-		if err != nil {
-			return nil, err
-		}
-		return reviewView(access.NewIndex(st).Review()), nil
-	})
-}
-
-func reviewView(rv *access.Review) api.AccessReview {
-	out := api.AccessReview{OrgOwners: make([]api.ReviewPrincipal, len(rv.OrgOwners)),
-		Users: principalReviews(rv.Users), ServiceAccounts: principalReviews(rv.ServiceAccounts)}
-	for i, p := range rv.OrgOwners {
-		out.OrgOwners[i] = reviewPrincipal(p)
-	}
-	return out
-}
-
-func reviewPrincipal(p access.Principal) api.ReviewPrincipal {
-	return api.ReviewPrincipal{Type: p.Type.String(), ID: p.ID, Name: p.Name}
-}
-
-func principalReviews(prs []access.PrincipalReview) []api.PrincipalReview {
-	out := make([]api.PrincipalReview, len(prs))
-	for i, pr := range prs {
-		v := api.PrincipalReview{ReviewPrincipal: reviewPrincipal(pr.Principal), Organization: pr.Organization.String(),
-			Clouds: make([]api.CloudReview, len(pr.Clouds))}
-		for j, c := range pr.Clouds {
-			cv := api.CloudReview{ResourceID: c.ResourceID, Name: c.Name, Role: c.Role.String(),
-				Projects: make([]api.ProjectReview, len(c.Projects))}
-			for k, p := range c.Projects {
-				cv.Projects[k] = api.ProjectReview{ResourceID: p.ResourceID, Name: p.Name, Role: p.Role.String()}
-			}
-			v.Clouds[j] = cv
-		}
-		out[i] = v
-	}
-	return out
+	v, err := s.svc.AccessReview(r.Context(), orgOf(r))
+	s.answer(w, r, http.StatusOK, v, err)
 }
 
 // explainAccess lists every source of a user's access: on one resource when resourceKind
 // (and resource, for clouds and projects) is given, else on every resource where the user
-// has a source — including sources that would apply were an inactive user active.
+// has a source.
 func (s *Server) explainAccess(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	s.adminView(w, r, func(l adminLookup) (any, error) {
-		u, err := l.user(r.PathValue("user"))
-		if err != nil {
-			return nil, err
-		}
-		var only *store.Resource
-		if kind, ref := q.Get("resourceKind"), q.Get("resource"); kind != "" || ref != "" {
-			k, err := parseResourceKind(kind)
-			if err != nil {
-				return nil, err
-			}
-			res, err := l.resource(k, ref)
-			if err != nil {
-				return nil, err
-			}
-			only = &res
-		}
-		st, err := l.accessState()
-		if err != nil {
-			return nil, err
-		}
-		return explainUser(access.NewIndex(st), u.ID, only)
-	})
-}
-
-// explainUser explains the user's access on only, or on every resource where it has a
-// source: its raw roles (active or not) plus, for a raw org owner, every resource.
-func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Explanation, error) {
-	ref, ok := ix.LookupUser(userID)
-	if !ok {
-		return api.Explanation{}, notFoundf("no user %q in this organization", userID)
-	}
-	out := api.Explanation{User: userRef(ix.User(ref)), HoldsAccess: ix.User(ref).Holds(), Resources: []api.ResourceExplanation{}}
-	var candidates []access.ResourceRef
-	if only != nil {
-		rr, ok := ix.LookupResource(only.ID)
-		if !ok {
-			return out, notFoundf("no %s %q in this organization", only.Kind, only.Name)
-		}
-		candidates = []access.ResourceRef{rr}
-	} else {
-		ev := ix.NewEvaluator()
-		ev.Load(ref)
-		if org, ok := ix.Organization(); ok && ev.Role(org) == access.RoleOwner {
-			for i := range ix.NumResources() {
-				candidates = append(candidates, access.ResourceRef(i))
-			}
-		} else {
-			candidates = slices.Clone(ev.Resources())
-		}
-	}
-	for _, rr := range candidates {
-		res := ix.Resource(rr)
-		ex, err := ix.Explain(userID, res.ID)
-		if err != nil {
-			return out, err
-		}
-		if only == nil && len(ex.Sources) == 0 {
-			continue
-		}
-		re := api.ResourceExplanation{ResourceID: ex.ResourceID, Kind: ex.ResourceKind.String(), Name: ex.ResourceName,
-			Role: ex.Effective.Role.String(), Implicit: ex.Effective.Implicit, Sources: make([]api.AccessSource, len(ex.Sources))}
-		for i, src := range ex.Sources {
-			re.Sources[i] = api.AccessSource{Kind: src.Kind.String(), Role: src.Role.String(), GrantID: src.BindingID,
-				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path}
-		}
-		out.Resources = append(out.Resources, re)
-	}
-	slices.SortFunc(out.Resources, func(a, b api.ResourceExplanation) int {
-		return cmp.Or(cmp.Compare(grantKindOrder[a.Kind], grantKindOrder[b.Kind]), cmp.Compare(a.Name, b.Name),
-			cmp.Compare(a.ResourceID, b.ResourceID))
-	})
-	return out, nil
+	v, err := s.svc.Explain(r.Context(), orgOf(r), r.PathValue("user"), q.Get("resourceKind"), q.Get("resource"))
+	s.answer(w, r, http.StatusOK, v, err)
 }

@@ -179,35 +179,3 @@ func TestAdminResourcesAndGrants(t *testing.T) {
 		e.mutation(0, 404, "DELETE", "/api/v1/clouds/prod", nil, nil)
 	})
 }
-
-func TestAdminValidateGrantRole(t *testing.T) {
-	for _, c := range []struct {
-		kind, role string
-		ok         bool
-		want       string
-	}{
-		{"organization", "owner", true, ""},
-		{"organization", "collaborator", true, ""},
-		{"organization", "readonly", false, "valid roles: owner, collaborator"},
-		{"cloud", "readonly", true, ""},
-		{"project", "collaborator", true, ""},
-		{"project", "none", false, "owner, collaborator, readonly"},
-		{"cloud", "", false, "role is required"},
-		{"cloud", "Owner", false, `unknown role "Owner"`},
-	} {
-		k, err := parseResourceKind(c.kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = validateGrantRole(k, c.role)
-		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), c.want)) {
-			t.Errorf("validateGrantRole(%s, %q) = %v, want ok=%v containing %q", c.kind, c.role, err, c.ok, c.want)
-		}
-	}
-	if _, err := parseResourceKind("folder"); err == nil {
-		t.Error("parseResourceKind(folder) succeeded")
-	}
-	if _, err := parsePrincipalType("robot"); err == nil {
-		t.Error("parsePrincipalType(robot) succeeded")
-	}
-}

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/auth"
-	"github.com/rolecall/rolecall/internal/store"
 )
 
 func (s *Server) tokenRoutes(mux *http.ServeMux) {
@@ -18,30 +15,13 @@ func (s *Server) tokenRoutes(mux *http.ServeMux) {
 
 // getOrg answers the caller's org: the CLI uses it to check a token and to name the org.
 func (s *Server) getOrg(w http.ResponseWriter, r *http.Request) {
-	p := principal(r.Context())
-	var org store.Org
-	err := s.store.View(r.Context(), func(tx store.Tx) (err error) {
-		org, err = tx.Org(r.Context(), p.OrgID)
-		return err
-	})
-	if err != nil {
-		s.adminError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, "application/json", api.Org{ID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt})
+	org, err := s.svc.Org(r.Context(), orgOf(r))
+	s.answer(w, r, http.StatusOK, api.Org{ID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt}, err)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
-	var out []api.Token
-	err := s.store.View(r.Context(), func(tx store.Tx) (err error) {
-		out, err = auth.ListTokens(r.Context(), tx, principal(r.Context()).OrgID)
-		return err
-	})
-	if err != nil {
-		s.adminError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, "application/json", api.List[api.Token]{Items: nonNil(out), Total: len(out)})
+	out, err := s.svc.Tokens(r.Context(), orgOf(r))
+	list(s, w, r, out, len(out), err)
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
@@ -50,43 +30,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	var out api.CreatedToken
-	err := s.store.Update(r.Context(), func(tx store.Tx) (err error) {
-		out, err = auth.CreateToken(r.Context(), tx, principal(r.Context()).OrgID, req, "")
-		return err
-	})
-	if err != nil {
-		s.adminError(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/tokens/"+out.ID)
-	writeJSON(w, http.StatusCreated, "application/json", out)
+	out, err := s.svc.CreateToken(r.Context(), orgOf(r), req, "")
+	s.created(w, r, "/api/v1/tokens/"+out.ID, out, err)
 }
 
-// revokeToken revokes a token by id or name. The record stays (audit); revoking twice is a
-// no-op that answers the same record.
+// revokeToken revokes a token by id or name, and forgets it in the authenticator's cache
+// so that it stops working at once.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	var out api.Token
-	err := s.store.Update(r.Context(), func(tx store.Tx) (err error) {
-		out, err = auth.RevokeToken(r.Context(), tx, principal(r.Context()).OrgID, r.PathValue("token"))
-		return err
-	})
-	if err != nil {
-		s.adminError(w, r, err)
-		return
+	out, err := s.svc.RevokeToken(r.Context(), orgOf(r), r.PathValue("token"))
+	if err == nil {
+		s.auth.Forget(out.ID)
 	}
-	s.auth.Forget(out.ID)
-	writeJSON(w, http.StatusOK, "application/json", out)
-}
-
-// nonNil makes empty lists encode as [] rather than null.
-func nonNil[T any](xs []T) []T {
-	if xs == nil {
-		return []T{}
-	}
-	return xs
-}
-
-func notFoundf(format string, args ...any) error {
-	return &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound, Message: fmt.Sprintf(format, args...)}
+	s.answer(w, r, http.StatusOK, out, err)
 }

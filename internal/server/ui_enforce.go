@@ -118,11 +118,7 @@ func (c *console) showEnforce(w http.ResponseWriter, r *http.Request, status int
 func (c *console) enforceApply(w http.ResponseWriter, r *http.Request) {
 	posted := &uiEnforceData{Confirm: r.PostFormValue("confirm"), AllowNoOwner: r.PostFormValue("allowNoOwner") == "on",
 		EnableGroupsOnly: r.PostFormValue("enableGroupsOnly") == "on"}
-	var org store.Org
-	err := c.s.store.View(r.Context(), func(tx store.Tx) (err error) {
-		org, err = tx.Org(r.Context(), principal(r.Context()).OrgID)
-		return err
-	})
+	org, err := c.s.svc.Org(r.Context(), orgOf(r))
 	if err != nil {
 		c.failErr(w, r, err)
 		return

@@ -218,11 +218,7 @@ var endedMessages = map[string]string{
 // tokenStillValid re-reads the session's token: why it no longer signs anyone in (one of
 // the ended codes), or "" when it still does.
 func (c *console) tokenStillValid(ctx context.Context, sess *uiSession) (string, error) {
-	var t store.Token
-	err := c.s.store.View(ctx, func(tx store.Tx) (err error) {
-		t, err = tx.Token(ctx, sess.OrgID, sess.TokenID)
-		return err
-	})
+	t, err := c.s.svc.Token(ctx, sess.OrgID, sess.TokenID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return endedGone, nil
@@ -312,17 +308,11 @@ func (c *console) signin(w http.ResponseWriter, r *http.Request) {
 		c.renderSignin(w, r, http.StatusServiceUnavailable, "", "Cannot check the token right now (database unavailable); retry shortly.")
 		return
 	}
-	var (
-		org store.Org
-		tok store.Token
-	)
-	err = c.s.store.View(r.Context(), func(tx store.Tx) error {
-		if org, err = tx.Org(r.Context(), p.OrgID); err != nil {
-			return err
-		}
-		tok, err = tx.Token(r.Context(), p.OrgID, p.TokenID)
-		return err
-	})
+	org, err := c.s.svc.Org(r.Context(), p.OrgID)
+	var tok store.Token
+	if err == nil {
+		tok, err = c.s.svc.Token(r.Context(), p.OrgID, p.TokenID)
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
