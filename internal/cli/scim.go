@@ -9,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 )
 
 func init() {
@@ -103,12 +102,8 @@ func renderRun(out io.Writer, r api.EnforceRun) error {
 	t.row("Undone", undone)
 	w.check(t.flush())
 	if r.Plan != nil {
-		p, err := enforcement.PlanFromAPI(*r.Plan)
-		if err != nil {
-			return err
-		}
 		w.printf("\n")
-		w.check(enforce.RenderPlan(w, enforce.TitleApplied, p))
+		w.check(enforcetext.RenderPlan(w, enforcetext.TitleApplied, r.Plan))
 	}
 	if r.Undo != nil {
 		w.printf("\n=== Undo ===\n\n")

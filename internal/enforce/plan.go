@@ -2,10 +2,11 @@
 // computes what every user experiences when all direct user bindings are removed and users
 // in no active group are removed (the Plan), a fingerprint of exactly the state the plan
 // depends on (so that apply can refuse when anything changed since the preview), and the
-// text rendering of the preview, the confirmation box and the progress lines.
+// Plan's JSON form, which is also its wire form in the admin API. How a plan is shown is up to
+// each interface (the CLI's reference text is in cli/enforcetext, the console's table in its
+// templates): the planner holds no presentation strings.
 //
-// The package is pure: it imports only the standard library and package access, and its
-// renderers write to an io.Writer the caller supplies.
+// The package is pure: it imports only the standard library and package access.
 package enforce
 
 import (

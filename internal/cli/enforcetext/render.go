@@ -1,4 +1,9 @@
-package enforce
+// Package enforcetext writes the enforce-groups command's text in the format of its
+// reference page: the elapsed-time progress lines, the permission-changes preview, the
+// confirmation box and the prompt. It is the CLI's presentation of the planner's enforce.Plan;
+// the planner itself holds no CLI strings. It may import access, enforce and the standard
+// library.
+package enforcetext
 
 import (
 	"fmt"
@@ -7,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/enforce"
 )
 
 // Section titles of the plan body: the same body is printed as a preview and, after apply,
@@ -60,7 +66,7 @@ func RenderElapsed(w io.Writer, d time.Duration, msg string) error {
 // It writes no blank line before the title or after the last line: the caller separates
 // sections. A plan without user changes and removals says so (MsgNoChanges), and says how
 // many redundant direct bindings it deletes, if any.
-func RenderPlan(w io.Writer, title string, p *Plan) error {
+func RenderPlan(w io.Writer, title string, p *enforce.Plan) error {
 	ew := &errWriter{w: w}
 	ew.printf("=== %s ===\n", title)
 	for _, u := range p.Users {
@@ -86,7 +92,7 @@ func RenderPlan(w io.Writer, title string, p *Plan) error {
 	return ew.err
 }
 
-func renderKind(ew *errWriter, kind string, cs []Change) {
+func renderKind(ew *errWriter, kind string, cs []enforce.Change) {
 	if len(cs) == 0 {
 		return
 	}
@@ -105,7 +111,7 @@ func roleText(r access.Role) string {
 
 // ConfirmationLines returns the text of the confirmation box for p: what apply does, truly,
 // including that a restore point is kept.
-func ConfirmationLines(p *Plan) []string {
+func ConfirmationLines(p *enforce.Plan) []string {
 	lines := []string{
 		"WARNING: This is a destructive operation.",
 		"",
@@ -133,7 +139,7 @@ func plural(n int, noun string) string {
 }
 
 // RenderConfirmation writes the confirmation box for p (see RenderBox).
-func RenderConfirmation(w io.Writer, p *Plan) error {
+func RenderConfirmation(w io.Writer, p *enforce.Plan) error {
 	return RenderBox(w, "⚠️ Confirmation Required", ConfirmationLines(p))
 }
 
