@@ -36,18 +36,12 @@ type cliEnv struct {
 
 const cliTestToken = "rc_cli_test_token_0123456789abc"
 
-// cliBackends runs fn on SQLite, and on PostgreSQL when ROLECALL_TEST_POSTGRES is set.
+// cliBackends runs fn on SQLite, and on PostgreSQL (a subtest that says it skipped when
+// ROLECALL_TEST_POSTGRES is not set).
 func cliBackends(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newCLIEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))) })
-	if base := os.Getenv("ROLECALL_TEST_POSTGRES"); base != "" {
-		t.Run("postgres", func(t *testing.T) { fn(t, newCLIEnv(t, cliPostgresDSN(t, base))) })
+	for _, b := range sqltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, newCLIEnv(t, b.DSN(t))) })
 	}
-}
-
-// cliPostgresDSN makes a schema of its own in the database, dropped when the test ends.
-func cliPostgresDSN(t *testing.T, base string) string {
-	t.Helper()
-	return sqltest.PostgresDSN(t)
 }
 
 func newCLIEnv(t *testing.T, dsn string) *cliEnv {
