@@ -65,43 +65,12 @@ func (s *Service) UserAccess(ctx context.Context, org, who string) (out api.User
 }
 
 // AccessReview answers the access-review export of the org.
-func (s *Service) AccessReview(ctx context.Context, org string) (api.AccessReview, error) {
+func (s *Service) AccessReview(ctx context.Context, org string) (*access.Review, error) {
 	st, err := s.State(ctx, org)
 	if err != nil {
-		return api.AccessReview{}, err
+		return nil, err
 	}
-	return reviewView(access.NewIndex(st).Review()), nil
-}
-
-func reviewView(rv *access.Review) api.AccessReview {
-	out := api.AccessReview{OrgOwners: make([]api.ReviewPrincipal, len(rv.OrgOwners)),
-		Users: principalReviews(rv.Users), ServiceAccounts: principalReviews(rv.ServiceAccounts)}
-	for i, p := range rv.OrgOwners {
-		out.OrgOwners[i] = reviewPrincipal(p)
-	}
-	return out
-}
-
-func reviewPrincipal(p access.Principal) api.ReviewPrincipal {
-	return api.ReviewPrincipal{Type: p.Type.String(), ID: p.ID, Name: p.Name}
-}
-
-func principalReviews(prs []access.PrincipalReview) []api.PrincipalReview {
-	out := make([]api.PrincipalReview, len(prs))
-	for i, pr := range prs {
-		v := api.PrincipalReview{ReviewPrincipal: reviewPrincipal(pr.Principal), Organization: pr.Organization.String(),
-			Clouds: make([]api.CloudReview, len(pr.Clouds))}
-		for j, c := range pr.Clouds {
-			cv := api.CloudReview{ResourceID: c.ResourceID, Name: c.Name, Role: c.Role.String(),
-				Projects: make([]api.ProjectReview, len(c.Projects))}
-			for k, p := range c.Projects {
-				cv.Projects[k] = api.ProjectReview{ResourceID: p.ResourceID, Name: p.Name, Role: p.Role.String()}
-			}
-			v.Clouds[j] = cv
-		}
-		out[i] = v
-	}
-	return out
+	return access.NewIndex(st).Review(), nil
 }
 
 // Explain lists every source of a user's (id or userName) access: on one resource when
