@@ -5,9 +5,7 @@ import (
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/enforcement"
-	"github.com/rolecall/rolecall/internal/service"
-	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 )
 
 // enforceRoutes registers the enforce-groups admin API.
@@ -19,19 +17,10 @@ func (s *Server) enforceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/enforce/runs/{run}/undo", s.admin(s.enforceUndo))
 }
 
-func (s *Server) enforcement() *enforcement.Service { return EnforcementService(s.store) }
-
-// EnforcementService returns the enforce-groups service the server runs on st, with the
-// server's own access-state loader: tests and benchmarks use it to exercise exactly the
-// production path without HTTP.
-func EnforcementService(st store.Store) *enforcement.Service {
-	return &enforcement.Service{Store: st, Load: service.LoadState}
-}
-
 // enforcePreview answers the plan and its fingerprint. It reads one snapshot and never
 // writes. It is a POST because it is the first half of an operation, not a resource.
 func (s *Server) enforcePreview(w http.ResponseWriter, r *http.Request) {
-	out, err := s.enforcement().Preview(r.Context(), principal(r.Context()).OrgID)
+	out, err := s.enforce.Preview(r.Context(), principal(r.Context()).OrgID)
 	if err != nil {
 		s.adminError(w, r, enforceError(err))
 		return
@@ -45,7 +34,7 @@ func (s *Server) enforceApply(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	out, err := s.enforcement().Apply(r.Context(), principal(r.Context()).OrgID, req)
+	out, err := s.enforce.Apply(r.Context(), principal(r.Context()).OrgID, req)
 	if err != nil {
 		s.adminError(w, r, enforceError(err))
 		return
@@ -64,7 +53,7 @@ func (s *Server) enforceRuns(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	out, total, err := s.enforcement().Runs(r.Context(), principal(r.Context()).OrgID, p)
+	out, total, err := s.enforce.Runs(r.Context(), principal(r.Context()).OrgID, p)
 	if err != nil {
 		s.adminError(w, r, enforceError(err))
 		return
@@ -73,7 +62,7 @@ func (s *Server) enforceRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enforceRun(w http.ResponseWriter, r *http.Request) {
-	out, err := s.enforcement().Run(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
+	out, err := s.enforce.Run(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
 	if err != nil {
 		s.adminError(w, r, enforceError(err))
 		return
@@ -82,7 +71,7 @@ func (s *Server) enforceRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enforceUndo(w http.ResponseWriter, r *http.Request) {
-	out, err := s.enforcement().Undo(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
+	out, err := s.enforce.Undo(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
 	if err != nil {
 		s.adminError(w, r, enforceError(err))
 		return
@@ -93,8 +82,8 @@ func (s *Server) enforceUndo(w http.ResponseWriter, r *http.Request) {
 // enforceError gives the enforcement refusals their statuses and stable codes; other errors
 // go through the common table (respond.go).
 func enforceError(err error) error {
-	var stale *enforcement.StaleError
-	var noOwner *enforcement.NoOwnerError
+	var stale *enforcegroups.StaleError
+	var noOwner *enforcegroups.NoOwnerError
 	switch {
 	case errors.As(err, &stale):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeStalePlan, Message: err.Error(),
@@ -102,9 +91,9 @@ func enforceError(err error) error {
 	case errors.As(err, &noOwner):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeNoOwner,
 			Message: err.Error() + " (set allowNoOwner: true)", Details: map[string]string{"org": noOwner.Org}}
-	case errors.Is(err, enforcement.ErrAlreadyUndone):
+	case errors.Is(err, enforcegroups.ErrAlreadyUndone):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeAlreadyUndone, Message: err.Error()}
-	case errors.Is(err, enforcement.ErrNoFingerprint):
+	case errors.Is(err, enforcegroups.ErrNoFingerprint):
 		return &api.Error{Status: http.StatusBadRequest, Code: api.CodeBadRequest, Message: err.Error()}
 	}
 	return err

@@ -10,14 +10,14 @@ import (
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
 // seedEnforce seeds s into the env's org through the store.
 func seedEnforce(t *testing.T, e *adminEnv, s *access.State) map[string]string {
 	t.Helper()
-	ids, err := enforcement.Seed(audit.WithActor(context.Background(), audit.Actor{Name: "seed"}), e.st, e.orgID, s, 0)
+	ids, err := service.Seed(audit.WithActor(context.Background(), audit.Actor{Name: "seed"}), e.st, e.orgID, s, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -169,7 +170,7 @@ func TestApplyProperties(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc := EnforcementService(st)
+	svc := enforcegroups.New(st)
 	var n, undone atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {
 		state := genOrg(rt)
@@ -181,7 +182,7 @@ func TestApplyProperties(t *testing.T) {
 		}); err != nil {
 			rt.Fatal(err)
 		}
-		if _, err := enforcement.Seed(ctx, st, orgID, state, 0); err != nil {
+		if _, err := service.Seed(ctx, st, orgID, state, 0); err != nil {
 			rt.Fatalf("seed: %v", err)
 		}
 		before := orgTables(t, db, orgID)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	cfg     Config
 	store   store.Store
 	svc     *service.Service
+	enforce *enforcegroups.Service
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	metrics *metrics
@@ -70,7 +72,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: st, svc: service.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
+	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
 	mux := http.NewServeMux()
 	s.routes(mux, reg)

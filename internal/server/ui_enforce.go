@@ -6,7 +6,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -81,7 +81,7 @@ type uiEnforceData struct {
 // enforceData previews the org and lists its runs.
 func (c *console) enforceData(r *http.Request) (uiEnforceData, error) {
 	orgID := principal(r.Context()).OrgID
-	svc := c.s.enforcement()
+	svc := c.s.enforce
 	pv, err := svc.Preview(r.Context(), orgID)
 	if err != nil {
 		return uiEnforceData{}, err
@@ -133,10 +133,10 @@ func (c *console) enforceApply(w http.ResponseWriter, r *http.Request) {
 		c.showEnforce(w, r, http.StatusUnprocessableEntity, "", msg, posted)
 		return
 	}
-	res, err := c.s.enforcement().Apply(r.Context(), org.ID, api.EnforceApplyRequest{
+	res, err := c.s.enforce.Apply(r.Context(), org.ID, api.EnforceApplyRequest{
 		Fingerprint: r.PostFormValue("fingerprint"), AllowNoOwner: posted.AllowNoOwner, EnableGroupsOnly: posted.EnableGroupsOnly})
-	var stale *enforcement.StaleError
-	var noOwner *enforcement.NoOwnerError
+	var stale *enforcegroups.StaleError
+	var noOwner *enforcegroups.NoOwnerError
 	switch {
 	case errors.As(err, &stale):
 		posted.Confirm = ""
@@ -146,7 +146,7 @@ func (c *console) enforceApply(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &noOwner):
 		c.showEnforce(w, r, http.StatusConflict, "", noOwnerMessage(noOwner.Org), posted)
 		return
-	case errors.Is(err, enforcement.ErrNoFingerprint):
+	case errors.Is(err, enforcegroups.ErrNoFingerprint):
 		c.showEnforce(w, r, http.StatusBadRequest, "", "The form did not carry the preview's fingerprint; nothing was applied. Review the preview below and apply again.", nil)
 		return
 	case err != nil:
@@ -177,7 +177,7 @@ type uiRunData struct {
 }
 
 func (c *console) runData(r *http.Request) (uiRunData, error) {
-	run, err := c.s.enforcement().Run(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
+	run, err := c.s.enforce.Run(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
 	if err != nil {
 		return uiRunData{}, enforceError(err)
 	}
@@ -225,8 +225,8 @@ func (c *console) enforceUndoConfirm(w http.ResponseWriter, r *http.Request) {
 
 // enforceUndo undoes a run and shows its result on the run's page.
 func (c *console) enforceUndo(w http.ResponseWriter, r *http.Request) {
-	res, err := c.s.enforcement().Undo(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
-	if errors.Is(err, enforcement.ErrAlreadyUndone) {
+	res, err := c.s.enforce.Undo(r.Context(), principal(r.Context()).OrgID, r.PathValue("run"))
+	if errors.Is(err, enforcegroups.ErrAlreadyUndone) {
 		d, rerr := c.runData(r)
 		if rerr != nil {
 			c.failErr(w, r, rerr)

@@ -17,7 +17,7 @@ import (
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -61,7 +61,7 @@ func newUIEnv(t *testing.T) *uiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := enforcement.Seed(ctx, st, orgID, enforce.ReferenceState(), 0)
+	ids, err := service.Seed(ctx, st, orgID, enforce.ReferenceState(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

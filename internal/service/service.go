@@ -17,7 +17,6 @@ package service
 
 import (
 	"context"
-	"time"
 
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -25,8 +24,6 @@ import (
 // Service runs the use cases on one store.
 type Service struct {
 	store store.Store
-	// Now is the clock of enforce-groups runs (tests set it); store.Now when nil.
-	Now func() time.Time
 }
 
 // New returns the service over st.
@@ -40,11 +37,4 @@ func (s *Service) Store() store.Store { return s.store }
 // method per read would have to buffer what they write as they go. Nothing is written.
 func (s *Service) Read(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.store.View(ctx, fn)
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Microsecond)
-	}
-	return store.Now()
 }

@@ -57,3 +57,43 @@ func (s *Service) RevokeToken(ctx context.Context, org, ref string) (out api.Tok
 	})
 	return out, err
 }
+
+// CreateOrg creates an org (and its organization resource); the audit event is the org's.
+func (s *Service) CreateOrg(ctx context.Context, name string) (org store.Org, err error) {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		org, err = auth.CreateOrg(ctx, tx, name)
+		return err
+	})
+	return org, err
+}
+
+// CreateOrgWithToken creates an org and a first token of it in one transaction, so that no
+// org is left without a way in (`rolecall demo`).
+func (s *Service) CreateOrgWithToken(ctx context.Context, name string, req api.CreateTokenRequest) (org store.Org, tok api.CreatedToken, err error) {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if org, err = auth.CreateOrg(ctx, tx, name); err != nil {
+			return err
+		}
+		tok, err = auth.CreateToken(ctx, tx, org.ID, req, "")
+		return err
+	})
+	return org, tok, err
+}
+
+// Orgs lists every org of the database (offline administration).
+func (s *Service) Orgs(ctx context.Context) (orgs []store.Org, err error) {
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		orgs, err = tx.ListOrgs(ctx)
+		return err
+	})
+	return orgs, err
+}
+
+// OrgByName reads the org named name.
+func (s *Service) OrgByName(ctx context.Context, name string) (org store.Org, err error) {
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		org, err = tx.OrgByName(ctx, name)
+		return err
+	})
+	return org, err
+}

@@ -1,4 +1,4 @@
-package enforcement_test
+package enforcegroups_test
 
 import (
 	"fmt"
@@ -103,7 +103,7 @@ func benchApplyLarge(b *testing.B, st store.Store) {
 	s = nil
 	// Each step's time per store method is logged, so that a slow bulk method shows.
 	tm := &timings{m: map[string]time.Duration{}}
-	svc := service(timedStore{st, tm})
+	svc := newService(timedStore{st, tm})
 	var plan, apply, undo time.Duration
 	b.ResetTimer()
 	for range b.N {

@@ -1,4 +1,4 @@
-package enforcement_test
+package enforcegroups_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-func preview(t *testing.T, svc *enforcement.Service, orgID string) api.EnforcePreview {
+func preview(t *testing.T, svc *enforcegroups.Service, orgID string) api.EnforcePreview {
 	t.Helper()
 	pv, err := svc.Preview(ctxAs("admin"), orgID)
 	if err != nil {
@@ -59,7 +60,7 @@ func TestPreviewReference(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		orgID, _ := seeded(t, st, "example-org", enforce.ReferenceState())
 		before := takeSnapshot(t, st, orgID)
-		pv := preview(t, service(st), orgID)
+		pv := preview(t, newService(st), orgID)
 		if got := planLines(&pv.Plan); !slices.Equal(got, want) {
 			t.Errorf("preview:\n%q\nwant:\n%q", got, want)
 		}
@@ -79,7 +80,7 @@ func TestPreviewReference(t *testing.T) {
 // and undo brings every table back to what it was.
 func TestApplyThenUndo(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		svc := service(st)
+		svc := newService(st)
 		orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
 		before := takeSnapshot(t, st, orgID)
 		pv := preview(t, svc, orgID)
@@ -135,14 +136,14 @@ func TestApplyThenUndo(t *testing.T) {
 		}
 
 		_, err = svc.Undo(ctxAs("admin2"), orgID, res.RunID)
-		if !errors.Is(err, enforcement.ErrAlreadyUndone) {
+		if !errors.Is(err, enforcegroups.ErrAlreadyUndone) {
 			t.Errorf("second undo: %v, want ErrAlreadyUndone", err)
 		}
 		run, err = svc.Run(context.Background(), orgID, res.RunID)
 		if err != nil || run.UndoneAt == nil || run.UndoneBy != "admin2" || run.Undo == nil || run.Undo.RestoredBindings != 6 {
 			t.Errorf("Run after undo = %+v, %v", run, err)
 		}
-		if got, want := auditActions(t, st, orgID), []string{enforcement.ActionUndo, enforcement.ActionApply}; !reflect.DeepEqual(got, want) {
+		if got, want := auditActions(t, st, orgID), []string{audit.ActionEnforceUndo, audit.ActionEnforceApply}; !reflect.DeepEqual(got, want) {
 			t.Errorf("audit events %v, want %v (newest first)", got, want)
 		}
 	})
@@ -176,7 +177,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, st store.Store) {
-				svc := service(st)
+				svc := newService(st)
 				orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
 				pv := preview(t, svc, orgID)
 				ctx := ctxAs("idp")
@@ -185,8 +186,8 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 				}
 				before := takeSnapshot(t, st, orgID)
 				_, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
-				var stale *enforcement.StaleError
-				if !errors.As(err, &stale) || !errors.Is(err, enforcement.ErrStale) || stale.Previewed != pv.Plan.Fingerprint {
+				var stale *enforcegroups.StaleError
+				if !errors.As(err, &stale) || !errors.Is(err, enforcegroups.ErrStale) || stale.Previewed != pv.Plan.Fingerprint {
 					t.Fatalf("apply after %s: %v, want a StaleError", w.name, err)
 				}
 				if after := takeSnapshot(t, st, orgID); !reflect.DeepEqual(before, after) {
@@ -214,7 +215,7 @@ func noOwnerState() *access.State {
 
 func TestApplyNoOwner(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		svc := service(st)
+		svc := newService(st)
 		orgID, _ := seeded(t, st, "acme", noOwnerState())
 		pv := preview(t, svc, orgID)
 		if pv.Plan.OwnerAfter {
@@ -222,7 +223,7 @@ func TestApplyNoOwner(t *testing.T) {
 		}
 		before := takeSnapshot(t, st, orgID)
 		_, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
-		var no *enforcement.NoOwnerError
+		var no *enforcegroups.NoOwnerError
 		if !errors.As(err, &no) || no.Org != "acme" {
 			t.Fatalf("apply: %v, want a NoOwnerError for acme", err)
 		}
@@ -244,7 +245,7 @@ func TestApplyNoOwner(t *testing.T) {
 // when asked.
 func TestApplyNothingToChange(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		svc := service(st)
+		svc := newService(st)
 		s := enforce.ReferenceState()
 		s.Bindings = slicesDeleteUserBindings(s.Bindings)
 		s.Users = s.Users[:2] // user1, user2: both in active groups
@@ -268,7 +269,7 @@ func TestApplyNothingToChange(t *testing.T) {
 		if err != nil || res.Applied || !res.GroupsOnly {
 			t.Fatalf("apply with EnableGroupsOnly = %+v, %v", res, err)
 		}
-		if got := auditActions(t, st, orgID); !reflect.DeepEqual(got, []string{enforcement.ActionGroupsOnly}) {
+		if got := auditActions(t, st, orgID); !reflect.DeepEqual(got, []string{audit.ActionOrgSettingsUpdate}) {
 			t.Errorf("audit events %v", got)
 		}
 	})
@@ -286,7 +287,7 @@ func slicesDeleteUserBindings(bs []access.Binding) []access.Binding {
 
 func TestApplyEnablesGroupsOnly(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		svc := service(st)
+		svc := newService(st)
 		orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
 		pv := preview(t, svc, orgID)
 		res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint, EnableGroupsOnly: true})
@@ -296,7 +297,7 @@ func TestApplyEnablesGroupsOnly(t *testing.T) {
 		if s := takeSnapshot(t, st, orgID).Settings; !s.GroupsOnly {
 			t.Error("groups-only not stored")
 		}
-		if got := auditActions(t, st, orgID); !reflect.DeepEqual(got, []string{enforcement.ActionApply}) {
+		if got := auditActions(t, st, orgID); !reflect.DeepEqual(got, []string{audit.ActionEnforceApply}) {
 			t.Errorf("audit events %v, want one enforce.apply", got)
 		}
 		undo, err := svc.Undo(ctxAs("admin"), orgID, res.RunID)
@@ -309,8 +310,8 @@ func TestApplyEnablesGroupsOnly(t *testing.T) {
 func TestApplyNeedsFingerprint(t *testing.T) {
 	st := openSQLite(t)
 	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
-	_, err := service(st).Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{})
-	if !errors.Is(err, enforcement.ErrNoFingerprint) {
+	_, err := newService(st).Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{})
+	if !errors.Is(err, enforcegroups.ErrNoFingerprint) {
 		t.Fatalf("apply without fingerprint: %v", err)
 	}
 }
@@ -320,7 +321,7 @@ func TestApplyNeedsFingerprint(t *testing.T) {
 // restored.
 func TestUndoSkipsWhatChangedSince(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		svc := service(st)
+		svc := newService(st)
 		orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
 		pv := preview(t, svc, orgID)
 		res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
@@ -384,7 +385,7 @@ func TestUndoSkipsWhatChangedSince(t *testing.T) {
 func TestUndoUnknownRun(t *testing.T) {
 	st := openSQLite(t)
 	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
-	_, err := service(st).Undo(ctxAs("admin"), orgID, "no-such-run")
+	_, err := newService(st).Undo(ctxAs("admin"), orgID, "no-such-run")
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("undo of an unknown run: %v", err)
 	}
@@ -393,7 +394,7 @@ func TestUndoUnknownRun(t *testing.T) {
 // TestRunsAreScopedToTheirOrg: another org sees neither the runs nor can undo them.
 func TestRunsAreScopedToTheirOrg(t *testing.T) {
 	st := openSQLite(t)
-	svc := service(st)
+	svc := newService(st)
 	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
 	s := enforce.ReferenceState()
 	for i := range s.Users {
@@ -411,7 +412,7 @@ func TestRunsAreScopedToTheirOrg(t *testing.T) {
 	if _, err := svc.Undo(ctxAs("admin"), other, res.RunID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("other org undoes the run: %v", err)
 	}
-	if _, err := svc.Apply(ctxAs("admin"), other, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint}); !errors.Is(err, enforcement.ErrStale) {
+	if _, err := svc.Apply(ctxAs("admin"), other, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint}); !errors.Is(err, enforcegroups.ErrStale) {
 		t.Errorf("acme's fingerprint applied to other: %v", err)
 	}
 	runs, n, err := svc.Runs(context.Background(), orgID, store.Page{Limit: 10})

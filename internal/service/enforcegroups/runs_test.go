@@ -1,4 +1,4 @@
-package enforcement_test
+package enforcegroups_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -19,11 +19,11 @@ func TestRunToAPIReadsPlainPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := enforcement.RunToAPI(store.Run{ID: "r", Plan: raw}, true)
+	r := enforcegroups.RunToAPI(store.Run{ID: "r", Plan: raw}, true)
 	if r.Plan == nil || !reflect.DeepEqual(r.Plan, w) {
 		t.Errorf("plain plan read back as %+v", r.Plan)
 	}
-	if r := enforcement.RunToAPI(store.Run{ID: "r", Plan: raw}, false); r.Plan != nil {
+	if r := enforcegroups.RunToAPI(store.Run{ID: "r", Plan: raw}, false); r.Plan != nil {
 		t.Error("the short form carries the plan")
 	}
 }

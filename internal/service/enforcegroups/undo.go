@@ -1,4 +1,4 @@
-package enforcement
+package enforcegroups
 
 import (
 	"cmp"
@@ -178,7 +178,7 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 	if err != nil {
 		return out, err
 	}
-	return out, audit.Log(ctx, tx, orgID, ActionUndo, TargetRun, run.ID, RunToAPI(run, false), undoAudit{
+	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceUndo, audit.TargetEnforceRun, run.ID, RunToAPI(run, false), undoAudit{
 		RunID: run.ID, RestoredBindings: out.RestoredBindings, SkippedBindings: out.SkippedBindings,
 		RestoredUsers: out.RestoredUsers, SkippedUsers: out.SkippedUsers,
 	})

@@ -1,4 +1,4 @@
-package enforcement_test
+package enforcegroups_test
 
 import (
 	"context"
@@ -44,23 +44,20 @@ func TestApplyDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	st := openPostgres(t)
 	orgID, ids := seeded(t, st, "race-org", raceState())
 	alice := ids["u-alice"]
-	svc := service(st)
+	var r reactivation
+	// Once apply has read the org's state in its transaction, reactivate alice from another
+	// connection: her write must wait for apply, not be lost under it.
+	svc := newService(afterLoad{Store: st, hook: func(org string) {
+		if r.err == nil {
+			r.busy.Store(true)
+			startReactivation(st, org, alice, &r)
+		}
+	}})
 	pv := preview(t, svc, orgID)
 	if len(pv.Plan.RemovedUsers) != 1 || pv.Plan.RemovedUsers[0].UserID != alice {
 		t.Fatalf("plan removes %+v, want alice only", pv.Plan.RemovedUsers)
 	}
 
-	load := svc.Load
-	var r reactivation
-	svc.Load = func(ctx context.Context, tx store.Tx, org string) (*access.State, error) {
-		s, err := load(ctx, tx, org)
-		if err != nil || r.err != nil {
-			return s, err
-		}
-		r.busy.Store(true)
-		startReactivation(st, org, alice, &r)
-		return s, nil
-	}
 	_, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
 	r.busy.Store(false)
 	if err != nil {
@@ -156,7 +153,7 @@ func TestUndoDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	st := openPostgres(t)
 	orgID, ids := seeded(t, st, "race-org", raceState())
 	alice := ids["u-alice"]
-	svc := service(st)
+	svc := newService(st)
 	pv := preview(t, svc, orgID)
 	res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
 	if err != nil {
@@ -182,4 +179,28 @@ func TestUndoDoesNotLoseConcurrentUserWrite(t *testing.T) {
 	if u := userOf(t, st, orgID, alice); !u.Active || u.Removed {
 		t.Fatalf("the IdP's reactivation after undo was lost: alice active=%v removed=%v", u.Active, u.Removed)
 	}
+}
+
+// afterLoad is a store whose write transactions call hook once they have read the org's
+// bindings, the last thing service.LoadState reads: the point where apply has its state.
+type afterLoad struct {
+	store.Store
+	hook func(org string)
+}
+
+func (a afterLoad) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return a.Store.Update(ctx, func(tx store.Tx) error { return fn(loadedTx{Tx: tx, hook: a.hook}) })
+}
+
+type loadedTx struct {
+	store.Tx
+	hook func(org string)
+}
+
+func (t loadedTx) AllBindings(ctx context.Context, org string, fn func(store.Binding) error) error {
+	if err := t.Tx.AllBindings(ctx, org, fn); err != nil {
+		return err
+	}
+	t.hook(org)
+	return nil
 }

@@ -1,4 +1,4 @@
-package enforcement_test
+package enforcegroups_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
-	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
@@ -75,14 +75,14 @@ func seeded(t testing.TB, st store.Store, name string, s *access.State) (string,
 	if err := st.Update(ctx, func(tx store.Tx) (err error) { org, err = tx.CreateOrg(ctx, name); return err }); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := enforcement.Seed(ctx, st, org.ID, s, 0)
+	ids, err := service.Seed(ctx, st, org.ID, s, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return org.ID, ids
 }
 
-func service(st store.Store) *enforcement.Service { return server.EnforcementService(st) }
+func newService(st store.Store) *enforcegroups.Service { return enforcegroups.New(st) }
 
 // snapshot is every table enforce-groups and its undo touch, read through the store, in a
 // canonical order: two snapshots are equal exactly when the data is.

@@ -1,10 +1,14 @@
-// Package enforcement carries enforce-groups out over the store: it previews the planner's
-// Plan for an organization, applies it atomically (one transaction that re-plans under the
-// org lock and refuses when the fingerprint moved), records every live run with its restore
-// point, and undoes a run. It knows nothing of HTTP: the server maps its errors to statuses.
+// Package enforcegroups is the service layer's enforce-groups: it previews the planner's
+// (package enforce) Plan for an organization from the state service.LoadState reads, applies
+// it atomically (one transaction that re-plans under the org lock and refuses when the
+// fingerprint moved, with one audit event), records every live run with its restore point,
+// lists runs, and undoes a run. It knows nothing of HTTP: the admin API and the console map
+// its errors to statuses and say how to override a refusal in their own terms.
 //
-// It may import store, access, enforce, audit, api and the standard library (and uuid).
-package enforcement
+// It may import service, store, access, enforce, audit, api and the standard library (and
+// uuid); never a handler package, client or cli. The CLI reaches it only through the admin
+// API (packages api and client).
+package enforcegroups
 
 import (
 	"context"
@@ -12,33 +16,24 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// LoadState reads one org's access snapshot inside tx. The server passes its own loader so
-// that enforce-groups and every other access question read the store the same way.
-type LoadState func(ctx context.Context, tx store.Tx, orgID string) (*access.State, error)
-
-// Service runs enforce-groups on a store.
+// Service runs enforce-groups on a store. It reads every org's state with
+// service.LoadState, so that enforce-groups and every other access question read the store
+// the same way.
 type Service struct {
 	Store store.Store
-	Load  LoadState
 	// Now is the clock (tests); store.Now when nil.
 	Now func() time.Time
 }
 
-// Audit actions written by this package, one per transaction.
-const (
-	ActionApply      = "enforce.apply"
-	ActionUndo       = "enforce.undo"
-	ActionGroupsOnly = "org.settings.update"
-	// TargetRun is the audit target type of a run.
-	TargetRun = "enforce_run"
-)
+// New returns the enforce-groups service over st.
+func New(st store.Store) *Service { return &Service{Store: st} }
 
 // Errors. Each is wrapped by an error whose message a person can act on.
 var (
@@ -132,7 +127,7 @@ func (s *Service) Preview(ctx context.Context, orgID string) (api.EnforcePreview
 		if err != nil {
 			return err
 		}
-		st, err := s.Load(ctx, tx, orgID)
+		st, err := service.LoadState(ctx, tx, orgID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +171,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	if err != nil {
 		return out, err
 	}
-	st, err := s.Load(ctx, tx, orgID)
+	st, err := service.LoadState(ctx, tx, orgID)
 	if err != nil {
 		return out, err
 	}
@@ -200,7 +195,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	out.GroupsOnly = set.GroupsOnly
 	if plan.Empty() {
 		if turnOn {
-			err = audit.Log(ctx, tx, orgID, ActionGroupsOnly, "organization", orgID,
+			err = audit.Log(ctx, tx, orgID, audit.ActionOrgSettingsUpdate, audit.TargetOrganization, orgID,
 				settingsView{GroupsOnly: false}, settingsView{GroupsOnly: true})
 		}
 		return out, err
@@ -234,7 +229,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	}
 	rv := RunToAPI(run, false)
 	out.Applied, out.RunID, out.Run = true, run.ID, &rv
-	return out, audit.Log(ctx, tx, orgID, ActionApply, TargetRun, run.ID,
+	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceApply, audit.TargetEnforceRun, run.ID,
 		applyAudit{GroupsOnly: wasGroupsOnly},
 		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: run.DeletedBindings, RemovedUsers: len(users),
 			UsersChanged: plan.Summary.UsersChanged, Changes: plan.Summary.Changes, OwnersAfter: plan.Summary.OwnersAfter,

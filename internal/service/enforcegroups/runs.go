@@ -1,4 +1,4 @@
-package enforcement
+package enforcegroups
 
 import (
 	"bytes"

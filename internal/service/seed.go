@@ -1,4 +1,4 @@
-package enforcement
+package service
 
 import (
 	"context"
