@@ -1,9 +1,13 @@
-// Package server is rolecall's HTTP face: routes (routes.go), middleware (request ids,
-// logging, metrics, panic recovery, body limits), authentication, and the handlers of the
-// SCIM 2.0 service provider (/scim/v2), the admin API (/api/v1) and the ops endpoints. It
-// turns HTTP into calls on the store and the pure packages (scim, access, enforce) and their
-// results back into HTTP; it holds no business rule of its own that those packages could
-// hold. It may import every internal package except cli and client.
+// Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
+// logging, metrics, panic recovery, body limits), token authentication and per-token rate
+// limiting, the ops endpoints (/healthz, /readyz, /metrics) and the route index (routes.go).
+// Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
+// (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
+// configuration and the authentication wrapper it needs; the audiences share only
+// server/respond, never each other.
+//
+// It may import service, service/enforcegroups, auth, store, api, audit, its subpackages and
+// the standard library (and Prometheus); never client or cli.
 package server
 
 import (

@@ -38,3 +38,7 @@ func (s *Service) Store() store.Store { return s.store }
 func (s *Service) Read(ctx context.Context, fn func(tx store.Tx) error) error {
 	return s.store.View(ctx, fn)
 }
+
+// Capabilities are the store's (store.CapabilitiesOf): what SCIM filter planning may push
+// down to it.
+func (s *Service) Capabilities() store.Capabilities { return store.CapabilitiesOf(s.store) }
