@@ -10,7 +10,9 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	pat := func(v, role string) Rule { return Rule{ID: "r1", Name: "one", Match: MatchPattern, Value: v, Role: role} }
+	pat := func(v, role string) Rule {
+		return Rule{ID: "r1", Name: "one", Match: MatchPattern, Value: v, Role: role}
+	}
 	fixedOn := func(r Rule, k access.Kind, name string) Rule { r.ResourceKind, r.ResourceName = k, name; return r }
 	for _, tc := range []struct {
 		name  string
