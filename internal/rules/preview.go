@@ -45,12 +45,22 @@ type RulePreview struct {
 	// rule), sorted by displayName.
 	Groups []Group `json:"groups"`
 	// Add and Remove are the bindings that appear and go on its account; Reassign those it
-	// takes over from, or hands to, another rule (listed under the new owner).
-	Add      []Binding      `json:"add"`
-	Remove   []Binding      `json:"remove"`
-	Reassign []Reassignment `json:"reassign"`
+	// takes over from another rule (listed under the new owner only).
+	Add      []BindingView `json:"add"`
+	Remove   []BindingView `json:"remove"`
+	Reassign []BindingView `json:"reassign"`
 	// Covered are bindings it wants that a manual grant already gives.
-	Covered []Binding `json:"covered"`
+	Covered []BindingView `json:"covered"`
+}
+
+// BindingView is a binding with the names people read, for previews.
+type BindingView struct {
+	Binding
+	GroupName    string      `json:"groupName"`
+	ResourceKind access.Kind `json:"resourceKind"`
+	ResourceName string      `json:"resourceName"`
+	// FromRuleID is the previous owner of a reassigned binding; empty otherwise.
+	FromRuleID string `json:"fromRuleId,omitempty"`
 }
 
 // Preview is what a rule change would do. Users reuses enforce's per-user change types, so
@@ -110,7 +120,7 @@ func NewPreview(in Input) (*Preview, error) {
 		}
 	}
 	p := &Preview{Changes: Diff(in.Current, res.Bindings, manual), Problems: res.Problems}
-	p.Rules = ruleParts(set, res, in.Old, &p.Changes)
+	p.Rules = ruleParts(set, res, in.Old, &p.Changes, newNamer(in))
 	p.Users = userChanges(in.State, in.Current, p.Changes)
 
 	matched := map[string]bool{}
@@ -157,7 +167,7 @@ func NewPreview(in Input) (*Preview, error) {
 
 // ruleParts splits the changes by rule: the new set's rules in order, then the rules only
 // the old set has (by position), each with its status against the old set.
-func ruleParts(set *Set, res *Result, old []Rule, c *Changes) []RulePreview {
+func ruleParts(set *Set, res *Result, old []Rule, c *Changes, view func(Binding) BindingView) []RulePreview {
 	oldByID := make(map[string]Rule, len(old))
 	for _, r := range old {
 		if _, dup := oldByID[r.ID]; !dup {
@@ -199,36 +209,63 @@ func ruleParts(set *Set, res *Result, old []Rule, c *Changes) []RulePreview {
 	}
 	for _, b := range c.Add {
 		p := part(b.RuleID)
-		p.Add = append(p.Add, b)
+		p.Add = append(p.Add, view(b))
 	}
 	for _, b := range c.Remove {
 		p := part(b.RuleID)
-		p.Remove = append(p.Remove, b)
+		p.Remove = append(p.Remove, view(b))
 	}
 	for _, r := range c.Reassign {
 		p := part(r.RuleID)
-		p.Reassign = append(p.Reassign, r)
+		v := view(r.Binding)
+		v.FromRuleID = r.FromRuleID
+		p.Reassign = append(p.Reassign, v)
 	}
 	for _, b := range c.Covered {
 		p := part(b.RuleID)
-		p.Covered = append(p.Covered, b)
+		p.Covered = append(p.Covered, view(b))
 	}
 	for i := range parts {
 		p := &parts[i]
 		p.Add, p.Remove = orEmpty(p.Add), orEmpty(p.Remove)
-		p.Covered = orEmpty(p.Covered)
-		if p.Reassign == nil {
-			p.Reassign = []Reassignment{}
-		}
+		p.Reassign, p.Covered = orEmpty(p.Reassign), orEmpty(p.Covered)
 	}
 	return parts
 }
 
-func orEmpty(bs []Binding) []Binding {
+func orEmpty(bs []BindingView) []BindingView {
 	if bs == nil {
-		return []Binding{}
+		return []BindingView{}
 	}
 	return bs
+}
+
+// newNamer returns a function that names a binding's group and resource: groups by
+// in.Groups, then State.Groups; an unknown ID is shown as itself.
+func newNamer(in Input) func(Binding) BindingView {
+	groups := make(map[string]string, len(in.Groups))
+	for _, g := range in.State.Groups {
+		groups[g.ID] = g.DisplayName
+	}
+	for _, g := range in.Groups {
+		groups[g.ID] = g.DisplayName
+	}
+	res := make(map[string]*access.Resource, len(in.State.Resources))
+	for i := range in.State.Resources {
+		if r := &in.State.Resources[i]; res[r.ID] == nil {
+			res[r.ID] = r
+		}
+	}
+	return func(b Binding) BindingView {
+		v := BindingView{Binding: b, GroupName: b.GroupID, ResourceName: b.ResourceID}
+		if n, ok := groups[b.GroupID]; ok {
+			v.GroupName = n
+		}
+		if r := res[b.ResourceID]; r != nil {
+			v.ResourceKind, v.ResourceName = r.Kind, r.Name
+		}
+		return v
+	}
 }
 
 // userChanges compares every active user's access before and after the changes. Only the

@@ -329,3 +329,33 @@ func captureName(captured map[string]bool) string {
 	}
 	return CaptureProject
 }
+
+// Describe says in one line what r does, for lists and previews:
+//
+//	pattern ^eng-(?P<cloud>.+)$ → readonly on the captured cloud
+//	displayName "Platform Admins" → owner on the organization
+func (r Rule) Describe() string {
+	var m string
+	switch r.Match {
+	case MatchDisplayName, MatchExternalID:
+		m = fmt.Sprintf("%s %q", r.Match, r.Value)
+	default:
+		m = fmt.Sprintf("%s %s", r.Match, r.Value)
+	}
+	role := r.Role
+	if role == "" {
+		role = "the captured role"
+	}
+	var res string
+	switch {
+	case r.ResourceKind == access.KindOrganization:
+		res = "the organization"
+	case r.ResourceKind != 0:
+		res = fmt.Sprintf("%s %s", r.ResourceKind, r.ResourceName)
+	case strings.Contains(r.Value, "<"+CaptureCloud+">"):
+		res = "the captured cloud"
+	default:
+		res = "the captured project"
+	}
+	return fmt.Sprintf("%s → %s on %s", m, role, res)
+}
