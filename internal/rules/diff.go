@@ -88,8 +88,9 @@ func Diff(current, desired []Binding, manual []access.Binding) Changes {
 func hasKey(m map[key]int, k key) bool { _, ok := m[k]; return ok }
 
 // Apply is the in-memory model of applying c: it returns the State with Remove deleted (by
-// ID) and Add created (IDs from newID), and the rule-made bindings afterwards (Reassign's new
-// owners included). s and current are not modified; the returned State shares all but its
+// ID) and Add created (with their ID if set, else one from newID), and the rule-made bindings afterwards (Reassign's new
+// owners included), which end with c.Add in order, now with IDs. s and current are not
+// modified; the returned State shares all but its
 // Bindings with s. The preview computes "after" with it; the service layer does the same in
 // its transaction, and its tests can compare the two.
 func Apply(s *access.State, current []Binding, c Changes, newID func(Binding) string) (*access.State, []Binding) {
@@ -119,9 +120,54 @@ func Apply(s *access.State, current []Binding, c Changes, newID func(Binding) st
 		made = append(made, b)
 	}
 	for _, b := range c.Add {
-		b.ID = newID(b)
+		if b.ID == "" { // an undo re-creates a removed binding under its old ID
+			b.ID = newID(b)
+		}
 		after.Bindings = append(after.Bindings, b.Access())
 		made = append(made, b)
 	}
 	return &after, made
+}
+
+// Inverse returns the changes that undo c, given c as applied: its Add with the IDs the
+// bindings were created with. Undo re-creates the removed bindings (under their old IDs and
+// rules), deletes the added ones and hands reassigned bindings back; the rule set itself is
+// restored by the caller. Covered bindings were never made, so there is nothing to undo.
+// Skipping what was re-granted since is the caller's concern, as for enforce-groups.
+func (c *Changes) Inverse() Changes {
+	inv := Changes{Add: append([]Binding{}, c.Remove...), Remove: append([]Binding{}, c.Add...),
+		Reassign: make([]Reassignment, len(c.Reassign)), Covered: []Binding{}}
+	for i, r := range c.Reassign {
+		b := r.Binding
+		b.RuleID = r.FromRuleID
+		inv.Reassign[i] = Reassignment{Binding: b, FromRuleID: r.RuleID}
+	}
+	return inv
+}
+
+// Reconcile returns the changes that bring the rule-made bindings of groups to what s wants
+// for them, and the problems met. current and manual may hold every binding of the org:
+// only those of groups are considered, so reconciling one group that SCIM just created or
+// renamed (pass just that group) never touches another group's bindings. Reconciling every
+// group (after a rule change, or when a cloud or project is created that a rule names)
+// is the same as Evaluate then Diff.
+func (s *Set) Reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (Changes, []Problem) {
+	r := s.Evaluate(groups, res)
+	in := make(map[string]bool, len(groups))
+	for i := range groups {
+		in[groups[i].ID] = true
+	}
+	cur := make([]Binding, 0, len(current))
+	for _, b := range current {
+		if in[b.GroupID] {
+			cur = append(cur, b)
+		}
+	}
+	man := make([]access.Binding, 0)
+	for _, b := range manual {
+		if b.PrincipalType == access.PrincipalGroup && in[b.PrincipalID] {
+			man = append(man, b)
+		}
+	}
+	return Diff(cur, r.Bindings, man), r.Problems
 }

@@ -2,6 +2,9 @@ package rules
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -57,7 +60,7 @@ type RulePreview struct {
 type BindingView struct {
 	Binding
 	GroupName    string      `json:"groupName"`
-	ResourceKind access.Kind `json:"resourceKind"`
+	ResourceKind access.Kind `json:"resourceKind,omitempty"`
 	ResourceName string      `json:"resourceName"`
 	// FromRuleID is the previous owner of a reassigned binding; empty otherwise.
 	FromRuleID string `json:"fromRuleId,omitempty"`
@@ -76,6 +79,11 @@ type Preview struct {
 	// Users lists, by userName, every active user whose effective access changes.
 	Users   []enforce.UserChanges `json:"users"`
 	Summary Summary               `json:"summary"`
+	// Fingerprint identifies what applying the preview does: the new rule set, the binding
+	// changes and every user's change. Apply recomputes the preview in its transaction and
+	// refuses when the fingerprint differs, so nothing is applied that the admin did not see
+	// (as enforce-groups does). Problems are left out: they change nothing.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Summary counts what a preview holds.
@@ -122,6 +130,7 @@ func NewPreview(in Input) (*Preview, error) {
 	p := &Preview{Changes: Diff(in.Current, res.Bindings, manual), Problems: res.Problems}
 	p.Rules = ruleParts(set, res, in.Old, &p.Changes, newNamer(in))
 	p.Users = userChanges(in.State, in.Current, p.Changes)
+	p.Fingerprint = fingerprint(set.Rules(), &p.Changes, p.Users)
 
 	matched := map[string]bool{}
 	for _, m := range res.Matches {
@@ -369,4 +378,25 @@ func splitLines(ls []kindLine) enforce.Changes {
 		}
 	}
 	return out
+}
+
+// fingerprintVersion starts the hashed document; bump it when the encoding changes so that a
+// preview from an older binary never matches by accident.
+const fingerprintVersion = "rolecall/rules/preview/v1"
+
+// fingerprint hashes the JSON of what apply does. Every part is in a deterministic order
+// (rules by position, changes by rule and group, users by userName), so equal previews hash
+// equally.
+func fingerprint(rules []Rule, c *Changes, users []enforce.UserChanges) string {
+	h := sha256.New()
+	doc := struct {
+		V       string                `json:"v"`
+		Rules   []Rule                `json:"rules"`
+		Changes *Changes              `json:"changes"`
+		Users   []enforce.UserChanges `json:"users"`
+	}{fingerprintVersion, rules, c, users}
+	if err := json.NewEncoder(h).Encode(doc); err != nil {
+		panic("rules: fingerprint: " + err.Error()) // only plain data: cannot fail
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -210,3 +210,38 @@ func TestDiff(t *testing.T) {
 		t.Error("Diff of nothing is not empty")
 	}
 }
+
+// TestPreviewFingerprint: the fingerprint is the same for the same preview, whatever the
+// input order, and differs when what apply does differs: a binding or a user's change.
+func TestPreviewFingerprint(t *testing.T) {
+	fp := func(in Input) string {
+		p, err := NewPreview(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Fingerprint) != 64 {
+			t.Fatalf("fingerprint %q", p.Fingerprint)
+		}
+		return p.Fingerprint
+	}
+	base := fp(previewInput())
+	if fp(previewInput()) != base {
+		t.Error("same input, different fingerprint")
+	}
+	in := previewInput()
+	slices.Reverse(in.Groups)
+	slices.Reverse(in.New)
+	if fp(in) != base {
+		t.Error("input order changes the fingerprint")
+	}
+	in = previewInput()
+	in.State.Memberships = in.State.Memberships[1:] // alice leaves rc-web-owner: her line goes
+	if fp(in) == base {
+		t.Error("a user's change does not change the fingerprint")
+	}
+	in = previewInput()
+	in.New[1].Position = 7 // same bindings, another rule order: the stored set differs
+	if fp(in) == base {
+		t.Error("the rule set does not change the fingerprint")
+	}
+}

@@ -315,3 +315,82 @@ func fullUserLines(before, after *access.State) []string {
 	// (cloud-0…, proj-0…), so State order is name order.
 	return lines
 }
+
+func sortedBindings(bs []access.Binding) []access.Binding {
+	out := slices.Clone(bs)
+	slices.SortFunc(out, func(a, b access.Binding) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// TestPropertyUndo: applying a rule change's Inverse restores the bindings and the rule-made
+// bindings (IDs and rules included) as they were before the change.
+func TestPropertyUndo(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s0 := accesstest.Draw(t, accesstest.Options{Storable: true})
+		groups := drawGroups(t, s0)
+		next := 0
+		s1, cur1 := reconcile(t, s0, groups, nil, drawRules(t, s0, "old"), &next)
+		res, err := Evaluate(drawRules(t, s0, "new"), groups, s0.Resources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Diff(cur1, res.Bindings, manualOf(s1, cur1))
+		s2, cur2 := Apply(s1, cur1, c, func(Binding) string { next++; return fmt.Sprint("rb", next) })
+		applied := c
+		applied.Add = cur2[len(cur2)-len(c.Add):]
+		s3, cur3 := Apply(s2, cur2, applied.Inverse(), func(Binding) string { t.Fatal("undo made a new ID"); return "" })
+		if !reflect.DeepEqual(sortedBindings(s3.Bindings), sortedBindings(s1.Bindings)) {
+			t.Fatalf("undo: bindings\n%+v\nwant\n%+v", s3.Bindings, s1.Bindings)
+		}
+		key := func(a, b Binding) int { return strings.Compare(a.ID, b.ID) }
+		slices.SortFunc(cur3, key)
+		cur1 = slices.Clone(cur1)
+		slices.SortFunc(cur1, key)
+		if !slices.Equal(cur3, cur1) {
+			t.Fatalf("undo: rule-made\n%+v\nwant\n%+v", cur3, cur1)
+		}
+	})
+}
+
+// TestPropertyReconcileOneGroup: reconciling groups one at a time (as SCIM creates and
+// renames them) reaches the same bindings as reconciling them all at once, and never
+// touches another group's bindings.
+func TestPropertyReconcileOneGroup(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s0 := accesstest.Draw(t, accesstest.Options{Storable: true})
+		groups := uniqueGroups(drawGroups(t, s0))
+		next := 0
+		s1, cur1 := reconcile(t, s0, groups, nil, drawRules(t, s0, "old"), &next)
+		set, err := Compile(drawRules(t, s0, "new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := NewResources(s0.Resources)
+		all, _ := set.Reconcile(groups, res, cur1, manualOf(s1, cur1))
+		sAll, curAll := Apply(s1, cur1, all, func(Binding) string { next++; return fmt.Sprint("rb", next) })
+		s, cur := s1, cur1
+		for _, g := range groups {
+			c, _ := set.Reconcile([]Group{g}, res, cur, manualOf(s, cur))
+			for _, b := range append(append([]Binding{}, c.Add...), c.Remove...) {
+				if b.GroupID != g.ID {
+					t.Fatalf("reconciling %s changes %+v", g.ID, b)
+				}
+			}
+			s, cur = Apply(s, cur, c, func(Binding) string { next++; return fmt.Sprint("rb", next) })
+		}
+		keys := func(bs []Binding) []string {
+			var out []string
+			for _, b := range bs {
+				out = append(out, fmt.Sprintf("%s %s %s %s", b.GroupID, b.ResourceID, b.Role, b.RuleID))
+			}
+			slices.Sort(out)
+			return out
+		}
+		if !slices.Equal(keys(cur), keys(curAll)) {
+			t.Fatalf("one at a time:\n%v\nall at once:\n%v", keys(cur), keys(curAll))
+		}
+		if len(s.Bindings) != len(sAll.Bindings) {
+			t.Fatalf("%d bindings one at a time, %d all at once", len(s.Bindings), len(sAll.Bindings))
+		}
+	})
+}
