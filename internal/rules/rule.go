@@ -1,15 +1,3 @@
-// Package rules owns group → role rules: an organization's ordered list of rules that bind
-// roles to IdP groups automatically, matched by exact displayName, exact externalId or a
-// regular expression whose named captures pick the resource and the role. It validates rules
-// with errors a person can act on, evaluates a rule set over the org's groups and resources
-// into the bindings the rules want (each owned by the first rule, by position, that makes it),
-// diffs those against the rule-made bindings that exist, and previews a rule change: which
-// groups each rule matches, which bindings appear or go, and what every user gains or loses.
-//
-// The package is pure: no I/O, no storage, no HTTP. It imports only the standard library and
-// the packages access (roles, kinds, the State and its Index) and enforce (whose per-user
-// change types the preview reuses, so that both previews share one JSON shape and one text
-// format). Storage, the service layer, the admin API, the CLI and the console build on it.
 package rules
 
 import (
