@@ -230,8 +230,8 @@ type RuleMatches struct {
 // Result is what a rule set wants for an organization.
 type Result struct {
 	// Bindings are the rule-made bindings the set wants, each once, owned by the first rule
-	// (by position) that makes it; sorted by rule order, then group displayName and ID, then
-	// resource ID and role. Their ID is empty.
+	// (by position) that makes it; sorted by rule order, then group displayName and ID (a rule
+	// makes at most one binding per group, so the order is total). Their ID is empty.
 	Bindings []Binding `json:"bindings"`
 	// Matches has one entry per rule, in rule order.
 	Matches  []RuleMatches `json:"matches"`
