@@ -146,12 +146,19 @@ func (c *Changes) Inverse() Changes {
 }
 
 // Reconcile returns the changes that bring the rule-made bindings of groups to what s wants
-// for them, and the problems met. current and manual may hold every binding of the org:
-// only those of groups are considered, so reconciling one group that SCIM just created or
-// renamed (pass just that group) never touches another group's bindings. Reconciling every
-// group (after a rule change, or when a cloud or project is created that a rule names)
-// is the same as Evaluate then Diff.
+// for them, and the problems met. current (the rule-made bindings) and manual (the others;
+// passing every binding of the org is fine, since current is checked first) may hold every
+// binding of the org: only those of groups are considered. So reconciling one group that
+// SCIM just created or renamed (pass just that group) never touches another group's
+// bindings, and the rule-made bindings of a group left out (a deleted group the caller
+// does not pass) stay as they are. Reconciling every group (after a rule change, or when a
+// cloud or project is created that a rule names) is Evaluate then Diff.
 func (s *Set) Reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (Changes, []Problem) {
+	r, c := s.reconcile(groups, res, current, manual)
+	return c, r.Problems
+}
+
+func (s *Set) reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (*Result, Changes) {
 	r := s.Evaluate(groups, res)
 	in := make(map[string]bool, len(groups))
 	for i := range groups {
@@ -169,5 +176,5 @@ func (s *Set) Reconcile(groups []Group, res *Resources, current []Binding, manua
 			man = append(man, b)
 		}
 	}
-	return Diff(cur, r.Bindings, man), r.Problems
+	return r, Diff(cur, r.Bindings, man)
 }

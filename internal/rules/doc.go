@@ -19,8 +19,10 @@
 //     when the rule is written. Captured names are checked per group, and a group whose
 //     captured project does not exist, or whose captured role is not valid there, is a
 //     Problem in the result: nothing is created, nothing is bound, the rest goes on.
-//   - Rules match inactive (deactivated or deleted) groups too. Their bindings are kept, as
-//     manual grants are, and grant nothing while the group is inactive.
+//   - Rules match inactive groups too. Their bindings are kept, as manual grants are, and
+//     grant nothing while the group is inactive. A group the caller leaves out of the input
+//     (the service's State omits deleted groups) is matched by nothing and its rule-made
+//     bindings are left exactly as they are.
 //   - A binding is identified by (group, resource, role), as the store's unique index does.
 //     Two rules making the same one: the first by position (then ID) owns it. A rule making
 //     one that a manual grant already holds: it stays manual (Changes.Covered), so deleting

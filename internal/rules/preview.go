@@ -16,8 +16,9 @@ import (
 type Input struct {
 	// State is the organization now; its Bindings include the rule-made ones.
 	State *access.State
-	// Groups are the org's groups with their externalIds (State.Groups lacks them). Groups
-	// missing here are matched by no rule.
+	// Groups are the groups the rules manage, with their externalIds (State.Groups lacks
+	// them). A group left out is matched by no rule and its rule-made bindings stay as they
+	// are: pass deleted groups (as inactive) if rule changes should reach their bindings too.
 	Groups []Group
 	// Current are the rule-made bindings that exist now, with their IDs; every one of them
 	// is also in State.Bindings. Any other binding is manual and is never touched.
@@ -116,18 +117,8 @@ func NewPreview(in Input) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := set.Evaluate(in.Groups, NewResources(in.State.Resources))
-	cur := make(map[string]bool, len(in.Current))
-	for _, b := range in.Current {
-		cur[b.ID] = true
-	}
-	manual := make([]access.Binding, 0, len(in.State.Bindings))
-	for _, b := range in.State.Bindings {
-		if b.PrincipalType == access.PrincipalGroup && !cur[b.ID] {
-			manual = append(manual, b)
-		}
-	}
-	p := &Preview{Changes: Diff(in.Current, res.Bindings, manual), Problems: res.Problems}
+	res, changes := set.reconcile(in.Groups, NewResources(in.State.Resources), in.Current, in.State.Bindings)
+	p := &Preview{Changes: changes, Problems: res.Problems}
 	p.Rules = ruleParts(set, res, in.Old, &p.Changes, newNamer(in))
 	p.Users = userChanges(in.State, in.Current, p.Changes)
 	p.Fingerprint = fingerprint(set.Rules(), &p.Changes, p.Users)

@@ -245,3 +245,18 @@ func TestPreviewFingerprint(t *testing.T) {
 		t.Error("the rule set does not change the fingerprint")
 	}
 }
+
+// TestPreviewGroupLeftOut: a group the caller does not pass (say, a deleted one) keeps its
+// rule-made bindings, even when its rule is deleted.
+func TestPreviewGroupLeftOut(t *testing.T) {
+	in := previewInput()
+	in.Groups = slices.DeleteFunc(in.Groups, func(g Group) bool { return g.ID == "g-eng" })
+	in.New = nil
+	p, err := NewPreview(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() || len(p.Users) != 0 {
+		t.Fatalf("changes for a group left out: %+v", p.Changes)
+	}
+}
