@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +260,48 @@ func TestPreviewGroupLeftOut(t *testing.T) {
 	}
 	if !p.Empty() || len(p.Users) != 0 {
 		t.Fatalf("changes for a group left out: %+v", p.Changes)
+	}
+}
+
+// TestPreviewJSON: a preview is its own wire form: it marshals (zero kinds are omitted, not
+// refused) and round-trips.
+func TestPreviewJSON(t *testing.T) {
+	in := previewInput()
+	in.Current = append(in.Current, Binding{ID: "rb-x", GroupID: "g-x", ResourceID: "gone", Role: access.RoleOwner, RuleID: "r-unknown"})
+	in.Groups = append(in.Groups, Group{ID: "g-x", DisplayName: "x"})
+	p, err := NewPreview(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	var back Preview
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("unmarshal: %v", err)
+	}
+	if !reflect.DeepEqual(&back, p) {
+		t.Errorf("round trip differs:\n%+v\n%+v", back, *p)
+	}
+	last := p.Rules[len(p.Rules)-1]
+	if last.Rule.ID != "r-unknown" || last.Status != RuleRemoved || len(last.Remove) != 1 || last.Remove[0].ResourceName != "gone" {
+		t.Errorf("binding of an unknown rule: %+v", last)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		r    Rule
+		want string
+	}{
+		{Rule{Match: MatchPattern, Value: `^eng-(?P<cloud>.+)$`, Role: "readonly"}, "pattern ^eng-(?P<cloud>.+)$ → readonly on the captured cloud"},
+		{Rule{Match: MatchPattern, Value: `^rc-(?P<project>.+)-(?P<role>.+)$`}, "pattern ^rc-(?P<project>.+)-(?P<role>.+)$ → the captured role on the captured project"},
+		{Rule{Match: MatchDisplayName, Value: "Platform Admins", ResourceKind: access.KindOrganization, Role: "owner"}, `displayName "Platform Admins" → owner on the organization`},
+		{Rule{Match: MatchExternalID, Value: "00g1", ResourceKind: access.KindProject, ResourceName: "web", Role: "write"}, `externalId "00g1" → write on project web`},
+	} {
+		if got := tc.r.Describe(); got != tc.want {
+			t.Errorf("Describe = %q, want %q", got, tc.want)
+		}
 	}
 }

@@ -97,8 +97,10 @@ type Rule struct {
 	Name string `json:"name"`
 	// Position orders the org's rules, lowest first. When two rules make the same binding
 	// the first owns it. Ties are broken by ID so that the order is always total.
-	Position int       `json:"position"`
-	Match    MatchKind `json:"match"`
+	Position int `json:"position"`
+	// Match is how the rule selects groups. It is zero (and omitted from JSON) only in the
+	// placeholder a preview shows for rule-made bindings of a rule neither set knows.
+	Match MatchKind `json:"match,omitempty"`
 	// Value is the displayName, the externalId or the pattern, per Match.
 	Value string `json:"value"`
 	// ResourceKind and ResourceName fix the resource: organization (no name), or a cloud or
