@@ -152,14 +152,16 @@ func (c *Changes) Inverse() Changes {
 // SCIM just created or renamed (pass just that group) never touches another group's
 // bindings, and the rule-made bindings of a group left out (a deleted group the caller
 // does not pass) stay as they are. Reconciling every group (after a rule change, or when a
-// cloud or project is created that a rule names) is Evaluate then Diff.
+// cloud or project is created that a rule names) is Evaluate then Diff. Its problems are
+// those of the rules that match groups: its cost follows the rules the groups meet, not the
+// size of the set, since it runs on every SCIM group write.
 func (s *Set) Reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (Changes, []Problem) {
-	r, c := s.reconcile(groups, res, current, manual)
+	r, c := s.reconcile(groups, res, current, manual, false)
 	return c, r.Problems
 }
 
-func (s *Set) reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (*Result, Changes) {
-	r := s.Evaluate(groups, res)
+func (s *Set) reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding, full bool) (*Result, Changes) {
+	r := s.evaluate(groups, res, full)
 	in := make(map[string]bool, len(groups))
 	for i := range groups {
 		in[groups[i].ID] = true

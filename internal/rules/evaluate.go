@@ -92,7 +92,7 @@ func (x *Resources) lookup(k access.Kind, name string) *access.Resource {
 // Set is a validated rule set, indexed for matching. Build it with Compile; it is read-only
 // afterwards and safe for concurrent use.
 type Set struct {
-	rules []*compiled // sorted by (Position, ID); compiled.order is the index here
+	rules []*compiled // sorted by (Position, ID); an int32 index here names a rule
 	byID  map[string]int
 
 	exactName map[string][]int32 // lower-cased displayName → rules, ascending
@@ -147,7 +147,6 @@ func Compile(rules []Rule) (*Set, error) {
 	})
 	lens := map[int]bool{}
 	for i, c := range s.rules {
-		c.order = i
 		s.byID[c.ID] = i
 		o := int32(i)
 		switch {
@@ -249,31 +248,33 @@ func Evaluate(rules []Rule, groups []Group, resources []access.Resource) (*Resul
 }
 
 // Evaluate returns the bindings the set wants over groups, with what each rule matched and
-// the problems met. Groups are taken once each (the first of a duplicate ID). Every rule is
-// tried on every group, but through the index: exact rules by map lookup, anchored patterns
-// by their literal prefix, and only the remaining patterns on every name. The result does
-// not depend on the order of groups or resources.
-//
-// For one group that SCIM just created or renamed, pass just that group: the rule-made
-// bindings of other groups are independent of it.
-func (s *Set) Evaluate(groups []Group, res *Resources) *Result {
-	out := &Result{Bindings: []Binding{}, Matches: make([]RuleMatches, len(s.rules)), Problems: []Problem{}}
-	for i, c := range s.rules {
-		out.Matches[i] = RuleMatches{RuleID: c.ID, Groups: []Group{}}
-	}
-	// A fixed resource is resolved once per rule; nil means missing (reported once).
-	fixed := make([]*access.Resource, len(s.rules))
-	for i, c := range s.rules {
-		if c.resCap >= 0 {
-			continue
-		}
-		if fixed[i] = res.lookup(c.kind, c.ResourceName); fixed[i] == nil {
-			what := "the organization resource"
-			if c.kind != access.KindOrganization {
-				what = fmt.Sprintf("%s %q", c.kind, c.ResourceName)
-			}
-			out.Problems = append(out.Problems, Problem{RuleID: c.ID, RuleName: c.Name, Kind: ProblemMissingResource,
-				Value: c.ResourceName, Msg: fmt.Sprintf("%s does not exist; rules never create resources: create it or change the rule", what)})
+// the problems met, a fixed resource that does not exist included (once per rule, matched or
+// not). Groups are taken once each (the first of a duplicate ID). Every rule is tried on
+// every group, but through the index: exact rules by map lookup, anchored patterns by their
+// literal prefix, and only the remaining patterns on every name. The result does not depend
+// on the order of groups or resources.
+func (s *Set) Evaluate(groups []Group, res *Resources) *Result { return s.evaluate(groups, res, true) }
+
+// evaluation is one Evaluate call's working state.
+type evaluation struct {
+	set *Set
+	res *Resources
+	out *Result
+	// full records Matches and reports every rule's missing fixed resource; without it (one
+	// group reconciled on a SCIM write) the cost is that of the rules the groups meet, not
+	// of the whole set.
+	full  bool
+	fixed map[int32]*access.Resource // resolved fixed resources; nil value = missing
+}
+
+func (s *Set) evaluate(groups []Group, res *Resources, full bool) *Result {
+	e := &evaluation{set: s, res: res, full: full, fixed: map[int32]*access.Resource{},
+		out: &Result{Bindings: []Binding{}, Matches: []RuleMatches{}, Problems: []Problem{}}}
+	out := e.out
+	if full {
+		out.Matches = make([]RuleMatches, len(s.rules))
+		for i, c := range s.rules {
+			out.Matches[i] = RuleMatches{RuleID: c.ID, Groups: []Group{}}
 		}
 	}
 
@@ -296,18 +297,27 @@ func (s *Set) Evaluate(groups []Group, res *Resources) *Result {
 		cands = s.candidates(cands[:0], g)
 		made = made[:0]
 		for _, o := range cands {
-			c := s.rules[o]
-			b, ok := apply(c, g, res, fixed[o], out)
+			b, ok := e.apply(o, g)
 			if !ok {
 				continue
 			}
-			if slices.ContainsFunc(made, func(m Binding) bool { return m.key() == b.key() }) {
+			shadowed := slices.ContainsFunc(made, func(m Binding) bool { return m.key() == b.key() })
+			if full && shadowed {
 				out.Matches[o].Shadowed++
-				continue
+			} else if full {
+				out.Matches[o].Owned++
 			}
-			made = append(made, b)
-			out.Matches[o].Owned++
-			out.Bindings = append(out.Bindings, b)
+			if !shadowed {
+				made = append(made, b)
+				out.Bindings = append(out.Bindings, b)
+			}
+		}
+	}
+	if full {
+		for i, c := range s.rules {
+			if c.resCap < 0 {
+				e.fixedResource(int32(i))
+			}
 		}
 	}
 	// Groups were visited in name order and rules in order within each group: a stable sort
@@ -317,6 +327,26 @@ func (s *Set) Evaluate(groups []Group, res *Resources) *Result {
 	slices.SortStableFunc(out.Bindings, func(a, b Binding) int { return cmp.Compare(pos(a.RuleID), pos(b.RuleID)) })
 	slices.SortStableFunc(out.Problems, func(a, b Problem) int { return cmp.Compare(pos(a.RuleID), pos(b.RuleID)) })
 	return out
+}
+
+// fixedResource resolves rule o's fixed resource once per evaluation, reporting it (once)
+// when it does not exist.
+func (e *evaluation) fixedResource(o int32) *access.Resource {
+	if r, done := e.fixed[o]; done {
+		return r
+	}
+	c := e.set.rules[o]
+	r := e.res.lookup(c.kind, c.ResourceName)
+	e.fixed[o] = r
+	if r == nil {
+		what := "the organization resource"
+		if c.kind != access.KindOrganization {
+			what = fmt.Sprintf("%s %q", c.kind, c.ResourceName)
+		}
+		e.out.Problems = append(e.out.Problems, Problem{RuleID: c.ID, RuleName: c.Name, Kind: ProblemMissingResource,
+			Value: c.ResourceName, Msg: fmt.Sprintf("%s does not exist; rules never create resources: create it or change the rule", what)})
+	}
+	return r
 }
 
 // candidates appends to dst, ascending, the rules that may match g: every other rule cannot.
@@ -336,9 +366,10 @@ func (s *Set) candidates(dst []int32, g *Group) []int32 {
 	return dst
 }
 
-// apply tries rule c on group g: whether it matches (recorded in out.Matches), and the
-// binding it makes, or the problem that prevents it (recorded in out.Problems).
-func apply(c *compiled, g *Group, res *Resources, fixed *access.Resource, out *Result) (Binding, bool) {
+// apply tries rule o on group g: whether it matches (recorded in Matches), and the binding it
+// makes, or the problem that prevents it (recorded in Problems).
+func (e *evaluation) apply(o int32, g *Group) (Binding, bool) {
+	c, out := e.set.rules[o], e.out
 	var sub []int
 	if c.Match == MatchPattern {
 		if c.need != "" && !strings.Contains(g.DisplayName, c.need) {
@@ -353,8 +384,10 @@ func apply(c *compiled, g *Group, res *Resources, fixed *access.Resource, out *R
 		}
 	}
 	// Exact candidates come from map lookups keyed by the very value compared, so they match.
-	m := &out.Matches[c.order]
-	m.Groups = append(m.Groups, *g)
+	if e.full {
+		m := &out.Matches[o]
+		m.Groups = append(m.Groups, *g)
+	}
 	problem := func(kind ProblemKind, value, f string, a ...any) (Binding, bool) {
 		out.Problems = append(out.Problems, Problem{RuleID: c.ID, RuleName: c.Name, GroupID: g.ID, GroupName: g.DisplayName,
 			Kind: kind, Value: value, Msg: fmt.Sprintf(f, a...)})
@@ -367,17 +400,17 @@ func apply(c *compiled, g *Group, res *Resources, fixed *access.Resource, out *R
 		return g.DisplayName[sub[2*i]:sub[2*i+1]]
 	}
 
-	r := fixed
+	var r *access.Resource
 	if c.resCap >= 0 {
 		name := captured(c.resCap)
 		if name == "" {
 			return problem(ProblemEmptyCapture, "", "group %q: the pattern captured an empty %s name", g.DisplayName, c.kind)
 		}
-		if r = res.lookup(c.kind, name); r == nil {
+		if r = e.res.lookup(c.kind, name); r == nil {
 			return problem(ProblemMissingResource, name, "group %q names %s %q, which does not exist; rules never create resources: create it or rename the group",
 				g.DisplayName, c.kind, name)
 		}
-	} else if r == nil {
+	} else if r = e.fixedResource(o); r == nil {
 		return Binding{}, false // reported once for the rule
 	}
 	role := c.fixed

@@ -193,7 +193,6 @@ func (e *Error) Unwrap() error { return ErrInvalidRule }
 // compiled is a validated rule, ready to match.
 type compiled struct {
 	Rule
-	order int // position in the Set's sorted rules
 	kind  access.Kind
 	fixed access.Role // RoleNone when role is captured
 	re    *regexp.Regexp
