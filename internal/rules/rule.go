@@ -223,6 +223,8 @@ func compile(r Rule) (*compiled, error) {
 		return fail("name", "longer than %d bytes", MaxNameLen)
 	case !utf8.ValidString(r.Name):
 		return fail("name", "not valid UTF-8")
+	case r.Match < MatchDisplayName || r.Match > MatchPattern:
+		return fail("match", "unknown match %d; valid matches: displayName, externalId, pattern", uint8(r.Match))
 	case r.Value == "":
 		return fail("value", "a %s rule needs a value to match", r.Match)
 	case len(r.Value) > MaxValueLen:
@@ -264,8 +266,6 @@ func compile(r Rule) (*compiled, error) {
 			return fail("value", "the pattern captures both cloud and project; project names are unique in an organization, so capture only project (use (?:…) for the cloud part)")
 		}
 		c.prefix, c.need = prefilter(r.Value)
-	default:
-		return fail("match", "unknown match %d; valid matches: displayName, externalId, pattern", uint8(r.Match))
 	}
 
 	resCaptured := captured[CaptureCloud] || captured[CaptureProject]

@@ -40,7 +40,7 @@ func TestValidate(t *testing.T) {
 		{"cloud without name", fixedOn(Rule{ID: "r", Name: "n", Match: MatchDisplayName, Value: "x", Role: "owner"}, access.KindCloud, ""), "resourceName", "needs the cloud's name"},
 		{"org with name", fixedOn(Rule{ID: "r", Name: "n", Match: MatchDisplayName, Value: "x", Role: "owner"}, access.KindOrganization, "acme"), "resourceName", "takes no name"},
 		{"no value", Rule{ID: "r", Name: "n", Match: MatchExternalID, Role: "owner", ResourceKind: access.KindOrganization}, "value", "needs a value"},
-		{"no match kind", Rule{ID: "r", Name: "n", Value: "x", Role: "owner", ResourceKind: access.KindOrganization}, "match", "unknown match"},
+		{"no match kind", Rule{ID: "r", Name: "n", Role: "owner", ResourceKind: access.KindOrganization}, "match", "unknown match"},
 		{"no id", Rule{Name: "n"}, "id", "needs an id"},
 		{"blank name", Rule{ID: "r", Name: " "}, "name", "needs a name"},
 		{"long value", pat("^"+strings.Repeat("a", MaxValueLen), "owner"), "value", "longer than"},
