@@ -90,9 +90,9 @@ func hasKey(m map[key]int, k key) bool { _, ok := m[k]; return ok }
 // Apply is the in-memory model of applying c: it returns the State with Remove deleted (by
 // ID) and Add created (with their ID if set, else one from newID), and the rule-made bindings afterwards (Reassign's new
 // owners included), which end with c.Add in order, now with IDs. s and current are not
-// modified; the returned State shares all but its
-// Bindings with s. The preview computes "after" with it; the service layer does the same in
-// its transaction, and its tests can compare the two.
+// modified; the returned State shares all but its Bindings with s. It is the reference the
+// property tests hold the preview's user changes to; the service layer does the same in its
+// transaction, and its tests can compare the two.
 func Apply(s *access.State, current []Binding, c Changes, newID func(Binding) string) (*access.State, []Binding) {
 	gone := make(map[string]bool, len(c.Remove))
 	for _, b := range c.Remove {

@@ -3,9 +3,9 @@ package rules
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
+	"hash"
 	"slices"
 
 	"github.com/rolecall/rolecall/internal/access"
@@ -120,7 +120,7 @@ func NewPreview(in Input) (*Preview, error) {
 	res, changes := set.reconcile(in.Groups, NewResources(in.State.Resources), in.Current, in.State.Bindings, true)
 	p := &Preview{Changes: changes, Problems: res.Problems}
 	p.Rules = ruleParts(set, res, in.Old, &p.Changes, newNamer(in))
-	p.Users = userChanges(in.State, in.Current, p.Changes)
+	p.Users = userChanges(in.State, p.Changes)
 	p.Fingerprint = fingerprint(set.Rules(), &p.Changes, p.Users)
 
 	matched := map[string]bool{}
@@ -270,61 +270,109 @@ func newNamer(in Input) func(Binding) BindingView {
 
 // userChanges compares every active user's access before and after the changes. Only the
 // groups whose bindings change can change anyone's access, and group membership is the same
-// before and after, so a user is evaluated after only when one of its (transitive, active)
-// groups changes: the cost is one membership walk per user, plus two for affected users.
+// before and after, so a user is looked at after only when one of its (transitive, active)
+// groups changes. "After" needs no second Index: it is the user's direct roles (unchanged)
+// and the after-change bindings of the same groups, from a per-group table of group
+// bindings, which is far cheaper to build than the memberships of a second Index.
 //
 // Lines follow enforce-groups: explicit roles compared per resource (implicit access shows
 // only through the organization line), and a user who is org owner afterwards gets no
 // cloud or project lines, since it is owner on all of them.
-func userChanges(before *access.State, current []Binding, c Changes) []enforce.UserChanges {
+func userChanges(before *access.State, c Changes) []enforce.UserChanges {
 	out := []enforce.UserChanges{}
 	if len(c.Add) == 0 && len(c.Remove) == 0 {
 		return out
 	}
-	after, _ := Apply(before, current, c, func(b Binding) string {
-		return fmt.Sprintf("rule:%s/%s/%s/%d", b.RuleID, b.GroupID, b.ResourceID, b.Role)
-	})
-	ixB, ixA := access.NewIndex(before), access.NewIndex(after)
+	ix := access.NewIndex(before)
+	gone := make(map[string]bool, len(c.Remove))
+	for _, b := range c.Remove {
+		gone[b.ID] = true
+	}
+	// grants[g] are group g's bindings after the change, resolved as the Index resolves
+	// them: the first record of a duplicate ID, active groups, known resources, real roles.
+	grants := make([][]groupGrant, len(before.Groups))
+	grant := func(groupID, resourceID string, role access.Role) {
+		g, ok := ix.LookupGroup(groupID)
+		if !ok || !ix.Group(g).Active || role == access.RoleNone || role > access.RoleOwner {
+			return
+		}
+		if r, ok := ix.LookupResource(resourceID); ok {
+			grants[g] = append(grants[g], groupGrant{r, role})
+		}
+	}
+	for i := range before.Bindings {
+		if b := &before.Bindings[i]; b.PrincipalType == access.PrincipalGroup && !gone[b.ID] {
+			grant(b.PrincipalID, b.ResourceID, b.Role)
+		}
+	}
+	for _, b := range c.Add {
+		grant(b.GroupID, b.ResourceID, b.Role)
+	}
 	changed := make([]bool, len(before.Groups))
-	mark := func(bs []Binding) {
+	for _, bs := range [][]Binding{c.Add, c.Remove} {
 		for _, b := range bs {
-			if g, ok := ixB.LookupGroup(b.GroupID); ok {
+			if g, ok := ix.LookupGroup(b.GroupID); ok {
 				changed[g] = true
 			}
 		}
 	}
-	mark(c.Add)
-	mark(c.Remove)
-	org, hasOrg := ixB.Organization()
-	eB, eA := ixB.NewEvaluator(), ixA.NewEvaluator()
-	stamp := make([]uint32, ixB.NumResources())
+
+	org, hasOrg := ix.Organization()
+	e := ix.NewEvaluator()
+	n := ix.NumResources()
+	after := make([]access.Role, n)
+	stamp := make([]uint32, n) // stamp[r] == gen: after[r] is this user's, r is in touched
+	shown := make([]uint32, n) // shown[r] == gen: r was compared already
 	var gen uint32
+	var touched []access.ResourceRef
 	var lines []kindLine
-	for _, u := range ixB.UsersByName() {
-		user := ixB.User(u)
+	for _, u := range ix.UsersByName() {
+		user := ix.User(u)
 		if !user.Holds() {
 			continue
 		}
-		eB.Load(u)
-		if !slices.ContainsFunc(eB.Groups(), func(g access.GroupRef) bool { return changed[g] }) {
+		e.Load(u)
+		if !slices.ContainsFunc(e.Groups(), func(g access.GroupRef) bool { return changed[g] }) {
 			continue
 		}
-		// The States share Users, Groups and Resources, so refs are the same in both.
-		eA.Load(u)
-		ownerAfter := hasOrg && eA.Role(org) == access.RoleOwner
 		gen++
+		touched = touched[:0]
+		raise := func(r access.ResourceRef, role access.Role) {
+			if stamp[r] != gen {
+				stamp[r], after[r] = gen, access.RoleNone
+				touched = append(touched, r)
+			}
+			after[r] = access.MaxRole(after[r], role)
+		}
+		for _, r := range e.Resources() {
+			if d := e.DirectRole(r); d != access.RoleNone {
+				raise(r, d)
+			}
+		}
+		for _, g := range e.Groups() {
+			for _, gr := range grants[g] {
+				raise(gr.res, gr.role)
+			}
+		}
+		afterRole := func(r access.ResourceRef) access.Role {
+			if stamp[r] == gen {
+				return after[r]
+			}
+			return access.RoleNone
+		}
+		ownerAfter := hasOrg && afterRole(org) == access.RoleOwner
 		lines = lines[:0]
 		var orgChange *enforce.Change
-		visit := func(r access.ResourceRef) {
-			if stamp[r] == gen {
+		compare := func(r access.ResourceRef) {
+			if shown[r] == gen {
 				return
 			}
-			stamp[r] = gen
-			b, a := eB.Role(r), eA.Role(r)
+			shown[r] = gen
+			b, a := e.Role(r), afterRole(r)
 			if b == a {
 				return
 			}
-			res := ixB.Resource(r)
+			res := ix.Resource(r)
 			ch := enforce.Change{Resource: res.Name, ResourceID: res.ID, Before: b, After: a}
 			switch {
 			case hasOrg && r == org:
@@ -334,11 +382,11 @@ func userChanges(before *access.State, current []Binding, c Changes) []enforce.U
 				lines = append(lines, kindLine{ch, res.Kind})
 			}
 		}
-		for _, r := range eB.Resources() {
-			visit(r)
+		for _, r := range e.Resources() {
+			compare(r)
 		}
-		for _, r := range eA.Resources() {
-			visit(r)
+		for _, r := range touched {
+			compare(r)
 		}
 		if len(lines) == 0 && orgChange == nil {
 			continue
@@ -348,6 +396,11 @@ func userChanges(before *access.State, current []Binding, c Changes) []enforce.U
 		out = append(out, uc)
 	}
 	return out
+}
+
+type groupGrant struct {
+	res  access.ResourceRef
+	role access.Role
 }
 
 type kindLine struct {
@@ -371,23 +424,82 @@ func splitLines(ls []kindLine) enforce.Changes {
 	return out
 }
 
-// fingerprintVersion starts the hashed document; bump it when the encoding changes so that a
-// preview from an older binary never matches by accident.
+// fingerprintVersion starts the hashed encoding; bump it when the encoding changes so that
+// a preview from an older binary never matches by accident.
 const fingerprintVersion = "rolecall/rules/preview/v1"
 
-// fingerprint hashes the JSON of what apply does. Every part is in a deterministic order
-// (rules by position, changes by rule and group, users by userName), so equal previews hash
-// equally.
+// fingerprint hashes what apply does: the rule set, the binding changes and the users'
+// changes, each field length-prefixed (so that no two documents encode alike), in the
+// preview's deterministic order (rules by position, changes by rule and group, users by
+// userName), so equal previews hash equally. Covered bindings are left out: apply makes none.
 func fingerprint(rules []Rule, c *Changes, users []enforce.UserChanges) string {
-	h := sha256.New()
-	doc := struct {
-		V       string                `json:"v"`
-		Rules   []Rule                `json:"rules"`
-		Changes *Changes              `json:"changes"`
-		Users   []enforce.UserChanges `json:"users"`
-	}{fingerprintVersion, rules, c, users}
-	if err := json.NewEncoder(h).Encode(doc); err != nil {
-		panic("rules: fingerprint: " + err.Error()) // only plain data: cannot fail
+	f := &hashWriter{h: sha256.New(), buf: make([]byte, 0, 32<<10)}
+	f.str(fingerprintVersion)
+	f.num(len(rules))
+	for _, r := range rules {
+		f.str(r.ID, r.Name, r.Value, r.ResourceName, r.Role)
+		f.num(r.Position, int(r.Match), int(r.ResourceKind))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	for _, bs := range [][]Binding{c.Add, c.Remove} {
+		f.num(len(bs))
+		for _, b := range bs {
+			f.str(b.ID, b.GroupID, b.ResourceID, b.RuleID)
+			f.num(int(b.Role))
+		}
+	}
+	f.num(len(c.Reassign))
+	for _, r := range c.Reassign {
+		f.str(r.ID, r.RuleID, r.FromRuleID)
+	}
+	f.num(len(users))
+	for _, u := range users {
+		f.str(u.UserID)
+		for _, cs := range [][]enforce.Change{u.Changes.Clouds, u.Changes.Projects} {
+			f.num(len(cs))
+			for _, ch := range cs {
+				f.str(ch.ResourceID)
+				f.num(int(ch.Before), int(ch.After))
+			}
+		}
+		if o := u.Changes.Organization; o != nil {
+			f.num(1, int(o.Before), int(o.After))
+		} else {
+			f.num(0)
+		}
+	}
+	return f.sum()
+}
+
+// hashWriter feeds a hash through a buffer, so that hashing 100,000 small fields is not
+// 100,000 Write calls.
+type hashWriter struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (w *hashWriter) str(ss ...string) {
+	for _, s := range ss {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+		w.buf = append(w.buf, s...)
+		w.flush(false)
+	}
+}
+
+func (w *hashWriter) num(ns ...int) {
+	for _, n := range ns {
+		w.buf = binary.AppendVarint(w.buf, int64(n))
+	}
+	w.flush(false)
+}
+
+func (w *hashWriter) flush(all bool) {
+	if len(w.buf) >= 16<<10 || all {
+		w.h.Write(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *hashWriter) sum() string {
+	w.flush(true)
+	return hex.EncodeToString(w.h.Sum(nil))
 }
