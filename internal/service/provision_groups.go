@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 
@@ -34,11 +35,7 @@ func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]a
 	ix := scim.IndexedFields(ndoc)
 	var out Written
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		displays, err := memberDisplays(ctx, tx, org, nil, members)
-		if err != nil {
-			return err
-		}
-		raw, err := GroupStoredDoc(ndoc, displays)
+		raw, displays, err := newGroupDoc(ctx, tx, org, ndoc, members)
 		if err != nil {
 			return err
 		}
@@ -63,6 +60,17 @@ func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]a
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupCreate, audit.TargetGroup, g.ID, nil, groupAudit(doc, mc))
 	})
 	return out, err
+}
+
+// newGroupDoc is the stored document of a group written whole (POST, PUT) from ndoc and the
+// members it was sent with, and the member display overrides it holds.
+func newGroupDoc(ctx context.Context, tx store.Tx, org string, ndoc map[string]any, members []scim.Member) (json.RawMessage, map[string]string, error) {
+	displays, err := memberDisplays(ctx, tx, org, nil, members)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := GroupStoredDoc(ndoc, displays)
+	return raw, displays, err
 }
 
 // currentGroup reads group id for a write, checked against If-Match, and its decoded
@@ -90,11 +98,7 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 			return err
 		}
 		before := AuditDoc(v.Render(g, old, nil, nil))
-		displays, err := memberDisplays(ctx, tx, org, nil, members)
-		if err != nil {
-			return err
-		}
-		raw, err := GroupStoredDoc(ndoc, displays)
+		raw, displays, err := newGroupDoc(ctx, tx, org, ndoc, members)
 		if err != nil {
 			return err
 		}
