@@ -1,7 +1,8 @@
-// Package auth authenticates API requests and manages the lifecycle of tokens (create, list,
-// revoke) on top of the store, for the server and for the offline CLI alike. It may import
-// store, token, audit, api and the standard library; it knows nothing of HTTP beyond the
-// Authorization header value.
+// Package auth authenticates API requests, carries the authenticated principal of a request
+// in its context (WithPrincipal, PrincipalFrom), and manages the lifecycle of tokens (create,
+// list, revoke) on top of the store, for the server and for the offline CLI alike. It may
+// import store, token, audit, api and the standard library; it knows nothing of HTTP beyond
+// the Authorization header value.
 package auth
 
 import (

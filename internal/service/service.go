@@ -1,7 +1,10 @@
 // Package service holds rolecall's use cases over the store: provisioning users and groups
 // (SCIM), membership changes with reinstatement and unknown-member tolerance, grants and the
-// groups-only rule, resources, service accounts, tokens, org settings, directory lookups,
-// access state, and enforce-groups (preview, apply, undo, runs). Each change is one
+// groups-only rule, resources, service accounts, tokens, orgs and their settings, directory
+// lookups, access answers and the access state they and enforce-groups read (LoadState).
+// Enforce-groups itself (preview, apply, undo, runs) is the subpackage enforcegroups, so that
+// the CLI can call this package offline without reaching enforce-groups except through the
+// admin API. Each change is one
 // store.Update transaction that writes exactly one audit event, so this package is the single
 // place where a change commits; the HTTP handlers (scimapi, adminapi, console) and the
 // offline CLI commands call it and open no transaction of their own.
