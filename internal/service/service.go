@@ -4,10 +4,10 @@
 // lookups, access answers and the access state they and enforce-groups read (LoadState).
 // Enforce-groups itself (preview, apply, undo, runs) is the subpackage enforcegroups, so that
 // the CLI can call this package offline without reaching enforce-groups except through the
-// admin API. Each change is one
-// store.Update transaction that writes exactly one audit event, so this package is the single
-// place where a change commits; the HTTP handlers (scimapi, adminapi, console) and the
-// offline CLI commands call it and open no transaction of their own.
+// admin API. Each change is one store.Update transaction that writes exactly one audit
+// event, so this package is the single place where a change commits; the HTTP handlers
+// (scimapi, adminapi, console) and the offline CLI commands call it and open no transaction
+// of their own.
 //
 // It returns stored objects to the SCIM handler, which renders them (the service takes
 // render callbacks where an answer or an audit event must be rendered inside the
