@@ -121,12 +121,12 @@ func TestEvaluate(t *testing.T) {
 			d := ix.Evaluate(tt.q)
 			if d.Allowed != tt.allowed || d.Reason != tt.reason || d.Role != tt.role || d.Implicit != tt.implicit {
 				t.Errorf("got allowed=%v reason=%s role=%v implicit=%v (%q), want %v %s %v %v",
-					d.Allowed, d.Reason, d.Role, d.Implicit, d.Message, tt.allowed, tt.reason, tt.role, tt.implicit)
+					d.Allowed, d.Reason, d.Role, d.Implicit, d.Message(), tt.allowed, tt.reason, tt.role, tt.implicit)
 			}
 			if d.Revision != 8 {
 				t.Errorf("revision %d, want 8", d.Revision)
 			}
-			if !d.Allowed && d.Message == "" {
+			if !d.Allowed && d.Message() == "" {
 				t.Error("a deny without a message")
 			}
 		})
@@ -187,7 +187,7 @@ func TestApply(t *testing.T) {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		if d := ix.Evaluate(ben); d.Allowed != st.allowed || d.Revision != rev {
-			t.Fatalf("%s: allowed=%v at %d (%s), want %v at %d", st.name, d.Allowed, d.Revision, d.Message, st.allowed, rev)
+			t.Fatalf("%s: allowed=%v at %d (%s), want %v at %d", st.name, d.Allowed, d.Revision, d.Message(), st.allowed, rev)
 		}
 	}
 	bad := []Change{

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rolecall/rolecall/internal/access"
 )
@@ -53,6 +54,11 @@ type userRec struct {
 	active, removed  bool
 	groups           []int32 // groups it is directly in, whatever their state
 	grants           []grant // its own bindings
+	// closure caches the sorted slots of the live groups the user belongs to,
+	// transitively; nil when not computed or invalidated. Readers fill it (hence atomic:
+	// two readers may race to store the same value); the writer clears it, under the write
+	// lock, whenever a change could alter it (see invalidateUser, invalidateBelow).
+	closure atomic.Pointer[[]int32]
 }
 
 func (u *userRec) holds() bool { return u.exists && u.active && !u.removed }
@@ -82,6 +88,14 @@ type resourceRec struct {
 	kind             access.Kind
 	exists           bool
 	bindings         []int32 // binding slots on it, for subject search
+	// groupGrants are the group bindings on it, compact (8 bytes each) so that a decision
+	// scans them in a few cache lines and tests each group against the user's closure.
+	groupGrants []groupGrant
+}
+
+type groupGrant struct {
+	group int32
+	role  access.Role
 }
 
 type bindingRec struct {
@@ -275,11 +289,15 @@ func (ix *Index) deleteUser(id string) {
 func (ix *Index) upsertGroup(g access.Group) {
 	s := ix.groupSlot(g.ID)
 	r := &ix.groups[s]
+	if !r.exists || r.active != g.Active {
+		ix.invalidateBelow(s)
+	}
 	r.name, r.exists, r.active = g.DisplayName, true, g.Active
 }
 
 func (ix *Index) deleteGroup(id string) {
-	if s, ok := ix.groupByID[id]; ok {
+	if s, ok := ix.groupByID[id]; ok && ix.groups[s].exists {
+		ix.invalidateBelow(s)
 		ix.groups[s].exists = false
 	}
 }
@@ -392,6 +410,7 @@ func (ix *Index) addMembership(m access.Membership, dedupe bool) {
 		}
 		ix.users[u].groups = append(ix.users[u].groups, g)
 		ix.groups[g].users = append(ix.groups[g].users, u)
+		ix.invalidateUser(u)
 	case access.PrincipalGroup:
 		c := ix.groupSlot(m.MemberID)
 		if c == g || (dedupe && slices.Contains(ix.groups[c].parents, g)) {
@@ -399,6 +418,9 @@ func (ix *Index) addMembership(m access.Membership, dedupe bool) {
 		}
 		ix.groups[c].parents = append(ix.groups[c].parents, g)
 		ix.groups[g].children = append(ix.groups[g].children, c)
+		if dedupe { // at build time no closure is cached yet
+			ix.invalidateBelow(c)
+		}
 	}
 }
 
@@ -412,11 +434,13 @@ func (ix *Index) removeMembership(m access.Membership) {
 		if u, ok := ix.userByID[m.MemberID]; ok {
 			ix.users[u].groups = removeAll(ix.users[u].groups, g)
 			ix.groups[g].users = removeAll(ix.groups[g].users, u)
+			ix.invalidateUser(u)
 		}
 	case access.PrincipalGroup:
 		if c, ok := ix.groupByID[m.MemberID]; ok {
 			ix.groups[c].parents = removeAll(ix.groups[c].parents, g)
 			ix.groups[g].children = removeAll(ix.groups[g].children, c)
+			ix.invalidateBelow(c)
 		}
 	}
 }
@@ -461,6 +485,9 @@ func (ix *Index) addBinding(b access.Binding) {
 		ix.accounts[p].grants = append(ix.accounts[p].grants, gr)
 	}
 	ix.res[r].bindings = append(ix.res[r].bindings, s)
+	if b.PrincipalType == access.PrincipalGroup {
+		ix.res[r].groupGrants = append(ix.res[r].groupGrants, groupGrant{p, b.Role})
+	}
 }
 
 // removeBinding drops the binding with the given ID. Its slot stays (marked dead, its ID
@@ -485,4 +512,33 @@ func (ix *Index) removeBinding(id string) {
 		ix.accounts[b.principal].grants = drop(ix.accounts[b.principal].grants)
 	}
 	ix.res[b.res].bindings = removeAll(ix.res[b.res].bindings, s)
+	if b.ptype == access.PrincipalGroup {
+		gg := ix.res[b.res].groupGrants
+		if i := slices.Index(gg, groupGrant{b.principal, b.role}); i >= 0 {
+			ix.res[b.res].groupGrants = slices.Delete(gg, i, i+1)
+		}
+	}
+}
+
+// invalidateUser drops user u's cached closure (its direct groups changed).
+func (ix *Index) invalidateUser(u int32) { ix.users[u].closure.Store(nil) }
+
+// invalidateBelow drops the cached closures of every user under group g (its parents or
+// its state changed): the members of g and of every group nested in it, whatever their
+// state (clearing too much is harmless). It runs only in the writer.
+func (ix *Index) invalidateBelow(g int32) {
+	seen := map[int32]bool{g: true}
+	q := []int32{g}
+	for i := 0; i < len(q); i++ {
+		gr := &ix.groups[q[i]]
+		for _, u := range gr.users {
+			ix.invalidateUser(u)
+		}
+		for _, c := range gr.children {
+			if !seen[c] {
+				seen[c] = true
+				q = append(q, c)
+			}
+		}
+	}
 }

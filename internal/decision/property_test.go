@@ -177,7 +177,7 @@ func checkAgainstAccess(t *rapid.T, ix *Index, s *access.State) {
 					Resource: Resource{Kind: r.Kind, Name: r.Name}, Explain: true})
 				if d.Role != want.Role || d.Implicit != want.Implicit {
 					t.Fatalf("user %s (byID %v) on %s: index says %v implicit=%v, access says %v implicit=%v (%s)",
-						u.ID, byID, r.ID, d.Role, d.Implicit, want.Role, want.Implicit, d.Message)
+						u.ID, byID, r.ID, d.Role, d.Implicit, want.Role, want.Implicit, d.Message())
 				}
 				if !slices.EqualFunc(d.Sources, ex.Sources, sourceEqual) {
 					t.Fatalf("user %s on %s: sources\n got %+v\nwant %+v", u.ID, r.ID, d.Sources, ex.Sources)

@@ -1,6 +1,7 @@
 package decision
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -58,26 +59,54 @@ type ResourceResult struct {
 	ID   string
 }
 
-// key is the paging key of a named record: names in folded order, the ID breaking ties.
-func key(folded, id string) string { return folded + "\x00" + id }
+// cursor is a paging position: a folded name and an ID (empty for actions). Results are
+// sorted by cursor; Page.After is the String of the last cursor of the previous page.
+type cursor struct{ name, id string }
 
-// page cuts the sorted keys after p.After down to p.limit().
-func page[T any](items []T, keyOf func(T) string, p Page, rev uint64) Results[T] {
+func (c cursor) compare(o cursor) int {
+	return cmp.Or(strings.Compare(c.name, o.name), strings.Compare(c.id, o.id))
+}
+
+// String encodes c; IDs hold no NUL byte, so the last NUL separates the two.
+func (c cursor) String() string { return c.name + "\x00" + c.id }
+
+func parseCursor(s string) cursor {
+	i := strings.LastIndexByte(s, 0)
+	if i < 0 {
+		return cursor{name: s}
+	}
+	return cursor{s[:i], s[i+1:]}
+}
+
+// key is cursor{folded, id}.String(), for tests and callers that hold names.
+func key(folded, id string) string { return cursor{folded, id}.String() }
+
+// page cuts items (sorted by at) to those after p.After, at most p.limit() of them.
+func page[T any](items []T, at func(T) cursor, p Page, rev uint64) Results[T] {
 	start := 0
 	if p.After != "" {
-		start, _ = slices.BinarySearchFunc(items, p.After, func(it T, k string) int { return strings.Compare(keyOf(it), k) })
-		for start < len(items) && keyOf(items[start]) <= p.After {
+		after := parseCursor(p.After)
+		start, _ = slices.BinarySearchFunc(items, after, func(it T, c cursor) int { return at(it).compare(c) })
+		for start < len(items) && at(items[start]).compare(after) <= 0 {
 			start++
 		}
 	}
 	items = items[start:]
-	out := Results[T]{Items: []T{}, Revision: rev}
-	n := p.limit()
-	if len(items) > n {
-		out.Next = keyOf(items[n-1])
+	out := Results[T]{Revision: rev}
+	if n := p.limit(); len(items) > n {
+		out.Next = at(items[n-1]).String()
 		items = items[:n]
 	}
-	out.Items = append(out.Items, items...)
+	out.Items = append(make([]T, 0, len(items)), items...)
+	return out
+}
+
+// mapResults converts the items of a page.
+func mapResults[T, U any](r Results[T], f func(T) U) Results[U] {
+	out := Results[U]{Items: make([]U, len(r.Items)), Next: r.Next, Revision: r.Revision, Reason: r.Reason}
+	for i, it := range r.Items {
+		out.Items[i] = f(it)
+	}
 	return out
 }
 
@@ -107,27 +136,33 @@ func (ix *Index) searchSubjects(t SubjectType, action string, res Resource, p Pa
 	if why != "" {
 		return empty(why)
 	}
-	keyOf := func(s SubjectResult) string { return key(Fold(s.Name), s.ID) }
-	var found []SubjectResult
+	var slots []int32
+	var at func(int32) cursor
+	var result func(int32) SubjectResult
 	switch t {
 	case SubjectUser:
-		for _, u := range ix.usersWith(r, req) {
-			rec := &ix.users[u]
-			found = append(found, SubjectResult{Type: SubjectUser, Name: rec.name, ID: rec.id})
+		slots = ix.usersWith(r, req)
+		at = func(u int32) cursor { return cursor{ix.users[u].folded, ix.users[u].id} }
+		result = func(u int32) SubjectResult {
+			return SubjectResult{Type: SubjectUser, Name: ix.users[u].name, ID: ix.users[u].id}
 		}
 	case SubjectServiceAccount:
 		for a := range ix.accounts {
-			if rec := &ix.accounts[a]; rec.exists {
+			if ix.accounts[a].exists {
 				if role, _ := ix.accountRole(int32(a), r); role >= req {
-					found = append(found, SubjectResult{Type: SubjectServiceAccount, Name: rec.name, ID: rec.id})
+					slots = append(slots, int32(a))
 				}
 			}
+		}
+		at = func(a int32) cursor { return cursor{ix.accounts[a].folded, ix.accounts[a].id} }
+		result = func(a int32) SubjectResult {
+			return SubjectResult{Type: SubjectServiceAccount, Name: ix.accounts[a].name, ID: ix.accounts[a].id}
 		}
 	default:
 		return empty(ReasonUnknownSubjectTyp)
 	}
-	slices.SortFunc(found, func(a, b SubjectResult) int { return strings.Compare(keyOf(a), keyOf(b)) })
-	return page(found, keyOf, p, ix.rev)
+	slices.SortFunc(slots, func(a, b int32) int { return at(a).compare(at(b)) })
+	return mapResults(page(slots, at, p, ix.rev), result)
 }
 
 // usersWith returns the users that hold at least req on resource r: holders of a binding
@@ -222,7 +257,7 @@ func (ix *Index) searchResources(s Subject, action string, k access.Kind, p Page
 	result := func(r int32) ResourceResult {
 		return ResourceResult{Kind: k, Name: ix.res[r].name, ID: ix.res[r].id}
 	}
-	keyOf := func(r int32) string { return key(ix.res[r].folded, ix.res[r].id) }
+	at := func(r int32) cursor { return cursor{ix.res[r].folded, ix.res[r].id} }
 
 	// Gather the explicit role on every resource the subject's bindings reach.
 	sc := ix.getScratch()
@@ -261,7 +296,7 @@ func (ix *Index) searchResources(s Subject, action string, k access.Kind, p Page
 	if k != access.KindOrganization && orgRole == access.RoleOwner {
 		// An org owner may do anything on every cloud and project: the page is a slice of
 		// the kind's sorted list, no sort needed.
-		return page(ix.sortedRes[k], keyOf, p, ix.rev).mapItems(result)
+		return mapResults(page(ix.sortedRes[k], at, p, ix.rev), result)
 	}
 	var hits []int32
 	if k == access.KindOrganization {
@@ -282,30 +317,7 @@ func (ix *Index) searchResources(s Subject, action string, k access.Kind, p Page
 		}
 		slices.SortFunc(hits, ix.compareRes)
 	}
-	return page(hits, keyOf, p, ix.rev).mapItems(result)
-}
-
-// mapItems converts a page of slots into a page of results.
-func (r Results[T]) mapItems(f func(T) ResourceResult) Results[ResourceResult] {
-	out := Results[ResourceResult]{Items: make([]ResourceResult, len(r.Items)), Next: r.Next, Revision: r.Revision, Reason: r.Reason}
-	for i, it := range r.Items {
-		out.Items[i] = f(it)
-	}
-	return out
-}
-
-// inactive returns why a resolved subject holds nothing, or "".
-func (ix *Index) inactive(sub subjectRef) Reason {
-	if sub.typ != SubjectUser {
-		return ""
-	}
-	switch u := &ix.users[sub.slot]; {
-	case !u.active:
-		return ReasonSubjectInactive
-	case u.removed:
-		return ReasonSubjectRemoved
-	}
-	return ""
+	return mapResults(page(hits, at, p, ix.rev), result)
 }
 
 // SearchActions lists the actions (built-in and custom, sorted by name) the subject may do
@@ -350,5 +362,5 @@ func (ix *Index) searchActions(s Subject, res Resource, p Page) Results[string] 
 			names = append(names, a)
 		}
 	}
-	return page(names, func(n string) string { return n }, p, ix.rev)
+	return page(names, func(n string) cursor { return cursor{name: n} }, p, ix.rev)
 }
