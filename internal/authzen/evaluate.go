@@ -108,7 +108,7 @@ func Evaluations(ctx context.Context, pdp PDP, req *EvaluationsRequest) (*Evalua
 		}
 		return true
 	}
-	if len(valid) > 0 {
+	if len(valid) > 0 && emitFailed(at[0]) {
 		answered := 0
 		err := pdp.Evaluate(ctx, valid, func(j int, d Decision) bool {
 			if j != answered {

@@ -47,7 +47,7 @@ func search[T any](ctx context.Context, scope string, kind SearchKind, req *Sear
 		if err != nil {
 			return nil, err
 		}
-		if subtle.ConstantTimeCompare(t.digest[:], digest[:]) != 1 || explicit && t.limit != limit {
+		if want := t.check(digest); subtle.ConstantTimeCompare(t.sum[:], want[:]) != 1 || explicit && t.limit != limit {
 			return nil, badField("page.token", "the request changed between pages: subject, action, resource, context and page.limit must stay as they were when the token was issued")
 		}
 		after, limit = t.after, t.limit
@@ -61,7 +61,9 @@ func search[T any](ctx context.Context, scope string, kind SearchKind, req *Sear
 		resp.Results = []T{}
 	}
 	if page.Next != "" {
-		resp.Page.NextToken = token{digest: digest, limit: limit, after: page.Next}.String()
+		t := token{limit: limit, after: page.Next}
+		t.sum = t.check(digest)
+		resp.Page.NextToken = t.String()
 	}
 	return resp, nil
 }
@@ -95,13 +97,25 @@ func requestDigest(scope string, kind SearchKind, req *SearchRequest) [16]byte {
 	return d
 }
 
-// token is a page token: version 1, the request digest, the page size and the PDP's key,
-// base64url-encoded. It is opaque to clients; it is not a secret (it resumes a search the
-// holder could repeat anyway), so it is not signed, only bound to its request.
+// token is a page token: version 1, a check sum, the page size and the PDP's key,
+// base64url-encoded. It is opaque to clients. The sum covers the request digest, the size
+// and the key, so a token is refused for another request and when it was altered or cut.
+// It is not a secret and not signed: it only resumes a search its holder could repeat.
 type token struct {
-	digest [16]byte
-	limit  int
-	after  string
+	sum   [16]byte
+	limit int
+	after string
+}
+
+// check computes the sum of t for a request digest.
+func (t token) check(digest [16]byte) [16]byte {
+	h := sha256.New()
+	h.Write(digest[:])
+	h.Write(binary.AppendUvarint(nil, uint64(t.limit)))
+	h.Write([]byte(t.after))
+	var s [16]byte
+	copy(s[:], h.Sum(nil))
+	return s
 }
 
 const tokenVersion = 1
@@ -109,7 +123,7 @@ const tokenVersion = 1
 func (t token) String() string {
 	b := make([]byte, 0, 1+16+binary.MaxVarintLen64+len(t.after))
 	b = append(b, tokenVersion)
-	b = append(b, t.digest[:]...)
+	b = append(b, t.sum[:]...)
 	b = binary.AppendUvarint(b, uint64(t.limit))
 	b = append(b, t.after...)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -122,7 +136,7 @@ func parseToken(s string) (token, error) {
 		return token{}, bad
 	}
 	var t token
-	copy(t.digest[:], b[1:17])
+	copy(t.sum[:], b[1:17])
 	limit, n := binary.Uvarint(b[17:])
 	if n <= 0 || limit == 0 || limit > MaxLimit {
 		return token{}, bad
