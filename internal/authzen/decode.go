@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -50,12 +51,9 @@ func decode(data []byte, v any) error {
 	case trimmed[0] != '{':
 		return &RequestError{Msg: "the request body must be a JSON object"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	// json.Unmarshal rejects anything after the object, so one call checks it all.
+	if err := json.Unmarshal(data, v); err != nil {
 		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &RequestError{Msg: "the request body holds more than one JSON value"}
 	}
 	return nil
 }
@@ -65,6 +63,8 @@ func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &syn) && strings.HasPrefix(syn.Error(), "unexpected end of JSON input"):
+		return &RequestError{Msg: "malformed JSON: the body ends too early"}
 	case errors.As(err, &syn):
 		return &RequestError{Msg: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
 	case errors.As(err, &typ):

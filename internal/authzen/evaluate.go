@@ -88,8 +88,16 @@ func Evaluations(ctx context.Context, pdp PDP, req *EvaluationsRequest) (*Evalua
 	failed := map[int]Decision{}
 	for i := range n {
 		it := req.item(i)
-		if err := it.check("evaluations[" + strconv.Itoa(i) + "]."); err != nil {
+		if err := it.check(""); err != nil {
+			// The prefix is built only for a failed item: a batch of 100 good items
+			// allocates no field names.
+			if re, ok := err.(*RequestError); ok {
+				re.Field = "evaluations[" + strconv.Itoa(i) + "]." + re.Field
+			}
 			failed[i] = itemError(err)
+			if semantic == DenyOnFirstDeny {
+				break // a failed item is a deny: nothing after it is answered, so ask nothing
+			}
 			continue
 		}
 		valid, at = append(valid, it), append(at, i)

@@ -138,7 +138,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`[]`, "the request body must be a JSON object"},
 		{`null`, "the request body must be a JSON object"},
 		{`{` + ok, "malformed JSON: the body ends too early"},
-		{`{` + ok + `}{}`, "the request body holds more than one JSON value"},
+		{`{` + ok + `}{}`, "malformed JSON at byte 104: invalid character '{' after top-level value"},
 		{`{` + ok + `,}`, "malformed JSON at byte 104: invalid character '}' looking for beginning of object key string"},
 		{"{\"subject\":{\"type\":\"user\",\"id\":\"al\xffice\"}}", "the request body is not valid UTF-8"},
 		{`{"subject":null,"action":{"name":"read"},"resource":{"type":"record","id":"r"}}`, "subject: is required"},
