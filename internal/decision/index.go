@@ -31,8 +31,11 @@ import (
 )
 
 // Fold is the case folding applied to userNames, service-account names and resource names
-// before they are compared: strings.ToLower, the same folding sqlstore applies to its
-// *_lower columns, so that a name the store holds unique is unique here too.
+// before they are compared. It must be the folding the store keys its *_lower columns
+// with, so that a name the store holds unique is unique here too: on main that is
+// strings.ToLower (sqlstore's fold). Issue 14 moves the store to Unicode caseless matching
+// (package internal/scim/fold, fold.Key: NFD, full case folding, NFC; the same as
+// strings.ToLower on ASCII); when it lands, Fold becomes fold.Key.
 func Fold(s string) string { return strings.ToLower(s) }
 
 // grant is one binding as seen from its principal: 12 bytes, so the per-principal lists of
@@ -109,6 +112,13 @@ type bindingRec struct {
 
 // Index is one organization's decision index. Build it with New; keep it current with
 // Apply. It is safe for concurrent use by any number of readers and one writer.
+//
+// Memory: about 85 MiB for the budget population (100,000 users, 1,000,000 memberships,
+// 500,000 bindings), strings shared with the State it was built from. Records are never
+// freed by Apply: a deleted user or group stays as a placeholder and a removed binding
+// leaves a dead slot (about 40 bytes), so an index that lives through millions of grants
+// and revokes should be rebuilt with New now and then (the owner of the index, which
+// builds it from the store anyway, decides when).
 type Index struct {
 	mu  sync.RWMutex
 	rev uint64
