@@ -152,7 +152,9 @@ func BenchmarkBuild(b *testing.B) {
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
 		b.StartTimer()
+		c0 := cpuTime()
 		ix = New(s, 1)
+		b.ReportMetric((cpuTime() - c0).Seconds(), "cpu-s/op")
 		b.StopTimer()
 		runtime.ReadMemStats(&ms1)
 		b.ReportMetric(float64(heapInUse()-before)/(1<<20), "MiB-retained")
