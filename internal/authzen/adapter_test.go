@@ -69,9 +69,9 @@ func (p pdp) Evaluate(_ context.Context, reqs []authzen.EvaluationRequest, yield
 			var d decision.Decision
 			switch {
 			case !okS:
-				c.Reason, c.ReasonAdmin = decision.ReasonUnknownSubjectTyp, map[string]string{"en": "unknown subject type " + r.Subject.Type}
+				c.Reason, c.ReasonAdmin = decision.ReasonUnknownSubjectType, map[string]string{"en": "unknown subject type " + r.Subject.Type}
 			case !okK:
-				c.Reason, c.ReasonAdmin = decision.ReasonUnknownKind, map[string]string{"en": "unknown resource type " + r.Resource.Type}
+				c.Reason, c.ReasonAdmin = decision.ReasonUnknownResourceType, map[string]string{"en": "unknown resource type " + r.Resource.Type}
 			default:
 				rc, _ := authzen.ParseContext(r.Context) // validated by the decoder
 				d = v.Evaluate(decision.Query{Subject: sub, Action: r.Action.Name,
@@ -257,7 +257,7 @@ func TestAdapterContext(t *testing.T) {
 		t.Errorf("inactive: %+v", c)
 	}
 	c = eval(`{"subject":{"type":"robot","id":"r2"},"action":{"name":"read"},"resource":{"type":"project","id":"record-2"}}`)
-	if c.Reason != decision.ReasonUnknownSubjectTyp {
+	if c.Reason != decision.ReasonUnknownSubjectType {
 		t.Errorf("unknown subject type: %+v", c)
 	}
 	if err := ix.Apply(42, decision.BindingRemoved{ID: "b1"}); err != nil {

@@ -71,16 +71,16 @@ type Reason string
 
 // The reasons. Every deny has one; an allow has ReasonAllowed.
 const (
-	ReasonAllowed           Reason = "allowed"
-	ReasonInsufficientRole  Reason = "insufficient_role"
-	ReasonUnknownSubjectTyp Reason = "unknown_subject_type"
-	ReasonUnknownSubject    Reason = "unknown_subject"
-	ReasonSubjectInactive   Reason = "subject_inactive"
-	ReasonSubjectRemoved    Reason = "subject_removed"
-	ReasonUnknownKind       Reason = "unknown_resource_type"
-	ReasonUnknownResource   Reason = "unknown_resource"
-	ReasonUnknownAction     Reason = "unknown_action"
-	ReasonActionNotDefined  Reason = "action_not_defined_for_resource_type"
+	ReasonAllowed             Reason = "allowed"
+	ReasonInsufficientRole    Reason = "insufficient_role"
+	ReasonUnknownSubjectType  Reason = "unknown_subject_type"
+	ReasonUnknownSubject      Reason = "unknown_subject"
+	ReasonSubjectInactive     Reason = "subject_inactive"
+	ReasonSubjectRemoved      Reason = "subject_removed"
+	ReasonUnknownResourceType Reason = "unknown_resource_type"
+	ReasonUnknownResource     Reason = "unknown_resource"
+	ReasonUnknownAction       Reason = "unknown_action"
+	ReasonActionNotDefined    Reason = "action_not_defined_for_resource_type"
 )
 
 // Decision is the answer to a Query.
@@ -123,7 +123,7 @@ func (d Decision) Message() string {
 		}
 		return fmt.Sprintf("action %q on %s %q needs role %s or more; the %s holds %s",
 			q.Action, q.Resource.Kind, d.resName, d.Required, q.Subject.Type, held)
-	case ReasonUnknownSubjectTyp:
+	case ReasonUnknownSubjectType:
 		return "unknown subject type; valid types: user, service_account"
 	case ReasonUnknownSubject:
 		by := "named"
@@ -135,7 +135,7 @@ func (d Decision) Message() string {
 		return fmt.Sprintf("user %q is inactive and holds no access", q.Subject.ID)
 	case ReasonSubjectRemoved:
 		return fmt.Sprintf("user %q was removed from the organization and holds no access", q.Subject.ID)
-	case ReasonUnknownKind:
+	case ReasonUnknownResourceType:
 		return "unknown resource type; valid types: organization, cloud, project"
 	case ReasonUnknownResource:
 		return fmt.Sprintf("no %s named %q in this organization", q.Resource.Kind, q.Resource.Name)
@@ -204,7 +204,7 @@ func (ix *Index) resolveSubject(s Subject) (subjectRef, Reason) {
 		}
 		ok = ok && ix.accounts[slot].exists
 	default:
-		return subjectRef{}, ReasonUnknownSubjectTyp
+		return subjectRef{}, ReasonUnknownSubjectType
 	}
 	if !ok {
 		return subjectRef{}, ReasonUnknownSubject
@@ -215,7 +215,7 @@ func (ix *Index) resolveSubject(s Subject) (subjectRef, Reason) {
 // resolveResource finds r among existing resources.
 func (ix *Index) resolveResource(r Resource) (int32, Reason) {
 	if r.Kind < access.KindOrganization || r.Kind > access.KindProject {
-		return -1, ReasonUnknownKind
+		return -1, ReasonUnknownResourceType
 	}
 	s, ok := ix.resByName[r.Kind][Fold(r.Name)]
 	if !ok || !ix.res[s].exists {

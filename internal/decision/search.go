@@ -159,7 +159,7 @@ func (ix *Index) searchSubjects(t SubjectType, action string, res Resource, p Pa
 			return SubjectResult{Type: SubjectServiceAccount, Name: ix.accounts[a].name, ID: ix.accounts[a].id}
 		}
 	default:
-		return empty(ReasonUnknownSubjectTyp)
+		return empty(ReasonUnknownSubjectType)
 	}
 	slices.SortFunc(slots, func(a, b int32) int { return at(a).compare(at(b)) })
 	return mapResults(page(slots, at, p, ix.rev), result)
@@ -241,7 +241,7 @@ func (ix *Index) searchResources(s Subject, action string, k access.Kind, p Page
 		return Results[ResourceResult]{Items: []ResourceResult{}, Revision: ix.rev, Reason: why}
 	}
 	if k < access.KindOrganization || k > access.KindProject {
-		return empty(ReasonUnknownKind)
+		return empty(ReasonUnknownResourceType)
 	}
 	sub, why := ix.resolveSubject(s)
 	if why != "" {
