@@ -159,6 +159,7 @@ func BenchmarkBuild(b *testing.B) {
 		runtime.ReadMemStats(&ms1)
 		b.ReportMetric(float64(heapInUse()-before)/(1<<20), "MiB-retained")
 		b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/(1<<20), "MiB-allocated")
+		b.ReportMetric(float64(ix.SizeBytes())/(1<<20), "MiB-SizeBytes")
 		b.StartTimer()
 	}
 	runtime.KeepAlive(ix)

@@ -302,3 +302,40 @@ func TestSearch(t *testing.T) {
 		t.Errorf("unknown action: %+v", r)
 	}
 }
+
+// TestSizeBytes checks the estimate against what the runtime says a medium index holds
+// (the State's strings counted too, as SizeBytes counts them).
+func TestSizeBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 10,000-user state")
+	}
+	build := func() *access.State {
+		s := &access.State{Resources: []access.Resource{{ID: "org", Kind: access.KindOrganization, Name: "org"}}}
+		for i := range 200 {
+			s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprintf("p-%08d", i), Kind: access.KindProject, Name: fmt.Sprintf("Proj-%d", i)})
+		}
+		for i := range 500 {
+			s.Groups = append(s.Groups, access.Group{ID: fmt.Sprintf("g-%08d", i), DisplayName: fmt.Sprintf("group-%d", i), Active: true})
+		}
+		for i := range 10000 {
+			uid := fmt.Sprintf("u-%08d-0000-0000-0000-000000000000", i)
+			s.Users = append(s.Users, access.User{ID: uid, UserName: fmt.Sprintf("User%d@example.com", i), Active: true})
+			for k := range 10 {
+				s.Memberships = append(s.Memberships, access.Membership{GroupID: fmt.Sprintf("g-%08d", (i*7+k*13)%500), MemberType: access.PrincipalUser, MemberID: uid})
+			}
+			for k := range 5 {
+				s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprintf("b-%d-%d", i, k), ResourceID: fmt.Sprintf("p-%08d", (i+k)%200),
+					PrincipalType: access.PrincipalUser, PrincipalID: uid, Role: access.RoleReadonly})
+			}
+		}
+		return s
+	}
+	before := heapInUse()
+	ix := New(build(), 1) // the State is garbage once New returns
+	held := int64(heapInUse() - before)
+	est := ix.SizeBytes()
+	if est < held*6/10 || est > held*16/10 {
+		t.Errorf("SizeBytes %d, runtime says %d", est, held)
+	}
+	t.Logf("SizeBytes %d, runtime %d", est, held)
+}
