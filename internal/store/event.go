@@ -80,7 +80,9 @@ type EventTx interface {
 	// AppendEvents appends evs to the org's feed and advances its revision by len(evs). It
 	// fills in each event's OrgID and Seq, and ID and Time when empty, in evs itself, and
 	// returns the first and last Seq assigned (0, 0 when evs is empty: nothing is written).
-	// Every event needs a Type.
+	// Every event needs a Type. The numbers are final only once Update has returned nil:
+	// a transaction (or an SQLite group-commit savepoint) that is rolled back gives them to
+	// the next appender.
 	//
 	// Call it LAST in the transaction, once per org, after every other write of the change.
 	// To number events in commit order it locks the org's revision row (PostgreSQL: a row
@@ -108,8 +110,10 @@ type EventTx interface {
 // RevisionWaiter lets a reader block until an org changes: long-polling feeds, webhook
 // dispatchers and decision indexes waiting for a write (context.min_revision).
 type RevisionWaiter interface {
-	// WaitRevision blocks until the org's revision is greater than after, and returns it.
-	// When ctx ends first it returns the last revision it knew of and ctx's error.
+	// WaitRevision blocks until the org's revision is greater than after, and returns it
+	// (after -1 returns the current revision at once). When ctx ends first it returns the
+	// last revision it knew of and ctx's error; after Close, an error. An org that does not
+	// exist has revision 0 for ever.
 	//
 	// It wakes as soon as a commit of this Store that appended events for the org has
 	// succeeded (after the commit, never before), and within a poll interval (backend
