@@ -16,12 +16,12 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 )
 
-// SchemaVersion is the version of the Plan JSON document (see SCHEMA.md). It changes only
+// SchemaVersion is the version of the Plan JSON document (see docs/enforce-plan.md). It changes only
 // when a field changes meaning or disappears; adding a field does not change it.
 const SchemaVersion = 1
 
 // Plan is what enforce-groups would do to one organization. Its JSON form is the stable
-// document of SCHEMA.md.
+// document of docs/enforce-plan.md.
 type Plan struct {
 	SchemaVersion int `json:"schemaVersion"`
 	// Fingerprint identifies the state the plan was computed from; apply recomputes it in
