@@ -409,6 +409,9 @@ func testEventsCommitOrder(t *testing.T, s store.Store) {
 // gives up with the context.
 func testEventsWait(t *testing.T, s store.Store) {
 	o := newOrg(t, s, "wait")
+	if rev, err := s.WaitRevision(bg, o.ID, -1); err != nil || rev != 0 {
+		t.Fatalf("WaitRevision(-1) of a new org = %d, %v; want 0 at once", rev, err)
+	}
 	appendEvents(t, s, o.ID, "a")
 
 	// Already past: returns at once.
