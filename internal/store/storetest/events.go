@@ -442,6 +442,21 @@ func testEventsWait(t *testing.T, s store.Store) {
 	}()
 	<-waiting
 	time.Sleep(20 * time.Millisecond) // let the waiter register
+	// A transaction that appends and then fails wakes nobody.
+	boom := errors.New("boom")
+	if err := s.Update(bg, func(tx store.Tx) error {
+		if _, _, err := tx.AppendEvents(bg, o.ID, []store.Event{{Type: "lost"}}); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("failing Update = %v", err)
+	}
+	select {
+	case rev := <-woke:
+		t.Fatalf("waiter woke at revision %d after a rolled-back append", rev)
+	case <-time.After(300 * time.Millisecond):
+	}
 	var committedAt time.Time
 	update(t, s, func(tx store.Tx) error {
 		if _, _, err := tx.AppendEvents(bg, o.ID, []store.Event{{Type: "b"}}); err != nil {
