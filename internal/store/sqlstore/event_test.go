@@ -43,7 +43,9 @@ func TestWaitRevisionAcrossStores(t *testing.T) {
 					}
 					woke <- time.Now()
 				}()
-				time.Sleep(50 * time.Millisecond) // B's waiter registers and reads revision round-1
+				// B's waiter registers and reads revision round-1; the commits land at
+				// different points of B's poll interval.
+				time.Sleep(time.Duration(20+35*round) * time.Millisecond)
 				if err := a.Update(bg, func(tx store.Tx) error {
 					_, _, err := tx.AppendEvents(bg, org.ID, []store.Event{{Type: "com.rolecall.org.settings_changed"}})
 					return err

@@ -43,7 +43,7 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
 
 // WithRevisionPoll sets how often WaitRevision reads the revisions of the orgs being waited
-// on, to notice commits made through other Stores on the same database (default 200ms;
+// on, to notice commits made through other Stores on the same database (default 100ms;
 // revision.go). Commits through this Store wake waiters at once regardless.
 func WithRevisionPoll(d time.Duration) Option { return func(c *config) { c.revPoll = d } }
 
