@@ -15,6 +15,22 @@ import (
 //
 // What an event means (its type, its data) belongs to package events; the store keeps the
 // record and its order, and reads data as opaque JSON.
+//
+// Writing, in a use case (after the change and its audit event, as the last call):
+//
+//	ev, err := events.New(events.UserDeactivated, events.UserData{…})
+//	…
+//	_, rev, err := tx.AppendEvents(ctx, orgID, []store.Event{ev}) // rev: the org's new revision
+//
+// Reading, in a long-polling feed or a webhook dispatcher that holds a cursor:
+//
+//	st.WaitRevision(waitCtx, orgID, cursor)          // returns at once if there is news
+//	st.View(ctx, func(tx store.Tx) error {
+//		page, err = tx.EventsAfter(ctx, orgID, store.EventQuery{After: cursor, Types: types})
+//		return err
+//	})
+//	// answer page.Events; page.Next is the next cursor. With a Types filter a page may be
+//	// empty and still advance Next: wait again from it until events come or time is up.
 
 // ErrCursorExpired: the events after the given cursor are no longer all retained (retention
 // deleted some of them); the reader must start over from a fresh state. The feed answers 410.
