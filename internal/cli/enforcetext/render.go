@@ -1,8 +1,9 @@
 // Package enforcetext writes the enforce-groups command's text in the format of its
 // reference page: the elapsed-time progress lines, the permission-changes preview, the
 // confirmation box and the prompt. It is the CLI's presentation of the planner's enforce.Plan;
-// the planner itself holds no CLI strings. It may import access, enforce and the standard
-// library.
+// the planner itself holds no CLI strings. It also writes the preview of a group → role rule
+// change (rules.go), whose per-user part has the same format. It may import access, enforce,
+// rules and the standard library.
 package enforcetext
 
 import (
