@@ -81,7 +81,7 @@ var byType = func() map[Type]int {
 // the next.
 var (
 	exAlice = UserRef{ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1a01", UserName: "alice@example.com", ExternalID: "00u1a2b3c4", Active: true}
-	exEng   = GroupRef{ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1b02", DisplayName: "engineering", ExternalID: "00g9z8y7"}
+	exEng   = GroupRef{ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1b02", DisplayName: "engineering", ExternalID: "00g9z8y7", Active: true}
 	exCloud = ResourceRef{Kind: "cloud", ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1c03", Name: "prod"}
 	exProj  = ResourceRef{Kind: "project", ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1d04", Name: "billing", ParentID: exCloud.ID}
 	exRunID = "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1e05"
@@ -94,7 +94,13 @@ var (
 
 func exAccess(cs []RoleChange) *AccessChanges { a := NewAccessChanges(cs); return &a }
 
-func exUser(active bool) UserRef { u := exAlice; u.Active = active; return u }
+func exUser(active, removed bool) UserRef {
+	u := exAlice
+	u.Active, u.Removed = active, removed
+	return u
+}
+
+func exGroup(active bool) GroupRef { g := exEng; g.Active = active; return g }
 
 func exServiceAccount() ServiceAccountData {
 	var d ServiceAccountData
@@ -115,22 +121,22 @@ var catalogue = []Info{
 	{UserUpdated, "A user's attributes changed other than active (userName, name, emails, externalId…); changed lists them.", false,
 		UserData{User: exAlice, Changed: []string{"displayName", "emails"}}},
 	{UserDeactivated, "A user became inactive (active=false): it holds no access from now on.", true,
-		UserData{User: exUser(false), Access: exAccess(exLoses)}},
+		UserData{User: exUser(false, false), Access: exAccess(exLoses)}},
 	{UserReactivated, "An inactive or removed user became active again (the IdP set active=true or added it to a group).", true,
 		UserData{User: exAlice, Access: exAccess(exGains)}},
 	{UserRemoved, "enforce-groups removed the user from the org: deactivated, direct grants deleted, record kept for undo.", true,
-		UserData{User: exUser(false), Access: exAccess(exLoses)}},
+		UserData{User: exUser(false, true), Access: exAccess(exLoses)}},
 	{UserDeleted, "A user was deleted (SCIM DELETE): its memberships and grants are gone and its userName is free.", true,
-		UserData{User: exUser(false), Access: exAccess(exLoses)}},
+		UserData{User: exUser(false, false), Access: exAccess(exLoses)}},
 
 	{GroupCreated, "A group was created.", false,
 		GroupData{Group: exEng}},
 	{GroupRenamed, "A group's displayName changed; previousName is the old one (group → role rules match names).", false,
 		GroupData{Group: exEng, PreviousName: "eng"}},
 	{GroupDeactivated, "A group stopped granting access (deactivated); its record and grants stay.", true,
-		GroupData{Group: exEng, Access: exAccess(exLoses)}},
+		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
 	{GroupDeleted, "A group was deleted (SCIM DELETE, a soft delete): it grants nothing any more.", true,
-		GroupData{Group: exEng, Access: exAccess(exLoses)}},
+		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
 
 	{MembershipAdded, "A user or group became a member of a group; one event per member.", true,
 		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: NewAccessChanges(exGains)}},

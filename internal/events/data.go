@@ -7,19 +7,23 @@ import "time"
 // camelCase like the admin API's. Adding a field is a compatible change; renaming or removing
 // one is not.
 
-// UserRef names a SCIM user.
+// UserRef names a SCIM user, with the flags that decide whether it holds access (so that a
+// reader, such as another server's decision index, can apply the change from the event).
 type UserRef struct {
 	ID         string `json:"id"`
 	UserName   string `json:"userName"`
 	ExternalID string `json:"externalId,omitempty"`
 	Active     bool   `json:"active"`
+	// Removed: enforce-groups removed the user from the org (it holds nothing).
+	Removed bool `json:"removed"`
 }
 
-// GroupRef names a group.
+// GroupRef names a group. Active is false once it was deactivated or deleted.
 type GroupRef struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"displayName"`
 	ExternalID  string `json:"externalId,omitempty"`
+	Active      bool   `json:"active"`
 }
 
 // MemberRef names a group member: a user or (nested) a group.
