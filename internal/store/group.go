@@ -29,6 +29,8 @@ type Group struct {
 type GroupTx interface {
 	// CreateGroup: ErrConflict when displayName is taken among non-deleted groups of the org.
 	CreateGroup(ctx context.Context, g Group) (Group, error)
+	// Group and GroupByName, called inside Update, lock the row they return until commit
+	// (see User).
 	Group(ctx context.Context, orgID, id string) (Group, error)
 	GroupByName(ctx context.Context, orgID, displayName string) (Group, error)
 	// UpdateGroup replaces displayName, externalId, active and Doc; see UpdateUser.

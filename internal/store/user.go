@@ -42,6 +42,9 @@ type UserTx interface {
 	// zero) and returns the stored user. ErrConflict when userName is taken in the org
 	// (case-insensitive).
 	CreateUser(ctx context.Context, u User) (User, error)
+	// User and UserByUserName, called inside Update, lock the row they return until commit:
+	// a transaction that reads a user and writes it back at the version read (a SCIM PATCH
+	// without If-Match) then waits for a concurrent one instead of failing the version check.
 	User(ctx context.Context, orgID, id string) (User, error)
 	UserByUserName(ctx context.Context, orgID, userName string) (User, error)
 	// UpdateUser replaces the user's fields (not ID, Seq, Created). When expectVersion > 0

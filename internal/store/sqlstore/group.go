@@ -65,11 +65,17 @@ func (t *tx) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	return g, nil
 }
 
+// getGroup reads one live group; args[0] is the org id. Inside Update the row stays locked
+// until commit (lockedRead).
 func (t *tx) getGroup(ctx context.Context, what, where string, args ...any) (store.Group, error) {
 	if err := t.ready(); err != nil {
 		return store.Group{}, err
 	}
-	rows, err := t.query(ctx, "SELECT "+groupCols+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND "+where, args...)
+	lock, err := t.lockedRead(ctx, "read group", args[0].(string), "g")
+	if err != nil {
+		return store.Group{}, err
+	}
+	rows, err := t.query(ctx, "SELECT "+groupCols+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND "+where+lock, args...)
 	if err != nil {
 		return store.Group{}, t.d.mapErr(err, what)
 	}

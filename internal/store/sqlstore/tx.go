@@ -109,6 +109,28 @@ func (t *tx) writableIn(ctx context.Context, op, orgID string) error {
 	return nil
 }
 
+// lockedRead returns the clause that locks the row a single-row read (User, Group, …)
+// returns, alias naming its table: inside Update the caller reads a row to write it back at
+// the version it read (a SCIM PATCH without If-Match), and on PostgreSQL's READ COMMITTED
+// two such transactions would otherwise read the same version and all but one fail the
+// version check. With the row locked they queue: each reads the version the previous one
+// committed. Conditional writes (If-Match) keep failing as they should, since the version
+// they name is compared with the one read after the wait.
+//
+// The org's shared lock (writableIn) is taken first, as every write takes it before its row
+// locks: enforce-groups apply holds it exclusively and then writes user rows, so taking a
+// row lock before it would deadlock against apply. Inside View, and on SQLite (one writer),
+// nothing is locked.
+func (t *tx) lockedRead(ctx context.Context, op, orgID, alias string) (string, error) {
+	if t.readOnly || t.d.forUpdate == "" {
+		return "", nil
+	}
+	if err := t.writableIn(ctx, op, orgID); err != nil {
+		return "", err
+	}
+	return t.d.forUpdate + " OF " + alias, nil
+}
+
 // stmt returns q prepared and bound to this transaction, or nil to run it unprepared. A
 // statement in the pool's cache is bound to the transaction; one that is not is prepared
 // in the transaction on its second use, so that bulk loops (many CreateUser or batches in

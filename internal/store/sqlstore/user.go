@@ -121,11 +121,17 @@ func (t *tx) loadEmails(ctx context.Context, orgID string, users []store.User) e
 	})
 }
 
+// getUser reads one live user; args[0] is the org id. Inside Update the row stays locked
+// until commit (lockedRead).
 func (t *tx) getUser(ctx context.Context, what, where string, args ...any) (store.User, error) {
 	if err := t.ready(); err != nil {
 		return store.User{}, err
 	}
-	rows, err := t.query(ctx, "SELECT "+userCols+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL AND "+where, args...)
+	lock, err := t.lockedRead(ctx, "read user", args[0].(string), "u")
+	if err != nil {
+		return store.User{}, err
+	}
+	rows, err := t.query(ctx, "SELECT "+userCols+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL AND "+where+lock, args...)
 	if err != nil {
 		return store.User{}, t.d.mapErr(err, what)
 	}
