@@ -75,3 +75,27 @@ func TestSCIMConcurrentPatchesNeverFail(t *testing.T) {
 		}
 	})
 }
+
+// TestSCIMGroupETagFollowsDeletedMembers: deleting a member user or a member group changes
+// the group's member list, so a GET with the old ETag in If-None-Match must answer 200 with
+// the new list, not 304 (issue 14 item 3).
+func TestSCIMGroupETagFollowsDeletedMembers(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		uid := e.newUser("leaver@example.com", nil)
+		inner := e.newGroup("inner")
+		gid := e.newGroup("outer", uid, inner)
+		for _, del := range []string{"/scim/v2/Users/" + uid, "/scim/v2/Groups/" + inner} {
+			etag := e.must(http.StatusOK, "GET", "/scim/v2/Groups/"+gid, nil).header.Get("ETag")
+			e.must(http.StatusNotModified, "GET", "/scim/v2/Groups/"+gid, nil, "If-None-Match", etag)
+			e.must(http.StatusNoContent, "DELETE", del, nil)
+			r := e.must(http.StatusOK, "GET", "/scim/v2/Groups/"+gid, nil, "If-None-Match", etag)
+			if r.header.Get("ETag") == etag {
+				t.Errorf("after DELETE %s the group kept ETag %s", del, etag)
+			}
+		}
+		r := e.must(http.StatusOK, "GET", "/scim/v2/Groups/"+gid, nil)
+		if ms, _ := jget(r.doc, "members").([]any); len(ms) != 0 {
+			t.Errorf("members after deleting both = %v, want none", ms)
+		}
+	})
+}

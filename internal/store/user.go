@@ -52,7 +52,8 @@ type UserTx interface {
 	// and LastModified are bumped. ErrConflict when the new userName is taken.
 	UpdateUser(ctx context.Context, u User, expectVersion int64) (User, error)
 	// DeleteUser soft-deletes: the user disappears from reads, its memberships and bindings
-	// are deleted, its userName is free.
+	// are deleted, its userName is free. The groups it was a direct member of get a new
+	// Version and LastModified, as their member lists changed.
 	DeleteUser(ctx context.Context, orgID, id string, expectVersion int64) error
 	// ListUsers returns one page of the users matching q, ordered by q.Sort (default Seq),
 	// and the total number matching.

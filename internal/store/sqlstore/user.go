@@ -296,6 +296,9 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 	if n == 0 {
 		return t.versionError(ctx, "users", what, orgID, id, expectVersion)
 	}
+	if err := t.touchContaining(ctx, orgID, store.MemberUser, id, ts); err != nil {
+		return t.d.mapErr(err, what)
+	}
 	for _, q := range []string{
 		"DELETE FROM memberships WHERE org_id = $1 AND member_id = $2 AND member_type = 'user'",
 		"DELETE FROM bindings WHERE org_id = $1 AND principal_id = $2 AND principal_type = 'user'",
