@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -97,5 +98,43 @@ func TestSCIMGroupETagFollowsDeletedMembers(t *testing.T) {
 		if ms, _ := jget(r.doc, "members").([]any); len(ms) != 0 {
 			t.Errorf("members after deleting both = %v, want none", ms)
 		}
+	})
+}
+
+// TestSCIMInputThatOneBackendCannotStore: thousands of emails (more than one SQL statement
+// carries parameters) are stored on both backends, and a NUL character is 400 invalidValue
+// naming the attribute on both, not 201 on SQLite and 500 on PostgreSQL (issue 14 item 4).
+func TestSCIMInputThatOneBackendCannotStore(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		const n = 10000
+		emails := make([]map[string]any, n)
+		for i := range emails {
+			emails[i] = map[string]any{"value": fmt.Sprintf("e%05d@example.com", i)}
+		}
+		id := e.newUser("hoarder@example.com", map[string]any{"emails": emails})
+		r := e.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil)
+		if got, _ := jget(r.doc, "emails").([]any); len(got) != n {
+			t.Errorf("GET answered %d emails, want %d", len(got), n)
+		}
+		r = e.must(http.StatusOK, "GET", `/scim/v2/Users?filter=`+url.QueryEscape(fmt.Sprintf(`emails.value eq "e%05d@example.com"`, n-1)), nil)
+		if jnum(r.doc, "totalResults") != 1 {
+			t.Errorf("emails.value filter found %d users, want 1", jnum(r.doc, "totalResults"))
+		}
+
+		user := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":%s}`
+		for _, c := range []struct{ method, path, body, attr string }{
+			{"POST", "/scim/v2/Users", fmt.Sprintf(user, `"nul\u0000@example.com"`), "userName"},
+			{"POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@example.com","emails":[{"value":"x\u0000"}]}`, "emails.value"},
+			{"POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"\u0000"}`, "displayName"},
+			{"PATCH", "/scim/v2/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"externalId","value":"\u0000"}]}`, "externalId"},
+			{"PUT", "/scim/v2/Users/" + id, fmt.Sprintf(user, `"hoarder@example.com","displayName":"a\u0000"`), "displayName"},
+		} {
+			r := e.do(c.method, c.path, c.body)
+			e.wantError(r, http.StatusBadRequest, "invalidValue", c.attr)
+		}
+		// A filter value holding a NUL can match nothing stored; it must not reach
+		// PostgreSQL as text it refuses.
+		r = e.do("GET", `/scim/v2/Users?filter=`+url.QueryEscape(`userName eq "a\u0000"`), nil)
+		e.wantError(r, http.StatusBadRequest, "invalidFilter", "NUL")
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -165,8 +166,38 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return st
 }
 
+// errBadText is returned for a text parameter that one backend cannot store: PostgreSQL's
+// text refuses NUL and invalid UTF-8, which SQLite would store; both refuse it alike instead.
+var errBadText = fmt.Errorf("%w: text holds a NUL character or is not valid UTF-8", store.ErrInvalid)
+
+// checkText returns errBadText when a text parameter (a string, or the values of a list
+// parameter) holds a NUL or invalid UTF-8. Every statement goes through it, so no caller
+// can reach a backend with text only one of them accepts.
+func checkText(args []any) error {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			if !plainText(v) {
+				return errBadText
+			}
+		case []string:
+			for _, s := range v {
+				if !plainText(s) {
+					return errBadText
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func plainText(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
+
 // exec runs a statement and returns the number of rows it affected.
 func (t *tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := checkText(args); err != nil {
+		return 0, err
+	}
 	ctx = t.c(ctx)
 	var res sql.Result
 	var err error
@@ -205,6 +236,9 @@ func (r *countedRows) Close() error {
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
 	ctx = t.c(ctx)
 	var rows *sql.Rows
 	var err error
@@ -221,6 +255,9 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, er
 
 // one runs a query that returns at most one row and scans it; sql.ErrNoRows when none.
 func (t *tx) one(ctx context.Context, q string, args []any, dest ...any) error {
+	if err := checkText(args); err != nil {
+		return err
+	}
 	ctx = t.c(ctx)
 	var row *sql.Row
 	if st := t.stmt(ctx, q); st != nil {

@@ -77,15 +77,20 @@ func (t *tx) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 }
 
 func (t *tx) insertEmails(ctx context.Context, orgID, userID string, emails []store.Email) error {
-	if len(emails) == 0 {
-		return nil
-	}
-	args := make([]any, 0, len(emails)*7)
-	for i, e := range emails {
-		args = append(args, orgID, userID, i, e.Value, fold(e.Value), e.Type, e.Primary)
-	}
-	_, err := t.exec(ctx, `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower, type, is_primary) VALUES `+
-		t.d.valuesList(len(emails), 7), args...)
+	// In batches: one statement for all of them would pass the engines' parameter limits
+	// (SQLite 32,766, PostgreSQL 65,535; 7 per email) at a few thousand emails, which a
+	// request within the body limit can hold.
+	pos := 0
+	err := chunks(emails, insertBatch, func(part []store.Email) error {
+		args := make([]any, 0, len(part)*7)
+		for _, e := range part {
+			args = append(args, orgID, userID, pos, e.Value, fold(e.Value), e.Type, e.Primary)
+			pos++
+		}
+		_, err := t.exec(ctx, `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower, type, is_primary) VALUES `+
+			t.d.valuesList(len(part), 7), args...)
+		return err
+	})
 	return t.d.mapErr(err, fmt.Sprintf("emails of user %q", userID))
 }
 
