@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	textfold "github.com/rolecall/rolecall/internal/scim/fold"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -373,9 +374,11 @@ func newID() string {
 }
 
 // fold is the case folding of case-insensitive attributes (userName, displayName, emails,
-// names). It is done in Go, not SQL, because SQLite's lower() folds ASCII only and the two
-// backends must agree.
-func fold(s string) string { return strings.ToLower(s) }
+// names): the *_lower columns hold it, and filter values are folded by it before they are
+// compared with them. It is done in Go, not SQL, because SQLite's lower() folds ASCII only,
+// the two backends must agree, and the in-memory filter evaluation uses the same function
+// (package fold), so a filter answers the same wherever it is evaluated.
+func fold(s string) string { return textfold.Key(s) }
 
 // now returns the current time as stored.
 func now() time.Time { return store.Now() }
