@@ -138,3 +138,34 @@ func TestSCIMInputThatOneBackendCannotStore(t *testing.T) {
 		e.wantError(r, http.StatusBadRequest, "invalidFilter", "NUL")
 	})
 }
+
+// TestSCIMUnicodeFolding: one folding everywhere (issue 14 item 5): a decomposed "josé" is
+// the composed one's userName (409 uniqueness, found by filter), "İnfo" is not "info", and
+// a filter the database answers (userName eq) agrees with one evaluated in memory
+// (name.formatted eq, not pushed down) on the sigmas.
+func TestSCIMUnicodeFolding(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		josé := e.newUser("josé", nil)
+		r := e.do("POST", "/scim/v2/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "JOSE\u0301"})
+		e.wantError(r, http.StatusConflict, "uniqueness", "")
+		r = e.must(http.StatusOK, "GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "jose`+"\u0301"+`"`), nil)
+		if jnum(r.doc, "totalResults") != 1 || jstr(scimResources(r)[0], "id") != josé {
+			t.Errorf("userName eq decomposed josé: %s", r.body)
+		}
+		e.newUser("info", nil)
+		e.newUser("İnfo", nil) // not a look-alike of info under full case folding
+		sigma := e.newUser("nikoς", map[string]any{"name": map[string]any{"formatted": "nikoς"}})
+		for _, f := range []string{`userName eq "NIKOΣ"`, `name.formatted eq "NIKOΣ"`, `userName eq "nikoσ" and name.formatted eq "nikoσ"`} {
+			r := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter="+url.QueryEscape(f), nil)
+			if jnum(r.doc, "totalResults") != 1 || jstr(scimResources(r)[0], "id") != sigma {
+				t.Errorf("%s: %s", f, r.body)
+			}
+		}
+		for _, f := range []string{`userName eq "INFO"`, `name.formatted eq "INFO" or userName eq "INFO"`} {
+			r := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter="+url.QueryEscape(f), nil)
+			if jnum(r.doc, "totalResults") != 1 || jstr(scimResources(r)[0], "userName") != "info" {
+				t.Errorf("%s: %s", f, r.body)
+			}
+		}
+	})
+}
