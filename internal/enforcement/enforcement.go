@@ -74,7 +74,11 @@ func (e *StaleError) Unwrap() error { return ErrStale }
 // NoOwnerError names the organization that would be left without an owner.
 type NoOwnerError struct{ Org string }
 
-func (e *NoOwnerError) Error() string { return NoOwnerMessage(e.Org) }
+// Error says what is refused without naming how a caller overrides it: the CLI, the admin API
+// and the console each say that in their own terms.
+func (e *NoOwnerError) Error() string {
+	return fmt.Sprintf("after enforce-groups no user or service account would be an owner of organization %q: grant owner on the organization to a group first, or allow the organization to be left without an owner", e.Org)
+}
 
 // Unwrap makes errors.Is(err, ErrNoOwner) hold.
 func (e *NoOwnerError) Unwrap() error { return ErrNoOwner }
@@ -91,9 +95,12 @@ func (e *refusal) Unwrap() error { return e.kind }
 
 func refuse(kind error, msg string) error { return &refusal{kind: kind, msg: msg} }
 
-// NoOwnerMessage explains the no-owner refusal for org and how to get past it.
-func NoOwnerMessage(org string) string {
-	return fmt.Sprintf("after enforce-groups no user or service account would be an owner of organization %q: grant owner on the organization to a group first, or pass --allow-no-owner", org)
+// wire returns p as callers receive it, the same in process as over the API: without the
+// deleted bindings, which only apply and the run's restore point need.
+func wire(p *enforce.Plan) enforce.Plan {
+	out := *p
+	out.Deletions = nil
+	return out
 }
 
 func short(fp string) string {
@@ -129,7 +136,7 @@ func (s *Service) Preview(ctx context.Context, orgID string) (api.EnforcePreview
 		if err != nil {
 			return err
 		}
-		out = api.EnforcePreview{Org: org.Name, GroupsOnly: set.GroupsOnly, Plan: PlanToAPI(enforce.Compute(st))}
+		out = api.EnforcePreview{Org: org.Name, GroupsOnly: set.GroupsOnly, Plan: wire(enforce.Compute(st))}
 		return nil
 	})
 	return out, err
@@ -189,7 +196,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 			return out, err
 		}
 	}
-	out.Plan = PlanToAPI(plan)
+	out.Plan = wire(plan)
 	out.GroupsOnly = set.GroupsOnly
 	if plan.Empty() {
 		if turnOn {
@@ -210,7 +217,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 		}
 		users = append(users, store.RunUser{UserID: u.UserID, UserName: u.UserName, WasActive: u.Active, VersionAfter: after.Version})
 	}
-	planJSON, err := encodePlan(out.Plan)
+	planJSON, err := encodePlan(plan)
 	if err != nil {
 		return out, err
 	}

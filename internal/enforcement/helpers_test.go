@@ -2,6 +2,7 @@ package enforcement_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,12 +143,23 @@ func takeSnapshot(t testing.TB, st store.Store, orgID string) snapshot {
 	return s
 }
 
-// renderPreview renders a plan as the CLI does.
-func renderPreview(t testing.TB, p *enforce.Plan) string {
-	t.Helper()
-	var b strings.Builder
-	if err := enforce.RenderPlan(&b, enforce.TitlePreview, p); err != nil {
-		t.Fatal(err)
+// planLines flattens a plan to "userName kind/resource before->after" lines and then the
+// removed users, ids left out, so that plans of one state seeded under different ids compare.
+func planLines(p *enforce.Plan) []string {
+	out := []string{}
+	for _, u := range p.Users {
+		for _, c := range u.Changes.Clouds {
+			out = append(out, fmt.Sprintf("%s clouds/%s %s->%s", u.UserName, c.Resource, c.Before, c.After))
+		}
+		for _, c := range u.Changes.Projects {
+			out = append(out, fmt.Sprintf("%s projects/%s %s->%s", u.UserName, c.Resource, c.Before, c.After))
+		}
+		if c := u.Changes.Organization; c != nil {
+			out = append(out, fmt.Sprintf("%s organization %s->%s", u.UserName, c.Before, c.After))
+		}
 	}
-	return b.String()
+	for _, u := range p.RemovedUsers {
+		out = append(out, "removed "+u.UserName)
+	}
+	return out
 }

@@ -76,39 +76,8 @@ func (s *Server) accessReview(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return reviewView(access.NewIndex(st).Review()), nil
+		return access.NewIndex(st).Review(), nil
 	})
-}
-
-func reviewView(rv *access.Review) api.AccessReview {
-	out := api.AccessReview{OrgOwners: make([]api.ReviewPrincipal, len(rv.OrgOwners)),
-		Users: principalReviews(rv.Users), ServiceAccounts: principalReviews(rv.ServiceAccounts)}
-	for i, p := range rv.OrgOwners {
-		out.OrgOwners[i] = reviewPrincipal(p)
-	}
-	return out
-}
-
-func reviewPrincipal(p access.Principal) api.ReviewPrincipal {
-	return api.ReviewPrincipal{Type: p.Type.String(), ID: p.ID, Name: p.Name}
-}
-
-func principalReviews(prs []access.PrincipalReview) []api.PrincipalReview {
-	out := make([]api.PrincipalReview, len(prs))
-	for i, pr := range prs {
-		v := api.PrincipalReview{ReviewPrincipal: reviewPrincipal(pr.Principal), Organization: pr.Organization.String(),
-			Clouds: make([]api.CloudReview, len(pr.Clouds))}
-		for j, c := range pr.Clouds {
-			cv := api.CloudReview{ResourceID: c.ResourceID, Name: c.Name, Role: c.Role.String(),
-				Projects: make([]api.ProjectReview, len(c.Projects))}
-			for k, p := range c.Projects {
-				cv.Projects[k] = api.ProjectReview{ResourceID: p.ResourceID, Name: p.Name, Role: p.Role.String()}
-			}
-			v.Clouds[j] = cv
-		}
-		out[i] = v
-	}
-	return out
 }
 
 // explainAccess lists every source of a user's access: on one resource when resourceKind

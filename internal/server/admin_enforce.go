@@ -100,7 +100,7 @@ func enforceError(err error) error {
 			Details: map[string]string{"previewedFingerprint": stale.Previewed, "currentFingerprint": stale.Current}}
 	case errors.As(err, &noOwner):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeNoOwner,
-			Message: err.Error() + " (allowNoOwner in the API)", Details: map[string]string{"org": noOwner.Org}}
+			Message: err.Error() + " (set allowNoOwner: true)", Details: map[string]string{"org": noOwner.Org}}
 	case errors.Is(err, enforcement.ErrAlreadyUndone):
 		return &api.Error{Status: http.StatusConflict, Code: api.CodeAlreadyUndone, Message: err.Error()}
 	case errors.Is(err, enforcement.ErrNoFingerprint):

@@ -17,7 +17,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/enforce"
 )
 
 // openAPIPath is the admin API's OpenAPI document, relative to this package.
@@ -223,12 +225,12 @@ var openAPITypes = map[string]any{
 	"ServiceAccount": api.ServiceAccount{}, "CreateServiceAccountRequest": api.CreateServiceAccountRequest{},
 	"Email": api.Email{}, "GroupRef": api.GroupRef{}, "User": api.User{}, "Group": api.Group{}, "Member": api.Member{},
 	"Grant": api.Grant{}, "GrantRequest": api.GrantRequest{}, "UserRef": api.UserRef{}, "ResourceAccess": api.ResourceAccess{},
-	"UserAccess": api.UserAccess{}, "ReviewPrincipal": api.ReviewPrincipal{}, "ProjectReview": api.ProjectReview{},
-	"CloudReview": api.CloudReview{}, "PrincipalReview": api.PrincipalReview{}, "AccessReview": api.AccessReview{},
+	"UserAccess": api.UserAccess{}, "ReviewPrincipal": access.Principal{}, "ProjectReview": access.ProjectReview{},
+	"CloudReview": access.CloudReview{}, "PrincipalReview": access.PrincipalReview{}, "AccessReview": access.Review{},
 	"AccessSource": api.AccessSource{}, "ResourceExplanation": api.ResourceExplanation{}, "Explanation": api.Explanation{},
 	"AuditEvent": api.AuditEvent{}, "CloudList": api.List[api.Cloud]{},
-	"EnforceChange": api.EnforceChange{}, "EnforceChanges": api.EnforceChanges{}, "EnforceUserChanges": api.EnforceUserChanges{},
-	"EnforceRemovedUser": api.EnforceRemovedUser{}, "EnforceSummary": api.EnforceSummary{}, "EnforcePlan": api.EnforcePlan{},
+	"EnforceChange": enforce.Change{}, "EnforceChanges": enforce.Changes{}, "EnforceUserChanges": enforce.UserChanges{},
+	"EnforceRemovedUser": enforce.RemovedUser{}, "EnforceSummary": enforce.Summary{}, "EnforcePlan": enforce.Plan{},
 	"EnforcePreview": api.EnforcePreview{}, "EnforceApplyRequest": api.EnforceApplyRequest{}, "EnforceRun": api.EnforceRun{},
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},

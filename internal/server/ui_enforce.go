@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/enforcement"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -30,13 +31,13 @@ type uiPlanRow struct {
 
 // planRows flattens a plan in the preview's order: users by userName; under each, clouds,
 // projects, then the organization, each by name.
-func planRows(p api.EnforcePlan) []uiPlanRow {
+func planRows(p *enforce.Plan) []uiPlanRow {
 	var rows []uiPlanRow
 	for _, u := range p.Users {
 		start := len(rows)
-		add := func(kind string, ch api.EnforceChange) {
+		add := func(kind string, ch enforce.Change) {
 			rows = append(rows, uiPlanRow{UserName: u.UserName, UserID: u.UserID, Kind: kind, Resource: ch.Resource,
-				ResourceID: ch.ResourceID, Before: ch.Before, After: ch.After})
+				ResourceID: ch.ResourceID, Before: ch.Before.String(), After: ch.After.String()})
 		}
 		for _, ch := range u.Changes.Clouds {
 			add(api.KindCloud, ch)
@@ -56,7 +57,7 @@ func planRows(p api.EnforcePlan) []uiPlanRow {
 
 // uiPlan is a plan ready for the plan template.
 type uiPlan struct {
-	Plan api.EnforcePlan
+	Plan *enforce.Plan
 	Rows []uiPlanRow
 	// Empty: applying would change nothing.
 	Empty bool
@@ -64,7 +65,7 @@ type uiPlan struct {
 	Applied bool
 }
 
-func newUIPlan(p api.EnforcePlan) uiPlan { return uiPlan{Plan: p, Rows: planRows(p), Empty: p.Empty()} }
+func newUIPlan(p *enforce.Plan) uiPlan { return uiPlan{Plan: p, Rows: planRows(p), Empty: p.Empty()} }
 
 type uiEnforceData struct {
 	Org        string
@@ -90,7 +91,7 @@ func (c *console) enforceData(r *http.Request) (uiEnforceData, error) {
 	if err != nil {
 		return uiEnforceData{}, err
 	}
-	return uiEnforceData{Org: pv.Org, GroupsOnly: pv.GroupsOnly, uiPlan: newUIPlan(pv.Plan), Runs: runs,
+	return uiEnforceData{Org: pv.Org, GroupsOnly: pv.GroupsOnly, uiPlan: newUIPlan(&pv.Plan), Runs: runs,
 		Pager: pager(r, offset, len(runs), total)}, nil
 }
 
@@ -186,7 +187,7 @@ func (c *console) runData(r *http.Request) (uiRunData, error) {
 	}
 	d := uiRunData{Run: run}
 	if run.Plan != nil {
-		d.uiPlan = newUIPlan(*run.Plan)
+		d.uiPlan = newUIPlan(run.Plan)
 		d.Applied = true
 	}
 	return d, nil
