@@ -1,4 +1,4 @@
-package server
+package scimapi_test
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/server"
 )
 
 // Regression tests of issue 14's storage findings, end to end over HTTP on both backends.
@@ -15,7 +17,7 @@ import (
 // lost member adds, issue 14 item 2). With If-Match the race still has one winner and the
 // rest 412.
 func TestSCIMConcurrentPatchesNeverFail(t *testing.T) {
-	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
 		const clients, rounds = 20, 5
 		uid := e.newUser("racer@example.com", nil)
 		base, tok := e.srv.URL, e.token
@@ -81,7 +83,7 @@ func TestSCIMConcurrentPatchesNeverFail(t *testing.T) {
 // the group's member list, so a GET with the old ETag in If-None-Match must answer 200 with
 // the new list, not 304 (issue 14 item 3).
 func TestSCIMGroupETagFollowsDeletedMembers(t *testing.T) {
-	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
 		uid := e.newUser("leaver@example.com", nil)
 		inner := e.newGroup("inner")
 		gid := e.newGroup("outer", uid, inner)
@@ -105,7 +107,7 @@ func TestSCIMGroupETagFollowsDeletedMembers(t *testing.T) {
 // carries parameters) are stored on both backends, and a NUL character is 400 invalidValue
 // naming the attribute on both, not 201 on SQLite and 500 on PostgreSQL (issue 14 item 4).
 func TestSCIMInputThatOneBackendCannotStore(t *testing.T) {
-	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
 		const n = 10000
 		emails := make([]map[string]any, n)
 		for i := range emails {
@@ -144,7 +146,7 @@ func TestSCIMInputThatOneBackendCannotStore(t *testing.T) {
 // a filter the database answers (userName eq) agrees with one evaluated in memory
 // (name.formatted eq, not pushed down) on the sigmas.
 func TestSCIMUnicodeFolding(t *testing.T) {
-	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
 		josé := e.newUser("josé", nil)
 		r := e.do("POST", "/scim/v2/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "JOSE\u0301"})
 		e.wantError(r, http.StatusConflict, "uniqueness", "")
