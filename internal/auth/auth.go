@@ -97,7 +97,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string, scope s
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, &Failure{Status: 401, Reason: fmt.Sprintf("token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))}
 	}
-	if t.Scope != scope {
+	if !Allows(t.Scope, scope) {
 		return Principal{}, &Failure{Status: 403, Reason: fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)}
 	}
 	a.touch(ctx, t.ID, now)
@@ -174,6 +174,15 @@ func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
 	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now) })
 }
 
+// Allows reports whether a token of scope have may call an endpoint that needs scope want.
+// Scopes are separate except that an admin token may also ask for decisions: whoever can
+// grant roles can already read every decision, so refusing it would only make operators
+// mint a second token to test with. A decision token reaches nothing else, and a SCIM token
+// no decision: an identity provider has no business asking them.
+func Allows(have, want store.Scope) bool {
+	return have == want || (have == store.ScopeAdmin && want == store.ScopeDecision)
+}
+
 // ParseScope validates a scope name.
 func ParseScope(s string) (store.Scope, error) {
 	switch store.Scope(strings.ToLower(s)) {
@@ -181,8 +190,10 @@ func ParseScope(s string) (store.Scope, error) {
 		return store.ScopeSCIM, nil
 	case store.ScopeAdmin:
 		return store.ScopeAdmin, nil
+	case store.ScopeDecision:
+		return store.ScopeDecision, nil
 	}
-	return "", fmt.Errorf("%w: scope %q: use scim or admin", store.ErrInvalid, s)
+	return "", fmt.Errorf("%w: scope %q: use scim (identity provider), admin, or decision (AuthZEN decisions only)", store.ErrInvalid, s)
 }
 
 // CreateToken issues a token in the org: a new random secret, or the given one (bootstrap).

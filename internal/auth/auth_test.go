@@ -162,3 +162,43 @@ func TestAuthenticateNoCache(t *testing.T) {
 		t.Errorf("revoked, uncached: %v, want 401", err)
 	}
 }
+
+// TestDecisionScope: a decision token reaches the decision endpoints and nothing else; an
+// admin token reaches them too; a SCIM token does not.
+func TestDecisionScope(t *testing.T) {
+	ctx := context.Background()
+	e := newTokenEnv(t, time.Second, nil)
+	headers := map[store.Scope]string{store.ScopeSCIM: e.header}
+	for _, sc := range []store.Scope{store.ScopeAdmin, store.ScopeDecision} {
+		var tok api.CreatedToken
+		if err := e.st.Store.Update(ctx, func(tx store.Tx) (err error) {
+			tok, err = auth.CreateToken(ctx, tx, e.org, api.CreateTokenRequest{Name: "t-" + string(sc), Scope: string(sc)}, "")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		headers[sc] = "Bearer " + tok.Secret
+	}
+	cases := []struct {
+		have, want store.Scope
+		status     int
+	}{
+		{store.ScopeDecision, store.ScopeDecision, 200},
+		{store.ScopeDecision, store.ScopeAdmin, 403},
+		{store.ScopeDecision, store.ScopeSCIM, 403},
+		{store.ScopeAdmin, store.ScopeDecision, 200},
+		{store.ScopeSCIM, store.ScopeDecision, 403},
+	}
+	for _, c := range cases {
+		p, err := e.a.Authenticate(ctx, headers[c.have], c.want)
+		if status(err) != c.status {
+			t.Errorf("%s token on a %s endpoint: %v, want %d", c.have, c.want, err, c.status)
+		}
+		if err == nil && p.OrgID != e.org {
+			t.Errorf("%s token: principal org %q, want the token's org %q", c.have, p.OrgID, e.org)
+		}
+	}
+	if _, err := auth.ParseScope("Decision"); err != nil {
+		t.Errorf("ParseScope(Decision): %v", err)
+	}
+}

@@ -12,6 +12,10 @@ type Scope string
 const (
 	ScopeSCIM  Scope = "scim"
 	ScopeAdmin Scope = "admin"
+	// ScopeDecision may call the AuthZEN decision endpoints (/access/v1/…) and nothing else:
+	// what a platform's gateway holds to ask "may this user do that?" on every request,
+	// without the power to change or list anything.
+	ScopeDecision Scope = "decision"
 )
 
 // Token is an API credential. Only the SHA-256 of the secret is stored. Name is unique per
