@@ -137,3 +137,16 @@ type RevisionWaiter interface {
 	// same database.
 	WaitRevision(ctx context.Context, orgID string, after int64) (int64, error)
 }
+
+// RevisionPeeker is implemented by stores whose RevisionWaiter holds, in memory, the
+// revisions of the orgs someone is waiting on. A reader that keeps a WaitRevision call
+// pending for an org (the decision index cache does) can then learn the org's revision on
+// every request without a query.
+type RevisionPeeker interface {
+	// PeekRevision returns the highest revision known for the org, and true, while at least
+	// one WaitRevision call for it is pending and the org's revision has been read since it
+	// began; false otherwise (ask the database). The value includes every commit of this
+	// Store that returned before the call (they are published before Update returns) and
+	// lags other processes' commits by at most the poll interval.
+	PeekRevision(orgID string) (int64, bool)
+}

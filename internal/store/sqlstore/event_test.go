@@ -98,3 +98,59 @@ func TestWaitRevisionAfterClose(t *testing.T) {
 		t.Fatal("WaitRevision still blocked 2s after Close")
 	}
 }
+
+// TestPeekRevision: while a WaitRevision call is pending, PeekRevision knows the org's
+// revision without a query, and a commit of the same Store is in it by the time Update has
+// returned (what lets a decision right after a write see it); with nobody waiting it says
+// it does not know.
+func TestPeekRevision(t *testing.T) {
+	s := openDSN(t, sqliteDSN(t)).(store.RevisionPeeker).(interface {
+		store.Store
+		store.RevisionPeeker
+	})
+	var org store.Org
+	if err := s.Update(bg, func(tx store.Tx) (err error) {
+		org, err = tx.CreateOrg(bg, "peek")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.PeekRevision(org.ID); ok {
+		t.Fatal("PeekRevision knows a revision while nobody waits")
+	}
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = s.WaitRevision(ctx, org.ID, 1000)
+	}()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if rev, ok := s.PeekRevision(org.ID); ok {
+			if rev != 0 {
+				t.Fatalf("PeekRevision = %d before any event, want 0", rev)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("PeekRevision still unknown 2s after WaitRevision began")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for want := int64(1); want <= 3; want++ {
+		if err := s.Update(bg, func(tx store.Tx) error {
+			_, _, err := tx.AppendEvents(bg, org.ID, []store.Event{{Type: "com.rolecall.org.settings_changed"}})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if rev, ok := s.PeekRevision(org.ID); !ok || rev != want {
+			t.Errorf("right after commit %d: PeekRevision = %d, %v", want, rev, ok)
+		}
+	}
+	cancel()
+	<-done
+	if _, ok := s.PeekRevision(org.ID); ok {
+		t.Error("PeekRevision still knows after the last waiter left")
+	}
+}

@@ -47,6 +47,7 @@ type revisionHub struct {
 // orgWatch is one org's waiters.
 type orgWatch struct {
 	rev     int64         // highest revision seen
+	known   bool          // rev was read from the database at least once (PeekRevision)
 	ch      chan struct{} // closed when rev rises
 	waiters int
 }
@@ -109,6 +110,9 @@ func (h *revisionHub) wait(ctx context.Context, orgID string, after int64) (int6
 		return 0, err
 	}
 	h.publish(rev)
+	h.mu.Lock()
+	w.known = true
+	h.mu.Unlock()
 	for {
 		h.mu.Lock()
 		cur, ch := w.rev, w.ch
@@ -188,6 +192,21 @@ func (h *revisionHub) close() {
 		close(h.stop)
 	}
 }
+
+// peek implements PeekRevision.
+func (h *revisionHub) peek(orgID string) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w := h.orgs[orgID]
+	if w == nil || !w.known {
+		return 0, false
+	}
+	return w.rev, true
+}
+
+// PeekRevision returns the org's revision as this Store knows it without reading the
+// database (store.RevisionPeeker): only while someone waits on the org.
+func (s *Store) PeekRevision(orgID string) (int64, bool) { return s.hub.peek(orgID) }
 
 // WaitRevision blocks until the org's revision exceeds after (store.RevisionWaiter).
 func (s *Store) WaitRevision(ctx context.Context, orgID string, after int64) (int64, error) {
