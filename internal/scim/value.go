@@ -21,7 +21,8 @@ import (
 //   - members accept "displayName" as an alias of "display" (Entra);
 //   - unknown and read-only sub-attributes are dropped, like unknown top-level attributes.
 //
-// A value of the wrong type is 400 invalidValue naming the attribute and the expected type.
+// A value of the wrong type is 400 invalidValue naming the attribute and the expected type;
+// so is a string holding a NUL character.
 
 // normAttr normalises the whole value of attribute a (a list when multi-valued). It returns
 // nil when the value is unassigned.
@@ -144,6 +145,11 @@ func normScalar(a *Attribute, v any, name string) (any, error) {
 	case TypeString, TypeReference, TypeBinary:
 		switch x := v.(type) {
 		case string:
+			// PostgreSQL cannot store U+0000 in text (SQLite can), and no identity
+			// attribute needs it: refused here, by name, so both backends answer alike.
+			if strings.IndexByte(x, 0) >= 0 {
+				return nil, ErrInvalidValue("attribute %q contains a NUL character (U+0000), which is not allowed", name)
+			}
 			return x, nil
 		case json.Number:
 			if a.Type == TypeString {

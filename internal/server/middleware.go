@@ -10,15 +10,12 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/server/respond"
 )
 
-type requestIDKey struct{}
-
 // requestID returns the id of the request being served.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return respond.RequestID(ctx) }
 
 // statusWriter remembers the status code for logs and metrics.
 type statusWriter struct {
@@ -56,7 +53,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		r = r.WithContext(respond.WithRequestID(r.Context(), id))
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			s.tooLarge(w, r)
 			return
