@@ -19,11 +19,11 @@ const (
 // are unique per org and kind, case-insensitively: enforce-groups output names resources by
 // name, so a name must mean one thing.
 type Resource struct {
-	OrgID     string
-	ID        string
-	Kind      ResourceKind
-	Name      string
-	ParentID  string // a project's cloud; empty otherwise
+	OrgID    string
+	ID       string
+	Kind     ResourceKind
+	Name     string
+	ParentID string // a project's cloud; empty otherwise
 	// Public marks a public project: every principal holding a role on its cloud is an
 	// implicit collaborator on it. Projects are private unless created public; clouds and
 	// the organization are never public.
