@@ -229,8 +229,11 @@ func validateGrantRole(kind store.ResourceKind, role string) error {
 		err = access.ValidateBinding(k, r)
 	} else {
 		alias := ""
-		if k == access.KindProject {
+		switch {
+		case k == access.KindProject:
 			alias = " (write is accepted as collaborator)"
+		case role == access.RoleAliasWrite:
+			alias = " (write is a project role, Anyscale's name for collaborator)"
 		}
 		err = fmt.Errorf("unknown role %q; valid roles on %s %s: %s%s", role, kindArticle(kind), kind, strings.Join(names, ", "), alias)
 	}
