@@ -76,13 +76,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					s.internalError(sw, r)
 				}
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
-			}
+			route := routeLabel(r.Pattern)
+			method := methodLabel(r.Method)
 			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
-			s.metrics.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+			s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(sw.status)).Inc()
+			s.metrics.duration.WithLabelValues(route, method).Observe(d.Seconds())
 			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
