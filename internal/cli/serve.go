@@ -142,22 +142,9 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	return st, nil
 }
 
-// redactDSN hides a password in a postgres:// DSN for logs and errors.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return dsn
-	}
-	user, _, hasPw := strings.Cut(rest[:at], ":")
-	if !hasPw {
-		return dsn
-	}
-	return scheme + "://" + user + ":***" + rest[at:]
-}
+// redactDSN hides every password in a DSN (URL userinfo, ?password=, key=value) for logs
+// and errors.
+func redactDSN(dsn string) string { return sqlstore.RedactDSN(dsn) }
 
 func (a *App) env(name, def string) string {
 	if v := a.Getenv(name); v != "" {
