@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
@@ -74,5 +76,50 @@ func TestMetricsLabelsBounded(t *testing.T) {
 	}
 	if !labels["method=OTHER"] || !labels["route=unmatched"] {
 		t.Errorf("want method=OTHER and route=unmatched among %v", labels)
+	}
+}
+
+// TestRequestIDBounded: a client's X-Request-Id is kept when it is a short id of
+// [A-Za-z0-9._:-]; anything else (markup, spaces, formula prefixes, non-ASCII, too long) is
+// replaced by a server-generated id, in the answer and in the audit event the request writes.
+func TestRequestIDBounded(t *testing.T) {
+	e := newSCIMEnv(t, "sqlite", Config{})
+	for i, c := range []struct {
+		sent string
+		keep bool
+	}{
+		{"3f1c2a9e-6b7d-4e0f-9a1b-2c3d4e5f6a7b", true},
+		{"okta:trace.0001_A-b", true},
+		{strings.Repeat("a", 128), true},
+		{strings.Repeat("a", 129), false},
+		{"<script>alert(1)</script>", false},
+		{"id with spaces", false},
+		{`=HYPERLINK("http://evil")`, false},
+		{"ïd", false},
+		{"a\tb", false},
+		{"a/b", false},
+	} {
+		r := e.must(http.StatusCreated, "POST", "/scim/v2/Users",
+			map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "rid" + strconv.Itoa(i) + "@example.com"}, "X-Request-Id", c.sent)
+		got := r.header.Get("X-Request-Id")
+		if c.keep != (got == c.sent) {
+			t.Errorf("X-Request-Id %q answered as %q; want kept=%v", c.sent, got, c.keep)
+		}
+		if !validRequestID(got) {
+			t.Errorf("answered X-Request-Id %q is not a valid id", got)
+		}
+		var stored string
+		if err := e.st.View(context.Background(), func(tx store.Tx) error {
+			evs, _, err := tx.ListAudit(context.Background(), e.org, store.AuditQuery{Page: store.Page{Limit: 1}})
+			if len(evs) == 1 {
+				stored = evs[0].RequestID
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if stored != got {
+			t.Errorf("audit event request id %q, want the answered %q", stored, got)
+		}
 	}
 }

@@ -52,7 +52,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 128 {
+		if !validRequestID(id) {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
@@ -92,6 +92,31 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// maxRequestIDLen bounds a client's X-Request-Id: a UUID is 36 characters, the longest ids
+// proxies and IdPs send (trace ids with a span suffix) stay well under it.
+const maxRequestIDLen = 128
+
+// validRequestID reports whether a client's X-Request-Id may be adopted as the request's id.
+// The id is echoed in the answer, written to every log line of the request and stored in
+// audit events, so only short ids of [A-Za-z0-9._:-] are kept: no spaces, quotes, markup or
+// control characters that could forge log fields or land in an audit export as a formula.
+// Any other value is replaced by a server-generated id rather than cleaned, so that an id in
+// the audit log is always either the client's exactly or the server's.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func newRequestID() string {
