@@ -1,12 +1,17 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -121,5 +126,148 @@ func TestRequestIDBounded(t *testing.T) {
 		if stored != got {
 			t.Errorf("audit event request id %q, want the answered %q", stored, got)
 		}
+	}
+}
+
+// serveOn starts s.Serve on a loopback listener and returns its address; the server stops
+// when the test ends.
+func serveOn(t *testing.T, s *Server) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return l.Addr().String()
+}
+
+// healthz sends GET /healthz on c and reads the status line, failing after 10 s.
+func healthz(t *testing.T, c net.Conn) (string, error) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return "", err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "", err
+	}
+	res.Body.Close()
+	return res.Status, nil
+}
+
+// TestConnectionCap opens as many connections as the cap allows and checks that one more is
+// not served until one of them closes, over real TCP connections.
+func TestConnectionCap(t *testing.T) {
+	s, reg := newOpsServer(t, Config{MaxConns: 3})
+	addr := serveOn(t, s)
+	var held []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if st, err := healthz(t, c); err != nil || st != "200 OK" {
+			t.Fatalf("a connection under the cap: %q %v", st, err)
+		}
+		held = append(held, c) // kept open: keep-alive
+	}
+	if got := gaugeValue(t, reg, "rolecall_http_connections_open"); got != 3 {
+		t.Errorf("rolecall_http_connections_open = %v, want 3", got)
+	}
+	extra, err := net.Dial("tcp", addr) // the kernel's backlog takes it; the server must not
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	answered := make(chan string, 1)
+	go func() {
+		st, err := healthz(t, extra)
+		answered <- fmt.Sprintf("%s %v", st, err)
+	}()
+	select {
+	case got := <-answered:
+		t.Fatalf("a connection over the cap was served: %s", got)
+	case <-time.After(500 * time.Millisecond):
+	}
+	held[0].Close() // frees a slot
+	if got := <-answered; got != "200 OK <nil>" {
+		t.Fatalf("the waiting connection, once a slot was free: %s", got)
+	}
+}
+
+// gaugeValue reads a gauge from reg.
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
+// TestConnectionTimeouts: the server closes a connection that stays idle between requests
+// past the idle timeout, one that sends its headers too slowly, and one that stalls in its
+// body; each closure frees the connection's slot.
+func TestConnectionTimeouts(t *testing.T) {
+	const short = 200 * time.Millisecond
+	s, reg := newOpsServer(t, Config{MaxConns: 10, IdleTimeout: short, ReadHeaderTimeout: short, ReadTimeout: 2 * short})
+	addr := serveOn(t, s)
+	closedByServer := func(c net.Conn) error {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := io.Copy(io.Discard, c) // returns nil on EOF: the server closed it
+		return err
+	}
+	for name, send := range map[string]func(c net.Conn) error{
+		"idle keep-alive": func(c net.Conn) error {
+			if _, err := healthz(t, c); err != nil {
+				return err
+			}
+			return nil
+		},
+		"slow headers": func(c net.Conn) error {
+			_, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+			return err
+		},
+		"stalled body": func(c net.Conn) error {
+			_, err := io.WriteString(c, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := send(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := closedByServer(c); err != nil {
+				t.Fatalf("the server did not close the connection: %v", err)
+			}
+		})
+	}
+	// The slots come back once the server has closed the connections.
+	for deadline := time.Now().Add(10 * time.Second); gaugeValue(t, reg, "rolecall_http_connections_open") != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v connections still counted open", gaugeValue(t, reg, "rolecall_http_connections_open"))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
