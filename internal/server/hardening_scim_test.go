@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // Regression tests of the SCIM interoperability hardening (issue 14): what strict SCIM
@@ -38,4 +42,49 @@ func TestServiceProviderConfigStandardOnly(t *testing.T) {
 			t.Errorf("%s names a rolecall schema", path)
 		}
 	}
+}
+
+// TestPatchRemoveActiveLeavesItUnassigned: PATCH remove active leaves active unassigned in
+// the answer, in later reads and in the stored document (RFC 7644 §3.5.2.2), not true; for
+// access the user counts as active, as one created without active does, and filters agree
+// (in SQL and in memory) on that effective value.
+func TestPatchRemoveActiveLeavesItUnassigned(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		id := e.newUser("unassigned@example.com", map[string]any{"active": false, "title": "x-title"})
+		r := e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("remove", "active", nil)))
+		if _, ok := r.doc["active"]; ok {
+			t.Errorf("PATCH answer holds active: %s", r.body)
+		}
+		r = e.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil)
+		if _, ok := r.doc["active"]; ok {
+			t.Errorf("GET holds active: %s", r.body)
+		}
+		var u store.User
+		if err := e.st.View(context.Background(), func(tx store.Tx) error {
+			var err error
+			u, err = tx.User(context.Background(), e.org, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(u.Doc), `"active"`) || !u.Active {
+			t.Errorf("stored: Active=%v doc %s; want active unassigned in the document and the user active for access", u.Active, u.Doc)
+		}
+		// The same as a user created without active.
+		other := e.newUser("never-sent@example.com", nil)
+		for _, f := range []string{
+			`active eq true`,                              // the database answers
+			`active eq true and title co "x-"`,            // in memory, after an exact SQL part
+			`active eq true or groups.value eq "nothing"`, // wholly in memory
+		} {
+			r := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter="+url.QueryEscape(f), nil)
+			got := map[string]bool{}
+			for _, res := range scimResources(r) {
+				got[jstr(res, "id")] = true
+			}
+			if !got[id] || (!strings.Contains(f, "title") && !got[other]) {
+				t.Errorf("filter %s: %v; want the unassigned users (%s, %s)", f, got, id, other)
+			}
+		}
+	})
 }

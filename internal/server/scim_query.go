@@ -311,7 +311,7 @@ func (e *listExec) scan(p page) (pageResult, error) {
 			}
 		}
 		for _, r := range rows {
-			if e.plan.residual != nil && !e.plan.residual.Match(r.doc) {
+			if e.plan.residual != nil && !residualMatch(e.plan.residual, r, e.kind == scimUsers) {
 				continue
 			}
 			res.total++
