@@ -88,3 +88,44 @@ func TestPatchRemoveActiveLeavesItUnassigned(t *testing.T) {
 		}
 	})
 }
+
+// TestSCIMTypeCoercionRefused: a number for a string attribute and a bare string for emails
+// are refused with 400 invalidValue naming the attribute (they used to become "5" and
+// [{"value":"x"}]), in POST, PUT and PATCH, and write nothing; the coercions IdPs need stay
+// (Entra's "False", capitalised ops, a bare manager id).
+func TestSCIMTypeCoercionRefused(t *testing.T) {
+	forEachBackend(t, Config{}, func(t *testing.T, e *scimEnv) {
+		core := []string{"urn:ietf:params:scim:schemas:core:2.0:User"}
+		id := e.newUser("typed@example.com", nil)
+		before := jnum(e.must(http.StatusOK, "GET", "/scim/v2/Users?count=0", nil).doc, "totalResults")
+		for _, c := range []struct {
+			method, path string
+			body         any
+			attr         string
+		}{
+			{"POST", "/scim/v2/Users", map[string]any{"schemas": core, "userName": 5}, "userName"},
+			{"POST", "/scim/v2/Users", map[string]any{"schemas": core, "userName": "e@example.com", "emails": "x"}, "emails"},
+			{"POST", "/scim/v2/Users", map[string]any{"schemas": core, "userName": "e@example.com", "emails": []any{"x"}}, "emails"},
+			{"PUT", "/scim/v2/Users/" + id, map[string]any{"schemas": core, "userName": 5}, "userName"},
+			{"PATCH", "/scim/v2/Users/" + id, scimPatchBody(scimOp("replace", "userName", 5)), "userName"},
+			{"PATCH", "/scim/v2/Users/" + id, scimPatchBody(scimOp("Add", "emails", "x")), "emails"},
+		} {
+			r := e.do(c.method, c.path, c.body)
+			e.wantError(r, http.StatusBadRequest, "invalidValue", c.attr)
+		}
+		if n := jnum(e.must(http.StatusOK, "GET", "/scim/v2/Users?count=0", nil).doc, "totalResults"); n != before {
+			t.Errorf("refused requests created users: %d, want %d", n, before)
+		}
+		if r := e.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil); jstr(r.doc, "userName") != "typed@example.com" || r.doc["emails"] != nil {
+			t.Errorf("refused requests changed the user: %s", r.body)
+		}
+		// What IdPs send still works.
+		r := e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(
+			scimOp("Replace", "active", "False"),
+			scimOp("Add", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", id)))
+		ent, _ := r.doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)
+		if jget(r.doc, "active") != false || jstr(ent, "manager.value") != id {
+			t.Errorf("Entra-style PATCH: %s", r.body)
+		}
+	})
+}
