@@ -30,6 +30,11 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		// Every "not now" answer says when to come back (RFC 9110 §10.2.3); the rate limiter
+		// sets its own wait, the others (scan slots, deadlines, readiness) get a default.
+		if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", strconv.Itoa(int(busyRetryAfter/time.Second)))
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -56,7 +61,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		// The request's deadline (deadline.go): every store call and query gets this context.
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(context.WithValue(ctx, requestIDKey{}, id))
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			s.tooLarge(w, r)
 			return

@@ -66,6 +66,9 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 // adminError answers err in the admin API's error format. Server faults are logged with the
 // request id and answered without their text.
 func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
+	if be, ok := s.asBusy(r, err); ok {
+		err = &api.Error{Status: be.status, Code: be.code, Message: be.msg}
+	}
 	status, code, known := classify(err)
 	msg := err.Error()
 	var details any

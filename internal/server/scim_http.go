@@ -66,6 +66,9 @@ func (s *Server) scimError(r *http.Request, err error) *scim.Error {
 	if errors.As(err, &fe) {
 		return scim.ErrInvalidFilter("%s", fe.Msg)
 	}
+	if be, ok := s.asBusy(r, err); ok {
+		return scim.ErrStatus(be.status, "%s", be.msg)
+	}
 	status, _, known := classify(err)
 	if !known {
 		s.log.Error("scim request failed", "request_id", requestID(r.Context()), "error", err.Error())

@@ -40,6 +40,13 @@ type Config struct {
 	// (headers and body), IdleTimeout how long a keep-alive connection may sit between
 	// requests. Zero means the defaults below.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// RequestTimeout is every request's deadline (serve --request-timeout); it reaches the
+	// database queries through the request's context. 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ScanConcurrency and ScanConcurrencyTotal bound the SCIM list scans (filters or sorts
+	// the database cannot answer) running at once per org and in all (deadline.go). 0 means
+	// the default, negative no limit.
+	ScanConcurrency, ScanConcurrencyTotal int
 	// RateLimit is the sustained number of requests per second each token may make (a token
 	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
 	// Entra ID quarantines a SCIM app that answers 429.
@@ -73,6 +80,7 @@ type Server struct {
 	handler http.Handler
 	limiter *rateLimiter // nil when rate limiting is off
 	conns   atomic.Int64 // connections open on Serve's listener
+	scans   *scanLimiter // SCIM list scans in progress (deadline.go)
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -96,6 +104,15 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.ScanConcurrency == 0 {
+		cfg.ScanConcurrency = DefaultScanConcurrency
+	}
+	if cfg.ScanConcurrencyTotal == 0 {
+		cfg.ScanConcurrencyTotal = DefaultScanConcurrencyTotal
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +120,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
-		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
+		limiter: newRateLimiter(cfg.RateLimit, time.Now), scans: newScanLimiter(cfg.ScanConcurrency, cfg.ScanConcurrencyTotal)}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
