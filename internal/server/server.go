@@ -1,5 +1,6 @@
 // Package server is rolecall's HTTP face: routes (routes.go), middleware (request ids,
-// logging, metrics, panic recovery, body limits), authentication, and the handlers of the
+// logging, metrics, panic recovery, body limits, request deadlines), connection limits
+// (listener.go), per-org limits on expensive queries (deadline.go), authentication, and the handlers of the
 // SCIM 2.0 service provider (/scim/v2), the admin API (/api/v1) and the ops endpoints. It
 // turns HTTP into calls on the store and the pure packages (scim, access, enforce) and their
 // results back into HTTP; it holds no business rule of its own that those packages could
