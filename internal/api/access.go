@@ -73,47 +73,6 @@ type UserAccess struct {
 	Access []ResourceAccess `json:"access"`
 }
 
-// AccessReview is the access-review export of the organization: org owners apart (they are
-// owner everywhere), then each other user and service account with its role on the
-// organization and on each cloud, with the projects under it.
-type AccessReview struct {
-	OrgOwners       []ReviewPrincipal `json:"orgOwners"`
-	Users           []PrincipalReview `json:"users"`
-	ServiceAccounts []PrincipalReview `json:"serviceAccounts"`
-}
-
-// ReviewPrincipal names a user (Name is its userName) or a service account.
-type ReviewPrincipal struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// PrincipalReview is one principal's access in an AccessReview.
-type PrincipalReview struct {
-	ReviewPrincipal
-	// Organization is the role on the organization ("none" when nothing).
-	Organization string `json:"organization"`
-	// Clouds lists each cloud where the principal holds a role or holds one on a project
-	// of it (then Role is "none").
-	Clouds []CloudReview `json:"clouds"`
-}
-
-// CloudReview is a principal's role on a cloud and on the projects under it.
-type CloudReview struct {
-	ResourceID string          `json:"resourceId"`
-	Name       string          `json:"name"`
-	Role       string          `json:"role"`
-	Projects   []ProjectReview `json:"projects"`
-}
-
-// ProjectReview is a principal's role on a project.
-type ProjectReview struct {
-	ResourceID string `json:"resourceId"`
-	Name       string `json:"name"`
-	Role       string `json:"role"`
-}
-
 // Explanation is every source of a user's access to resources.
 type Explanation struct {
 	User UserRef `json:"user"`

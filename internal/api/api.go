@@ -1,6 +1,8 @@
 // Package api holds the wire types of rolecall's admin API (/api/v1): the JSON documents the
 // server writes and the client reads, so both sides agree by construction. It holds no logic
-// beyond small conversions and may import only the standard library.
+// beyond small conversions. Where the pure core already has the document (the planner's
+// enforce.Plan, the access review access.Review), the API uses that type as it is instead of a
+// copy. It may import access, enforce and the standard library.
 package api
 
 import (

@@ -1,75 +1,21 @@
 package api
 
-import "time"
+import (
+	"time"
 
-// The enforce-groups documents. EnforcePlan has exactly the JSON form of the planner's Plan
-// (docs/enforce-json.md describes every field); it is repeated here with roles as strings so
-// that this package keeps to the standard library. A test in package enforcement checks that
-// the two encode identically.
+	"github.com/rolecall/rolecall/internal/enforce"
+)
 
-// EnforcePlan is what enforce-groups would do, or did, to one organization.
-type EnforcePlan struct {
-	SchemaVersion  int                  `json:"schemaVersion"`
-	Fingerprint    string               `json:"fingerprint"`
-	Users          []EnforceUserChanges `json:"users"`
-	RemovedUsers   []EnforceRemovedUser `json:"removedUsers"`
-	DeleteBindings int                  `json:"deleteBindings"`
-	OwnerAfter     bool                 `json:"ownerAfter"`
-	Summary        EnforceSummary       `json:"summary"`
-}
-
-// EnforceUserChanges is one user's access changes.
-type EnforceUserChanges struct {
-	UserName string         `json:"userName"`
-	UserID   string         `json:"userId"`
-	Changes  EnforceChanges `json:"changes"`
-}
-
-// EnforceChanges groups one user's changes by resource kind, each sorted by resource name.
-type EnforceChanges struct {
-	Clouds   []EnforceChange `json:"clouds"`
-	Projects []EnforceChange `json:"projects"`
-	// Organization is null when the user's org role does not change.
-	Organization *EnforceChange `json:"organization"`
-}
-
-// EnforceChange is one resource on which a user's effective role drops; After is "none" when
-// nothing remains.
-type EnforceChange struct {
-	Resource   string `json:"resource"`
-	ResourceID string `json:"resourceId"`
-	Before     string `json:"before"`
-	After      string `json:"after"`
-}
-
-// EnforceRemovedUser is a user the run deactivates and marks removed.
-type EnforceRemovedUser struct {
-	UserName string `json:"userName"`
-	UserID   string `json:"userId"`
-	Active   bool   `json:"active"`
-}
-
-// EnforceSummary counts what a plan holds.
-type EnforceSummary struct {
-	UsersChanged int `json:"usersChanged"`
-	Changes      int `json:"changes"`
-	UsersRemoved int `json:"usersRemoved"`
-	OwnersBefore int `json:"ownersBefore"`
-	OwnersAfter  int `json:"ownersAfter"`
-}
-
-// Empty reports whether applying the plan would change nothing at all.
-func (p *EnforcePlan) Empty() bool {
-	return len(p.Users) == 0 && len(p.RemovedUsers) == 0 && p.DeleteBindings == 0
-}
+// The enforce-groups documents. A plan travels as the planner's own enforce.Plan: its JSON
+// form is the documented one (docs/enforce-json.md), and roles encode as their names.
 
 // EnforcePreview answers POST /api/v1/enforce/preview.
 type EnforcePreview struct {
 	// Org is the organization's name (messages name it).
 	Org string `json:"org"`
 	// GroupsOnly is the org's groups-only setting now.
-	GroupsOnly bool        `json:"groupsOnly"`
-	Plan       EnforcePlan `json:"plan"`
+	GroupsOnly bool         `json:"groupsOnly"`
+	Plan       enforce.Plan `json:"plan"`
 }
 
 // EnforceApplyRequest is the body of POST /api/v1/enforce/apply.
@@ -93,7 +39,7 @@ type EnforceApplyResult struct {
 	// Run is the recorded run without its plan; null when Applied is false.
 	Run *EnforceRun `json:"run"`
 	// Plan is what was applied, computed inside the apply transaction.
-	Plan EnforcePlan `json:"plan"`
+	Plan enforce.Plan `json:"plan"`
 	// GroupsOnly is the org's groups-only setting after apply.
 	GroupsOnly bool `json:"groupsOnly"`
 }
@@ -110,7 +56,7 @@ type EnforceRun struct {
 	UndoneAt        *time.Time `json:"undoneAt,omitempty"`
 	UndoneBy        string     `json:"undoneBy,omitempty"`
 	// Plan is the applied plan; only GET /runs/{run} includes it.
-	Plan *EnforcePlan `json:"plan,omitempty"`
+	Plan *enforce.Plan `json:"plan,omitempty"`
 	// Undo is what the undo did; only GET /runs/{run} of an undone run includes it.
 	Undo *EnforceUndoResult `json:"undo,omitempty"`
 }

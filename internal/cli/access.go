@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/client"
 )
@@ -85,14 +86,14 @@ func accessTable(w io.Writer, headers ...string) *tabwriter.Writer {
 	return tw
 }
 
-func printReview(w io.Writer, rv api.AccessReview) error {
+func printReview(w io.Writer, rv access.Review) error {
 	fmt.Fprintln(w, "Org owners (owner on the organization, every cloud and every project):")
 	if len(rv.OrgOwners) == 0 {
 		fmt.Fprintln(w, "  none")
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, p := range rv.OrgOwners {
-			fmt.Fprintf(tw, "  %s\t%s\n", p.Name, strings.ReplaceAll(p.Type, "_", " "))
+			fmt.Fprintf(tw, "  %s\t%s\n", p.Name, strings.ReplaceAll(p.Type.String(), "_", " "))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -101,21 +102,21 @@ func printReview(w io.Writer, rv api.AccessReview) error {
 	fmt.Fprintln(w)
 	tw := accessTable(w, "PRINCIPAL", "TYPE", "RESOURCE", "ROLE")
 	rows := 0
-	for _, group := range [][]api.PrincipalReview{rv.Users, rv.ServiceAccounts} {
+	for _, group := range [][]access.PrincipalReview{rv.Users, rv.ServiceAccounts} {
 		for _, p := range group {
-			name, typ := p.Name, strings.ReplaceAll(p.Type, "_", " ")
+			name, typ := p.Name, strings.ReplaceAll(p.Type.String(), "_", " ")
 			row := func(res, role string) {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, typ, res, role)
 				name, typ = "", ""
 				rows++
 			}
-			if p.Organization != "none" {
-				row("organization", p.Organization)
+			if p.Organization != access.RoleNone {
+				row("organization", p.Organization.String())
 			}
 			for _, c := range p.Clouds {
-				row("cloud "+c.Name, c.Role)
+				row("cloud "+c.Name, c.Role.String())
 				for _, pr := range c.Projects {
-					row("  project "+pr.Name, pr.Role)
+					row("  project "+pr.Name, pr.Role.String())
 				}
 			}
 		}

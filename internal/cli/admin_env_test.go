@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -36,18 +37,12 @@ type cliEnv struct {
 
 const cliTestToken = "rc_cli_test_token_0123456789abc"
 
-// cliBackends runs fn on SQLite, and on PostgreSQL when ROLECALL_TEST_POSTGRES is set.
+// cliBackends runs fn on SQLite, and on PostgreSQL (a subtest that says it skipped when
+// ROLECALL_TEST_POSTGRES is not set).
 func cliBackends(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newCLIEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))) })
-	if base := os.Getenv("ROLECALL_TEST_POSTGRES"); base != "" {
-		t.Run("postgres", func(t *testing.T) { fn(t, newCLIEnv(t, cliPostgresDSN(t, base))) })
+	for _, b := range sqltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, newCLIEnv(t, b.DSN(t))) })
 	}
-}
-
-// cliPostgresDSN makes a schema of its own in the database, dropped when the test ends.
-func cliPostgresDSN(t *testing.T, base string) string {
-	t.Helper()
-	return sqltest.PostgresDSN(t)
 }
 
 func newCLIEnv(t *testing.T, dsn string) *cliEnv {
@@ -76,9 +71,14 @@ func newCLIEnv(t *testing.T, dsn string) *cliEnv {
 
 // run runs the CLI in-process and returns its output and exit code.
 func (e *cliEnv) run(args ...string) (stdout, stderr string, code int) {
+	return e.runIn(strings.NewReader(""), args...)
+}
+
+// runIn is run with stdin (a *tty answers prompts as a terminal would).
+func (e *cliEnv) runIn(stdin io.Reader, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
 	env := map[string]string{"ROLECALL_URL": e.url, "ROLECALL_TOKEN": e.token}
-	app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	app := &App{Stdin: stdin, Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
 	code = app.Run(context.Background(), args)
 	return out.String(), errb.String(), code
 }

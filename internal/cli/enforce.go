@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,9 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 	"github.com/rolecall/rolecall/internal/client"
-	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
 )
 
 // Exit codes of enforce-groups beyond 0 (done, or nothing to do) and 1 (refused or failed).
@@ -87,11 +84,11 @@ func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags
 	}
 	w := &stickyWriter{w: a.Stdout}
 	if !jsonOut {
-		msg := enforce.MsgLiveStart
+		msg := enforcetext.MsgLiveStart
 		if f.dryRun {
-			msg = enforce.MsgDryRunStart
+			msg = enforcetext.MsgDryRunStart
 		}
-		w.check(enforce.RenderElapsed(w, elapsed(), msg))
+		w.check(enforcetext.RenderElapsed(w, elapsed(), msg))
 		w.printf("\n")
 	}
 	stop := a.enforceProgress(start, "Analyzing permission changes")
@@ -100,35 +97,32 @@ func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags
 	if err != nil {
 		return err
 	}
-	plan, err := enforcement.PlanFromAPI(pv.Plan)
-	if err != nil {
-		return err
-	}
+	plan := &pv.Plan
 
 	if f.dryRun {
 		if jsonOut {
 			return printJSON(a.Stdout, pv.Plan)
 		}
-		w.check(enforce.RenderPlan(w, enforce.TitlePreview, plan))
-		w.printf("\n%s\n", enforce.MsgDryRunFooter)
+		w.check(enforcetext.RenderPlan(w, enforcetext.TitlePreview, plan))
+		w.printf("\n%s\n", enforcetext.MsgDryRunFooter)
 		if !plan.OwnerAfter && !plan.Empty() {
-			fmt.Fprintf(a.Stderr, "Warning: %s.\n", enforcement.NoOwnerMessage(pv.Org))
+			fmt.Fprintf(a.Stderr, "Warning: %s.\n", noOwnerMessage(pv.Org))
 		}
 		return w.err
 	}
 
 	if !jsonOut {
-		w.check(enforce.RenderPlan(w, enforce.TitlePreview, plan))
+		w.check(enforcetext.RenderPlan(w, enforcetext.TitlePreview, plan))
 	}
 	if plan.Empty() {
 		return a.enforceNothing(ctx, c, w, pv, f)
 	}
 	if !plan.OwnerAfter && !f.allowNoOwner {
-		return errors.New(enforcement.NoOwnerMessage(pv.Org))
+		return errors.New(noOwnerMessage(pv.Org))
 	}
 	if !jsonOut {
 		w.printf("\n")
-		w.check(enforce.RenderConfirmation(w, plan))
+		w.check(enforcetext.RenderConfirmation(w, plan))
 	}
 	if w.err != nil {
 		return w.err
@@ -139,26 +133,25 @@ func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags
 		}
 	}
 	if !jsonOut {
-		w.check(enforce.RenderElapsed(w, elapsed(), enforce.MsgApplyStart))
+		w.check(enforcetext.RenderElapsed(w, elapsed(), enforcetext.MsgApplyStart))
 	}
 	stop = a.enforceProgress(start, "Applying permission changes")
 	res, err := c.EnforceApply(ctx, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint,
 		AllowNoOwner: f.allowNoOwner, EnableGroupsOnly: f.enableGroupsOnly})
 	stop()
+	if ae := (*api.Error)(nil); errors.As(err, &ae) && ae.Code == api.CodeNoOwner {
+		return errors.New(noOwnerMessage(pv.Org))
+	}
 	if err != nil {
 		return err
 	}
 	if jsonOut {
 		return printJSON(a.Stdout, res)
 	}
-	applied, err := enforcement.PlanFromAPI(res.Plan)
-	if err != nil {
-		return err
-	}
 	w.printf("\n")
-	w.check(enforce.RenderPlan(w, enforce.TitleApplied, applied))
+	w.check(enforcetext.RenderPlan(w, enforcetext.TitleApplied, &res.Plan))
 	w.printf("\n")
-	w.check(enforce.RenderElapsed(w, elapsed(), enforce.MsgApplyDone))
+	w.check(enforcetext.RenderElapsed(w, elapsed(), enforcetext.MsgApplyDone))
 	if res.Applied {
 		w.printf("Restore point kept as run %s: undo it with `rolecall scim enforce-groups undo %s`.\n", res.RunID, res.RunID)
 	}
@@ -190,25 +183,9 @@ func (a *App) enforceNothing(ctx context.Context, c *client.Client, w *stickyWri
 	return w.err
 }
 
-// confirmEnforce asks the enforce-groups question on stdin. It refuses to ask when stdin is not a
-// terminal: a script must say --yes, and must never hang on a question nobody sees.
+// confirmEnforce asks the enforce-groups question, in the reference page's words.
 func (a *App) confirmEnforce() error {
-	if !streamIsTerminal(a.Stdin) {
-		return &exitError{code: exitNoPrompt, msg: msgNoTerminal}
-	}
-	fmt.Fprint(a.Stdout, enforce.PromptProceed)
-	line, err := bufio.NewReader(a.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if errors.Is(err, io.EOF) && line == "" {
-		fmt.Fprintln(a.Stdout) // end the prompt's line
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return &exitError{code: exitAborted, msg: msgAborted}
+	return a.ask(enforcetext.PromptProceed, msgNoTerminal, msgAborted)
 }
 
 func (a *App) enforceUndoCommand() *cobra.Command {
@@ -312,4 +289,9 @@ func (a *App) enforceProgress(start time.Time, msg string) (stop func()) {
 	}()
 	var once sync.Once
 	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// noOwnerMessage explains the no-owner refusal in the CLI's terms.
+func noOwnerMessage(org string) string {
+	return fmt.Sprintf("after enforce-groups no user or service account would be an owner of organization %q: grant owner on the organization to a group first, or pass --allow-no-owner", org)
 }

@@ -30,23 +30,6 @@ type enforceEnv struct {
 	secret string
 }
 
-type storeOpener struct {
-	name string
-	open func(t *testing.T) store.Store
-}
-
-// storeBackends are SQLite always and PostgreSQL when ROLECALL_TEST_POSTGRES is set (a fresh
-// schema per test).
-func storeBackends() []storeOpener {
-	bs := []storeOpener{{"sqlite", func(t *testing.T) store.Store {
-		return openTestStore(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
-	}}}
-	if os.Getenv("ROLECALL_TEST_POSTGRES") != "" {
-		bs = append(bs, storeOpener{"postgres", openTestPostgres})
-	}
-	return bs
-}
-
 func openTestStore(t *testing.T, dsn string) store.Store {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), dsn)
@@ -57,15 +40,13 @@ func openTestStore(t *testing.T, dsn string) store.Store {
 	return st
 }
 
-func openTestPostgres(t *testing.T) store.Store {
-	t.Helper()
-	return openTestStore(t, sqltest.PostgresDSN(t))
-}
-
-// eachStore runs fn as a subtest per backend.
+// eachStore runs fn as a subtest per backend (PostgreSQL's says it skipped when
+// ROLECALL_TEST_POSTGRES is not set).
 func eachStore(t *testing.T, fn func(t *testing.T, open func(*testing.T) store.Store)) {
-	for _, b := range storeBackends() {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.open) })
+	for _, b := range sqltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			fn(t, func(t *testing.T) store.Store { return openTestStore(t, b.DSN(t)) })
+		})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -48,11 +49,11 @@ func TestGoldenLive(t *testing.T) {
 		}
 
 		r = e.run(t, nil, "scim", "enforce-groups", "--dry-run")
-		if r.code != 0 || !strings.Contains(r.stdout, enforce.MsgNoChanges) {
+		if r.code != 0 || !strings.Contains(r.stdout, enforcetext.MsgNoChanges) {
 			t.Errorf("dry run after apply: exit %d\n%s", r.code, r.stdout)
 		}
 		r = e.run(t, nil, "scim", "enforce-groups")
-		if r.code != 0 || !strings.Contains(r.stdout, enforce.MsgNoChanges) || strings.Contains(r.stdout, "Starting") {
+		if r.code != 0 || !strings.Contains(r.stdout, enforcetext.MsgNoChanges) || strings.Contains(r.stdout, "Starting") {
 			t.Errorf("live run with nothing to change: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		checkGolden(t, "nothing.golden", r.stdout)
@@ -101,11 +102,11 @@ func TestPrompt(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.inStderr) {
 				t.Errorf("stderr %q does not say %q", r.stderr, tc.inStderr)
 			}
-			prompted := strings.Contains(r.stdout, enforce.PromptProceed)
+			prompted := strings.Contains(r.stdout, enforcetext.PromptProceed)
 			if prompted == (tc.name == "no terminal") {
 				t.Errorf("prompted = %v", prompted)
 			}
-			if strings.Contains(r.stdout, enforce.MsgApplyStart) != tc.applied {
+			if strings.Contains(r.stdout, enforcetext.MsgApplyStart) != tc.applied {
 				t.Errorf("stdout:\n%s", r.stdout)
 			}
 		})
@@ -170,7 +171,7 @@ func TestAllowNoOwner(t *testing.T) {
 func TestJSONOutput(t *testing.T) {
 	e := newEnforceEnv(t, openTestStore(t, "sqlite:"+t.TempDir()+"/db"), DemoOrg, enforce.ReferenceState())
 	r := e.run(t, nil, "scim", "enforce-groups", "--dry-run", "-o", "json")
-	var p api.EnforcePlan
+	var p enforce.Plan
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &p) != nil || p.SchemaVersion != 1 || len(p.Users) != 2 || p.Fingerprint == "" {
 		t.Fatalf("dry run JSON: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

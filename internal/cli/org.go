@@ -2,15 +2,19 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/client"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -23,18 +27,21 @@ func (a *App) orgCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := offlineActor(cmd.Context())
-			return a.offline(ctx, db, func(st store.Store) error {
-				var org store.Org
-				err := st.Update(ctx, func(tx store.Tx) (err error) {
-					org, err = auth.CreateOrg(ctx, tx, args[0])
-					return err
-				})
+			// The one offline command that may start a database: setting up a database for
+			// several organizations begins here, before any server ran on it. It says so.
+			created := existingSQLite(db) != nil
+			return a.openOffline(ctx, db, func(st store.Store) error {
+				org, err := service.New(st).CreateOrg(ctx, args[0])
 				if err != nil {
 					return err
 				}
 				v := api.Org{ID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt}
 				if a.json() {
 					return printJSON(a.Stdout, v)
+				}
+				if created {
+					path, _ := filepath.Abs(strings.TrimPrefix(db, "sqlite:"))
+					fmt.Fprintf(a.Stdout, "Created the database %s.\n", path)
 				}
 				fmt.Fprintf(a.Stdout, "Created organization %s (%s).\nIssue its first admin token: rolecall token create --db %s --org %s --name admin --scope admin\n", org.Name, org.ID, db, org.Name)
 				return nil
@@ -48,8 +55,8 @@ func (a *App) orgCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return a.offline(ctx, db, func(st store.Store) error {
-				var orgs []store.Org
-				if err := st.View(ctx, func(tx store.Tx) (err error) { orgs, err = tx.ListOrgs(ctx); return err }); err != nil {
+				orgs, err := service.New(st).Orgs(ctx)
+				if err != nil {
 					return err
 				}
 				out := make([]api.Org, len(orgs))
@@ -136,8 +143,18 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// offline opens the database for an offline admin command and closes it after fn.
+// offline opens the database for an offline admin command and closes it after fn. An
+// SQLite file must exist: opening would otherwise create an empty database, and a mistyped
+// path would quietly get an organization or a token of its own that no server ever reads.
 func (a *App) offline(ctx context.Context, db string, fn func(store.Store) error) error {
+	if err := existingSQLite(db); err != nil {
+		return err
+	}
+	return a.openOffline(ctx, db, fn)
+}
+
+// openOffline opens db, creating an SQLite file that does not exist, and closes it after fn.
+func (a *App) openOffline(ctx context.Context, db string, fn func(store.Store) error) error {
 	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
@@ -152,15 +169,15 @@ func offlineActor(ctx context.Context) context.Context {
 }
 
 // resolveOrg finds the org for an offline command: the named one, or the only one.
-func resolveOrg(ctx context.Context, tx store.Tx, name string) (store.Org, error) {
+func resolveOrg(ctx context.Context, svc *service.Service, name string) (store.Org, error) {
 	if name != "" {
-		org, err := tx.OrgByName(ctx, name)
+		org, err := svc.OrgByName(ctx, name)
 		if err != nil {
 			return org, fmt.Errorf("organization %q: %w (list them with `rolecall org list --db …`)", name, err)
 		}
 		return org, nil
 	}
-	orgs, err := tx.ListOrgs(ctx)
+	orgs, err := svc.Orgs(ctx)
 	if err != nil {
 		return store.Org{}, err
 	}
@@ -175,4 +192,24 @@ func resolveOrg(ctx context.Context, tx store.Tx, name string) (store.Org, error
 		names[i] = o.Name
 	}
 	return store.Org{}, fmt.Errorf("the database has several organizations (%s): choose one with --org", strings.Join(names, ", "))
+}
+
+// existingSQLite refuses a sqlite: DSN whose file does not exist, naming the absolute path it
+// looked at (a relative path is relative to the current directory, which is easy to get
+// wrong). Other DSNs pass.
+func existingSQLite(db string) error {
+	path, ok := strings.CutPrefix(db, "sqlite:")
+	if !ok || path == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no rolecall database at %s (from --db %s): check the path, or create the database by starting the server once with `rolecall serve --db %s`", abs, db, db)
+	} else if err != nil {
+		return fmt.Errorf("--db %s: %w", db, err)
+	}
+	return nil
 }

@@ -9,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
+	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 )
 
 func init() {
@@ -65,9 +64,10 @@ func (a *App) runsCommand() *cobra.Command {
 	list.Flags().IntVar(&offset, "offset", 0, "skip this many runs")
 	list.Flags().IntVar(&limit, "limit", 0, "show at most this many runs (default: the server's page, 100)")
 	show := &cobra.Command{
-		Use:   "show RUN_ID",
-		Short: "Show an enforce-groups run: what it applied and, once undone, what the undo did",
-		Args:  cobra.ExactArgs(1),
+		Use:     "get RUN_ID",
+		Aliases: []string{"show"}, // the verb of earlier releases; every other noun says get
+		Short:   "Show an enforce-groups run: what it applied and, once undone, what the undo did",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -103,12 +103,8 @@ func renderRun(out io.Writer, r api.EnforceRun) error {
 	t.row("Undone", undone)
 	w.check(t.flush())
 	if r.Plan != nil {
-		p, err := enforcement.PlanFromAPI(*r.Plan)
-		if err != nil {
-			return err
-		}
 		w.printf("\n")
-		w.check(enforce.RenderPlan(w, enforce.TitleApplied, p))
+		w.check(enforcetext.RenderPlan(w, enforcetext.TitleApplied, r.Plan))
 	}
 	if r.Undo != nil {
 		w.printf("\n=== Undo ===\n\n")
@@ -162,7 +158,7 @@ func renderUndo(out io.Writer, r api.EnforceUndoResult) error {
 		}
 	}
 	if r.Truncated {
-		w.printf("(The lists stop at %d items each; the counts are complete. `rolecall scim runs show %s -o json` has the same lists.)\n", api.MaxUndoDetails, r.RunID)
+		w.printf("(The lists stop at %d items each; the counts are complete. `rolecall scim runs get %s -o json` has the same lists.)\n", api.MaxUndoDetails, r.RunID)
 	}
 	if r.GroupsOnly {
 		w.printf("Groups-only mode stays on: the restored bindings stand, but new direct user grants are refused (`rolecall org set --groups-only=false` turns it off).\n")

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,7 +22,7 @@ func TestServeDebug(t *testing.T) {
 	done := make(chan struct{})
 	go func() { serveDebug(ctx, l); close(done) }()
 	base := "http://" + l.Addr().String()
-	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/debug/pprof/cmdline": "", "/debug/pprof/heap?debug=1": "heap profile"} {
+	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/debug/pprof/cmdline": filepath.Base(os.Args[0]), "/debug/pprof/heap?debug=1": "heap profile"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // orgs) or through the admin API of --server.
 type tokenFlags struct {
 	db, org, name, scope string
-	expiresIn            time.Duration
+	expiresIn            lifetime
 }
 
 func (a *App) tokenCommand() *cobra.Command {
@@ -33,20 +34,18 @@ func (a *App) tokenCommand() *cobra.Command {
   rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := api.CreateTokenRequest{Name: f.name, Scope: f.scope}
+			req := api.CreateTokenRequest{Name: f.name, Scope: strings.ToLower(f.scope)}
 			if f.expiresIn < 0 {
 				return errors.New("--expires-in must be positive")
 			}
 			if f.expiresIn > 0 {
-				e := time.Now().UTC().Add(f.expiresIn)
+				e := time.Now().UTC().Add(time.Duration(f.expiresIn))
 				req.ExpiresAt = &e
 			}
 			var out api.CreatedToken
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.Update(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.CreateToken(ctx, tx, org.ID, req, "")
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.CreateToken(ctx, org.ID, req, "")
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -67,7 +66,7 @@ func (a *App) tokenCommand() *cobra.Command {
 	}
 	create.Flags().StringVar(&f.name, "name", "", "token name: the audit log's actor (required)")
 	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider) or admin (for the CLI and admin API) (required)")
-	create.Flags().DurationVar(&f.expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	create.Flags().Var(&f.expiresIn, "expires-in", "lifetime, e.g. 30d, 720h or 1d12h (default: no expiry)")
 	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("scope")
 
@@ -77,11 +76,9 @@ func (a *App) tokenCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out []api.Token
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.View(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.ListTokens(ctx, tx, org.ID)
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.Tokens(ctx, org.ID)
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -110,11 +107,9 @@ func (a *App) tokenCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out api.Token
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.Update(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.RevokeToken(ctx, tx, org.ID, args[0])
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.RevokeToken(ctx, org.ID, args[0])
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -142,7 +137,7 @@ func (a *App) tokenCommand() *cobra.Command {
 }
 
 // tokenDo runs offline when --db is given, else through the API.
-func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Context, store.Store, store.Org) error, online func(context.Context) error) error {
+func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Context, *service.Service, store.Org) error, online func(context.Context) error) error {
 	if f.db == "" {
 		if f.org != "" {
 			return errors.New("--org needs --db: through the server, a token acts only in its own organization")
@@ -151,11 +146,12 @@ func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Co
 	}
 	ctx = offlineActor(ctx)
 	return a.offline(ctx, f.db, func(st store.Store) error {
-		var org store.Org
-		if err := st.View(ctx, func(tx store.Tx) (err error) { org, err = resolveOrg(ctx, tx, f.org); return err }); err != nil {
+		svc := service.New(st)
+		org, err := resolveOrg(ctx, svc, f.org)
+		if err != nil {
 			return err
 		}
-		return offline(ctx, st, org)
+		return offline(ctx, svc, org)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 )
 
@@ -51,8 +52,8 @@ func (c *Client) ListGrants(ctx context.Context, f api.GrantFilter) ([]api.Grant
 }
 
 // AccessReview returns the org's access-review export.
-func (c *Client) AccessReview(ctx context.Context) (api.AccessReview, error) {
-	var out api.AccessReview
+func (c *Client) AccessReview(ctx context.Context) (access.Review, error) {
+	var out access.Review
 	return out, c.do(ctx, http.MethodGet, "/api/v1/access", nil, nil, &out)
 }
 

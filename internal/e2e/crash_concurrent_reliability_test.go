@@ -45,6 +45,9 @@ type ccWorld struct {
 // TestCrashConcurrentWrites SIGKILLs the server while eight clients write at once, restarts
 // it on the same database, and checks every answer the clients got against the database.
 func TestCrashConcurrentWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts the server many times (30 s and more): it runs without -short")
+	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			w := &ccWorld{crashWorld: crashWorld{b: b, db: openSQL(t, b), tag: fmt.Sprintf("rccrash_%08x", rand.Uint32())}}

@@ -95,6 +95,9 @@ func (w *crashWorld) checkGlobal(t *testing.T, when string) {
 // that every request was applied whole or not at all, that what the client was told
 // succeeded survived, and that the audit log and the data still agree.
 func TestCrashConsistency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts the server many times (30 s and more): it runs without -short")
+	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			w := &crashWorld{b: b, db: openSQL(t, b), tag: fmt.Sprintf("rccrash_%08x", rand.Uint32())}

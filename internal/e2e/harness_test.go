@@ -63,20 +63,17 @@ func (b backend) driver() string {
 }
 
 // backends returns a fresh SQLite file, and a fresh PostgreSQL schema (dropped at the end)
-// when ROLECALL_TEST_POSTGRES is set.
+// when ROLECALL_TEST_POSTGRES is set. Tests that range over them say in their log when
+// PostgreSQL was left out.
 func backends(t *testing.T) []backend {
 	path := filepath.Join(t.TempDir(), "rolecall.db")
 	out := []backend{{name: "sqlite", dsn: "sqlite:" + path, sql: path + "?_pragma=busy_timeout(10000)"}}
-	if base := os.Getenv("ROLECALL_TEST_POSTGRES"); base != "" {
-		dsn := postgresSchema(t, base)
-		out = append(out, backend{name: "postgres", dsn: dsn, sql: dsn})
+	if os.Getenv(sqltest.EnvPostgres) == "" {
+		t.Log(sqltest.SkipMessage)
+		return out
 	}
-	return out
-}
-
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	return sqltest.PostgresDSN(t)
+	dsn := sqltest.PostgresDSN(t)
+	return append(out, backend{name: "postgres", dsn: dsn, sql: dsn})
 }
 
 // proc is a running `rolecall serve`.

@@ -2,10 +2,11 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // TestScaleOutTwoServers runs two `rolecall serve` processes on one PostgreSQL database and
@@ -13,11 +14,7 @@ import (
 // apply sent to both at once applies exactly once, and an ETag that one server issued is
 // refused as stale by the other once the resource changed.
 func TestScaleOutTwoServers(t *testing.T) {
-	base := os.Getenv("ROLECALL_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("ROLECALL_TEST_POSTGRES is not set: the scale-out test needs PostgreSQL")
-	}
-	b := backend{name: "postgres", dsn: postgresSchema(t, base)}
+	b := backend{name: "postgres", dsn: sqltest.PostgresDSN(t)} // skips without PostgreSQL
 	b.sql = b.dsn
 	db := openSQL(t, b)
 	s1 := start(t, b.dsn)

@@ -2,70 +2,14 @@ package enforce
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/access/accesstest"
 	"pgregory.net/rapid"
 )
-
-// genState draws a small random org: a few clouds and projects, users in every state,
-// groups (some inactive) with arbitrary, possibly cyclic nesting, and bindings of every
-// principal type with roles valid for their resource.
-func genState(t *rapid.T) *access.State {
-	s := &access.State{Resources: []access.Resource{{ID: "org", Kind: access.KindOrganization, Name: "org"}}}
-	nClouds := rapid.IntRange(1, 3).Draw(t, "clouds")
-	for i := range nClouds {
-		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("c", i), Kind: access.KindCloud, Name: fmt.Sprint("cloud-", i)})
-	}
-	for i := range rapid.IntRange(0, 4).Draw(t, "projects") {
-		parent := rapid.IntRange(0, nClouds-1).Draw(t, "parent")
-		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("p", i), Kind: access.KindProject,
-			Name: fmt.Sprint("proj-", i), ParentID: fmt.Sprint("c", parent)})
-	}
-	for i := range rapid.IntRange(0, 6).Draw(t, "users") {
-		s.Users = append(s.Users, access.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprintf("user%d@example.com", i),
-			Active: rapid.Bool().Draw(t, "active"), Removed: rapid.IntRange(0, 4).Draw(t, "removed") == 0})
-	}
-	for i := range rapid.IntRange(0, 4).Draw(t, "groups") {
-		s.Groups = append(s.Groups, access.Group{ID: fmt.Sprint("g", i), DisplayName: fmt.Sprint("group-", i),
-			Active: rapid.IntRange(0, 3).Draw(t, "groupActive") > 0})
-	}
-	if len(s.Groups) > 0 {
-		for range rapid.IntRange(0, 12).Draw(t, "memberships") {
-			g := s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "group")].ID
-			if len(s.Users) > 0 && rapid.Bool().Draw(t, "userMember") {
-				u := s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "member")].ID
-				s.Memberships = append(s.Memberships, member(g, U, u))
-			} else {
-				c := s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "member")].ID
-				s.Memberships = append(s.Memberships, member(g, G, c))
-			}
-		}
-	}
-	for i := range rapid.IntRange(0, 2).Draw(t, "accounts") {
-		s.ServiceAccounts = append(s.ServiceAccounts, access.ServiceAccount{ID: fmt.Sprint("sa", i), Name: fmt.Sprint("sa-", i)})
-	}
-	for i := range rapid.IntRange(0, 15).Draw(t, "bindings") {
-		res := s.Resources[rapid.IntRange(0, len(s.Resources)-1).Draw(t, "resource")]
-		valid := access.ValidRoles(res.Kind)
-		role := valid[rapid.IntRange(0, len(valid)-1).Draw(t, "role")]
-		var pt access.PrincipalType
-		var pid string
-		switch k := rapid.IntRange(0, 2).Draw(t, "principalType"); {
-		case k == 0 && len(s.Users) > 0:
-			pt, pid = U, s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "principal")].ID
-		case k == 1 && len(s.Groups) > 0:
-			pt, pid = G, s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "principal")].ID
-		case len(s.ServiceAccounts) > 0:
-			pt, pid = SA, s.ServiceAccounts[rapid.IntRange(0, len(s.ServiceAccounts)-1).Draw(t, "principal")].ID
-		default:
-			continue
-		}
-		s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprint("b", i), ResourceID: res.ID, PrincipalType: pt, PrincipalID: pid, Role: role})
-	}
-	return s
-}
 
 // naiveGroups is the definition of transitive active membership, computed the slow way: a
 // fixpoint over the membership list.
@@ -138,7 +82,7 @@ func naivePlan(s *access.State) (changes, removed []string) {
 
 func TestPlanProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s := genState(t)
+		s := accesstest.Draw(t, accesstest.Options{})
 		p := Compute(s)
 
 		// The planner agrees with the rules restated naively.
@@ -228,4 +172,65 @@ func permute[T any](xs []T, perm []int) []T {
 		out[i] = xs[p]
 	}
 	return out
+}
+
+// TestExemptUsersKeptAsTheyAre: an exempt user is never listed as changed or removed and
+// keeps every direct binding; every other user's part of the plan is exactly what it would
+// be were nobody exempt (an exemption changes nothing for anyone else).
+func TestExemptUsersKeptAsTheyAre(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := accesstest.Draw(t, accesstest.Options{Exempt: true})
+		p := Compute(s)
+		exempt := map[string]bool{}
+		for _, u := range s.Users {
+			if u.Exempt && !u.Removed {
+				exempt[u.ID] = true
+			}
+		}
+		var listed []string
+		for _, x := range p.Exempt {
+			if !exempt[x.UserID] {
+				t.Fatalf("%s listed as exempt", x.UserName)
+			}
+			listed = append(listed, x.UserID)
+		}
+		if len(listed) != len(exempt) || p.Summary.UsersExempt != len(exempt) {
+			t.Fatalf("exempt section %v, want the %d non-removed exempt users", listed, len(exempt))
+		}
+		for _, u := range p.Users {
+			if exempt[u.UserID] {
+				t.Fatalf("exempt user %s listed as changed", u.UserName)
+			}
+		}
+		for _, u := range p.RemovedUsers {
+			if exempt[u.UserID] {
+				t.Fatalf("exempt user %s listed as removed", u.UserName)
+			}
+		}
+		for _, b := range p.Deletions {
+			if exempt[b.PrincipalID] {
+				t.Fatalf("exempt user's binding %s deleted", b.ID)
+			}
+		}
+
+		// Nobody exempt: the same plan for everyone else.
+		plain := *s
+		plain.Users = slices.Clone(s.Users)
+		for i := range plain.Users {
+			plain.Users[i].Exempt = false
+		}
+		q := Compute(&plain)
+		q.Users = slices.DeleteFunc(q.Users, func(u UserChanges) bool { return exempt[u.UserID] })
+		q.RemovedUsers = slices.DeleteFunc(q.RemovedUsers, func(u RemovedUser) bool { return exempt[u.UserID] })
+		q.Deletions = slices.DeleteFunc(q.Deletions, func(b access.Binding) bool {
+			return b.PrincipalType == access.PrincipalUser && exempt[b.PrincipalID]
+		})
+		if !reflect.DeepEqual(p.Users, q.Users) || !reflect.DeepEqual(p.RemovedUsers, q.RemovedUsers) ||
+			!slices.Equal(p.Deletions, q.Deletions) {
+			t.Fatalf("exemptions changed other users' plan:\n%+v\n%+v", p, q)
+		}
+		if p.DeleteBindings != len(p.Deletions) {
+			t.Fatalf("deleteBindings %d, %d deletions", p.DeleteBindings, len(p.Deletions))
+		}
+	})
 }

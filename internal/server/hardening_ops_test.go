@@ -88,7 +88,7 @@ func TestMetricsLabelsBounded(t *testing.T) {
 // [A-Za-z0-9._:-]; anything else (markup, spaces, formula prefixes, non-ASCII, too long) is
 // replaced by a server-generated id, in the answer and in the audit event the request writes.
 func TestRequestIDBounded(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", Config{})
+	f := newTokenFixture(t, sqltest.SQLiteDSN(t))
 	for i, c := range []struct {
 		sent string
 		keep bool
@@ -104,9 +104,20 @@ func TestRequestIDBounded(t *testing.T) {
 		{"a\tb", false},
 		{"a/b", false},
 	} {
-		r := e.must(http.StatusCreated, "POST", "/scim/v2/Users",
-			map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "rid" + strconv.Itoa(i) + "@example.com"}, "X-Request-Id", c.sent)
-		got := r.header.Get("X-Request-Id")
+		body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"rid` + strconv.Itoa(i) + `@example.com"}`
+		req, _ := http.NewRequest("POST", f.url+"/scim/v2/Users", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+f.scim)
+		req.Header.Set("Content-Type", "application/scim+json")
+		req.Header.Set("X-Request-Id", c.sent)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /Users with X-Request-Id %q: %d", c.sent, res.StatusCode)
+		}
+		got := res.Header.Get("X-Request-Id")
 		if c.keep != (got == c.sent) {
 			t.Errorf("X-Request-Id %q answered as %q; want kept=%v", c.sent, got, c.keep)
 		}
@@ -114,8 +125,8 @@ func TestRequestIDBounded(t *testing.T) {
 			t.Errorf("answered X-Request-Id %q is not a valid id", got)
 		}
 		var stored string
-		if err := e.st.View(context.Background(), func(tx store.Tx) error {
-			evs, _, err := tx.ListAudit(context.Background(), e.org, store.AuditQuery{Page: store.Page{Limit: 1}})
+		if err := f.st.View(context.Background(), func(tx store.Tx) error {
+			evs, _, err := tx.ListAudit(context.Background(), f.orgID, store.AuditQuery{Page: store.Page{Limit: 1}})
 			if len(evs) == 1 {
 				stored = evs[0].RequestID
 			}

@@ -10,15 +10,12 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/server/respond"
 )
 
-type requestIDKey struct{}
-
 // requestID returns the id of the request being served.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return respond.RequestID(ctx) }
 
 // statusWriter remembers the status code for logs and metrics.
 type statusWriter struct {
@@ -33,7 +30,7 @@ func (w *statusWriter) WriteHeader(code int) {
 		// Every "not now" answer says when to come back (RFC 9110 §10.2.3); the rate limiter
 		// sets its own wait, the others (scan slots, deadlines, readiness) get a default.
 		if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", strconv.Itoa(int(busyRetryAfter/time.Second)))
+			w.Header().Set("Retry-After", strconv.Itoa(int(respond.BusyRetryAfter/time.Second)))
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -64,7 +61,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		// The request's deadline (deadline.go): every store call and query gets this context.
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
-		r = r.WithContext(context.WithValue(ctx, requestIDKey{}, id))
+		r = r.WithContext(respond.WithRequestID(ctx, id))
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			s.tooLarge(w, r)
 			return

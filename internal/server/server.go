@@ -1,10 +1,14 @@
-// Package server is rolecall's HTTP face: routes (routes.go), middleware (request ids,
-// logging, metrics, panic recovery, body limits, request deadlines), connection limits
-// (listener.go), per-org limits on expensive queries (deadline.go), authentication, and the handlers of the
-// SCIM 2.0 service provider (/scim/v2), the admin API (/api/v1) and the ops endpoints. It
-// turns HTTP into calls on the store and the pure packages (scim, access, enforce) and their
-// results back into HTTP; it holds no business rule of its own that those packages could
-// hold. It may import every internal package except cli and client.
+// Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
+// logging, metrics, panic recovery, body limits, request deadlines), the connection cap
+// (listener.go), token authentication and per-token rate limiting, the ops endpoints
+// (/healthz, /readyz, /metrics) and the route index (routes.go).
+// Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
+// (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
+// configuration and the authentication wrapper it needs; the audiences share only
+// server/respond, never each other.
+//
+// It may import service, service/enforcegroups, auth, store, api, audit, its subpackages and
+// the standard library (and Prometheus); never client or cli.
 package server
 
 import (
@@ -20,6 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -75,13 +81,14 @@ const DefaultMaxBodyBytes = 1 << 20
 type Server struct {
 	cfg     Config
 	store   store.Store
+	svc     *service.Service
+	enforce *enforcegroups.Service
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	metrics *metrics
 	handler http.Handler
 	limiter *rateLimiter // nil when rate limiting is off
 	conns   atomic.Int64 // connections open on Serve's listener
-	scans   *scanLimiter // SCIM list scans in progress (deadline.go)
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -120,8 +127,8 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
-		limiter: newRateLimiter(cfg.RateLimit, time.Now), scans: newScanLimiter(cfg.ScanConcurrency, cfg.ScanConcurrencyTotal)}
+	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
+		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rolecall_http_connections_open", Help: "Client connections open now.",

@@ -18,6 +18,9 @@ const chromiumPath = "/usr/bin/chromium"
 // installed (fails instead when ROLECALL_REQUIRE_BROWSER=1, as in CI).
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the console's browser test starts Chromium (about 10 s): it runs without -short")
+	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		msg := chromiumPath + " not found: install Debian's chromium package (apt-get install -y chromium) to run the console's browser tests"
 		if os.Getenv("ROLECALL_REQUIRE_BROWSER") == "1" {

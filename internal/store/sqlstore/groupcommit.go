@@ -58,6 +58,10 @@ type writer struct {
 	closed  bool         // guarded by mu
 	updates atomic.Int64 // Updates that committed
 	commits atomic.Int64 // transactions that committed
+	// window is how long a batch stays open to later callers: maxBatchTime, except in tests
+	// that assert how Updates were grouped, where a timer firing on a loaded machine would
+	// close a batch before the test's callers have queued.
+	window time.Duration
 }
 
 // batch is one shared transaction.
@@ -67,13 +71,16 @@ type batch struct {
 	start time.Time
 	size  int // Updates that took their turn in it
 	kept  int // Updates whose writes it holds
+	// appended is the last event Seq per org of the Updates it kept, published to
+	// WaitRevision callers once the batch has committed.
+	appended map[string]int64
 	// done is closed once the batch committed or was rolled back; err is then the outcome
 	// for the Updates it kept.
 	done chan struct{}
 	err  error
 }
 
-func newWriter(s *Store) *writer { return &writer{s: s} }
+func newWriter(s *Store) *writer { return &writer{s: s, window: maxBatchTime} }
 
 // close commits an open batch (its callers are waiting for it) and refuses later Updates.
 func (w *writer) close() {
@@ -129,7 +136,8 @@ func (w *writer) update(ctx context.Context, fn func(store.Tx) error) error {
 			}
 		}
 	}()
-	ferr := fn(b.base.fork())
+	ft := b.base.fork()
+	ferr := fn(ft)
 	settled = true
 	if ferr != nil {
 		if err := rollbackTo(b); err != nil {
@@ -147,6 +155,12 @@ func (w *writer) update(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("sqlstore: release savepoint: %w", err)
 	}
 	b.kept++
+	for org, seq := range ft.appended {
+		if b.appended == nil {
+			b.appended = map[string]int64{}
+		}
+		b.appended[org] = seq // later Updates of the batch number after earlier ones
+	}
 	w.release(b)
 	<-b.done
 	return b.err
@@ -174,7 +188,7 @@ func (w *writer) begin() (*batch, error) {
 // with it released.
 func (w *writer) release(b *batch) {
 	b.size++
-	if w.waiting.Load() > 0 && b.size < maxBatch && time.Since(b.start) < maxBatchTime {
+	if w.waiting.Load() > 0 && b.size < maxBatch && time.Since(b.start) < w.window {
 		w.mu.Unlock()
 		return
 	}
@@ -197,6 +211,7 @@ func (w *writer) finish(b *batch) {
 	}
 	w.commits.Add(1)
 	w.updates.Add(int64(b.kept))
+	w.s.hub.publish(b.appended)
 }
 
 // abort gives up a batch whose transaction is gone: nothing of it is kept, and the Updates

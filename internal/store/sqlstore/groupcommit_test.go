@@ -44,6 +44,11 @@ func openTestSQLite(tb testing.TB) (*Store, string) {
 // Panics are recovered and returned as errors prefixed "panic: ".
 func batchOf(t *testing.T, s *Store, ctxs []context.Context, fns []func(store.Tx) error) []error {
 	t.Helper()
+	// The batch must stay open until every caller has queued, however slowly this machine
+	// schedules them: tests assert exact commit counts.
+	s.wr.mu.Lock()
+	s.wr.window = time.Hour
+	s.wr.mu.Unlock()
 	errs := make([]error, len(fns))
 	entered := make(chan struct{})
 	release := make(chan struct{})

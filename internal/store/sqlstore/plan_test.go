@@ -22,17 +22,17 @@ func bulkUsers(t testing.TB, s *Store, orgID string, n int) {
 		gen := fmt.Sprintf("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d) ", n)
 		stmts = []string{
 			gen + `INSERT INTO users (id, org_id, user_name, user_name_lower, external_id, active, version, created, last_modified)
-				SELECT 'id-' || i, $1, printf('User%06d', i), printf('user%06d', i), 'ext-' || i, 1, 1, 0, 0 FROM c`,
-			gen + `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower) SELECT $1, 'id-' || i, 0,
+				SELECT $1 || '-' || i, $1, printf('User%06d', i), printf('user%06d', i), 'ext-' || i, 1, 1, 0, 0 FROM c`,
+			gen + `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower) SELECT $1, $1 || '-' || i, 0,
 				printf('user%06d@example.com', i), printf('user%06d@example.com', i) FROM c`,
 		}
 	} else {
 		gen := fmt.Sprintf(" FROM generate_series(1, %d) AS i", n)
 		stmts = []string{
 			`INSERT INTO users (id, org_id, user_name, user_name_lower, external_id, active, version, created, last_modified)
-				SELECT 'id-' || i, $1, 'User' || lpad(i::text, 6, '0'), 'user' || lpad(i::text, 6, '0'), 'ext-' || i,
+				SELECT $1 || '-' || i, $1, 'User' || lpad(i::text, 6, '0'), 'user' || lpad(i::text, 6, '0'), 'ext-' || i,
 				TRUE, 1, now(), now()` + gen,
-			`INSERT INTO user_emails (org_id, user_id, pos, value, value_lower) SELECT $1, 'id-' || i, 0,
+			`INSERT INTO user_emails (org_id, user_id, pos, value, value_lower) SELECT $1, $1 || '-' || i, 0,
 				'user' || lpad(i::text, 6, '0') || '@example.com', 'user' || lpad(i::text, 6, '0') || '@example.com'` + gen,
 		}
 	}

@@ -27,6 +27,7 @@ type config struct {
 	readers     int
 	maxConns    int
 	busyTimeout time.Duration
+	revPoll     time.Duration
 }
 
 // WithReaders sets the size of SQLite's read-only connection pool used by View (default 4).
@@ -40,6 +41,11 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 // WithBusyTimeout sets how long an SQLite connection waits for a lock held by another
 // process (another rolecall, an offline admin command) before failing (default 10s).
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithRevisionPoll sets how often WaitRevision reads the revisions of the orgs being waited
+// on, to notice commits made through other Stores on the same database (default 100ms;
+// revision.go). Commits through this Store wake waiters at once regardless.
+func WithRevisionPoll(d time.Duration) Option { return func(c *config) { c.revPoll = d } }
 
 // Store is a store.Store on SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
@@ -59,6 +65,8 @@ type Store struct {
 	seek seekCache
 	// wr runs Updates in group-committed batches on w (SQLite only; nil otherwise).
 	wr *writer
+	// hub wakes WaitRevision callers (revision.go).
+	hub *revisionHub
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,6 +101,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	s.hub = newRevisionHub(s, cfg.revPoll)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -122,6 +131,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the pools. On SQLite it first lets PRAGMA optimize refresh the planner
 // statistics of tables that changed a lot (SQLite's advice for long-lived connections).
 func (s *Store) Close() error {
+	s.hub.close()
 	if s.wr != nil {
 		s.wr.close()
 	}
@@ -207,5 +217,6 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(stor
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", s.d.mapErr(err, "transaction"))
 	}
+	s.hub.publish(t.appended)
 	return nil
 }

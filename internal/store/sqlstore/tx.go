@@ -43,6 +43,9 @@ type tx struct {
 	// live caches member ids of org liveOrg seen live in this transaction (lookupMembers).
 	live    map[string]store.MemberType
 	liveOrg string
+	// appended holds, per org, the last Seq AppendEvents assigned in this transaction (or
+	// this Update's savepoint): published to waiters once it has committed (revision.go).
+	appended map[string]int64
 }
 
 // fork returns a Tx for one Update of a group-commit batch: the same transaction and
@@ -53,6 +56,7 @@ func (t *tx) fork() *tx {
 	c.orgs = nil
 	c.streaming = false
 	c.live, c.liveOrg = nil, ""
+	c.appended = nil
 	return &c
 }
 
@@ -81,6 +85,9 @@ func (t *tx) ready() error {
 func (t *tx) writable(op string) error {
 	if t.readOnly {
 		return fmt.Errorf("sqlstore: %s: write inside a read-only transaction (View); use Update", op)
+	}
+	if len(t.appended) > 0 {
+		return fmt.Errorf("sqlstore: %s: %w", op, errWriteAfterEvents)
 	}
 	return t.ready()
 }
