@@ -11,8 +11,8 @@
 // decision with access.Source values, and searches subjects, resources and actions with
 // deterministic keyset paging.
 //
-// The package is pure: no I/O, no wire format. It imports only access and the standard
-// library. The AuthZEN wire layer (package authzen) and the HTTP server sit on top of it;
+// The package is pure: no I/O, no wire format. It imports only access, internal/scim/fold
+// (the case folding it shares with the store) and the standard library. The AuthZEN wire layer (package authzen) and the HTTP server sit on top of it;
 // storage fills it with New and keeps it current with Apply.
 //
 // Concurrency: any number of readers with one writer. Reads take a read lock for the
@@ -28,15 +28,14 @@ import (
 	"sync/atomic"
 
 	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/scim/fold"
 )
 
 // Fold is the case folding applied to userNames, service-account names and resource names
-// before they are compared. It must be the folding the store keys its *_lower columns
-// with, so that a name the store holds unique is unique here too: on main that is
-// strings.ToLower (sqlstore's fold). Issue 14 moves the store to Unicode caseless matching
-// (package internal/scim/fold, fold.Key: NFD, full case folding, NFC; the same as
-// strings.ToLower on ASCII); when it lands, Fold becomes fold.Key.
-func Fold(s string) string { return strings.ToLower(s) }
+// before they are compared. It is the folding the store keys its *_lower columns with
+// (package internal/scim/fold: Unicode caseless matching, NFD, full case folding, NFC), so
+// that a name the store holds unique is unique here too.
+func Fold(s string) string { return fold.Key(s) }
 
 // grant is one binding as seen from its principal: 12 bytes, so the per-principal lists of
 // 500,000 bindings stay small.

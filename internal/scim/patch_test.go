@@ -362,6 +362,10 @@ func TestApplyPatchErrors(t *testing.T) {
 		{"members sub-attribute path", GroupResourceType, patchGroup, `[{"op":"replace","path":"members.display","value":"x"}]`, ScimTypeInvalidPath, []string{"members.display"}},
 		{"member without value", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"display":"x"}]}]`, ScimTypeInvalidValue, []string{"value"}},
 		{"member value not a string", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"value":true}]}]`, ScimTypeInvalidValue, []string{"members.value"}},
+		{"NUL in displayName", UserResourceType, patchUser, `[{"op":"replace","path":"displayName","value":"a\u0000"}]`, ScimTypeInvalidValue, []string{"displayName", "NUL"}},
+		{"NUL in a path-less value", UserResourceType, patchUser, `[{"op":"replace","value":{"externalId":"\u0000"}}]`, ScimTypeInvalidValue, []string{"externalId", "NUL"}},
+		{"NUL in an added email", UserResourceType, patchUser, `[{"op":"add","path":"emails","value":[{"value":"x\u0000"}]}]`, ScimTypeInvalidValue, []string{"emails.value", "NUL"}},
+		{"NUL in a member value", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"value":"\u0000"}]}]`, ScimTypeInvalidValue, []string{"members.value", "NUL"}},
 		{"second operation fails, first is not applied", UserResourceType, patchUser, `[{"op":"replace","path":"title","value":"x"},{"op":"replace","path":"nope","value":1}]`, ScimTypeInvalidPath, []string{"operation 1"}},
 	}
 	for _, tc := range tests {

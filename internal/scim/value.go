@@ -21,10 +21,11 @@ import (
 //   - members accept "displayName" as an alias of "display" (Entra);
 //   - unknown and read-only sub-attributes are dropped, like unknown top-level attributes.
 //
-// A value of the wrong type is 400 invalidValue naming the attribute and the expected type.
-// Coercions no IdP needs are refused rather than guessed at: a number for a string attribute
-// ("userName": 5 is a mapping mistake that would otherwise create the user "5") and a bare
-// scalar for any other multi-valued complex attribute ("emails": "x").
+// A value of the wrong type is 400 invalidValue naming the attribute and the expected type;
+// so is a string holding a NUL character. Coercions no IdP needs are refused rather than
+// guessed at: a number for a string attribute ("userName": 5 is a mapping mistake that would
+// otherwise create the user "5") and a bare scalar for any other multi-valued complex
+// attribute ("emails": "x").
 
 // normAttr normalises the whole value of attribute a (a list when multi-valued). It returns
 // nil when the value is unassigned.
@@ -150,6 +151,11 @@ func normScalar(a *Attribute, v any, name string) (any, error) {
 	case TypeString, TypeReference, TypeBinary:
 		switch x := v.(type) {
 		case string:
+			// PostgreSQL cannot store U+0000 in text (SQLite can), and no identity
+			// attribute needs it: refused here, by name, so both backends answer alike.
+			if strings.IndexByte(x, 0) >= 0 {
+				return nil, ErrInvalidValue("attribute %q contains a NUL character (U+0000), which is not allowed", name)
+			}
 			return x, nil
 		}
 	case TypeBoolean:

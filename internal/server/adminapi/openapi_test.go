@@ -231,7 +231,7 @@ var openAPITypes = map[string]any{
 	"AccessSource": api.AccessSource{}, "ResourceExplanation": api.ResourceExplanation{}, "Explanation": api.Explanation{},
 	"AuditEvent": api.AuditEvent{}, "CloudList": api.List[api.Cloud]{},
 	"EnforceChange": enforce.Change{}, "EnforceChanges": enforce.Changes{}, "EnforceUserChanges": enforce.UserChanges{},
-	"EnforceRemovedUser": enforce.RemovedUser{}, "EnforceSummary": enforce.Summary{}, "EnforcePlan": enforce.Plan{},
+	"EnforceRemovedUser": enforce.RemovedUser{}, "EnforceExemptUser": enforce.ExemptUser{}, "EnforceSummary": enforce.Summary{}, "EnforcePlan": enforce.Plan{},
 	"EnforcePreview": api.EnforcePreview{}, "EnforceApplyRequest": api.EnforceApplyRequest{}, "EnforceRun": api.EnforceRun{},
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},

@@ -31,6 +31,9 @@ type dialect struct {
 	// forShare locks the rows a read returns until commit, so that a row checked before a
 	// write cannot be deleted before the write commits. SQLite has one writer and needs none.
 	forShare string
+	// forUpdate locks the row a read returns until commit, for a read that the same
+	// transaction writes back (lockedRead). SQLite has one writer and needs none.
+	forUpdate string
 }
 
 // shareOf is forShare limited to one table alias (for reads that join a value list).
@@ -42,8 +45,8 @@ func (d *dialect) shareOf(alias string) string {
 }
 
 var (
-	sqliteDialect   = &dialect{name: dialectSQLite, strpos: "instr", forShare: ""}
-	postgresDialect = &dialect{name: dialectPostgres, strpos: "strpos", forShare: " FOR SHARE"}
+	sqliteDialect   = &dialect{name: dialectSQLite, strpos: "instr", forShare: "", forUpdate: ""}
+	postgresDialect = &dialect{name: dialectPostgres, strpos: "strpos", forShare: " FOR SHARE", forUpdate: " FOR UPDATE"}
 )
 
 // t encodes a time for a query parameter: unix microseconds (INTEGER) in SQLite, timestamptz

@@ -5,7 +5,9 @@
 // parameters, row locks, error codes). Schemas live in numbered, embedded migration files per
 // dialect.
 //
-// It may import the standard library, package store, the two drivers and google/uuid.
+// It may import the standard library, package store, internal/scim/fold (the case folding
+// of its *_lower columns, shared with in-memory filter evaluation), the two drivers and
+// google/uuid.
 package sqlstore
 
 import (
