@@ -1,5 +1,6 @@
 // Package respond is how every audience of the server answers: JSON bodies, the one table
-// that maps errors to HTTP statuses and admin API codes, the admin API's error answer, the
+// that maps errors to HTTP statuses and admin API codes, the "not now" answers (busy.go: scan
+// slots taken, request deadline passed), the admin API's error answer, the
 // strict JSON request decoder, and the request id that error answers and logs cite. The
 // server, the SCIM service provider (scimapi), the admin API (adminapi) and the console share
 // it, so that none of them imports another.

@@ -1,6 +1,7 @@
 // Package scimapi is rolecall's SCIM 2.0 service provider (RFC 7643/7644) at /scim/v2: the
 // routes (routes.go, lenient about the paths identity providers send), request decoding,
-// filters pushed down to the store where it evaluates them exactly, lists and cursors, Bulk,
+// filters pushed down to the store where it evaluates them exactly, lists and cursors (and
+// the per-org slots that bound the lists the store cannot answer, scan.go), Bulk,
 // and the rendering of users and groups — straight from their stored JSON where it is
 // canonical. Writes are the service layer's provisioning calls: this package opens no write
 // transaction and writes no audit event; it passes render callbacks so that the answer and
