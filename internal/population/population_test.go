@@ -222,7 +222,11 @@ func TestTuplesDecideLikeRolecall(t *testing.T) {
 	ev := Evaluations(s, 4000, 11)
 	allow := 0
 	for _, e := range ev {
-		got := f.check(e.Subject.Type+":"+e.Subject.ID, e.Resource.Type+":"+e.Resource.ID, e.Action.Name)
+		id := e.Subject.ID
+		if e.Subject.Type == "user" {
+			id = FGAUserID(id)
+		}
+		got := f.check(e.Subject.Type+":"+id, e.Resource.Type+":"+e.Resource.ID, e.Action.Name)
 		if got != e.Expect {
 			t.Fatalf("%+v: the tuples decide %v", e, got)
 		}

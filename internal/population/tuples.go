@@ -1,8 +1,15 @@
 package population
 
 import (
+	"strings"
+
 	"github.com/rolecall/rolecall/internal/access"
 )
+
+// FGAUserID is the OpenFGA object id of the user named userName: OpenFGA's AuthZEN layer
+// refuses subject ids containing '@' (its pattern is ^[^:#@\s]{1,500}$), so every '@' is
+// written "_at_". scimload's -fga-ids flag rewrites AuthZEN subject ids the same way.
+func FGAUserID(userName string) string { return strings.ReplaceAll(userName, "@", "_at_") }
 
 // Tuple is one OpenFGA relationship tuple, in the shape of OpenFGA's Write API tuple keys.
 type Tuple struct {
@@ -15,7 +22,7 @@ type Tuple struct {
 // bench/authzen/model.fga, the same decisions as rolecall's rules give over s:
 //
 //   - organization:<org> is the "org" of every cloud and project (its owners own them all);
-//   - every active group's active members: group:<g>#member@user:<userName>, and nested
+//   - every active group's active members: group:<g>#member@user:<FGAUserID(userName)>, and nested
 //     groups group:<parent>#member@group:<child>#member;
 //   - every binding of an active principal: <kind>:<name>#<role>@user:<userName>,
 //     …@group:<g>#member or …@service_account:<name>;
@@ -29,7 +36,7 @@ func Tuples(s *access.State, emit func(Tuple) error) error {
 	for _, u := range s.Users {
 		if u.Holds() {
 			if _, dup := users[u.ID]; !dup {
-				users[u.ID] = u.UserName
+				users[u.ID] = FGAUserID(u.UserName)
 			}
 		}
 	}
