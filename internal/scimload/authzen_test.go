@@ -173,10 +173,10 @@ func TestAuthzWorkloadsAgainstFakePDP(t *testing.T) {
 	base := Config{BaseURL: srv.URL, Token: testToken, PathPrefix: "/stores/S1", AtAs: "_at_", Concurrency: 3, BatchSize: 10}
 	for _, tc := range []struct {
 		workload, file string
-		n          int
-		path       string
-		wantAllow  int64
-		wantDecide float64
+		n              int
+		path           string
+		wantAllow      int64
+		wantDecide     float64
 	}{
 		{"authz-eval", evals, 50, "/stores/S1/access/v1/evaluation", 25, 1},
 		{"authz-batch", evals, 5, "/stores/S1/access/v1/evaluations", 25, 1},
