@@ -207,7 +207,7 @@ func TestServeOpsAndTokens(t *testing.T) {
 	for _, tc := range []struct{ header, want string }{
 		{"", "missing bearer token"},
 		{"Basic abc", "malformed"},
-		{"Bearer " + strings.Repeat("x", 30), "unknown token"},
+		{"Bearer " + strings.Repeat("x", 30), "unknown or revoked token"},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, p.url+"/api/v1/org", nil)
 		if tc.header != "" {

@@ -29,6 +29,9 @@ type User struct {
 	Active bool `json:"active"`
 	// Removed marks a user enforce-groups removed from the org; it holds nothing.
 	Removed bool `json:"removed"`
+	// Exempt marks a break-glass user: enforce-groups keeps its direct bindings and never
+	// removes it. It changes nothing about the user's access, only what enforcement does.
+	Exempt bool `json:"exempt,omitempty"`
 }
 
 // Holds reports whether u can hold any access: active and not removed.

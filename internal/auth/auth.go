@@ -83,7 +83,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string, scope s
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !token.Equal(t.Hash, h)) {
-			return Principal{}, &Failure{Status: 401, Reason: "unknown token: it was never issued or was deleted; create one with `rolecall token create`"}
+			return Principal{}, &Failure{Status: 401, Reason: token.ErrUnknown.Error()}
 		}
 		if err != nil {
 			return Principal{}, err

@@ -85,11 +85,11 @@ func TestAdminCLITable(t *testing.T) {
 		tr.do(0, "org", "set", "--groups-only=false")
 		tr.do(1, "org", "set")
 
-		tr.do(1, "cloud", "delete", "stage")
-		tr.do(0, "project", "delete", "tools")
-		tr.do(0, "cloud", "delete", "stage")
-		tr.do(0, "service-account", "delete", "deploy")
-		tr.do(1, "service-account", "delete", "deploy")
+		tr.do(1, "cloud", "delete", "stage", "--yes")
+		tr.do(0, "project", "delete", "tools", "--yes")
+		tr.do(0, "cloud", "delete", "stage", "--yes")
+		tr.do(0, "service-account", "delete", "deploy", "--yes")
+		tr.do(1, "service-account", "delete", "deploy", "--yes")
 
 		tr.do(0, "audit", "list", "--limit", "5")
 		tr.do(0, "audit", "list", "--action", "grant.revoke")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -70,9 +71,14 @@ func newCLIEnv(t *testing.T, dsn string) *cliEnv {
 
 // run runs the CLI in-process and returns its output and exit code.
 func (e *cliEnv) run(args ...string) (stdout, stderr string, code int) {
+	return e.runIn(strings.NewReader(""), args...)
+}
+
+// runIn is run with stdin (a *tty answers prompts as a terminal would).
+func (e *cliEnv) runIn(stdin io.Reader, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
 	env := map[string]string{"ROLECALL_URL": e.url, "ROLECALL_TOKEN": e.token}
-	app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	app := &App{Stdin: stdin, Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
 	code = app.Run(context.Background(), args)
 	return out.String(), errb.String(), code
 }

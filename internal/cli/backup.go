@@ -29,6 +29,9 @@ has the steps. For a PostgreSQL database use pg_dump (the command prints how).`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
+			if err := existingSQLite(db); err != nil {
+				return err
+			}
 			if err := sqlstore.Backup(cmd.Context(), db, args[0]); err != nil {
 				return err
 			}

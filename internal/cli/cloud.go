@@ -81,6 +81,7 @@ func (a *App) cloudCommand() *cobra.Command {
 			})
 		},
 	}
+	var yes bool
 	del := &cobra.Command{
 		Use:               "delete NAME|ID",
 		Short:             "Delete a cloud and its grants (delete its projects first)",
@@ -88,7 +89,23 @@ func (a *App) cloudCommand() *cobra.Command {
 		ValidArgsFunction: a.completeArg(a.cloudNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				out, err := c.DeleteCloud(ctx, args[0])
+				cl, err := c.Cloud(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				// A cloud with projects is refused by the server (delete them first): ask only
+				// when the delete can happen.
+				ps, err := c.ListProjects(ctx, cl.ID)
+				if err != nil {
+					return err
+				}
+				if len(ps) == 0 {
+					if err := a.confirmDelete(ctx, c, "cloud "+cl.Name,
+						api.GrantFilter{ResourceKind: api.KindCloud, Resource: cl.ID}, yes); err != nil {
+						return err
+					}
+				}
+				out, err := c.DeleteCloud(ctx, cl.ID)
 				if err != nil {
 					return err
 				}
@@ -99,6 +116,7 @@ func (a *App) cloudCommand() *cobra.Command {
 			})
 		},
 	}
+	del.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (needed when stdin is not a terminal, and with -o json)")
 	cmd.AddCommand(create, list, get, rename, del)
 	return cmd
 }

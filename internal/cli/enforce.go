@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -185,25 +183,9 @@ func (a *App) enforceNothing(ctx context.Context, c *client.Client, w *stickyWri
 	return w.err
 }
 
-// confirmEnforce asks the enforce-groups question on stdin. It refuses to ask when stdin is not a
-// terminal: a script must say --yes, and must never hang on a question nobody sees.
+// confirmEnforce asks the enforce-groups question, in the reference page's words.
 func (a *App) confirmEnforce() error {
-	if !streamIsTerminal(a.Stdin) {
-		return &exitError{code: exitNoPrompt, msg: msgNoTerminal}
-	}
-	fmt.Fprint(a.Stdout, enforcetext.PromptProceed)
-	line, err := bufio.NewReader(a.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if errors.Is(err, io.EOF) && line == "" {
-		fmt.Fprintln(a.Stdout) // end the prompt's line
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return &exitError{code: exitAborted, msg: msgAborted}
+	return a.ask(enforcetext.PromptProceed, msgNoTerminal, msgAborted)
 }
 
 func (a *App) enforceUndoCommand() *cobra.Command {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +23,11 @@ func roleNames(_ *cobra.Command, args []string, _ string) ([]string, cobra.Shell
 	return []string{"owner", "collaborator", "readonly"}, cobra.ShellCompDirectiveNoFileComp
 }
 
-// grantRequest builds the request that ROLE and the selectors name.
+// grantRequest builds the request that ROLE and the selectors name. Role names are matched
+// case-insensitively, as every other word the CLI takes from a fixed list (--scope, -o):
+// "Owner" is owner.
 func grantRequest(role string, s selectors) (api.GrantRequest, error) {
+	role = strings.ToLower(role)
 	pt, who, err := s.principal(true)
 	if err != nil {
 		return api.GrantRequest{}, err

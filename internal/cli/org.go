@@ -2,7 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,7 +27,10 @@ func (a *App) orgCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := offlineActor(cmd.Context())
-			return a.offline(ctx, db, func(st store.Store) error {
+			// The one offline command that may start a database: setting up a database for
+			// several organizations begins here, before any server ran on it. It says so.
+			created := existingSQLite(db) != nil
+			return a.openOffline(ctx, db, func(st store.Store) error {
 				var org store.Org
 				err := st.Update(ctx, func(tx store.Tx) (err error) {
 					org, err = auth.CreateOrg(ctx, tx, args[0])
@@ -35,6 +42,10 @@ func (a *App) orgCommand() *cobra.Command {
 				v := api.Org{ID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt}
 				if a.json() {
 					return printJSON(a.Stdout, v)
+				}
+				if created {
+					path, _ := filepath.Abs(strings.TrimPrefix(db, "sqlite:"))
+					fmt.Fprintf(a.Stdout, "Created the database %s.\n", path)
 				}
 				fmt.Fprintf(a.Stdout, "Created organization %s (%s).\nIssue its first admin token: rolecall token create --db %s --org %s --name admin --scope admin\n", org.Name, org.ID, db, org.Name)
 				return nil
@@ -136,8 +147,18 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// offline opens the database for an offline admin command and closes it after fn.
+// offline opens the database for an offline admin command and closes it after fn. An
+// SQLite file must exist: opening would otherwise create an empty database, and a mistyped
+// path would quietly get an organization or a token of its own that no server ever reads.
 func (a *App) offline(ctx context.Context, db string, fn func(store.Store) error) error {
+	if err := existingSQLite(db); err != nil {
+		return err
+	}
+	return a.openOffline(ctx, db, fn)
+}
+
+// openOffline opens db, creating an SQLite file that does not exist, and closes it after fn.
+func (a *App) openOffline(ctx context.Context, db string, fn func(store.Store) error) error {
 	st, err := openStore(ctx, db)
 	if err != nil {
 		return err
@@ -175,4 +196,24 @@ func resolveOrg(ctx context.Context, tx store.Tx, name string) (store.Org, error
 		names[i] = o.Name
 	}
 	return store.Org{}, fmt.Errorf("the database has several organizations (%s): choose one with --org", strings.Join(names, ", "))
+}
+
+// existingSQLite refuses a sqlite: DSN whose file does not exist, naming the absolute path it
+// looked at (a relative path is relative to the current directory, which is easy to get
+// wrong). Other DSNs pass.
+func existingSQLite(db string) error {
+	path, ok := strings.CutPrefix(db, "sqlite:")
+	if !ok || path == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no rolecall database at %s (from --db %s): check the path, or create the database by starting the server once with `rolecall serve --db %s`", abs, db, db)
+	} else if err != nil {
+		return fmt.Errorf("--db %s: %w", db, err)
+	}
+	return nil
 }

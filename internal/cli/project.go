@@ -89,6 +89,7 @@ func (a *App) projectCommand() *cobra.Command {
 			})
 		},
 	}
+	var yes bool
 	del := &cobra.Command{
 		Use:               "delete NAME|ID",
 		Short:             "Delete a project and its grants",
@@ -96,7 +97,15 @@ func (a *App) projectCommand() *cobra.Command {
 		ValidArgsFunction: a.completeArg(a.projectNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				out, err := c.DeleteProject(ctx, args[0])
+				p, err := c.Project(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := a.confirmDelete(ctx, c, fmt.Sprintf("project %s (cloud %s)", p.Name, p.Cloud),
+					api.GrantFilter{ResourceKind: api.KindProject, Resource: p.ID}, yes); err != nil {
+					return err
+				}
+				out, err := c.DeleteProject(ctx, p.ID)
 				if err != nil {
 					return err
 				}
@@ -107,6 +116,7 @@ func (a *App) projectCommand() *cobra.Command {
 			})
 		},
 	}
+	del.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (needed when stdin is not a terminal, and with -o json)")
 	cmd.AddCommand(create, list, get, rename, del)
 	return cmd
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/client"
 )
 
@@ -60,24 +59,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintln(a.Stderr, ee.msg)
-		}
-		return ee.code
-	}
-	fmt.Fprintln(a.Stderr, "Error:", describe(err))
-	return 1
-}
-
-// describe renders an error for a person: API errors by their message alone.
-func describe(err error) string {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae.Message
-	}
-	return err.Error()
+	asJSON := a.output == "json" || argsAskJSON(args)
+	return report(a.Stderr, err, asJSON)
 }
 
 func (a *App) rootCommand() *cobra.Command {
@@ -96,6 +79,7 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	pf.StringVar(&a.token, "token", "", "admin API token (env ROLECALL_TOKEN)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		a.output = strings.ToLower(a.output)
 		switch a.output {
 		case "table", "json":
 			return nil
@@ -106,6 +90,7 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	for _, add := range extraCommands {
 		root.AddCommand(add(a))
 	}
+	refuseUnknownSubcommands(root)
 	return root
 }
 

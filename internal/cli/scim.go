@@ -64,9 +64,10 @@ func (a *App) runsCommand() *cobra.Command {
 	list.Flags().IntVar(&offset, "offset", 0, "skip this many runs")
 	list.Flags().IntVar(&limit, "limit", 0, "show at most this many runs (default: the server's page, 100)")
 	show := &cobra.Command{
-		Use:   "show RUN_ID",
-		Short: "Show an enforce-groups run: what it applied and, once undone, what the undo did",
-		Args:  cobra.ExactArgs(1),
+		Use:     "get RUN_ID",
+		Aliases: []string{"show"}, // the verb of earlier releases; every other noun says get
+		Short:   "Show an enforce-groups run: what it applied and, once undone, what the undo did",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -157,7 +158,7 @@ func renderUndo(out io.Writer, r api.EnforceUndoResult) error {
 		}
 	}
 	if r.Truncated {
-		w.printf("(The lists stop at %d items each; the counts are complete. `rolecall scim runs show %s -o json` has the same lists.)\n", api.MaxUndoDetails, r.RunID)
+		w.printf("(The lists stop at %d items each; the counts are complete. `rolecall scim runs get %s -o json` has the same lists.)\n", api.MaxUndoDetails, r.RunID)
 	}
 	if r.GroupsOnly {
 		w.printf("Groups-only mode stays on: the restored bindings stand, but new direct user grants are refused (`rolecall org set --groups-only=false` turns it off).\n")

@@ -66,6 +66,7 @@ func (a *App) serviceAccountCommand() *cobra.Command {
 			})
 		},
 	}
+	var yes bool
 	del := &cobra.Command{
 		Use:               "delete NAME|ID",
 		Short:             "Delete a service account and its grants",
@@ -73,7 +74,15 @@ func (a *App) serviceAccountCommand() *cobra.Command {
 		ValidArgsFunction: a.completeArg(a.serviceAccountNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				out, err := c.DeleteServiceAccount(ctx, args[0])
+				sa, err := c.ServiceAccount(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := a.confirmDelete(ctx, c, "service account "+sa.Name,
+					api.GrantFilter{PrincipalType: api.PrincipalServiceAccount, Principal: sa.ID}, yes); err != nil {
+					return err
+				}
+				out, err := c.DeleteServiceAccount(ctx, sa.ID)
 				if err != nil {
 					return err
 				}
@@ -84,6 +93,7 @@ func (a *App) serviceAccountCommand() *cobra.Command {
 			})
 		},
 	}
+	del.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (needed when stdin is not a terminal, and with -o json)")
 	cmd.AddCommand(create, list, get, del)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 // orgs) or through the admin API of --server.
 type tokenFlags struct {
 	db, org, name, scope string
-	expiresIn            time.Duration
+	expiresIn            lifetime
 }
 
 func (a *App) tokenCommand() *cobra.Command {
@@ -33,12 +34,12 @@ func (a *App) tokenCommand() *cobra.Command {
   rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := api.CreateTokenRequest{Name: f.name, Scope: f.scope}
+			req := api.CreateTokenRequest{Name: f.name, Scope: strings.ToLower(f.scope)}
 			if f.expiresIn < 0 {
 				return errors.New("--expires-in must be positive")
 			}
 			if f.expiresIn > 0 {
-				e := time.Now().UTC().Add(f.expiresIn)
+				e := time.Now().UTC().Add(time.Duration(f.expiresIn))
 				req.ExpiresAt = &e
 			}
 			var out api.CreatedToken
@@ -67,7 +68,7 @@ func (a *App) tokenCommand() *cobra.Command {
 	}
 	create.Flags().StringVar(&f.name, "name", "", "token name: the audit log's actor (required)")
 	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider) or admin (for the CLI and admin API) (required)")
-	create.Flags().DurationVar(&f.expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	create.Flags().Var(&f.expiresIn, "expires-in", "lifetime, e.g. 30d, 720h or 1d12h (default: no expiry)")
 	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("scope")
 

@@ -14,10 +14,10 @@ import (
 
 // fingerprintMagic starts the encoding; bump its version whenever the encoding changes so
 // that a preview computed by an older binary never matches by accident.
-const fingerprintMagic = "rolecall/enforce-groups/fingerprint/v1\x00"
+const fingerprintMagic = "rolecall/enforce-groups/fingerprint/v2\x00"
 
 // Fingerprint returns the hex SHA-256 of a canonical encoding of exactly the state a plan
-// depends on: users (id, userName, active, removed), groups (id, displayName, active),
+// depends on: users (id, userName, active, removed, exempt), groups (id, displayName, active),
 // memberships, service-account IDs, resources (id, kind, name, parent) and bindings (id,
 // resource, principal, role). Every table is sorted before it is hashed, so the same state
 // in any input order gives the same fingerprint, and every field that can alter the plan is
@@ -132,7 +132,7 @@ func principalRank(ix *access.Index, b *access.Binding, users, groups, accounts 
 	return 0, false
 }
 
-// rankUsers hashes the users table sorted by (id, userName, active, removed) and returns,
+// rankUsers hashes the users table sorted by (id, userName, active, removed, exempt) and returns,
 // per State position, the rank of the user's ID among the distinct IDs.
 func rankUsers(f *fingerprinter, s *access.State) []uint32 {
 	order := positions(len(s.Users))
@@ -142,14 +142,14 @@ func rankUsers(f *fingerprinter, s *access.State) []uint32 {
 			return strings.Compare(x.ID, y.ID)
 		}
 		return cmp.Or(cmp.Compare(x.UserName, y.UserName),
-			cmpBool(x.Active, y.Active), cmpBool(x.Removed, y.Removed))
+			cmpBool(x.Active, y.Active), cmpBool(x.Removed, y.Removed), cmpBool(x.Exempt, y.Exempt))
 	})
 	f.tag('U', len(order))
 	for _, i := range order {
 		u := &s.Users[i]
 		f.str(u.ID)
 		f.str(u.UserName)
-		f.byte(bit(u.Active) | bit(u.Removed)<<1)
+		f.byte(bit(u.Active) | bit(u.Removed)<<1 | bit(u.Exempt)<<2)
 	}
 	return ranks(order, func(i int32) string { return s.Users[i].ID })
 }

@@ -16,12 +16,12 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 )
 
-// SchemaVersion is the version of the Plan JSON document (see SCHEMA.md). It changes only
+// SchemaVersion is the version of the Plan JSON document (see docs/enforce-plan.md). It changes only
 // when a field changes meaning or disappears; adding a field does not change it.
 const SchemaVersion = 1
 
 // Plan is what enforce-groups would do to one organization. Its JSON form is the stable
-// document of SCHEMA.md.
+// document of docs/enforce-plan.md.
 type Plan struct {
 	SchemaVersion int `json:"schemaVersion"`
 	// Fingerprint identifies the state the plan was computed from; apply recomputes it in
@@ -33,7 +33,11 @@ type Plan struct {
 	// RemovedUsers lists, by userName, the users in no active group that apply deactivates
 	// and marks removed.
 	RemovedUsers []RemovedUser `json:"removedUsers"`
-	// DeleteBindings is the number of direct user bindings apply deletes: all of them.
+	// Exempt lists, by userName, the break-glass users apply leaves as they are: their
+	// direct bindings stay and they are never removed. They appear nowhere else in the plan.
+	Exempt []ExemptUser `json:"exempt"`
+	// DeleteBindings is the number of direct user bindings apply deletes: all of them except
+	// exempt users'.
 	DeleteBindings int `json:"deleteBindings"`
 	// OwnerAfter reports whether the organization still has an owner after apply: an
 	// active, non-removed user who is org owner through an active group, or a service
@@ -79,11 +83,24 @@ type RemovedUser struct {
 	Active bool `json:"active"`
 }
 
+// ExemptUser is a user enforce-groups leaves as it is.
+type ExemptUser struct {
+	UserName string `json:"userName"`
+	UserID   string `json:"userId"`
+	// DirectGrants is how many direct bindings the user keeps.
+	DirectGrants int `json:"directGrants"`
+	// InGroup reports whether the user belongs to an active group: were it not exempt, a
+	// user outside every group would be removed.
+	InGroup bool `json:"inGroup"`
+}
+
 // Summary counts what the plan holds.
 type Summary struct {
+	Users        int `json:"users"`        // users the plan considered: every user not already removed
 	UsersChanged int `json:"usersChanged"` // len(Users)
 	Changes      int `json:"changes"`      // change lines over all users
 	UsersRemoved int `json:"usersRemoved"` // len(RemovedUsers)
+	UsersExempt  int `json:"usersExempt"`  // len(Exempt)
 	OwnersBefore int `json:"ownersBefore"` // org owners (users and service accounts) now
 	OwnersAfter  int `json:"ownersAfter"`  // org owners after apply
 }
@@ -114,13 +131,15 @@ func Compute(s *access.State) *Plan { return Build(access.NewIndex(s)) }
 // cloud and project lines (it shows through the organization line), with one consequence
 // taken from the users' perspective: a user who remains org owner through a group keeps
 // owner everywhere, so none of its cloud or project lines is a real change and none is
-// listed.
+// listed. Exempt users keep everything: they are listed apart, their bindings are not
+// deleted, and an exempt org owner is still an owner afterwards.
 func Build(ix *access.Index) *Plan {
 	s := ix.State()
 	p := &Plan{
 		SchemaVersion: SchemaVersion,
 		Users:         []UserChanges{},
 		RemovedUsers:  []RemovedUser{},
+		Exempt:        []ExemptUser{},
 	}
 	org, hasOrg := ix.Organization()
 	e := ix.NewEvaluator()
@@ -130,7 +149,19 @@ func Build(ix *access.Index) *Plan {
 		if user.Removed {
 			continue
 		}
+		p.Summary.Users++
 		inGroup := ix.InActiveGroup(u)
+		if user.Exempt {
+			p.Exempt = append(p.Exempt, ExemptUser{UserName: user.UserName, UserID: user.ID, InGroup: inGroup})
+			if user.Active && hasOrg {
+				e.Load(u)
+				if e.Role(org) == access.RoleOwner {
+					p.Summary.OwnersBefore++
+					p.Summary.OwnersAfter++ // its direct grants stay
+				}
+			}
+			continue
+		}
 		if !inGroup {
 			p.RemovedUsers = append(p.RemovedUsers, RemovedUser{UserName: user.UserName, UserID: user.ID, Active: user.Active})
 		}
@@ -201,15 +232,26 @@ func Build(ix *access.Index) *Plan {
 			}
 		}
 	}
+	exempt := map[string]int{} // exempt user ID -> position in p.Exempt
+	for i, x := range p.Exempt {
+		exempt[x.UserID] = i
+	}
 	for i := range s.Bindings {
-		if s.Bindings[i].PrincipalType == access.PrincipalUser {
-			p.Deletions = append(p.Deletions, s.Bindings[i])
+		b := &s.Bindings[i]
+		if b.PrincipalType != access.PrincipalUser {
+			continue
 		}
+		if x, ok := exempt[b.PrincipalID]; ok {
+			p.Exempt[x].DirectGrants++
+			continue
+		}
+		p.Deletions = append(p.Deletions, *b)
 	}
 	p.DeleteBindings = len(p.Deletions)
 	p.OwnerAfter = p.Summary.OwnersAfter > 0
 	p.Summary.UsersChanged = len(p.Users)
 	p.Summary.UsersRemoved = len(p.RemovedUsers)
+	p.Summary.UsersExempt = len(p.Exempt)
 	p.Fingerprint = Fingerprint(ix)
 	return p
 }

@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -171,4 +172,65 @@ func permute[T any](xs []T, perm []int) []T {
 		out[i] = xs[p]
 	}
 	return out
+}
+
+// TestExemptUsersKeptAsTheyAre: an exempt user is never listed as changed or removed and
+// keeps every direct binding; every other user's part of the plan is exactly what it would
+// be were nobody exempt (an exemption changes nothing for anyone else).
+func TestExemptUsersKeptAsTheyAre(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := accesstest.Draw(t, accesstest.Options{Exempt: true})
+		p := Compute(s)
+		exempt := map[string]bool{}
+		for _, u := range s.Users {
+			if u.Exempt && !u.Removed {
+				exempt[u.ID] = true
+			}
+		}
+		var listed []string
+		for _, x := range p.Exempt {
+			if !exempt[x.UserID] {
+				t.Fatalf("%s listed as exempt", x.UserName)
+			}
+			listed = append(listed, x.UserID)
+		}
+		if len(listed) != len(exempt) || p.Summary.UsersExempt != len(exempt) {
+			t.Fatalf("exempt section %v, want the %d non-removed exempt users", listed, len(exempt))
+		}
+		for _, u := range p.Users {
+			if exempt[u.UserID] {
+				t.Fatalf("exempt user %s listed as changed", u.UserName)
+			}
+		}
+		for _, u := range p.RemovedUsers {
+			if exempt[u.UserID] {
+				t.Fatalf("exempt user %s listed as removed", u.UserName)
+			}
+		}
+		for _, b := range p.Deletions {
+			if exempt[b.PrincipalID] {
+				t.Fatalf("exempt user's binding %s deleted", b.ID)
+			}
+		}
+
+		// Nobody exempt: the same plan for everyone else.
+		plain := *s
+		plain.Users = slices.Clone(s.Users)
+		for i := range plain.Users {
+			plain.Users[i].Exempt = false
+		}
+		q := Compute(&plain)
+		q.Users = slices.DeleteFunc(q.Users, func(u UserChanges) bool { return exempt[u.UserID] })
+		q.RemovedUsers = slices.DeleteFunc(q.RemovedUsers, func(u RemovedUser) bool { return exempt[u.UserID] })
+		q.Deletions = slices.DeleteFunc(q.Deletions, func(b access.Binding) bool {
+			return b.PrincipalType == access.PrincipalUser && exempt[b.PrincipalID]
+		})
+		if !reflect.DeepEqual(p.Users, q.Users) || !reflect.DeepEqual(p.RemovedUsers, q.RemovedUsers) ||
+			!slices.Equal(p.Deletions, q.Deletions) {
+			t.Fatalf("exemptions changed other users' plan:\n%+v\n%+v", p, q)
+		}
+		if p.DeleteBindings != len(p.Deletions) {
+			t.Fatalf("deleteBindings %d, %d deletions", p.DeleteBindings, len(p.Deletions))
+		}
+	})
 }

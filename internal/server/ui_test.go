@@ -31,7 +31,7 @@ func TestUISignIn(t *testing.T) {
 		want         string
 	}{
 		{"empty", "", http.StatusBadRequest, "Enter an admin token"},
-		{"unknown", "rc_not_a_real_token_00000000000", http.StatusUnauthorized, "unknown token"},
+		{"unknown", "rc_not_a_real_token_00000000000", http.StatusUnauthorized, "unknown or revoked token"},
 		{"scim scope", "rc_ui_scim_token_0123456789abcdef", http.StatusForbidden, "has scope"},
 	}
 	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})

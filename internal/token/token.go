@@ -52,6 +52,10 @@ func Equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 var (
 	ErrMissing   = errors.New("missing bearer token: send an Authorization: Bearer <token> header")
 	ErrMalformed = errors.New("malformed Authorization header: expected \"Bearer <token>\"")
+	// ErrUnknown: the header is well formed but no token has that secret. A credential that
+	// could never have been issued (too short, not printable ASCII) is told the same: to the
+	// person holding it, it is a wrong token, not a wrong header.
+	ErrUnknown = errors.New("unknown or revoked token: rolecall has no token with this secret (never issued, deleted, or mistyped); use one an administrator created")
 )
 
 // CheckShape reports whether s could be a secret: MinLen..MaxLen printable ASCII, no spaces.
@@ -78,8 +82,11 @@ func FromHeader(h string) (string, error) {
 		return "", ErrMalformed
 	}
 	cred = strings.TrimLeft(cred, " ")
+	if cred == "" || strings.Contains(cred, " ") {
+		return "", ErrMalformed
+	}
 	if err := CheckShape(cred); err != nil {
-		return "", err
+		return "", ErrUnknown
 	}
 	return cred, nil
 }

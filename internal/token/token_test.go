@@ -37,10 +37,11 @@ func TestFromHeader(t *testing.T) {
 		{"BEARER  " + good, good, nil},
 		{"Basic " + good, "", ErrMalformed},
 		{"Bearer", "", ErrMalformed},
-		{"Bearer short", "", ErrMalformed},
+		// A well-formed header whose credential no token could have is a wrong token.
+		{"Bearer short", "", ErrUnknown},
 		{"Bearer " + good + " extra", "", ErrMalformed},
-		{"Bearer " + good + "\x7f", "", ErrMalformed},
-		{"Bearer " + strings.Repeat("x", MaxLen+1), "", ErrMalformed},
+		{"Bearer " + good + "\x7f", "", ErrUnknown},
+		{"Bearer " + strings.Repeat("x", MaxLen+1), "", ErrUnknown},
 		{good, "", ErrMalformed},
 	} {
 		got, err := FromHeader(tc.header)

@@ -20,6 +20,9 @@ type Options struct {
 	// membership or binding twice. Otherwise nesting is arbitrary, cycles included, which
 	// the pure packages must tolerate.
 	Storable bool
+	// Exempt lets users be drawn as break-glass exemptions (access.User.Exempt), which only
+	// enforce-groups planning looks at; off, every user is drawn not exempt.
+	Exempt bool
 }
 
 // Draw draws a small random organization: one to three clouds and up to four projects,
@@ -38,7 +41,8 @@ func Draw(t *rapid.T, o Options) *access.State {
 	}
 	for i := range rapid.IntRange(0, 6).Draw(t, "users") {
 		s.Users = append(s.Users, access.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprintf("user%d@example.com", i),
-			Active: rapid.IntRange(0, 3).Draw(t, "active") > 0, Removed: rapid.IntRange(0, 4).Draw(t, "removed") == 0})
+			Active: rapid.IntRange(0, 3).Draw(t, "active") > 0, Removed: rapid.IntRange(0, 4).Draw(t, "removed") == 0,
+			Exempt: o.Exempt && rapid.IntRange(0, 3).Draw(t, "exempt") == 0})
 	}
 	for i := range rapid.IntRange(0, 4).Draw(t, "groups") {
 		s.Groups = append(s.Groups, access.Group{ID: fmt.Sprint("g", i), DisplayName: fmt.Sprint("group-", i),

@@ -1,8 +1,9 @@
 // Package enforcetext writes the enforce-groups command's text in the format of its
 // reference page: the elapsed-time progress lines, the permission-changes preview, the
 // confirmation box and the prompt. It is the CLI's presentation of the planner's enforce.Plan;
-// the planner itself holds no CLI strings. It may import access, enforce and the standard
-// library.
+// the planner itself holds no CLI strings. It also writes the preview of a group → role rule
+// change (rules.go), whose per-user part has the same format. It may import access, enforce,
+// rules and the standard library.
 package enforcetext
 
 import (
@@ -36,7 +37,12 @@ const (
 // Text of a plan without user changes and removals.
 const (
 	MsgNoChanges = "No permission changes: every user's access already comes from groups."
+	// MsgNoChangesExempt is MsgNoChanges when exempt users keep direct grants.
+	MsgNoChangesExempt = "No permission changes: every other user's access already comes from groups."
+	// MsgNoUsers is the preview of an organization without users: nothing to enforce yet.
+	MsgNoUsers   = "No permission changes: the organization has no users yet. Users and groups arrive from your identity provider over SCIM (/scim/v2)."
 	removedTitle = "--- Users to be removed (not in any active user group) ---"
+	exemptTitle  = "--- Exempt (kept as they are) ---"
 )
 
 // Elapsed returns the prefix of a progress line, e.g. "(rolecall +0.5s)": seconds since the
@@ -83,8 +89,25 @@ func RenderPlan(w io.Writer, title string, p *enforce.Plan) error {
 			ew.printf("- %s\n", u.UserName)
 		}
 	}
+	if len(p.Exempt) > 0 {
+		ew.printf("\n%s\n", exemptTitle)
+		for _, u := range p.Exempt {
+			note := plural(u.DirectGrants, "direct grant") + " kept"
+			if !u.InGroup {
+				note += "; in no active group"
+			}
+			ew.printf("- %s (%s)\n", u.UserName, note)
+		}
+	}
 	if len(p.Users) == 0 && len(p.RemovedUsers) == 0 {
-		ew.printf("\n%s\n", MsgNoChanges)
+		switch {
+		case p.Summary.Users == 0:
+			ew.printf("\n%s\n", MsgNoUsers)
+		case len(p.Exempt) > 0:
+			ew.printf("\n%s\n", MsgNoChangesExempt)
+		default:
+			ew.printf("\n%s\n", MsgNoChanges)
+		}
 		if p.DeleteBindings > 0 {
 			ew.printf("Direct user bindings that grant nothing beyond groups: %d.\n", p.DeleteBindings)
 		}
@@ -115,7 +138,7 @@ func ConfirmationLines(p *enforce.Plan) []string {
 	lines := []string{
 		"WARNING: This is a destructive operation.",
 		"",
-		fmt.Sprintf("All role bindings on users will be removed (%s).", plural(p.DeleteBindings, "binding")),
+		deletedLine(p),
 		"Role bindings on user groups and service accounts are unchanged.",
 	}
 	if n := len(p.RemovedUsers); n > 0 {
@@ -129,6 +152,15 @@ func ConfirmationLines(p *enforce.Plan) []string {
 		lines = append(lines, "The organization will be left with no owner.")
 	}
 	return append(lines, "A restore point is kept: undo with `rolecall scim enforce-groups undo RUN_ID`.")
+}
+
+// deletedLine says which user bindings go: all of them, or all but exempt users'.
+func deletedLine(p *enforce.Plan) string {
+	if len(p.Exempt) == 0 {
+		return fmt.Sprintf("All role bindings on users will be removed (%s).", plural(p.DeleteBindings, "binding"))
+	}
+	return fmt.Sprintf("Role bindings on users will be removed (%s), except those of %s.",
+		plural(p.DeleteBindings, "binding"), plural(len(p.Exempt), "exempt user"))
 }
 
 func plural(n int, noun string) string {

@@ -92,6 +92,18 @@ func TestReferencePreview(t *testing.T) {
 	}
 }
 
+// exemptState is the reference organization with two break-glass users: user1, whose
+// direct grants would otherwise drop, and orphan-user, who would otherwise be removed.
+func exemptState() *access.State {
+	s := enforce.ReferenceState()
+	for i := range s.Users {
+		if n := s.Users[i].UserName; n == "user1@example.com" || n == "orphan-user@example.com" {
+			s.Users[i].Exempt = true
+		}
+	}
+	return s
+}
+
 func TestGoldenText(t *testing.T) {
 	ref := enforce.Compute(enforce.ReferenceState())
 	cases := []struct {
@@ -111,6 +123,13 @@ func TestGoldenText(t *testing.T) {
 			return RenderConfirmation(b, enforce.Compute(s))
 		}},
 		{"reference_dryrun.txt", func(b *bytes.Buffer) error { return dryRunTranscript(b, ref) }},
+		{"exempt_preview.txt", func(b *bytes.Buffer) error { return RenderPlan(b, TitlePreview, enforce.Compute(exemptState())) }},
+		{"exempt_confirm.txt", func(b *bytes.Buffer) error { return RenderConfirmation(b, enforce.Compute(exemptState())) }},
+		{"exempt_only_preview.txt", func(b *bytes.Buffer) error {
+			s := noLinesState()
+			s.Users[0].Exempt = true
+			return RenderPlan(b, TitlePreview, enforce.Compute(s))
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {

@@ -165,7 +165,7 @@ func (d *dialect) mapErr(err error, what string) error {
 // 4 KiB pages). Measured with bench/run.sh, interleaved against SQLite's default of 1,000
 // (and 4,000): the groups workload +22–29%, provision +4–5%, single-member PATCHes on a
 // 100,000-member group −8% (a longer WAL is slower to look pages up in), the rest within
-// noise; BENCHMARKS.md.
+// noise; docs/perf/history.md, round 3.
 const sqliteCheckpointPages = 10000
 
 // sqliteWALLimit is the size, in bytes, a WAL file is truncated to after a checkpoint.
