@@ -23,6 +23,8 @@
 #   TARGETS     which to run, in order ("floor rolecall openfga-pg openfga-mem")
 #   WORKLOADS   ("eval-c1 eval-c8 batch search")
 #   DURATION    cap of each measured run (30s)
+#   EVALUATIONS SEARCHES  requests authzpop draws (20000, 500); each run takes them in order and
+#               wraps around, so a fast target repeats them (100000 and 2000 make that rarer)
 #   N_EVAL N_BATCH N_SEARCH   request caps (1000000, 100000, 100000: DURATION bounds the run)
 #   PG_URI      PostgreSQL for OpenFGA; the database is dropped and created again
 #               (postgres://rolecall:rolecall@127.0.0.1:5432/openfga_bench?sslmode=disable;
@@ -43,6 +45,8 @@ USERS=${USERS:-10000}
 TARGETS=${TARGETS:-"floor rolecall openfga-pg openfga-mem"}
 WORKLOADS=${WORKLOADS:-"eval-c1 eval-c8 batch search"}
 DURATION=${DURATION:-30s}
+EVALUATIONS=${EVALUATIONS:-20000}
+SEARCHES=${SEARCHES:-500}
 N_EVAL=${N_EVAL:-1000000}
 N_BATCH=${N_BATCH:-100000}
 N_SEARCH=${N_SEARCH:-100000}
@@ -77,7 +81,7 @@ if [ -n "${OPENFGA_BIN:-}" ]; then cp "$OPENFGA_BIN" "$OUT/openfga"
 else GOBIN="$OUT" go install github.com/openfga/openfga/cmd/openfga@v1.22.1; fi
 
 log "drawing the population: $USERS users"
-"$OUT/authzpop" -users "$USERS" -out "$OUT/pop" -sqlite "$OUT/pop/rolecall.db" -token "$admin_token" 2>&1 | tee "$OUT/authzpop.log" >&2
+"$OUT/authzpop" -users "$USERS" -evaluations "$EVALUATIONS" -searches "$SEARCHES" -out "$OUT/pop" -sqlite "$OUT/pop/rolecall.db" -token "$admin_token" 2>&1 | tee "$OUT/authzpop.log" >&2
 
 # cpu_ticks PID: the process's user+system CPU time so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
