@@ -27,9 +27,9 @@ step micro go test -run '^$' -bench . -benchmem -count 3 \
   ./internal/scim/filter/ ./internal/scim/ ./internal/access/ ./internal/enforce/
 step store go test -run '^$' -bench 'UserNameEq1M|PatchMember100k|CreateUser' -benchmem -benchtime 1x -count 1 \
   -timeout 60m ./internal/store/sqlstore/
-step scim go test -run '^$' -bench 'SCIM' -benchmem -count 1 -timeout 30m ./internal/server/
+step scim go test -run '^$' -bench 'SCIM' -benchmem -count 1 -timeout 30m ./internal/server/scimapi/
 if [[ -z "${SKIP_LARGE:-}" ]]; then
-  step enforce go test -run '^$' -bench ApplyLarge -benchtime 1x -timeout 60m ./internal/enforcement/
+  step enforce go test -run '^$' -bench ApplyLarge -benchtime 1x -timeout 60m ./internal/service/enforcegroups/
 fi
 if [[ -z "${SKIP_LOAD:-}" ]]; then
   step load env OUT="$OUT/load" bash bench/run.sh

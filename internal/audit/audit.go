@@ -1,7 +1,8 @@
 // Package audit records who changed what. Every mutation in rolecall — SCIM, admin API,
 // enforce-groups, offline CLI — writes exactly one event through Log inside the same
-// transaction as the change, so the log and the data can never disagree. It may import the
-// store package and the standard library.
+// transaction as the change, so the log and the data can never disagree. Action names and
+// target types are the constants of actions.go. It may import the store package and the
+// standard library.
 package audit
 
 import (

@@ -1,7 +1,8 @@
-// Package auth authenticates API requests and manages the lifecycle of tokens (create, list,
-// revoke) on top of the store, for the server and for the offline CLI alike. It may import
-// store, token, audit, api and the standard library; it knows nothing of HTTP beyond the
-// Authorization header value.
+// Package auth authenticates API requests, carries the authenticated principal of a request
+// in its context (WithPrincipal, PrincipalFrom), and manages the lifecycle of tokens (create,
+// list, revoke) on top of the store, for the server and for the offline CLI alike. It may
+// import store, token, audit, api and the standard library; it knows nothing of HTTP beyond
+// the Authorization header value.
 package auth
 
 import (
@@ -222,7 +223,7 @@ func CreateToken(ctx context.Context, tx store.Tx, orgID string, req api.CreateT
 		return api.CreatedToken{}, err
 	}
 	view := TokenView(org, t)
-	if err := audit.Log(ctx, tx, orgID, "token.create", "token", t.ID, nil, view); err != nil {
+	if err := audit.Log(ctx, tx, orgID, audit.ActionTokenCreate, audit.TargetToken, t.ID, nil, view); err != nil {
 		return api.CreatedToken{}, err
 	}
 	return api.CreatedToken{Token: view, Secret: secret}, nil
@@ -247,7 +248,7 @@ func RevokeToken(ctx context.Context, tx store.Tx, orgID, idOrName string) (api.
 		return api.Token{}, err
 	}
 	after := TokenView(org, t)
-	return after, audit.Log(ctx, tx, orgID, "token.revoke", "token", t.ID, before, after)
+	return after, audit.Log(ctx, tx, orgID, audit.ActionTokenRevoke, audit.TargetToken, t.ID, before, after)
 }
 
 // FindToken finds a token by id, then by name.

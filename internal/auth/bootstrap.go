@@ -50,7 +50,7 @@ func CreateOrg(ctx context.Context, tx store.Tx, name string) (store.Org, error)
 	if err != nil {
 		return store.Org{}, err
 	}
-	return org, audit.Log(ctx, tx, org.ID, "org.create", "organization", org.ID, nil,
+	return org, audit.Log(ctx, tx, org.ID, audit.ActionOrgCreate, audit.TargetOrganization, org.ID, nil,
 		api.Org{ID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt})
 }
 

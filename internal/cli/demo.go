@@ -15,10 +15,9 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
 	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -82,18 +81,11 @@ func (a *App) demo(ctx context.Context, start time.Time) (err error) {
 // stored ID of each ID in s.
 func seedOrg(ctx context.Context, st store.Store, name string, s *access.State) (orgID, secret string, ids map[string]string, err error) {
 	ctx = audit.WithActor(ctx, audit.Actor{Name: "demo"})
-	err = st.Update(ctx, func(tx store.Tx) error {
-		org, err := auth.CreateOrg(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		tok, err := auth.CreateToken(ctx, tx, org.ID, api.CreateTokenRequest{Name: "demo", Scope: string(store.ScopeAdmin)}, "")
-		orgID, secret = org.ID, tok.Secret
-		return err
-	})
+	org, tok, err := service.New(st).CreateOrgWithToken(ctx, name, api.CreateTokenRequest{Name: "demo", Scope: string(store.ScopeAdmin)})
+	orgID, secret = org.ID, tok.Secret
 	if err != nil {
 		return "", "", nil, err
 	}
-	ids, err = enforcement.Seed(ctx, st, orgID, s, 0)
+	ids, err = service.Seed(ctx, st, orgID, s, 0)
 	return orgID, secret, ids, err
 }

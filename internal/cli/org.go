@@ -13,8 +13,8 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/client"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -31,11 +31,7 @@ func (a *App) orgCommand() *cobra.Command {
 			// several organizations begins here, before any server ran on it. It says so.
 			created := existingSQLite(db) != nil
 			return a.openOffline(ctx, db, func(st store.Store) error {
-				var org store.Org
-				err := st.Update(ctx, func(tx store.Tx) (err error) {
-					org, err = auth.CreateOrg(ctx, tx, args[0])
-					return err
-				})
+				org, err := service.New(st).CreateOrg(ctx, args[0])
 				if err != nil {
 					return err
 				}
@@ -59,8 +55,8 @@ func (a *App) orgCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return a.offline(ctx, db, func(st store.Store) error {
-				var orgs []store.Org
-				if err := st.View(ctx, func(tx store.Tx) (err error) { orgs, err = tx.ListOrgs(ctx); return err }); err != nil {
+				orgs, err := service.New(st).Orgs(ctx)
+				if err != nil {
 					return err
 				}
 				out := make([]api.Org, len(orgs))
@@ -173,15 +169,15 @@ func offlineActor(ctx context.Context) context.Context {
 }
 
 // resolveOrg finds the org for an offline command: the named one, or the only one.
-func resolveOrg(ctx context.Context, tx store.Tx, name string) (store.Org, error) {
+func resolveOrg(ctx context.Context, svc *service.Service, name string) (store.Org, error) {
 	if name != "" {
-		org, err := tx.OrgByName(ctx, name)
+		org, err := svc.OrgByName(ctx, name)
 		if err != nil {
 			return org, fmt.Errorf("organization %q: %w (list them with `rolecall org list --db …`)", name, err)
 		}
 		return org, nil
 	}
-	orgs, err := tx.ListOrgs(ctx)
+	orgs, err := svc.Orgs(ctx)
 	if err != nil {
 		return store.Org{}, err
 	}

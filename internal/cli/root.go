@@ -1,6 +1,9 @@
 // Package cli is rolecall's command line: one file per noun, output.go for table|json
 // rendering. Commands reach a server only through package client; only `serve` and the
-// offline admin commands (`--db`) open the database. It may import every internal package.
+// offline admin commands (`--db`) open the database, and those call package service rather
+// than the store. It may import every internal package but the handler packages under
+// server (it starts server itself) and service/enforcegroups: enforce-groups runs through
+// the admin API (packages api and client).
 package cli
 
 import (

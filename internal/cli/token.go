@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -43,11 +43,9 @@ func (a *App) tokenCommand() *cobra.Command {
 				req.ExpiresAt = &e
 			}
 			var out api.CreatedToken
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.Update(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.CreateToken(ctx, tx, org.ID, req, "")
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.CreateToken(ctx, org.ID, req, "")
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -78,11 +76,9 @@ func (a *App) tokenCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out []api.Token
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.View(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.ListTokens(ctx, tx, org.ID)
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.Tokens(ctx, org.ID)
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -111,11 +107,9 @@ func (a *App) tokenCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out api.Token
-			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, st store.Store, org store.Org) error {
-				return st.Update(ctx, func(tx store.Tx) (err error) {
-					out, err = auth.RevokeToken(ctx, tx, org.ID, args[0])
-					return err
-				})
+			err := a.tokenDo(cmd.Context(), f, func(ctx context.Context, svc *service.Service, org store.Org) (err error) {
+				out, err = svc.RevokeToken(ctx, org.ID, args[0])
+				return err
 			}, func(ctx context.Context) (err error) {
 				c, err := a.client()
 				if err != nil {
@@ -143,7 +137,7 @@ func (a *App) tokenCommand() *cobra.Command {
 }
 
 // tokenDo runs offline when --db is given, else through the API.
-func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Context, store.Store, store.Org) error, online func(context.Context) error) error {
+func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Context, *service.Service, store.Org) error, online func(context.Context) error) error {
 	if f.db == "" {
 		if f.org != "" {
 			return errors.New("--org needs --db: through the server, a token acts only in its own organization")
@@ -152,11 +146,12 @@ func (a *App) tokenDo(ctx context.Context, f tokenFlags, offline func(context.Co
 	}
 	ctx = offlineActor(ctx)
 	return a.offline(ctx, f.db, func(st store.Store) error {
-		var org store.Org
-		if err := st.View(ctx, func(tx store.Tx) (err error) { org, err = resolveOrg(ctx, tx, f.org); return err }); err != nil {
+		svc := service.New(st)
+		org, err := resolveOrg(ctx, svc, f.org)
+		if err != nil {
 			return err
 		}
-		return offline(ctx, st, org)
+		return offline(ctx, svc, org)
 	})
 }
 

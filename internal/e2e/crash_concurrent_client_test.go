@@ -299,8 +299,10 @@ func (op ccOp) apply(users map[string]ccUser, groups map[string]ccGroup, id stri
 		users[key] = u
 		for name, g := range groups {
 			if g.members[u.id] {
+				// The group's member list changed, so its version (ETag) moves too.
 				g.members = maps.Clone(g.members)
 				delete(g.members, u.id)
+				g.version++
 				groups[name] = g
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/scim/filter"
+	"github.com/rolecall/rolecall/internal/scim/fold"
 )
 
 // Filter is a filter expression checked against a resource type, ready to evaluate
@@ -13,7 +14,8 @@ import (
 //
 // Semantics (RFC 7644 §3.4.2.2, with the choices the RFC leaves open):
 //   - attribute names are case-insensitive; URN-qualified paths reach extension attributes;
-//   - string comparison honours caseExact: userName (caseExact false) compares folded, id
+//   - string comparison honours caseExact: userName (caseExact false) compares folded
+//     (package fold: NFC and Unicode full case folding, as the database does), id
 //     and externalId (caseExact true) exactly; gt/ge/lt/le on strings are lexical (folded
 //     when not caseExact);
 //   - dateTime attributes compare as instants, so "2011-05-13T04:42:34Z" equals
@@ -386,7 +388,7 @@ func compileCompare(acc accessor, c *filter.Compare) (node, error) {
 		n.kind = cmpString
 		n.fold = !leaf.CaseExact
 		if n.fold {
-			n.str = strings.ToLower(n.str)
+			n.str = fold.Key(n.str)
 		}
 	}
 	return n, nil
@@ -434,10 +436,12 @@ func (n *compareNode) test(op filter.Op, v any) bool {
 		return false
 	}
 	if n.fold {
+		// The database compares the same keys (package fold), so a filter gives the same
+		// answer whether SQL or this code evaluates it.
 		if op == filter.OpEq {
-			return strings.EqualFold(s, n.str)
+			return fold.Equal(s, n.str)
 		}
-		s = strings.ToLower(s)
+		s = fold.Key(s)
 	}
 	switch op {
 	case filter.OpEq:

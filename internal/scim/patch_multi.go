@@ -2,9 +2,9 @@ package scim
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim/filter"
+	"github.com/rolecall/rolecall/internal/scim/fold"
 )
 
 // Multi-valued attributes under PATCH: appending with de-duplication and a single primary,
@@ -117,7 +117,7 @@ func valueMatches(a *Attribute, e, r any) bool {
 			es, ok1 := ev.(string)
 			rs, ok2 := rv.(string)
 			if ok1 && ok2 {
-				if !strings.EqualFold(es, rs) {
+				if fold.Key(es) != fold.Key(rs) {
 					return false
 				}
 				continue

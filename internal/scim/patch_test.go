@@ -350,6 +350,9 @@ func TestApplyPatchErrors(t *testing.T) {
 		{"unknown attribute in path filter", UserResourceType, patchUser, `[{"op":"remove","path":"emails[kind eq \"work\"]"}]`, ScimTypeInvalidFilter, []string{"kind"}},
 		{"replace through a non-eq filter that matches nothing", UserResourceType, patchUser, `[{"op":"replace","path":"emails[value co \"zzz\"].type","value":"x"}]`, ScimTypeNoTarget, []string{"matched no value"}},
 		{"type error", UserResourceType, patchUser, `[{"op":"replace","path":"active","value":"maybe"}]`, ScimTypeInvalidValue, []string{"active", "boolean"}},
+		{"number for userName", UserResourceType, patchUser, `[{"op":"replace","path":"userName","value":5}]`, ScimTypeInvalidValue, []string{"userName", "string"}},
+		{"number for userName, path-less", UserResourceType, patchUser, `[{"op":"replace","value":{"userName":5}}]`, ScimTypeInvalidValue, []string{"userName", "string"}},
+		{"bare string for emails", UserResourceType, patchUser, `[{"op":"add","path":"emails","value":"x"}]`, ScimTypeInvalidValue, []string{"emails", "complex"}},
 		{"remove of a required attribute", UserResourceType, patchUser, `[{"op":"remove","path":"userName"}]`, ScimTypeInvalidValue, []string{"userName", "required"}},
 		{"replace userName with empty", UserResourceType, patchUser, `[{"op":"replace","path":"userName","value":""}]`, ScimTypeInvalidValue, []string{"userName"}},
 		{"path-less value not an object", UserResourceType, patchUser, `[{"op":"replace","value":"x"}]`, ScimTypeInvalidValue, []string{"object"}},
@@ -359,6 +362,10 @@ func TestApplyPatchErrors(t *testing.T) {
 		{"members sub-attribute path", GroupResourceType, patchGroup, `[{"op":"replace","path":"members.display","value":"x"}]`, ScimTypeInvalidPath, []string{"members.display"}},
 		{"member without value", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"display":"x"}]}]`, ScimTypeInvalidValue, []string{"value"}},
 		{"member value not a string", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"value":true}]}]`, ScimTypeInvalidValue, []string{"members.value"}},
+		{"NUL in displayName", UserResourceType, patchUser, `[{"op":"replace","path":"displayName","value":"a\u0000"}]`, ScimTypeInvalidValue, []string{"displayName", "NUL"}},
+		{"NUL in a path-less value", UserResourceType, patchUser, `[{"op":"replace","value":{"externalId":"\u0000"}}]`, ScimTypeInvalidValue, []string{"externalId", "NUL"}},
+		{"NUL in an added email", UserResourceType, patchUser, `[{"op":"add","path":"emails","value":[{"value":"x\u0000"}]}]`, ScimTypeInvalidValue, []string{"emails.value", "NUL"}},
+		{"NUL in a member value", GroupResourceType, patchGroup, `[{"op":"add","path":"members","value":[{"value":"\u0000"}]}]`, ScimTypeInvalidValue, []string{"members.value", "NUL"}},
 		{"second operation fails, first is not applied", UserResourceType, patchUser, `[{"op":"replace","path":"title","value":"x"},{"op":"replace","path":"nope","value":1}]`, ScimTypeInvalidPath, []string{"operation 1"}},
 	}
 	for _, tc := range tests {

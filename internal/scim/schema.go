@@ -4,8 +4,9 @@
 // SCIM error and message types. It does no I/O: the HTTP handlers and the store call it with
 // decoded JSON documents and act on what it returns.
 //
-// It may import only the standard library and its own sub-package internal/scim/filter (the
-// filter and PATCH-path syntax).
+// It may import only the standard library and its own sub-packages internal/scim/filter (the
+// filter and PATCH-path syntax) and internal/scim/fold (the case folding it shares with the
+// database).
 //
 // # Documents
 //

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim/filter"
+	"github.com/rolecall/rolecall/internal/scim/fold"
 )
 
 // Sorter orders documents by one attribute for sortBy/sortOrder (RFC 7644 §3.4.2.3), in
@@ -126,7 +127,7 @@ func compareValues(a *Attribute, x, y any) int {
 	sx, _ := x.(string)
 	sy, _ := y.(string)
 	if !a.CaseExact {
-		if c := strings.Compare(strings.ToLower(sx), strings.ToLower(sy)); c != 0 {
+		if c := strings.Compare(fold.Key(sx), fold.Key(sy)); c != 0 {
 			return c
 		}
 	}

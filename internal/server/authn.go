@@ -1,23 +1,16 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/server/scimapi"
 	"github.com/rolecall/rolecall/internal/store"
 )
-
-type principalKey struct{}
-
-// principal returns the authenticated caller of the request (set by the auth wrappers).
-func principal(ctx context.Context) auth.Principal {
-	p, _ := ctx.Value(principalKey{}).(auth.Principal)
-	return p
-}
 
 // queryTokenParams are query parameters that clients sometimes use for credentials. They are
 // refused outright: URLs end up in proxy and access logs.
@@ -45,7 +38,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 			fail(w, f.Status, f.Reason)
 			return r, false
 		}
-		s.log.Error("authentication failed", "request_id", requestID(r.Context()), "error", err.Error())
+		s.log.Error("authentication failed", "request_id", respond.RequestID(r.Context()), "error", err.Error())
 		fail(w, http.StatusServiceUnavailable, "cannot check the token right now (database unavailable); retry shortly")
 		return r, false
 	}
@@ -53,8 +46,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 		s.rateLimited(w, r, wait, fail)
 		return r, false
 	}
-	ctx := context.WithValue(r.Context(), principalKey{}, p)
-	ctx = audit.WithActor(ctx, audit.Actor{Name: p.TokenName, RequestID: requestID(r.Context())})
+	ctx := auth.WithPrincipal(r.Context(), p)
+	ctx = audit.WithActor(ctx, audit.Actor{Name: p.TokenName, RequestID: respond.RequestID(r.Context())})
 	return r.WithContext(ctx), true
 }
 
@@ -70,7 +63,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			} else if status == http.StatusTooManyRequests {
 				code = api.CodeRateLimited
 			}
-			writeJSON(w, status, "application/json", api.Error{Status: status, Code: code, Message: msg})
+			respond.JSON(w, status, "application/json", api.Error{Status: status, Code: code, Message: msg})
 		})
 		if ok {
 			h(w, r)
@@ -82,7 +75,7 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) scim(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r, ok := s.authenticate(w, r, store.ScopeSCIM, func(w http.ResponseWriter, status int, msg string) {
-			writeSCIMError(w, status, "", msg)
+			scimapi.WriteError(w, status, "", msg)
 		})
 		if ok {
 			h(w, r)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/server/respond"
 )
 
 // healthz says the process is up; it touches nothing, so a slow database never gets a live
 // server restarted.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
+	respond.JSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
 }
 
 // readyz says the server can serve: the database answers within two seconds.
@@ -18,8 +20,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "error", err.Error())
-		writeJSON(w, http.StatusServiceUnavailable, "application/json", map[string]string{"status": "unavailable", "reason": "database unreachable"})
+		respond.JSON(w, http.StatusServiceUnavailable, "application/json", map[string]string{"status": "unavailable", "reason": "database unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready", "database": s.store.Dialect()})
+	respond.JSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready", "database": s.store.Dialect()})
 }

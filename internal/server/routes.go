@@ -1,32 +1,41 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/server/adminapi"
+	"github.com/rolecall/rolecall/internal/server/console"
+	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/server/scimapi"
 )
 
-// routes registers every route of the server. Each area keeps its routes in one function in
-// its own file (scimRoutes, adminRoutes, …) so that the full surface is readable area by
-// area; this function is the index.
+// routes registers every route of the server: the ops endpoints here, and each audience's
+// routes by its own package (scimapi, adminapi, console), which reads them area by area;
+// this function is the index.
 func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	// Ops: unauthenticated, for load balancers and Prometheus.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.handler)
 
-	s.tokenRoutes(mux)
-	s.scimRoutes(mux)
-	s.adminRoutes(mux)
-	s.enforceRoutes(mux)
-	s.uiRoutes(mux)
+	scimapi.Register(mux, scimapi.Deps{Service: s.svc, Log: s.log, BaseURL: s.cfg.BaseURL,
+		MaxBodyBytes: s.cfg.MaxBodyBytes, PatchNoContent: s.cfg.PatchNoContent, Authenticate: s.scim,
+		ScanConcurrency: s.cfg.ScanConcurrency, ScanConcurrencyTotal: s.cfg.ScanConcurrencyTotal})
+	adminapi.Register(mux, adminapi.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
+		Authenticator: s.auth, Authenticate: s.admin})
+	console.Register(mux, console.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
+		Authenticator: s.auth, BaseURL: s.cfg.BaseURL})
 
 	// Anything else under the API prefixes gets an answer in that API's error format rather
 	// than the mux's plain-text 404.
-	mux.HandleFunc(scimPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeSCIMError(w, http.StatusNotFound, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path)
+	mux.HandleFunc(scimapi.Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		scimapi.WriteError(w, http.StatusNotFound, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path)
 	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		s.adminError(w, r, notFoundf("no admin API endpoint %s %s", r.Method, r.URL.Path))
+		respond.AdminError(w, r, s.log, &api.Error{Status: http.StatusNotFound, Code: api.CodeNotFound,
+			Message: fmt.Sprintf("no admin API endpoint %s %s", r.Method, r.URL.Path)})
 	})
 }

@@ -1,9 +1,14 @@
-// Package server is rolecall's HTTP face: routes (routes.go), middleware (request ids,
-// logging, metrics, panic recovery, body limits), authentication, and the handlers of the
-// SCIM 2.0 service provider (/scim/v2), the admin API (/api/v1) and the ops endpoints. It
-// turns HTTP into calls on the store and the pure packages (scim, access, enforce) and their
-// results back into HTTP; it holds no business rule of its own that those packages could
-// hold. It may import every internal package except cli and client.
+// Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
+// logging, metrics, panic recovery, body limits, request deadlines), the connection cap
+// (listener.go), token authentication and per-token rate limiting, the ops endpoints
+// (/healthz, /readyz, /metrics) and the route index (routes.go).
+// Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
+// (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
+// configuration and the authentication wrapper it needs; the audiences share only
+// server/respond, never each other.
+//
+// It may import service, service/enforcegroups, auth, store, api, audit, its subpackages and
+// the standard library (and Prometheus); never client or cli.
 package server
 
 import (
@@ -13,11 +18,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -32,11 +40,38 @@ type Config struct {
 	PatchNoContent bool
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// MaxConns caps the connections open at once (serve --max-conns); beyond it new clients
+	// wait in the listen backlog. 0 means DefaultMaxConns, negative means no cap.
+	MaxConns int
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the whole request
+	// (headers and body), IdleTimeout how long a keep-alive connection may sit between
+	// requests. Zero means the defaults below.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// RequestTimeout is every request's deadline (serve --request-timeout); it reaches the
+	// database queries through the request's context. 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ScanConcurrency and ScanConcurrencyTotal bound the SCIM list scans (filters or sorts
+	// the database cannot answer) running at once per org and in all (deadline.go). 0 means
+	// the default, negative no limit.
+	ScanConcurrency, ScanConcurrencyTotal int
 	// RateLimit is the sustained number of requests per second each token may make (a token
 	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
 	// Entra ID quarantines a SCIM app that answers 429.
 	RateLimit float64
 }
+
+// Connection defaults. The cap stays well below the usual open-file limits (Go raises the
+// soft limit to the hard one at start-up; containers and systemd give 2^19 or more, the
+// smallest common hard limit is 4,096 on older hosts), leaving descriptors for the database,
+// and far above what a proxy's upstream pool or a set of IdPs needs. The timeouts let an
+// idle or stalled connection hold its slot for seconds, not the minutes Go's zero values (no
+// limit) or the former 120 s idle timeout allowed.
+const (
+	DefaultMaxConns          = 4096
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+)
 
 // DefaultMaxBodyBytes is the default request body limit: 1 MiB, as large as a 1,000-operation
 // Bulk request of typical users needs.
@@ -46,11 +81,14 @@ const DefaultMaxBodyBytes = 1 << 20
 type Server struct {
 	cfg     Config
 	store   store.Store
+	svc     *service.Service
+	enforce *enforcegroups.Service
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	metrics *metrics
 	handler http.Handler
 	limiter *rateLimiter // nil when rate limiting is off
+	conns   atomic.Int64 // connections open on Serve's listener
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -62,14 +100,43 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 20 * time.Second
 	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.ScanConcurrency == 0 {
+		cfg.ScanConcurrency = DefaultScanConcurrency
+	}
+	if cfg.ScanConcurrencyTotal == 0 {
+		cfg.ScanConcurrencyTotal = DefaultScanConcurrencyTotal
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, store: st, log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
+	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
+		}, func() float64 { return float64(s.conns.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rolecall_http_connections_max", Help: "The cap on open client connections (--max-conns; 0: none).",
+		}, func() float64 { return float64(max(s.cfg.MaxConns, 0)) }),
+	)
 	mux := http.NewServeMux()
 	s.routes(mux, reg)
 	s.handler = s.middleware(mux)
@@ -82,11 +149,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on l until ctx is cancelled, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to ShutdownTimeout) and returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	l = newLimitListener(l, s.cfg.MaxConns, &s.conns)
+	// No WriteTimeout: it would cut long answers (audit exports, large pages) mid-body; a
+	// handler's time is bounded by the request deadline instead.
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

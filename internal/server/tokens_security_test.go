@@ -19,6 +19,7 @@ import (
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 	"github.com/rolecall/rolecall/internal/token"
 )
 
@@ -43,12 +44,20 @@ type tokenFixture struct {
 	log                                    *lockedBuffer
 	scim, admin, expired, revoked, unknown string
 	expiredName, revokedName               string
+	server                                 *Server
 }
 
-func newTokenFixture(t *testing.T, backend string) *tokenFixture {
+func newTokenFixture(t *testing.T, dsn string) *tokenFixture {
+	t.Helper()
+	return newTokenFixtureWith(t, dsn, Config{})
+}
+
+// newTokenFixtureWith is newTokenFixture with a server configured by cfg; server is the
+// server it runs.
+func newTokenFixtureWith(t *testing.T, dsn string, cfg Config) *tokenFixture {
 	t.Helper()
 	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
-	st, err := sqlstore.Open(ctx, scimTestDSN(t, backend))
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +100,8 @@ func newTokenFixture(t *testing.T, backend string) *tokenFixture {
 	}
 	f.unknown, _ = token.Generate()
 	log := slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(New(Config{}, st, log, nil).Handler())
+	f.server = New(cfg, st, log, nil)
+	srv := httptest.NewServer(f.server.Handler())
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	return f
@@ -127,9 +137,9 @@ func (f *tokenFixture) send(t *testing.T, method, path, authz, body string) (int
 // scope), in the route's own error format, with a reason a person can act on; a refused
 // write writes nothing; and no secret, good or bad, reaches the server's log.
 func TestTokenRefusals(t *testing.T) {
-	for _, backend := range scimBackends() {
-		t.Run(backend, func(t *testing.T) {
-			f := newTokenFixture(t, backend)
+	for _, b := range sqltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			f := newTokenFixture(t, b.DSN(t))
 			type route struct{ method, path, body string }
 			scimRoutes := []route{
 				{"GET", "/scim/v2/Users", ""},
@@ -268,7 +278,7 @@ func itoa3(n int) string { return strconv.Itoa(n) }
 // TestRevokedTokenStopsAtOnce: a token used a moment ago (so cached by the authenticator)
 // and then revoked through the admin API is refused on its very next request.
 func TestRevokedTokenStopsAtOnce(t *testing.T) {
-	f := newTokenFixture(t, "sqlite")
+	f := newTokenFixture(t, sqltest.SQLiteDSN(t))
 	if code, _, body := f.send(t, "GET", "/scim/v2/Users", "Bearer "+f.scim, ""); code != 200 {
 		t.Fatalf("scim token before revocation: %d %s", code, body)
 	}

@@ -29,6 +29,8 @@ type Group struct {
 type GroupTx interface {
 	// CreateGroup: ErrConflict when displayName is taken among non-deleted groups of the org.
 	CreateGroup(ctx context.Context, g Group) (Group, error)
+	// Group and GroupByName, called inside Update, lock the row they return until commit
+	// (see User).
 	Group(ctx context.Context, orgID, id string) (Group, error)
 	GroupByName(ctx context.Context, orgID, displayName string) (Group, error)
 	// UpdateGroup replaces displayName, externalId, active and Doc; see UpdateUser.
@@ -36,7 +38,8 @@ type GroupTx interface {
 	// TouchGroup bumps Version and LastModified (after a membership change).
 	TouchGroup(ctx context.Context, orgID, id string) (Group, error)
 	// DeleteGroup soft-deletes; memberships where it is a member of other groups and its own
-	// members are kept (for undo and audit) but no longer count.
+	// members are kept (for undo and audit) but no longer count. The groups it was a direct
+	// member of get a new Version and LastModified, as their member lists changed.
 	DeleteGroup(ctx context.Context, orgID, id string, expectVersion int64) error
 	ListGroups(ctx context.Context, orgID string, q Query) ([]Group, int, error)
 	// ScanGroups streams every non-deleted group of the org in Seq order without Doc.

@@ -41,6 +41,7 @@ type Store interface {
 	Dialect() string
 	// Close releases the database.
 	Close() error
+	RevisionWaiter
 }
 
 // Tx is one transaction. Every method is scoped to the org it is given, except the few that
@@ -57,6 +58,7 @@ type Tx interface {
 	TokenTx
 	AuditTx
 	RunTx
+	EventTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so

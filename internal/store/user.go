@@ -42,6 +42,9 @@ type UserTx interface {
 	// zero) and returns the stored user. ErrConflict when userName is taken in the org
 	// (case-insensitive).
 	CreateUser(ctx context.Context, u User) (User, error)
+	// User and UserByUserName, called inside Update, lock the row they return until commit:
+	// a transaction that reads a user and writes it back at the version read (a SCIM PATCH
+	// without If-Match) then waits for a concurrent one instead of failing the version check.
 	User(ctx context.Context, orgID, id string) (User, error)
 	UserByUserName(ctx context.Context, orgID, userName string) (User, error)
 	// UpdateUser replaces the user's fields (not ID, Seq, Created). When expectVersion > 0
@@ -49,7 +52,8 @@ type UserTx interface {
 	// and LastModified are bumped. ErrConflict when the new userName is taken.
 	UpdateUser(ctx context.Context, u User, expectVersion int64) (User, error)
 	// DeleteUser soft-deletes: the user disappears from reads, its memberships and bindings
-	// are deleted, its userName is free.
+	// are deleted, its userName is free. The groups it was a direct member of get a new
+	// Version and LastModified, as their member lists changed.
 	DeleteUser(ctx context.Context, orgID, id string, expectVersion int64) error
 	// ListUsers returns one page of the users matching q, ordered by q.Sort (default Seq),
 	// and the total number matching.

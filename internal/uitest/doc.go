@@ -5,7 +5,7 @@
 // name, and undo it. The tests save screenshots of the main pages.
 //
 // The package has no code of its own beyond its tests. Its tests may import server, store,
-// auth, enforce, enforcement and chromedp; nothing imports this package.
+// auth, enforce, service and chromedp; nothing imports this package.
 //
 // Chromium is /usr/bin/chromium (Debian's chromium package). Without it the tests skip with
 // a message, unless ROLECALL_REQUIRE_BROWSER=1 (CI), when they fail. Screenshots go to

@@ -10,8 +10,8 @@ import (
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/enforcement"
 	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -51,7 +51,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := enforcement.Seed(ctx, st, orgID, enforce.ReferenceState(), 0); err != nil {
+	if _, err := service.Seed(ctx, st, orgID, enforce.ReferenceState(), 0); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.New(server.Config{}, st, nil, nil).Handler())

@@ -63,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad escape", `a eq "a\qb"`, 7, `invalid escape "\\q" in string at position 7`},
 		{"short unicode escape", `a eq "\u12"`, 6, `invalid \u escape at position 6`},
 		{"bad hex", `a eq "\u12g4"`, 6, `invalid \u escape at position 6`},
+		{"NUL escape", `userName eq "a\u0000"`, 14, `\u0000 (NUL) at position 14 is not allowed`},
 		{"control char", "a eq \"x\ty\"", 7, `control character '\t' in string at position 7`},
 		{"control char after escape", "a eq \"\\n\x01\"", 8, `control character '\x01' in string at position 8`},
 		{"quote in bare", `a eq ab"c"`, 7, `unexpected '"' in the unquoted value starting at position 5`},

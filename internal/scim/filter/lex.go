@@ -214,6 +214,11 @@ func (p *parser) scanEscapedString(start, i int) (string, error) {
 			if r >= 0xD800 && r < 0xE000 {
 				r = utf8.RuneError
 			}
+			if r == 0 {
+				// No stored value holds a NUL (the server refuses it on write), and
+				// PostgreSQL cannot take it as a query parameter either.
+				return "", p.errAt(i, `\u0000 (NUL) at position `+itoa(i)+` is not allowed in a string: no value contains it`)
+			}
 			buf = utf8.AppendRune(buf, r)
 			i += n
 			continue

@@ -31,6 +31,9 @@ type dialect struct {
 	// forShare locks the rows a read returns until commit, so that a row checked before a
 	// write cannot be deleted before the write commits. SQLite has one writer and needs none.
 	forShare string
+	// forUpdate locks the row a read returns until commit, for a read that the same
+	// transaction writes back (lockedRead). SQLite has one writer and needs none.
+	forUpdate string
 }
 
 // shareOf is forShare limited to one table alias (for reads that join a value list).
@@ -42,8 +45,8 @@ func (d *dialect) shareOf(alias string) string {
 }
 
 var (
-	sqliteDialect   = &dialect{name: dialectSQLite, strpos: "instr", forShare: ""}
-	postgresDialect = &dialect{name: dialectPostgres, strpos: "strpos", forShare: " FOR SHARE"}
+	sqliteDialect   = &dialect{name: dialectSQLite, strpos: "instr", forShare: "", forUpdate: ""}
+	postgresDialect = &dialect{name: dialectPostgres, strpos: "strpos", forShare: " FOR SHARE", forUpdate: " FOR UPDATE"}
 )
 
 // t encodes a time for a query parameter: unix microseconds (INTEGER) in SQLite, timestamptz
@@ -241,7 +244,7 @@ func pingSQLite(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	n := max(cfg.maxConns, 2)
 	db.SetMaxOpenConns(n)
@@ -249,7 +252,7 @@ func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	return &Store{d: postgresDialect, w: db, r: db}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rolecall/rolecall/internal/scim/fold"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -44,10 +45,10 @@ func FuzzTextFilter(f *testing.F) {
 			t.Skip()
 		}
 		op := ops[int(opIdx)%len(ops)]
-		fv := strings.ToLower(v)
+		fv := fold.Key(v)
 		var want []string
 		for _, n := range fuzzNames {
-			fn := strings.ToLower(n)
+			fn := fold.Key(n)
 			var ok bool
 			switch op {
 			case store.CondEq:

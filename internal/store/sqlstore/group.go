@@ -65,11 +65,17 @@ func (t *tx) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	return g, nil
 }
 
+// getGroup reads one live group; args[0] is the org id. Inside Update the row stays locked
+// until commit (lockedRead).
 func (t *tx) getGroup(ctx context.Context, what, where string, args ...any) (store.Group, error) {
 	if err := t.ready(); err != nil {
 		return store.Group{}, err
 	}
-	rows, err := t.query(ctx, "SELECT "+groupCols+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND "+where, args...)
+	lock, err := t.lockedRead(ctx, "read group", args[0].(string), "g")
+	if err != nil {
+		return store.Group{}, err
+	}
+	rows, err := t.query(ctx, "SELECT "+groupCols+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND "+where+lock, args...)
 	if err != nil {
 		return store.Group{}, t.d.mapErr(err, what)
 	}
@@ -173,7 +179,19 @@ func (t *tx) DeleteGroup(ctx context.Context, orgID, id string, expectVersion in
 	if n == 0 {
 		return t.versionError(ctx, "groups", what, orgID, id, expectVersion)
 	}
-	return nil
+	return t.d.mapErr(t.touchContaining(ctx, orgID, store.MemberGroup, id, ts), what)
+}
+
+// touchContaining bumps the version and lastModified of every live group that has the
+// member as a direct member. Deleting a user or a group takes it out of those groups'
+// member lists (the user's rows are deleted, a deleted group's are ignored by every read),
+// so their ETags must change as an explicit member change would change them; a client
+// holding an old ETag would otherwise be answered 304 for a list that is no longer true.
+func (t *tx) touchContaining(ctx context.Context, orgID string, mt store.MemberType, memberID string, ts any) error {
+	_, err := t.exec(ctx, `UPDATE groups SET version = version + 1, last_modified = $3
+		WHERE org_id = $1 AND deleted_at IS NULL AND id IN (SELECT m.group_id FROM memberships m
+			WHERE m.member_id = $2 AND m.member_type = $4 AND m.org_id = $1)`, orgID, memberID, ts, string(mt))
+	return err
 }
 
 // ListGroups returns a page of live groups matching q and the total matching (-1 when

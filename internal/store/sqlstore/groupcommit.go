@@ -71,6 +71,9 @@ type batch struct {
 	start time.Time
 	size  int // Updates that took their turn in it
 	kept  int // Updates whose writes it holds
+	// appended is the last event Seq per org of the Updates it kept, published to
+	// WaitRevision callers once the batch has committed.
+	appended map[string]int64
 	// done is closed once the batch committed or was rolled back; err is then the outcome
 	// for the Updates it kept.
 	done chan struct{}
@@ -133,7 +136,8 @@ func (w *writer) update(ctx context.Context, fn func(store.Tx) error) error {
 			}
 		}
 	}()
-	ferr := fn(b.base.fork())
+	ft := b.base.fork()
+	ferr := fn(ft)
 	settled = true
 	if ferr != nil {
 		if err := rollbackTo(b); err != nil {
@@ -151,6 +155,12 @@ func (w *writer) update(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("sqlstore: release savepoint: %w", err)
 	}
 	b.kept++
+	for org, seq := range ft.appended {
+		if b.appended == nil {
+			b.appended = map[string]int64{}
+		}
+		b.appended[org] = seq // later Updates of the batch number after earlier ones
+	}
 	w.release(b)
 	<-b.done
 	return b.err
@@ -201,6 +211,7 @@ func (w *writer) finish(b *batch) {
 	}
 	w.commits.Add(1)
 	w.updates.Add(int64(b.kept))
+	w.s.hub.publish(b.appended)
 }
 
 // abort gives up a batch whose transaction is gone: nothing of it is kept, and the Updates

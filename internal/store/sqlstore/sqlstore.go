@@ -5,7 +5,9 @@
 // parameters, row locks, error codes). Schemas live in numbered, embedded migration files per
 // dialect.
 //
-// It may import the standard library, package store, the two drivers and google/uuid.
+// It may import the standard library, package store, internal/scim/fold (the case folding
+// of its *_lower columns, shared with in-memory filter evaluation), the two drivers and
+// google/uuid.
 package sqlstore
 
 import (
@@ -27,6 +29,7 @@ type config struct {
 	readers     int
 	maxConns    int
 	busyTimeout time.Duration
+	revPoll     time.Duration
 }
 
 // WithReaders sets the size of SQLite's read-only connection pool used by View (default 4).
@@ -40,6 +43,11 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 // WithBusyTimeout sets how long an SQLite connection waits for a lock held by another
 // process (another rolecall, an offline admin command) before failing (default 10s).
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithRevisionPoll sets how often WaitRevision reads the revisions of the orgs being waited
+// on, to notice commits made through other Stores on the same database (default 100ms;
+// revision.go). Commits through this Store wake waiters at once regardless.
+func WithRevisionPoll(d time.Duration) Option { return func(c *config) { c.revPoll = d } }
 
 // Store is a store.Store on SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
@@ -59,6 +67,8 @@ type Store struct {
 	seek seekCache
 	// wr runs Updates in group-committed batches on w (SQLite only; nil otherwise).
 	wr *writer
+	// hub wakes WaitRevision callers (revision.go).
+	hub *revisionHub
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,25 +103,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	s.hub = newRevisionHub(s, cfg.revPoll)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
-}
-
-// redact hides a password in a URL-shaped DSN so that errors can quote it.
-func redact(dsn string) string {
-	at := strings.LastIndex(dsn, "@")
-	scheme := strings.Index(dsn, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return dsn
-	}
-	userinfo := dsn[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
-	}
-	return dsn
 }
 
 // RowsRead reports how many result rows this Store has read from the database since it was
@@ -136,6 +133,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the pools. On SQLite it first lets PRAGMA optimize refresh the planner
 // statistics of tables that changed a lot (SQLite's advice for long-lived connections).
 func (s *Store) Close() error {
+	s.hub.close()
 	if s.wr != nil {
 		s.wr.close()
 	}
@@ -221,5 +219,6 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(stor
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", s.d.mapErr(err, "transaction"))
 	}
+	s.hub.publish(t.appended)
 	return nil
 }

@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	textfold "github.com/rolecall/rolecall/internal/scim/fold"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -43,6 +45,9 @@ type tx struct {
 	// live caches member ids of org liveOrg seen live in this transaction (lookupMembers).
 	live    map[string]store.MemberType
 	liveOrg string
+	// appended holds, per org, the last Seq AppendEvents assigned in this transaction (or
+	// this Update's savepoint): published to waiters once it has committed (revision.go).
+	appended map[string]int64
 }
 
 // fork returns a Tx for one Update of a group-commit batch: the same transaction and
@@ -53,6 +58,7 @@ func (t *tx) fork() *tx {
 	c.orgs = nil
 	c.streaming = false
 	c.live, c.liveOrg = nil, ""
+	c.appended = nil
 	return &c
 }
 
@@ -82,6 +88,9 @@ func (t *tx) writable(op string) error {
 	if t.readOnly {
 		return fmt.Errorf("sqlstore: %s: write inside a read-only transaction (View); use Update", op)
 	}
+	if len(t.appended) > 0 {
+		return fmt.Errorf("sqlstore: %s: %w", op, errWriteAfterEvents)
+	}
 	return t.ready()
 }
 
@@ -107,6 +116,28 @@ func (t *tx) writableIn(ctx context.Context, op, orgID string) error {
 	}
 	t.shared[orgID] = true
 	return nil
+}
+
+// lockedRead returns the clause that locks the row a single-row read (User, Group, …)
+// returns, alias naming its table: inside Update the caller reads a row to write it back at
+// the version it read (a SCIM PATCH without If-Match), and on PostgreSQL's READ COMMITTED
+// two such transactions would otherwise read the same version and all but one fail the
+// version check. With the row locked they queue: each reads the version the previous one
+// committed. Conditional writes (If-Match) keep failing as they should, since the version
+// they name is compared with the one read after the wait.
+//
+// The org's shared lock (writableIn) is taken first, as every write takes it before its row
+// locks: enforce-groups apply holds it exclusively and then writes user rows, so taking a
+// row lock before it would deadlock against apply. Inside View, and on SQLite (one writer),
+// nothing is locked.
+func (t *tx) lockedRead(ctx context.Context, op, orgID, alias string) (string, error) {
+	if t.readOnly || t.d.forUpdate == "" {
+		return "", nil
+	}
+	if err := t.writableIn(ctx, op, orgID); err != nil {
+		return "", err
+	}
+	return t.d.forUpdate + " OF " + alias, nil
 }
 
 // stmt returns q prepared and bound to this transaction, or nil to run it unprepared. A
@@ -143,8 +174,38 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	return st
 }
 
+// errBadText is returned for a text parameter that one backend cannot store: PostgreSQL's
+// text refuses NUL and invalid UTF-8, which SQLite would store; both refuse it alike instead.
+var errBadText = fmt.Errorf("%w: text holds a NUL character or is not valid UTF-8", store.ErrInvalid)
+
+// checkText returns errBadText when a text parameter (a string, or the values of a list
+// parameter) holds a NUL or invalid UTF-8. Every statement goes through it, so no caller
+// can reach a backend with text only one of them accepts.
+func checkText(args []any) error {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			if !plainText(v) {
+				return errBadText
+			}
+		case []string:
+			for _, s := range v {
+				if !plainText(s) {
+					return errBadText
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func plainText(s string) bool { return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) }
+
 // exec runs a statement and returns the number of rows it affected.
 func (t *tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := checkText(args); err != nil {
+		return 0, err
+	}
 	ctx = t.c(ctx)
 	var res sql.Result
 	var err error
@@ -183,6 +244,9 @@ func (r *countedRows) Close() error {
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
 	ctx = t.c(ctx)
 	var rows *sql.Rows
 	var err error
@@ -199,6 +263,9 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*countedRows, er
 
 // one runs a query that returns at most one row and scans it; sql.ErrNoRows when none.
 func (t *tx) one(ctx context.Context, q string, args []any, dest ...any) error {
+	if err := checkText(args); err != nil {
+		return err
+	}
 	ctx = t.c(ctx)
 	var row *sql.Row
 	if st := t.stmt(ctx, q); st != nil {
@@ -314,9 +381,11 @@ func newID() string {
 }
 
 // fold is the case folding of case-insensitive attributes (userName, displayName, emails,
-// names). It is done in Go, not SQL, because SQLite's lower() folds ASCII only and the two
-// backends must agree.
-func fold(s string) string { return strings.ToLower(s) }
+// names): the *_lower columns hold it, and filter values are folded by it before they are
+// compared with them. It is done in Go, not SQL, because SQLite's lower() folds ASCII only,
+// the two backends must agree, and the in-memory filter evaluation uses the same function
+// (package fold), so a filter answers the same wherever it is evaluated.
+func fold(s string) string { return textfold.Key(s) }
 
 // now returns the current time as stored.
 func now() time.Time { return store.Now() }

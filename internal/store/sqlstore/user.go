@@ -77,15 +77,20 @@ func (t *tx) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 }
 
 func (t *tx) insertEmails(ctx context.Context, orgID, userID string, emails []store.Email) error {
-	if len(emails) == 0 {
-		return nil
-	}
-	args := make([]any, 0, len(emails)*7)
-	for i, e := range emails {
-		args = append(args, orgID, userID, i, e.Value, fold(e.Value), e.Type, e.Primary)
-	}
-	_, err := t.exec(ctx, `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower, type, is_primary) VALUES `+
-		t.d.valuesList(len(emails), 7), args...)
+	// In batches: one statement for all of them would pass the engines' parameter limits
+	// (SQLite 32,766, PostgreSQL 65,535; 7 per email) at a few thousand emails, which a
+	// request within the body limit can hold.
+	pos := 0
+	err := chunks(emails, insertBatch, func(part []store.Email) error {
+		args := make([]any, 0, len(part)*7)
+		for _, e := range part {
+			args = append(args, orgID, userID, pos, e.Value, fold(e.Value), e.Type, e.Primary)
+			pos++
+		}
+		_, err := t.exec(ctx, `INSERT INTO user_emails (org_id, user_id, pos, value, value_lower, type, is_primary) VALUES `+
+			t.d.valuesList(len(part), 7), args...)
+		return err
+	})
 	return t.d.mapErr(err, fmt.Sprintf("emails of user %q", userID))
 }
 
@@ -121,11 +126,17 @@ func (t *tx) loadEmails(ctx context.Context, orgID string, users []store.User) e
 	})
 }
 
+// getUser reads one live user; args[0] is the org id. Inside Update the row stays locked
+// until commit (lockedRead).
 func (t *tx) getUser(ctx context.Context, what, where string, args ...any) (store.User, error) {
 	if err := t.ready(); err != nil {
 		return store.User{}, err
 	}
-	rows, err := t.query(ctx, "SELECT "+userCols+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL AND "+where, args...)
+	lock, err := t.lockedRead(ctx, "read user", args[0].(string), "u")
+	if err != nil {
+		return store.User{}, err
+	}
+	rows, err := t.query(ctx, "SELECT "+userCols+" FROM users u WHERE u.org_id = $1 AND u.deleted_at IS NULL AND "+where+lock, args...)
 	if err != nil {
 		return store.User{}, t.d.mapErr(err, what)
 	}
@@ -289,6 +300,9 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 	}
 	if n == 0 {
 		return t.versionError(ctx, "users", what, orgID, id, expectVersion)
+	}
+	if err := t.touchContaining(ctx, orgID, store.MemberUser, id, ts); err != nil {
+		return t.d.mapErr(err, what)
 	}
 	for _, q := range []string{
 		"DELETE FROM memberships WHERE org_id = $1 AND member_id = $2 AND member_type = 'user'",

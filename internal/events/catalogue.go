@@ -1,0 +1,181 @@
+package events
+
+import "time"
+
+// Type is an event type: "com.rolecall.<noun>.<verb>", the verb in the past tense.
+type Type string
+
+// The event types. Each committed change emits one event per thing it changed, in the same
+// transaction (a PATCH adding 10,000 members emits 10,000 membership.added events; an
+// enforce run emits enforce.applied and an event per user it removed).
+const (
+	UserCreated     Type = "com.rolecall.user.created"
+	UserUpdated     Type = "com.rolecall.user.updated"
+	UserDeactivated Type = "com.rolecall.user.deactivated"
+	UserReactivated Type = "com.rolecall.user.reactivated"
+	UserRemoved     Type = "com.rolecall.user.removed"
+	UserDeleted     Type = "com.rolecall.user.deleted"
+
+	GroupCreated     Type = "com.rolecall.group.created"
+	GroupRenamed     Type = "com.rolecall.group.renamed"
+	GroupDeactivated Type = "com.rolecall.group.deactivated"
+	GroupDeleted     Type = "com.rolecall.group.deleted"
+
+	MembershipAdded   Type = "com.rolecall.membership.added"
+	MembershipRemoved Type = "com.rolecall.membership.removed"
+
+	GrantCreated Type = "com.rolecall.grant.created"
+	GrantRevoked Type = "com.rolecall.grant.revoked"
+
+	ResourceCreated Type = "com.rolecall.resource.created"
+	ResourceRenamed Type = "com.rolecall.resource.renamed"
+	ResourceDeleted Type = "com.rolecall.resource.deleted"
+
+	ServiceAccountCreated Type = "com.rolecall.service_account.created"
+	ServiceAccountDeleted Type = "com.rolecall.service_account.deleted"
+
+	EnforceApplied   Type = "com.rolecall.enforce.applied"
+	EnforceUndone    Type = "com.rolecall.enforce.undone"
+	EnforceScheduled Type = "com.rolecall.enforce.scheduled"
+	DriftReported    Type = "com.rolecall.drift.reported"
+
+	SettingsChanged Type = "com.rolecall.settings.changed"
+
+	TokenCreated Type = "com.rolecall.token.created"
+	TokenRevoked Type = "com.rolecall.token.revoked"
+)
+
+// Info describes one event type.
+type Info struct {
+	Type Type
+	// Meaning says in one line when the event is emitted.
+	Meaning string
+	// Access is true when the data carries the affected users' effective-role changes
+	// (AccessChanges): the events a platform must react to.
+	Access bool
+	// Example is an example payload; its Go type is the payload type of Type (New checks it).
+	Example Data
+}
+
+// Catalogue returns every event type, grouped by noun, in documentation order.
+func Catalogue() []Info { return append([]Info(nil), catalogue...) }
+
+// Lookup returns the catalogue entry of t.
+func Lookup(t Type) (Info, bool) {
+	i, ok := byType[t]
+	if !ok {
+		return Info{}, false
+	}
+	return catalogue[i], true
+}
+
+var byType = func() map[Type]int {
+	m := make(map[Type]int, len(catalogue))
+	for i, in := range catalogue {
+		m[in.Type] = i
+	}
+	return m
+}()
+
+// Example values: stable ids, so that docs/events.md does not change from one generation to
+// the next.
+var (
+	exAlice = UserRef{ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1a01", UserName: "alice@example.com", ExternalID: "00u1a2b3c4", Active: true}
+	exEng   = GroupRef{ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1b02", DisplayName: "engineering", ExternalID: "00g9z8y7", Active: true}
+	exCloud = ResourceRef{Kind: "cloud", ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1c03", Name: "prod"}
+	exProj  = ResourceRef{Kind: "project", ID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1d04", Name: "billing", ParentID: exCloud.ID}
+	exRunID = "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1e05"
+
+	exLoses = []RoleChange{{UserID: exAlice.ID, UserName: exAlice.UserName, ResourceKind: "project",
+		ResourceID: exProj.ID, ResourceName: exProj.Name, Before: "collaborator", After: "none"}}
+	exGains = []RoleChange{{UserID: exAlice.ID, UserName: exAlice.UserName, ResourceKind: "project",
+		ResourceID: exProj.ID, ResourceName: exProj.Name, Before: "none", After: "collaborator"}}
+)
+
+func exAccess(cs []RoleChange) *AccessChanges { a := NewAccessChanges(cs); return &a }
+
+func exUser(active, removed bool) UserRef {
+	u := exAlice
+	u.Active, u.Removed = active, removed
+	return u
+}
+
+func exGroup(active bool) GroupRef { g := exEng; g.Active = active; return g }
+
+func exServiceAccount() ServiceAccountData {
+	var d ServiceAccountData
+	d.ServiceAccount.ID, d.ServiceAccount.Name = "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f1f06", "deploy-bot"
+	return d
+}
+
+func exToken() TokenData {
+	var d TokenData
+	exp := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	d.Token.ID, d.Token.Name, d.Token.Scope, d.Token.ExpiresAt = "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2007", "okta-provisioning", "scim", &exp
+	return d
+}
+
+var catalogue = []Info{
+	{UserCreated, "A user was created (SCIM POST /Users, or a Bulk request).", false,
+		UserData{User: exAlice}},
+	{UserUpdated, "A user's attributes changed other than active (userName, name, emails, externalId…); changed lists them.", false,
+		UserData{User: exAlice, Changed: []string{"displayName", "emails"}}},
+	{UserDeactivated, "A user became inactive (active=false): it holds no access from now on.", true,
+		UserData{User: exUser(false, false), Access: exAccess(exLoses)}},
+	{UserReactivated, "An inactive or removed user became active again (the IdP set active=true or added it to a group).", true,
+		UserData{User: exAlice, Access: exAccess(exGains)}},
+	{UserRemoved, "enforce-groups removed the user from the org: deactivated, direct grants deleted, record kept for undo.", true,
+		UserData{User: exUser(false, true), Access: exAccess(exLoses)}},
+	{UserDeleted, "A user was deleted (SCIM DELETE): its memberships and grants are gone and its userName is free.", true,
+		UserData{User: exUser(false, false), Access: exAccess(exLoses)}},
+
+	{GroupCreated, "A group was created.", false,
+		GroupData{Group: exEng}},
+	{GroupRenamed, "A group's displayName changed; previousName is the old one (group → role rules match names).", false,
+		GroupData{Group: exEng, PreviousName: "eng"}},
+	{GroupDeactivated, "A group stopped granting access (deactivated); its record and grants stay.", true,
+		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
+	{GroupDeleted, "A group was deleted (SCIM DELETE, a soft delete): it grants nothing any more.", true,
+		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
+
+	{MembershipAdded, "A user or group became a member of a group; one event per member.", true,
+		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: NewAccessChanges(exGains)}},
+	{MembershipRemoved, "A user or group stopped being a member of a group; one event per member.", true,
+		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: NewAccessChanges(exLoses)}},
+
+	{GrantCreated, "A role was granted on a resource to a user, group or service account.", true,
+		GrantData{BindingID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2108", Role: "collaborator", Resource: exProj,
+			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: NewAccessChanges(exGains)}},
+	{GrantRevoked, "A role grant was revoked.", true,
+		GrantData{BindingID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2108", Role: "collaborator", Resource: exProj,
+			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: NewAccessChanges(exLoses)}},
+
+	{ResourceCreated, "A cloud or project was created.", false,
+		ResourceData{Resource: exProj}},
+	{ResourceRenamed, "A cloud or project was renamed; previousName is the old name.", false,
+		ResourceData{Resource: exProj, PreviousName: "payments"}},
+	{ResourceDeleted, "A cloud or project was deleted, and every grant on it.", true,
+		ResourceData{Resource: exProj, Access: exAccess(exLoses)}},
+
+	{ServiceAccountCreated, "A service account was created.", false,
+		exServiceAccount()},
+	{ServiceAccountDeleted, "A service account was deleted, and its grants.", false,
+		func() ServiceAccountData { d := exServiceAccount(); d.BindingsDeleted = 2; return d }()},
+
+	{EnforceApplied, "enforce-groups was applied: direct grants deleted and users removed, with a restore point (runId).", true,
+		EnforceRunData{RunID: exRunID, BindingsDeleted: 1, UsersRemoved: 1, Access: NewAccessChanges(exLoses)}},
+	{EnforceUndone, "An enforce run was undone: what it deleted and removed was restored, except what was re-granted since.", true,
+		EnforceRunData{RunID: exRunID, BindingsRestored: 1, UsersRestored: 1, Access: NewAccessChanges(exGains)}},
+	{EnforceScheduled, "The org's enforce-groups schedule came due: it applied a run (runId) or only reported, saying why.", false,
+		ScheduledRunData{Applied: false, Reason: "would remove 12 users, more than the limit of 5"}},
+	{DriftReported, "A drift report found the org no longer group-derived: new direct grants, users without groups, unbound groups.", true,
+		DriftData{LastRunID: exRunID, NewDirectGrants: 1, UsersWithoutGroups: 0, UnboundGroups: 2, Access: NewAccessChanges(exLoses)}},
+
+	{SettingsChanged, "The org's settings changed (groups-only mode).", false,
+		SettingsData{Before: Settings{GroupsOnly: false}, After: Settings{GroupsOnly: true}}},
+
+	{TokenCreated, "An API token was created (its secret is never in an event).", false,
+		exToken()},
+	{TokenRevoked, "An API token was revoked.", false,
+		exToken()},
+}

@@ -1,0 +1,198 @@
+package events
+
+import "time"
+
+// Payloads: the data of each event type (Catalogue says which type carries which). They hold
+// names and ids, as a receiver needs them to act without calling back; JSON field names are
+// camelCase like the admin API's. Adding a field is a compatible change; renaming or removing
+// one is not.
+
+// UserRef names a SCIM user, with the flags that decide whether it holds access (so that a
+// reader, such as another server's decision index, can apply the change from the event).
+type UserRef struct {
+	ID         string `json:"id"`
+	UserName   string `json:"userName"`
+	ExternalID string `json:"externalId,omitempty"`
+	Active     bool   `json:"active"`
+	// Removed: enforce-groups removed the user from the org (it holds nothing).
+	Removed bool `json:"removed"`
+}
+
+// GroupRef names a group. Active is false once it was deactivated or deleted.
+type GroupRef struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+	ExternalID  string `json:"externalId,omitempty"`
+	Active      bool   `json:"active"`
+}
+
+// MemberRef names a group member: a user or (nested) a group.
+type MemberRef struct {
+	Type string `json:"type"` // "user" or "group"
+	ID   string `json:"id"`
+	Name string `json:"name"` // userName or displayName
+}
+
+// ResourceRef names the organization, a cloud or a project.
+type ResourceRef struct {
+	Kind     string `json:"kind"` // "organization", "cloud" or "project"
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	ParentID string `json:"parentId,omitempty"` // a project's cloud
+}
+
+// PrincipalRef names who a grant is for: a user, a group or a service account.
+type PrincipalRef struct {
+	Type string `json:"type"` // "user", "group" or "serviceAccount"
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// RoleChange is one change of one user's effective role on one resource, as the
+// enforce-groups preview computes it: Before and After are "owner", "collaborator",
+// "readonly" or "none". Only real changes are listed.
+type RoleChange struct {
+	UserID       string `json:"userId"`
+	UserName     string `json:"userName"`
+	ResourceKind string `json:"resourceKind"`
+	ResourceID   string `json:"resourceId"`
+	ResourceName string `json:"resourceName"`
+	Before       string `json:"before"`
+	After        string `json:"after"`
+}
+
+// MaxAccessChanges caps AccessChanges.Changes in one event, so that a change reaching a
+// whole org (an enforce run, deleting a big group) still makes an event of bounded size.
+// Beyond it the list is cut and Omitted says how many were left out; the full picture is in
+// the enforce run or from the admin API's access listing.
+const MaxAccessChanges = 1000
+
+// AccessChanges is the effect of an access-relevant change on users' effective roles.
+type AccessChanges struct {
+	Changes []RoleChange `json:"changes"`
+	// Omitted counts the changes beyond MaxAccessChanges left out of Changes.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// NewAccessChanges returns cs capped at MaxAccessChanges (nil as an empty list).
+func NewAccessChanges(cs []RoleChange) AccessChanges {
+	if cs == nil {
+		cs = []RoleChange{}
+	}
+	if len(cs) > MaxAccessChanges {
+		return AccessChanges{Changes: cs[:MaxAccessChanges], Omitted: len(cs) - MaxAccessChanges}
+	}
+	return AccessChanges{Changes: cs}
+}
+
+// UserData is the data of the user.* events.
+type UserData struct {
+	User UserRef `json:"user"`
+	// Changed lists the SCIM attributes an update changed (user.updated only).
+	Changed []string `json:"changed,omitempty"`
+	// Access is the effect on the user's roles (deactivated, reactivated, removed, deleted).
+	Access *AccessChanges `json:"access,omitempty"`
+}
+
+// GroupData is the data of the group.* events.
+type GroupData struct {
+	Group GroupRef `json:"group"`
+	// PreviousName is the displayName before a rename (group.renamed only).
+	PreviousName string `json:"previousName,omitempty"`
+	// Access is the effect on the members' roles (deactivated, reactivated, deleted).
+	Access *AccessChanges `json:"access,omitempty"`
+}
+
+// MembershipData is the data of membership.added and membership.removed: one member of one
+// group (a PATCH of 10,000 members emits 10,000 events).
+type MembershipData struct {
+	Group  GroupRef      `json:"group"`
+	Member MemberRef     `json:"member"`
+	Access AccessChanges `json:"access"`
+}
+
+// GrantData is the data of grant.created and grant.revoked.
+type GrantData struct {
+	BindingID string        `json:"bindingId"`
+	Role      string        `json:"role"`
+	Resource  ResourceRef   `json:"resource"`
+	Principal PrincipalRef  `json:"principal"`
+	Access    AccessChanges `json:"access"`
+}
+
+// ResourceData is the data of the resource.* events.
+type ResourceData struct {
+	Resource ResourceRef `json:"resource"`
+	// PreviousName is the name before a rename (resource.renamed only).
+	PreviousName string `json:"previousName,omitempty"`
+	// Access is the roles lost with a deleted resource (resource.deleted only).
+	Access *AccessChanges `json:"access,omitempty"`
+}
+
+// ServiceAccountData is the data of the service_account.* events.
+type ServiceAccountData struct {
+	ServiceAccount struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"serviceAccount"`
+	// BindingsDeleted counts the grants that went with a deleted account.
+	BindingsDeleted int `json:"bindingsDeleted,omitempty"`
+}
+
+// EnforceRunData is the data of enforce.applied and enforce.undone.
+type EnforceRunData struct {
+	RunID string `json:"runId"`
+	// Scheduled is true for a run made by the org's schedule rather than by a person.
+	Scheduled bool `json:"scheduled"`
+	// BindingsDeleted and UsersRemoved count what the run removed (applied) or what undo
+	// restored of it (undone: BindingsRestored, UsersRestored).
+	BindingsDeleted  int           `json:"bindingsDeleted,omitempty"`
+	UsersRemoved     int           `json:"usersRemoved,omitempty"`
+	BindingsRestored int           `json:"bindingsRestored,omitempty"`
+	UsersRestored    int           `json:"usersRestored,omitempty"`
+	Access           AccessChanges `json:"access"`
+}
+
+// Settings are the org settings an event reports.
+type Settings struct {
+	GroupsOnly bool `json:"groupsOnly"`
+}
+
+// SettingsData is the data of settings.changed.
+type SettingsData struct {
+	Before Settings `json:"before"`
+	After  Settings `json:"after"`
+}
+
+// TokenData is the data of token.created and token.revoked. The secret never appears.
+type TokenData struct {
+	Token struct {
+		ID        string     `json:"id"`
+		Name      string     `json:"name"`
+		Scope     string     `json:"scope"`
+		ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	} `json:"token"`
+}
+
+// DriftData is the data of drift.reported: what a fresh enforce-groups preview would change,
+// compared with the last applied run.
+type DriftData struct {
+	// LastRunID is the last applied enforce run the drift is measured from ("" if none).
+	LastRunID          string `json:"lastRunId,omitempty"`
+	NewDirectGrants    int    `json:"newDirectGrants"`
+	UsersWithoutGroups int    `json:"usersWithoutGroups"`
+	UnboundGroups      int    `json:"unboundGroups"`
+	// Access is what applying enforce-groups now would change.
+	Access AccessChanges `json:"access"`
+}
+
+// ScheduledRunData is the data of enforce.scheduled: the org's schedule came due and either
+// applied enforce-groups (RunID set; an enforce.applied event follows in the same
+// transaction) or only reported, saying why.
+type ScheduledRunData struct {
+	Applied bool   `json:"applied"`
+	RunID   string `json:"runId,omitempty"`
+	// Reason says why a due run did not apply (nothing to change, limits exceeded, not
+	// opted in).
+	Reason string `json:"reason,omitempty"`
+}

@@ -1,0 +1,310 @@
+// Package console is rolecall's web console at /ui: server-rendered html/template pages over
+// the same service calls as the admin API (directory, resources, grants, audit log, access
+// explained, enforce-groups preview, apply and undo), so that what the console shows and does
+// is exactly what the API shows and does. Its templates and assets are embedded (ui/); it
+// needs no build step and reads without JavaScript. Sessions and CSRF are in session.go, the
+// pages in directory.go, resources.go and enforce.go.
+//
+// It may import service, service/enforcegroups, enforce (plan types it shows), auth, audit,
+// api, store, server/respond and the standard library; never server, scimapi or adminapi.
+package console
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
+)
+
+//go:embed ui/*.html ui/static/*
+var uiFiles embed.FS
+
+// uiPrefix is where the console is mounted.
+const uiPrefix = "/ui"
+
+// uiPageSize is how many rows a console list shows per page: enough to scan, small enough
+// that a page renders fast on a 100k-user org.
+const uiPageSize = 50
+
+// Deps is what the console takes from the server.
+type Deps struct {
+	Service *service.Service
+	Enforce *enforcegroups.Service
+	Log     *slog.Logger
+	// Authenticator checks the admin token a person signs in with.
+	Authenticator *auth.Authenticator
+	// BaseURL, when it is https, makes the session cookies Secure whatever the request says.
+	BaseURL string
+}
+
+// console is the web console: its templates and its session store. One per server.
+type console struct {
+	cfg      Deps
+	pages    map[string]*template.Template
+	sessions *uiSessions
+	static   http.Handler
+}
+
+// Register adds the web console's routes to mux. Every route goes through secure (security headers);
+// every page but sign-in goes through page, which needs a session (and on POST its CSRF
+// token). Patterns are literals so that the route scan of the OpenAPI test can read them.
+func Register(mux *http.ServeMux, d Deps) {
+	c := newConsole(d)
+	mux.Handle("GET /ui", c.secure(c.home))
+	mux.Handle("GET /ui/{$}", c.secure(c.home))
+	mux.Handle("GET /ui/signin", c.secure(c.signinForm))
+	mux.Handle("POST /ui/signin", c.secure(c.signin))
+	mux.Handle("POST /ui/signout", c.page(c.signout))
+	mux.Handle("GET /ui/static/", c.secure(c.static.ServeHTTP))
+
+	mux.Handle("GET /ui/users", c.page(c.users))
+	mux.Handle("GET /ui/users/{user}", c.page(c.user))
+	mux.Handle("GET /ui/groups", c.page(c.groups))
+	mux.Handle("GET /ui/groups/{group}", c.page(c.group))
+	mux.Handle("GET /ui/clouds", c.page(c.clouds))
+	mux.Handle("GET /ui/clouds/{cloud}", c.page(c.cloud))
+	mux.Handle("GET /ui/projects", c.page(c.projects))
+	mux.Handle("GET /ui/projects/{project}", c.page(c.project))
+	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
+	mux.Handle("GET /ui/audit", c.page(c.auditLog))
+
+	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
+	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))
+	mux.Handle("GET /ui/enforce/runs/{run}", c.page(c.enforceRun))
+	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
+	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
+
+	mux.Handle("/ui/", c.secure(func(w http.ResponseWriter, r *http.Request) {
+		c.fail(w, r, http.StatusNotFound, "There is no console page at "+r.URL.Path+".")
+	}))
+}
+
+// page is a console page: security headers and a signed-in session.
+func (c *console) page(h http.HandlerFunc) http.Handler { return c.secure(c.signedIn(h)) }
+
+func newConsole(d Deps) *console {
+	funcs := template.FuncMap{
+		"time":     uiTime,
+		"roleName": roleName,
+		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
+		"join":     strings.Join,
+		"add":      func(a, b int) int { return a + b },
+		"prettyJSON": func(b json.RawMessage) string {
+			var out bytes.Buffer
+			if len(b) == 0 || json.Indent(&out, b, "", "  ") != nil {
+				return string(b)
+			}
+			return out.String()
+		},
+	}
+	c := &console{cfg: d, pages: map[string]*template.Template{}, sessions: newUISessions()}
+	names, err := fs.Glob(uiFiles, "ui/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "ui/")
+		if base == "layout.html" {
+			continue
+		}
+		// Each page is its own set (layout + shared partials + the page), so that every page
+		// can define the "content" block without clashing with the others.
+		c.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.New(base).Funcs(funcs).
+			ParseFS(uiFiles, "ui/layout.html", name))
+	}
+	static, err := fs.Sub(uiFiles, "ui/static")
+	if err != nil {
+		panic(err)
+	}
+	c.static = http.StripPrefix(uiPrefix+"/static/", staticHeaders(http.FileServerFS(static)))
+	return c
+}
+
+// uiCSP allows nothing but the console's own stylesheet, script and form targets: no inline
+// script or style, no framing, no plugins.
+const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// secure sets the console's security headers on every answer under /ui, errors included.
+func (c *console) secure(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", uiCSP)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h(w, r)
+	})
+}
+
+// staticHeaders lets browsers cache the assets briefly: they change only with the binary.
+func staticHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// uiView is what every page template receives: the layout's fields and the page's Data.
+type uiView struct {
+	Title string
+	// Nav names the navigation entry to mark current.
+	Nav     string
+	Session *uiSession
+	// Notice and Error are banners above the content.
+	Notice string
+	Error  string
+	Data   any
+}
+
+// render writes page with status. Pages are rendered into a buffer first so that a template
+// error becomes a clean 500 rather than half a page.
+func (c *console) render(w http.ResponseWriter, r *http.Request, status int, page string, v uiView) {
+	t, ok := c.pages[page]
+	if !ok {
+		c.cfg.Log.Error("console: no template", "page", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if v.Session == nil {
+		v.Session = uiSessionFrom(r.Context())
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		c.cfg.Log.Error("console: rendering failed", "page", page, "request_id", respond.RequestID(r.Context()), "error", err.Error())
+		http.Error(w, "internal error (request id "+respond.RequestID(r.Context())+")", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show access data: keep them out of shared and back-button caches.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail renders the error page with status and a message for a person.
+func (c *console) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	c.render(w, r, status, "error", uiView{Title: http.StatusText(status), Error: msg,
+		Data: map[string]any{"Status": status}})
+}
+
+// failErr renders err the way the admin API classifies it: client errors with their text,
+// server faults logged and answered without it.
+func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	status, _, known := respond.Classify(err)
+	msg := err.Error()
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		msg = ae.Message
+	}
+	if !known {
+		c.cfg.Log.Error("console request failed", "request_id", respond.RequestID(r.Context()), "error", err.Error())
+		msg = "Something went wrong on the server (request id " + respond.RequestID(r.Context()) + "); the server log has the details."
+	}
+	c.fail(w, r, status, msg)
+}
+
+func (c *console) home(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, uiPrefix+"/users", http.StatusSeeOther)
+}
+
+// uiPager is the paging bar of a list: which rows are shown and the links around them.
+type uiPager struct {
+	From, To, Total int
+	Prev, Next      string
+}
+
+// pager builds the paging bar for a list at offset with total rows, keeping the other
+// query parameters of r.
+func pager(r *http.Request, offset, shown, total int) uiPager {
+	p := uiPager{Total: total}
+	if shown > 0 {
+		p.From, p.To = offset+1, offset+shown
+	}
+	link := func(off int) string {
+		q := r.URL.Query()
+		q.Del("offset")
+		if off > 0 {
+			q.Set("offset", strconv.Itoa(off))
+		}
+		if len(q) == 0 {
+			return r.URL.Path
+		}
+		return r.URL.Path + "?" + q.Encode()
+	}
+	if offset > 0 {
+		p.Prev = link(max(0, offset-uiPageSize))
+	}
+	if offset+shown < total {
+		p.Next = link(offset + uiPageSize)
+	}
+	return p
+}
+
+// uiOffset reads the offset query parameter; anything unusable is 0.
+func uiOffset(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("offset"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// uiTime shows times in UTC to the second: the audit log and the API speak UTC too.
+func uiTime(t any) string {
+	switch v := t.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.UTC().Format("2006-01-02 15:04:05 UTC")
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		return uiTime(*v)
+	}
+	return fmt.Sprint(t)
+}
+
+// roleName shows "none" as a dash-free word a person reads as "no access".
+func roleName(role string) string {
+	if role == "" || role == "none" {
+		return "no access"
+	}
+	return role
+}
+
+// safeNext keeps a post-sign-in redirect inside the console: an absolute or
+// scheme-relative URL would make the sign-in page an open redirect.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.IsAbs() || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
+		!(u.Path == uiPrefix || strings.HasPrefix(u.Path, uiPrefix+"/")) || strings.HasPrefix(u.Path, uiPrefix+"/signin") {
+		return uiPrefix + "/users"
+	}
+	return u.RequestURI()
+}
+
+// orgOf is the signed-in session's org.
+func orgOf(r *http.Request) string { return auth.PrincipalFrom(r.Context()).OrgID }
+
+func badRequest(format string, args ...any) *api.Error {
+	return &api.Error{Status: http.StatusBadRequest, Code: api.CodeBadRequest, Message: fmt.Sprintf(format, args...)}
+}

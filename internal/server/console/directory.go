@@ -1,0 +1,106 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// Console pages of the SCIM directory: users (search, status filter, paging), a user with
+// its groups and its explained effective access, groups, and a group with its members
+// (paged) and its grants. They read through the same service calls as the admin API's
+// users, groups, access and explain endpoints.
+
+// User status filters of the users page.
+const (
+	uiStatusAll      = "all"
+	uiStatusActive   = "active"
+	uiStatusInactive = "inactive"
+	uiStatusRemoved  = "removed"
+)
+
+type uiUsersData struct {
+	Q, Status string
+	Statuses  []string
+	Users     []api.User
+	Pager     uiPager
+}
+
+// users lists users whose userName or an e-mail address starts with q, by status, paged.
+func (c *console) users(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	status := r.URL.Query().Get("status")
+	switch status {
+	case uiStatusActive, uiStatusInactive, uiStatusRemoved:
+	default:
+		status = uiStatusAll
+	}
+	offset := uiOffset(r)
+	d := uiUsersData{Q: q, Status: status, Statuses: []string{uiStatusAll, uiStatusActive, uiStatusInactive, uiStatusRemoved}}
+	st := service.UsersAll
+	if status != uiStatusAll {
+		st = service.UserStatus(status)
+	}
+	us, total, err := c.cfg.Service.Users(r.Context(), orgOf(r), service.UserQuery{Prefix: q, Emails: true, Status: st,
+		Page: store.Page{Offset: offset, Limit: uiPageSize}})
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d.Users = us
+	d.Pager = pager(r, offset, len(us), total)
+	c.render(w, r, http.StatusOK, "users", uiView{Title: "Users", Nav: "users", Data: d})
+}
+
+// user shows one user: its record, its groups and every resource it has access to, each
+// with its sources (direct, via which group and nesting path, implicit org owner).
+func (c *console) user(w http.ResponseWriter, r *http.Request) {
+	d, err := c.cfg.Service.UserDetail(r.Context(), orgOf(r), r.PathValue("user"))
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "user", uiView{Title: d.User.UserName, Nav: "users", Data: d})
+}
+
+type uiGroupsData struct {
+	Q      string
+	Groups []api.Group
+	Pager  uiPager
+}
+
+// groups lists groups whose displayName starts with q, paged.
+func (c *console) groups(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	offset := uiOffset(r)
+	d := uiGroupsData{Q: q}
+	gs, total, err := c.cfg.Service.Groups(r.Context(), orgOf(r), q, store.Page{Offset: offset, Limit: uiPageSize})
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d.Groups = gs
+	d.Pager = pager(r, offset, len(gs), total)
+	c.render(w, r, http.StatusOK, "groups", uiView{Title: "Groups", Nav: "groups", Data: d})
+}
+
+type uiGroupData struct {
+	service.GroupDetail
+	Pager uiPager
+}
+
+// group shows one group: its record, the groups it is in, its members (paged) and its
+// grants.
+func (c *console) group(w http.ResponseWriter, r *http.Request) {
+	offset := uiOffset(r)
+	gd, err := c.cfg.Service.GroupDetail(r.Context(), orgOf(r), r.PathValue("group"), store.Page{Offset: offset, Limit: uiPageSize})
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d := uiGroupData{GroupDetail: gd, Pager: pager(r, offset, len(gd.Members), gd.Group.Members)}
+	c.render(w, r, http.StatusOK, "group", uiView{Title: d.Group.DisplayName, Nav: "groups", Data: d})
+}

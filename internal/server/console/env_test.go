@@ -1,0 +1,164 @@
+package console_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore"
+)
+
+// uiEnv is a real server on a fresh SQLite database holding the enforce-groups reference
+// organization (named example-org, as on the reference page) and an admin token, with a
+// browser-like client (cookie jar) that does not follow redirects, so tests see them.
+type uiEnv struct {
+	t      *testing.T
+	st     store.Store
+	srv    *httptest.Server
+	orgID  string
+	ids    map[string]string // reference-state id → stored id
+	client *http.Client
+}
+
+const (
+	uiTestToken     = "rc_ui_admin_token_0123456789abcdef"
+	uiTestTokenName = "console-admin"
+	uiTestOrg       = "example-org"
+)
+
+func newUIEnv(t *testing.T) *uiEnv {
+	t.Helper()
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
+	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var orgID string
+	err = st.Update(ctx, func(tx store.Tx) error {
+		org, err := auth.CreateOrg(ctx, tx, uiTestOrg)
+		if err != nil {
+			return err
+		}
+		orgID = org.ID
+		_, err = auth.CreateToken(ctx, tx, org.ID, api.CreateTokenRequest{Name: uiTestTokenName, Scope: "admin"}, uiTestToken)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := service.Seed(ctx, st, orgID, enforce.ReferenceState(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(uiTestLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := httptest.NewServer(server.New(server.Config{}, st, log, nil).Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &uiEnv{t: t, st: st, srv: srv, orgID: orgID, ids: ids, client: client}
+}
+
+// uiTestLog sends the server's warnings and errors to the test log.
+type uiTestLog struct{ t *testing.T }
+
+func (l uiTestLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// uiResp is an answer: status, headers, body.
+type uiResp struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r uiResp) location() string { return r.header.Get("Location") }
+
+func (e *uiEnv) do(req *http.Request) uiResp {
+	e.t.Helper()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return uiResp{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (e *uiEnv) get(path string) uiResp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	return e.do(req)
+}
+
+func (e *uiEnv) post(path string, form url.Values) uiResp {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(req)
+}
+
+var (
+	csrfField        = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	fingerprintField = regexp.MustCompile(`name="fingerprint" value="([^"]+)"`)
+)
+
+// field returns the first submatch of re in body, failing the test when absent.
+func (e *uiEnv) field(re *regexp.Regexp, body string) string {
+	e.t.Helper()
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatalf("no %s in page:\n%s", re, body)
+	}
+	return m[1]
+}
+
+// signIn signs the client in with secret and returns the answer to the sign-in POST.
+func (e *uiEnv) signIn(secret string) uiResp {
+	e.t.Helper()
+	page := e.get("/ui/signin")
+	if page.status != http.StatusOK {
+		e.t.Fatalf("GET /ui/signin = %d", page.status)
+	}
+	return e.post("/ui/signin", url.Values{"csrf": {e.field(csrfField, page.body)}, "token": {secret}})
+}
+
+// mustSignIn signs in with the test token and returns the session's CSRF token.
+func (e *uiEnv) mustSignIn() string {
+	e.t.Helper()
+	if r := e.signIn(uiTestToken); r.status != http.StatusSeeOther {
+		e.t.Fatalf("sign-in = %d, want 303:\n%s", r.status, r.body)
+	}
+	return e.field(csrfField, e.get("/ui/users").body)
+}
+
+// runs counts the org's enforce-groups runs.
+func (e *uiEnv) runs() int {
+	e.t.Helper()
+	var n int
+	err := e.st.View(context.Background(), func(tx store.Tx) (err error) {
+		_, n, err = tx.ListRuns(context.Background(), e.orgID, store.Page{Limit: 0})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/scim"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// UserRender is how the SCIM handler shows a user written by a provisioning call.
+type UserRender struct {
+	// Answer renders u for the answer; groups are u's groups when Groups is set, else nil.
+	Answer func(u store.User, groups []store.Group) (any, error)
+	// Groups says the answer shows the user's groups (they are read only then).
+	Groups bool
+	// Audit renders u as its audit events record it: unprojected, without groups.
+	Audit func(u store.User) (any, error)
+	// Doc renders u as the SCIM document a PATCH applies to (its paths may name id or meta).
+	Doc func(u store.User) (map[string]any, error)
+}
+
+func userTaken(err error, userName string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return scim.ErrUniqueness("userName %q is already taken by another user of this organization (userNames are unique, case-insensitively); update that user instead", userName)
+	}
+	return err
+}
+
+// answer renders u for the answer, reading its groups when the answer shows them.
+func (v *UserRender) answer(ctx context.Context, tx store.Tx, u store.User) (any, error) {
+	var groups []store.Group
+	if v.Groups {
+		var err error
+		if groups, err = tx.GroupsOfMember(ctx, u.OrgID, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	return v.Answer(u, groups)
+}
+
+// CreateUser creates nu (built by UserFromDoc). The answer and the audit event show the
+// user as stored.
+func (s *Service) CreateUser(ctx context.Context, nu store.User, v UserRender) (Written, error) {
+	var out Written
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.CreateUser(ctx, nu)
+		if err != nil {
+			return userTaken(err, nu.UserName)
+		}
+		u.Emails, u.Doc = nu.Emails, nu.Doc
+		after, err := v.Audit(u)
+		if err != nil {
+			return err
+		}
+		body, err := v.Answer(u, nil) // a new user is in no group
+		if err != nil {
+			return err
+		}
+		out = Written{ID: u.ID, Version: u.Version, Body: body}
+		return audit.Log(ctx, tx, u.OrgID, audit.ActionSCIMUserCreate, audit.TargetUser, u.ID, nil, after)
+	})
+	return out, err
+}
+
+// currentUser reads user id for a write, checked against If-Match.
+func currentUser(ctx context.Context, tx store.Tx, org, id, ifMatchHeader string) (store.User, error) {
+	u, err := tx.User(ctx, org, id)
+	if err != nil {
+		return store.User{}, asNotFound(err, scim.UserResourceType, id)
+	}
+	if _, err := ifMatch(ifMatchHeader, u.Version); err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// keepRemoved applies the reinstatement rule of user writes to nu, replacing u: a user
+// removed by enforce-groups comes back only when the IdP says active=true explicitly
+// (the store keeps Removed only while inactive); a write that leaves active out keeps it
+// removed and inactive (active would default to true).
+func keepRemoved(u store.User, nu *store.User, explicitActive bool) {
+	nu.ID = u.ID
+	nu.Removed = u.Removed
+	if u.Removed && !explicitActive {
+		nu.Active = false
+	}
+}
+
+// updateUser writes nu over u (read in this transaction at u.Version) and records the
+// change.
+func (s *Service) updateUser(ctx context.Context, tx store.Tx, v *UserRender, action string, u, nu store.User) (Written, error) {
+	before, err := v.Audit(u)
+	if err != nil {
+		return Written{}, err
+	}
+	updated, err := tx.UpdateUser(ctx, nu, u.Version)
+	if err != nil {
+		return Written{}, userTaken(err, nu.UserName)
+	}
+	updated.Emails, updated.Doc = nu.Emails, nu.Doc
+	after, err := v.Audit(updated)
+	if err != nil {
+		return Written{}, err
+	}
+	body, err := v.answer(ctx, tx, updated)
+	if err != nil {
+		return Written{}, err
+	}
+	return Written{ID: u.ID, Version: updated.Version, Body: body}, audit.Log(ctx, tx, u.OrgID, action, audit.TargetUser, u.ID, before, after)
+}
+
+// ReplaceUser replaces user id with nu (PUT, built by UserFromDoc); explicitActive says
+// whether the body set active.
+func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string, nu store.User, explicitActive bool, v UserRender) (Written, error) {
+	var out Written
+	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
+		if err != nil {
+			return err
+		}
+		nu := nu
+		keepRemoved(u, &nu, explicitActive)
+		out, err = s.updateUser(ctx, tx, &v, audit.ActionSCIMUserReplace, u, nu)
+		return err
+	})
+	return out, err
+}
+
+// PatchUser applies a PatchOp to user id. A PATCH that changes nothing writes nothing: the
+// version stays, and no audit event records a non-change.
+func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, ops []scim.PatchOperation, v UserRender) (Written, error) {
+	var out Written
+	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
+		if err != nil {
+			return err
+		}
+		cur, err := v.Doc(u)
+		if err != nil {
+			return err
+		}
+		res, err := scim.ApplyPatch(scim.UserResourceType, cur, ops)
+		if err != nil {
+			return err
+		}
+		if len(res.Members) > 0 {
+			return scim.ErrInvalidPath("users have no members")
+		}
+		if !res.Changed {
+			body, err := v.answer(ctx, tx, u)
+			out = Written{ID: id, Version: u.Version, Body: body}
+			return err
+		}
+		nu, err := UserFromDoc(org, res.Doc)
+		if err != nil {
+			return err
+		}
+		_, explicitActive := res.Doc["active"].(bool)
+		keepRemoved(u, &nu, explicitActive)
+		out, err = s.updateUser(ctx, tx, &v, audit.ActionSCIMUserPatch, u, nu)
+		return err
+	})
+	return out, err
+}
+
+// DeleteUser deletes user id; audit renders the "before" of its audit event.
+func (s *Service) DeleteUser(ctx context.Context, org, id, ifMatchHeader string, auditDoc func(store.User) (any, error)) error {
+	return s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
+		if err != nil {
+			return err
+		}
+		before, err := auditDoc(u)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, org, id, u.Version); err != nil {
+			return asNotFound(err, scim.UserResourceType, id)
+		}
+		return audit.Log(ctx, tx, org, audit.ActionSCIMUserDelete, audit.TargetUser, id, before, nil)
+	})
+}

@@ -1,0 +1,100 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore"
+)
+
+// TestWaitRevisionAcrossStores: two Stores on one database stand for two servers (or a
+// server and an offline admin command). A waiter on B must wake within 1 s of a commit
+// made through A, which B learns of only by polling.
+func TestWaitRevisionAcrossStores(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return sqliteDSN(t) }},
+		{"postgres", postgresDSN},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := tc.dsn(t)
+			a := openDSN(t, dsn)
+			b := openDSN(t, dsn)
+			var org store.Org
+			if err := a.Update(bg, func(tx store.Tx) error {
+				var err error
+				org, err = tx.CreateOrg(bg, "two")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for round := int64(1); round <= 3; round++ {
+				woke := make(chan time.Time, 1)
+				go func() {
+					ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+					defer cancel()
+					rev, err := b.WaitRevision(ctx, org.ID, round-1)
+					if err != nil || rev != round {
+						t.Errorf("round %d: WaitRevision on B = %d, %v", round, rev, err)
+					}
+					woke <- time.Now()
+				}()
+				// B's waiter registers and reads revision round-1; the commits land at
+				// different points of B's poll interval.
+				time.Sleep(time.Duration(20+35*round) * time.Millisecond)
+				if err := a.Update(bg, func(tx store.Tx) error {
+					_, _, err := tx.AppendEvents(bg, org.ID, []store.Event{{Type: "com.rolecall.org.settings_changed"}})
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				committed := time.Now()
+				select {
+				case at := <-woke:
+					lag := at.Sub(committed)
+					t.Logf("round %d: B woke %v after A's commit", round, lag.Round(time.Millisecond))
+					if lag > time.Second {
+						t.Errorf("round %d: B woke %v after the commit, want < 1s", round, lag)
+					}
+				case <-time.After(2 * time.Second):
+					t.Fatalf("round %d: B's waiter did not wake within 2s of A's commit", round)
+				}
+			}
+		})
+	}
+}
+
+// TestWaitRevisionAfterClose: Close wakes waiters instead of leaving them blocked.
+func TestWaitRevisionAfterClose(t *testing.T) {
+	s, err := sqlstore.Open(bg, sqliteDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var org store.Org
+	if err := s.Update(bg, func(tx store.Tx) error {
+		var err error
+		org, err = tx.CreateOrg(bg, "closing")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.WaitRevision(bg, org.ID, 0)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	s.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("WaitRevision returned no error after Close")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("WaitRevision still blocked 2s after Close")
+	}
+}
