@@ -21,8 +21,8 @@ import (
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/auth"
-	"github.com/rolecall/rolecall/internal/enforcement"
 	"github.com/rolecall/rolecall/internal/population"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -121,7 +121,7 @@ func write(ctx context.Context, users int, seed uint64, out string, nEval, nSear
 }
 
 // seedSQLite bootstraps a new rolecall database and seeds s into its default org with
-// enforcement.Seed, the seeding the enforce-groups benchmark uses.
+// service.Seed, the seeding the enforce-groups benchmark uses.
 func seedSQLite(ctx context.Context, path, token string, s *access.State, log io.Writer) error {
 	if token == "" {
 		return fmt.Errorf("-sqlite needs -token (the bootstrap admin token rolecall serve will be given)")
@@ -142,7 +142,7 @@ func seedSQLite(ctx context.Context, path, token string, s *access.State, log io
 	if err := st.View(ctx, func(tx store.Tx) (err error) { org, err = tx.OrgByName(ctx, auth.DefaultOrg); return err }); err != nil {
 		return err
 	}
-	if _, err := enforcement.Seed(ctx, st, org.ID, s, 0); err != nil {
+	if _, err := service.Seed(ctx, st, org.ID, s, 0); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "authzpop: seeded %s (org %q) in %s\n", path, auth.DefaultOrg, since(t0))
