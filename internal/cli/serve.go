@@ -32,7 +32,7 @@ type serveFlags struct {
 	maxConns                               int64
 	readHeaderTimeout, readTimeout         time.Duration
 	idleTimeout, requestTimeout            time.Duration
-	scanPerOrg, scanTotal                  int64
+	scanPerOrg, scanTotal, scanMax         int64
 }
 
 func (a *App) serveCommand() *cobra.Command {
@@ -62,6 +62,7 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.DurationVar(&f.requestTimeout, "request-timeout", a.envDuration("ROLECALL_REQUEST_TIMEOUT", server.DefaultRequestTimeout), "deadline of every request, database queries included; past it the request stops, changes nothing and is answered 503 (env ROLECALL_REQUEST_TIMEOUT)")
 	fl.Int64Var(&f.scanPerOrg, "scim-scan-concurrency", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY", server.DefaultScanConcurrency), "SCIM list scans (filters or sorts the database cannot answer from its indexes) one organization may run at once; more are answered 429 with Retry-After. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY)")
 	fl.Int64Var(&f.scanTotal, "scim-scan-concurrency-total", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL", server.DefaultScanConcurrencyTotal), "SCIM list scans the whole server runs at once; keep it below the CPU cores and database read connections so that lookups always find one. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL)")
+	fl.Int64Var(&f.scanMax, "scim-scan-max", a.envInt("ROLECALL_SCIM_SCAN_MAX", server.DefaultScanMax), "most users or groups one SCIM list scan (a filter or sort the database cannot answer from its indexes) may read; a larger one is answered 400 tooMany at once. -1: no limit (env ROLECALL_SCIM_SCAN_MAX)")
 	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd
 }
@@ -73,7 +74,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	if f.maxConns == 0 || f.maxConns < -1 {
 		return fmt.Errorf("--max-conns %d: use a number of connections ≥ 1, or -1 for no cap", f.maxConns)
 	}
-	for name, n := range map[string]int64{"--scim-scan-concurrency": f.scanPerOrg, "--scim-scan-concurrency-total": f.scanTotal} {
+	for name, n := range map[string]int64{"--scim-scan-concurrency": f.scanPerOrg, "--scim-scan-concurrency-total": f.scanTotal, "--scim-scan-max": f.scanMax} {
 		if n == 0 || n < -1 {
 			return fmt.Errorf("%s %d: use a number of scans ≥ 1, or -1 for no limit", name, n)
 		}
@@ -120,7 +121,8 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	}
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
 		RateLimit: f.rateLimit, MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
-		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal)},
+		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
+		ScanMax: int(f.scanMax)},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)

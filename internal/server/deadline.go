@@ -12,8 +12,13 @@ import "time"
 //     (respond.AsBusy).
 //   - SCIM list scans (filters or sorts the database cannot answer from its indexes) take a
 //     slot, per org and in total, or are answered 429 with Retry-After (scimapi/scan.go).
+//   - A scan over more candidates than DefaultScanMax (serve --scim-scan-max) is refused
+//     with 400 tooMany before it reads any: in a large organization such a filter costs
+//     seconds of CPU and, through the garbage it makes, slows every other organization's
+//     requests too; identity providers filter only on indexed attributes.
 const (
 	DefaultRequestTimeout       = 30 * time.Second
 	DefaultScanConcurrency      = 1
 	DefaultScanConcurrencyTotal = 2
+	DefaultScanMax              = 20000
 )

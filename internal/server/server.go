@@ -54,6 +54,9 @@ type Config struct {
 	// the database cannot answer) running at once per org and in all (deadline.go). 0 means
 	// the default, negative no limit.
 	ScanConcurrency, ScanConcurrencyTotal int
+	// ScanMax is the most candidates a SCIM list scan may read (serve --scim-scan-max); 0
+	// means DefaultScanMax, negative no limit.
+	ScanMax int
 	// RateLimit is the sustained number of requests per second each token may make (a token
 	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
 	// Entra ID quarantines a SCIM app that answers 429.
@@ -117,6 +120,9 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	if cfg.ScanConcurrency == 0 {
 		cfg.ScanConcurrency = DefaultScanConcurrency
+	}
+	if cfg.ScanMax == 0 {
+		cfg.ScanMax = DefaultScanMax
 	}
 	if cfg.ScanConcurrencyTotal == 0 {
 		cfg.ScanConcurrencyTotal = DefaultScanConcurrencyTotal

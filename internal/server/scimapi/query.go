@@ -291,10 +291,13 @@ func (e *listExec) run(p page) (pageResult, error) {
 func (e *listExec) scan(p page) (pageResult, error) {
 	var res pageResult
 	var all []*scimRow // only when sorting in memory
-	q := store.Query{Filter: e.plan.cond, SkipTotal: true}
-	var last int64
 	var scan scanGuard
 	defer scan.done()
+	if err := e.startScan(&scan); err != nil {
+		return pageResult{}, err
+	}
+	q := store.Query{Filter: e.plan.cond, SkipTotal: true}
+	var last int64
 	for {
 		q.Page = store.Page{After: last, Limit: scanBatch} // After 0: from the start
 		rows, _, err := e.list(q)

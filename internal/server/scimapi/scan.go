@@ -8,22 +8,24 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/store"
 )
 
 // One organization must not stall another. A list whose filter or sort the database cannot
 // answer from its indexes is a scan: every candidate the indexed part of the filter leaves
 // is read, rendered and matched in memory, seconds per request at 100,000 users, holding one
-// of SQLite's few reader connections and a CPU core throughout. Scans that go past their
-// first batch of candidates take a slot: at most Deps.ScanConcurrency per org (serve
-// --scim-scan-concurrency, default 1) and Deps.ScanConcurrencyTotal in the whole server
-// (--scim-scan-concurrency-total, default 2). A scan that finds no free slot is answered
-// 429 (the server's middleware adds Retry-After) at once, before it holds anything for long,
-// so lookups and writes, which the database answers from its indexes, always find a
-// connection and a core. Small scans (one batch) never need a slot. A scan with a slot is
-// paced to about half a core (scanGuard.next), and every scan stops at the request's deadline
-// (the request context the server's middleware sets, checked between batches and passed to
-// every query).
+// of SQLite's few reader connections and a CPU core throughout. Every scan takes a slot: at
+// most Deps.ScanConcurrency per org (serve --scim-scan-concurrency, default 1) and
+// Deps.ScanConcurrencyTotal in the whole server (--scim-scan-concurrency-total, default 2).
+// A scan that finds no free slot is answered 429 (the server's middleware adds Retry-After)
+// at once, before any database work, so lookups and writes, which the database answers from
+// its indexes, always find a connection and a core. A scan over more candidates than
+// Deps.ScanMax (serve --scim-scan-max, default 20,000) is refused with 400 tooMany after one
+// count. A scan past its first batch is paced to about half a core (scanGuard.next), and
+// every scan stops at the request's deadline (the request context the server's middleware
+// sets, checked between batches and passed to every query).
 
 // scanLimiter counts the scans in progress, per org and in total.
 type scanLimiter struct {
@@ -79,34 +81,64 @@ func (s *API) scanSlot(org string) (func(), error) {
 		Msg: msg + "; retry after " + strconv.Itoa(int(respond.BusyRetryAfter/time.Second)) + " s, or filter on userName, externalId, displayName, emails.value, active or meta, which are answered at once"}
 }
 
-// scanGuard follows one scan: it takes a slot once the scan outgrows its first batch, stops
-// the scan when the request's deadline has passed, and paces it.
+// startScan takes the scan's slot, then counts its candidates (from the org's live count or
+// the index of the filter's SQL part) before reading any: a scan over more than
+// Deps.ScanMax is refused with 400 tooMany. The slot comes first so that a refused scan
+// (429) costs no database work at all: measured with bench/noisyorg, five workers retrying
+// refused scans, each counting (or reading a first batch) before being refused, tripled
+// another org's lookup p99 while the sixth scan ran.
+func (e *listExec) startScan(g *scanGuard) error {
+	release, err := e.s.scanSlot(e.org)
+	if err != nil {
+		return err
+	}
+	g.release = release
+	_, n, err := e.list(store.Query{Filter: e.plan.cond, Page: store.Page{Limit: 0}})
+	if err != nil {
+		return err
+	}
+	if limit := e.s.cfg.ScanMax; limit > 0 && n > limit {
+		return e.tooLarge(n, limit)
+	}
+	g.last = time.Now()
+	return nil
+}
+
+// tooLarge is the refusal of a scan over n candidates, more than limit.
+func (e *listExec) tooLarge(n, limit int) error {
+	what := "users"
+	attrs := "userName, externalId, emails.value, displayName, active, id or meta"
+	if e.kind == scimGroups {
+		what = "groups"
+		attrs = "displayName, externalId, members.value, id or meta"
+	}
+	return scim.ErrTooMany("this filter or sort needs the server to read %d %s one by one, more than the %d it reads for one request (serve --scim-scan-max): the database answers only %s from its indexes; filter on those (they can be combined with the rest using and)",
+		n, what, limit, attrs)
+}
+
+// scanGuard follows one scan: it holds the scan's slot, stops the scan when the request's
+// deadline has passed, and paces it.
 type scanGuard struct {
 	release func()
+	batches int
 	last    time.Time // when the previous batch was read
 }
 
-// next is called after each batch of n candidates is read.
+// next is called after each batch of n candidates is read. A scan past its first batch
+// rests between batches as long as it worked on the last one (reading, rendering,
+// matching), so it takes at most about half a core; measured with bench/noisyorg, this
+// halves the p90 and p99 of other orgs' lookups while a 100,000-user scan runs, for a scan
+// about 1.5× slower (BENCHMARKS.md). A scan of one batch is not slowed.
 func (g *scanGuard) next(e *listExec, n int) error {
 	if err := e.ctx.Err(); err != nil {
 		return err
 	}
-	if g.release != nil {
-		// A scan that holds a slot rests between batches as long as it worked on the last
-		// one (reading, rendering, matching), so it takes at most about half a core. Measured
-		// with bench/noisyorg, this halves the p90 and p99 of other orgs' lookups while a
-		// 100,000-user scan runs, for a scan about 1.5× slower (BENCHMARKS.md).
+	if g.batches++; g.batches > 1 {
 		select {
 		case <-time.After(time.Since(g.last)):
 		case <-e.ctx.Done():
 			return e.ctx.Err()
 		}
-	} else if n == scanBatch { // a full batch: more candidates may follow
-		release, err := e.s.scanSlot(e.org)
-		if err != nil {
-			return err
-		}
-		g.release = release
 	}
 	g.last = time.Now()
 	return nil

@@ -34,6 +34,9 @@ type Deps struct {
 	// ScanConcurrency and ScanConcurrencyTotal bound the list scans running at once per org
 	// and in all (scan.go); ≤ 0: no limit.
 	ScanConcurrency, ScanConcurrencyTotal int
+	// ScanMax is the most candidates one scan may read; a larger one is refused with 400
+	// tooMany before it starts (scan.go). ≤ 0: no limit.
+	ScanMax int
 	// Authenticate wraps a handler: a scim-scope token is required, and a refusal is
 	// answered with WriteError.
 	Authenticate func(http.HandlerFunc) http.HandlerFunc
