@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/rolecall/rolecall/internal/audit"
@@ -88,6 +89,29 @@ func keepRemoved(u store.User, nu *store.User, explicitActive bool) {
 	}
 }
 
+// idpActiveChanged reports whether doc, a removed user's patched document, sets active to
+// other than what the user's stored document says. The document a PATCH applies to shows a
+// removed user as active=false (enforce-groups deactivated it without touching its document),
+// so an IdP's PATCH active=false looks like no change; yet it is the IdP's word, which a later
+// reinstatement (a group add) restores, and must be stored.
+func idpActiveChanged(u store.User, doc map[string]any) bool {
+	if !u.Removed {
+		return false
+	}
+	said, ok := doc["active"].(bool)
+	if !ok {
+		return false
+	}
+	var stored struct {
+		Active *bool `json:"active"`
+	}
+	if json.Unmarshal(u.Doc, &stored) != nil {
+		return true // an unreadable document: write the new one
+	}
+	storedActive := stored.Active == nil || *stored.Active // unassigned counts as active
+	return storedActive != said
+}
+
 // updateUser writes nu over u (read in this transaction at u.Version) and records the
 // change.
 func (s *Service) updateUser(ctx context.Context, tx store.Tx, v *UserRender, action string, u, nu store.User) (Written, error) {
@@ -148,7 +172,7 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		if len(res.Members) > 0 {
 			return scim.ErrInvalidPath("users have no members")
 		}
-		if !res.Changed {
+		if !res.Changed && !idpActiveChanged(u, res.Doc) {
 			body, err := v.answer(ctx, tx, u)
 			out = Written{ID: id, Version: u.Version, Body: body}
 			return err
