@@ -106,18 +106,21 @@ type GroupData struct {
 // MembershipData is the data of membership.added and membership.removed: one member of one
 // group (a PATCH of 10,000 members emits 10,000 events).
 type MembershipData struct {
-	Group  GroupRef      `json:"group"`
-	Member MemberRef     `json:"member"`
-	Access AccessChanges `json:"access"`
+	Group  GroupRef  `json:"group"`
+	Member MemberRef `json:"member"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed, not
+	// "no change"; a reader that needs it asks the admin API).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // GrantData is the data of grant.created and grant.revoked.
 type GrantData struct {
-	BindingID string        `json:"bindingId"`
-	Role      string        `json:"role"`
-	Resource  ResourceRef   `json:"resource"`
-	Principal PrincipalRef  `json:"principal"`
-	Access    AccessChanges `json:"access"`
+	BindingID string       `json:"bindingId"`
+	Role      string       `json:"role"`
+	Resource  ResourceRef  `json:"resource"`
+	Principal PrincipalRef `json:"principal"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // ResourceData is the data of the resource.* events.
@@ -146,11 +149,12 @@ type EnforceRunData struct {
 	Scheduled bool `json:"scheduled"`
 	// BindingsDeleted and UsersRemoved count what the run removed (applied) or what undo
 	// restored of it (undone: BindingsRestored, UsersRestored).
-	BindingsDeleted  int           `json:"bindingsDeleted,omitempty"`
-	UsersRemoved     int           `json:"usersRemoved,omitempty"`
-	BindingsRestored int           `json:"bindingsRestored,omitempty"`
-	UsersRestored    int           `json:"usersRestored,omitempty"`
-	Access           AccessChanges `json:"access"`
+	BindingsDeleted  int `json:"bindingsDeleted,omitempty"`
+	UsersRemoved     int `json:"usersRemoved,omitempty"`
+	BindingsRestored int `json:"bindingsRestored,omitempty"`
+	UsersRestored    int `json:"usersRestored,omitempty"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // Settings are the org settings an event reports.

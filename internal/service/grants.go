@@ -11,6 +11,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -298,6 +299,7 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 		if err := l.audit(audit.ActionGrantCreate, audit.TargetGrant, b.ID, nil, v); err != nil {
 			return err
 		}
+		l.ob.Add(events.GrantCreated, GrantEvent(b, g.resource, g.who.Name))
 		created = true
 		if !g.who.Holds {
 			switch g.who.Type {
@@ -336,6 +338,9 @@ func (s *Service) RevokeGrant(ctx context.Context, org string, req api.GrantRequ
 func (l lookup) deleteGrant(b store.Binding) (api.Grant, error) {
 	v, err := l.grantView(b)
 	if err != nil {
+		return v, err
+	}
+	if err := l.grantEvent(l.ob, events.GrantRevoked, b); err != nil {
 		return v, err
 	}
 	if _, err := l.tx.DeleteBinding(l.ctx, l.orgID, b.ID); err != nil {
