@@ -37,6 +37,12 @@ const (
 	CodeRateLimited = "rate_limited"
 )
 
+// HeaderRevision is the response header in which every write (SCIM and admin API) answers
+// the org's revision after it: the sequence number of the org's last change event (the
+// feed's cursor, GET /api/v1/events). A write that changed nothing answers the revision it
+// saw. A client that holds it can wait for the feed, or a decision, to have caught up.
+const HeaderRevision = "X-Rolecall-Revision"
+
 // List is the envelope of list answers.
 type List[T any] struct {
 	Items []T `json:"items"`
