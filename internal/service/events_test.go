@@ -539,4 +539,3 @@ func (e *eventEnv) userID(name string) string {
 	}
 	return u.ID
 }
-
