@@ -28,8 +28,8 @@ type FeedQuery struct {
 	Types []string
 	// Limit caps the events answered (0: store.DefaultEventPage).
 	Limit int
-	// Wait, when positive, holds an empty answer until a matching event commits or Wait
-	// (at most MaxFeedWait) has passed.
+	// Wait, when positive, holds an empty answer until a matching event commits, Wait (at
+	// most MaxFeedWait) has passed or ctx ends.
 	Wait time.Duration
 }
 
@@ -86,10 +86,8 @@ func (s *Service) Events(ctx context.Context, org string, q FeedQuery) (store.Ev
 		_, err = s.store.WaitRevision(wctx, org, page.Revision)
 		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				return page, ctx.Err()
-			}
-			// The wait is over: answer the empty page, resumable from its Next.
+			// The wait is over (its time is up, the client left, or the server is shutting
+			// down): answer the empty page read, resumable from its Next.
 			return page, nil
 		}
 	}
@@ -123,4 +121,26 @@ func (s *Service) eventsPage(ctx context.Context, org string, after int64, q Fee
 		return page, badRequest("cursor %d is ahead of this organization's feed: use a revision this server answered (a cursor from another database or from before a restore does not apply here)", after)
 	}
 	return page, err
+}
+
+// pruneBatch bounds one retention delete: a big backlog goes in several short transactions,
+// so that writers of the org never wait long behind the pruner.
+const pruneBatch = 10000
+
+// PruneEvents deletes every org's events older than before, in batches, and returns how many
+// it deleted. Servers run it in the background (--event-retention); several servers on one
+// database may run it at once: each batch deletes what is still there.
+func (s *Service) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+			n, err = tx.DeleteEventsBefore(ctx, "", before, pruneBatch)
+			return err
+		})
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
 }

@@ -9,6 +9,7 @@
 package adminapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -33,6 +34,9 @@ type Deps struct {
 	// BaseURL is the server's public URL, the base of the events' CloudEvents source ("":
 	// a relative source, /orgs/<id>).
 	BaseURL string
+	// Stopping ends when the server begins to shut down: a long-poll of the feed answers
+	// what it has then (nil: never).
+	Stopping context.Context
 }
 
 // API serves the admin API.

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,7 +27,14 @@ func (s *API) listEvents(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	page, err := s.svc.Events(r.Context(), orgOf(r), q)
+	ctx := r.Context()
+	if s.cfg.Stopping != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.cfg.Stopping, cancel)()
+	}
+	page, err := s.svc.Events(ctx, orgOf(r), q)
 	if err != nil {
 		s.adminError(w, r, err)
 		return
