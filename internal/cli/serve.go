@@ -29,6 +29,7 @@ type serveFlags struct {
 	maxBody                                int64
 	patch204                               bool
 	rateLimit                              float64
+	eventRetention                         lifetime
 }
 
 func (a *App) serveCommand() *cobra.Command {
@@ -51,11 +52,21 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
 	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
+	f.eventRetention = lifetime(server.DefaultEventRetention)
+	if v := a.Getenv("ROLECALL_EVENT_RETENTION"); v != "" {
+		if err := f.eventRetention.Set(v); err != nil {
+			fmt.Fprintf(a.Stderr, "warning: ignoring ROLECALL_EVENT_RETENTION: %v\n", err)
+		}
+	}
+	fl.Var(&f.eventRetention, "event-retention", "how long change events are kept for GET /api/v1/events (and webhooks); older ones are deleted hourly and a cursor before them answers 410, e.g. 720h or 30d (env ROLECALL_EVENT_RETENTION; default 720h)")
 	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd
 }
 
 func (a *App) serve(ctx context.Context, f serveFlags) error {
+	if f.eventRetention <= 0 {
+		return fmt.Errorf("--event-retention %s: use a positive duration such as 720h or 30d (consumers offline for longer start over from the state)", time.Duration(f.eventRetention))
+	}
 	if f.rateLimit < 0 {
 		return fmt.Errorf("--rate-limit %v: use a number of requests per second ≥ 0 (0 turns it off)", f.rateLimit)
 	}
@@ -94,7 +105,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		log.Info("profiler listening", "addr", dl.Addr().String(), "path", "/debug/pprof/")
 	}
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
-		RateLimit: f.rateLimit},
+		RateLimit: f.rateLimit, EventRetention: time.Duration(f.eventRetention)},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)
