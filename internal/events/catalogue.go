@@ -30,6 +30,9 @@ const (
 	ResourceCreated Type = "com.rolecall.resource.created"
 	ResourceRenamed Type = "com.rolecall.resource.renamed"
 	ResourceDeleted Type = "com.rolecall.resource.deleted"
+	// ResourceVisibilityChanged: a project became public or private (resource.public says
+	// which).
+	ResourceVisibilityChanged Type = "com.rolecall.resource.visibility_changed"
 
 	ServiceAccountCreated Type = "com.rolecall.service_account.created"
 	ServiceAccountDeleted Type = "com.rolecall.service_account.deleted"
@@ -154,6 +157,8 @@ var catalogue = []Info{
 		ResourceData{Resource: exProj}},
 	{ResourceRenamed, "A cloud or project was renamed; previousName is the old name.", false,
 		ResourceData{Resource: exProj, PreviousName: "payments"}},
+	{ResourceVisibilityChanged, "A project became public (every member of the org reads it, cloud roles reach it) or private again; resource.public says which.", true,
+		ResourceData{Resource: func() ResourceRef { p := exProj; p.Public = true; return p }(), Access: exAccess(exGains)}},
 	{ResourceDeleted, "A cloud or project was deleted, and every grant on it.", true,
 		ResourceData{Resource: exProj, Access: exAccess(exLoses)}},
 

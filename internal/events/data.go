@@ -39,6 +39,9 @@ type ResourceRef struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	ParentID string `json:"parentId,omitempty"` // a project's cloud
+	// Public marks a public project: every org member reads it, and cloud roles reach it
+	// (absent: private, or not a project).
+	Public bool `json:"public,omitempty"`
 }
 
 // PrincipalRef names who a grant is for: a user, a group or a service account.

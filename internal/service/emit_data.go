@@ -27,7 +27,7 @@ func EventGroup(g store.Group) events.GroupRef {
 
 // EventResource is the event form of a resource.
 func EventResource(r store.Resource) events.ResourceRef {
-	return events.ResourceRef{Kind: string(r.Kind), ID: r.ID, Name: r.Name, ParentID: r.ParentID}
+	return events.ResourceRef{Kind: string(r.Kind), ID: r.ID, Name: r.Name, ParentID: r.ParentID, Public: r.Public}
 }
 
 // eventPrincipalType is a principal type as events name it (camelCase, as in JSON).

@@ -358,7 +358,7 @@ func TestEventsGrantsResourcesAccounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		proj, err := e.svc.CreateProject(e.ctx, e.org, "billing", "prod")
+		proj, err := e.svc.CreateProject(e.ctx, e.org, "billing", "prod", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,6 +372,21 @@ func TestEventsGrantsResourcesAccounts(t *testing.T) {
 		ev = e.expect("rename", "resource.renamed projects/"+proj.ID)
 		if d := data[events.ResourceData](t, ev[0]); d.PreviousName != "billing" || d.Resource.Name != "payments" {
 			t.Errorf("resource.renamed data %+v", d)
+		}
+		// A project's update: a rename and a visibility change, each its event.
+		if _, err := e.svc.UpdateProject(e.ctx, e.org, "payments", "payroll", "public"); err != nil {
+			t.Fatal(err)
+		}
+		ev = e.expect("update project", "resource.renamed projects/"+proj.ID, "resource.visibility_changed projects/"+proj.ID)
+		if d := data[events.ResourceData](t, ev[1]); !d.Resource.Public || d.Resource.Name != "payroll" {
+			t.Errorf("resource.visibility_changed data %+v", d)
+		}
+		if _, err := e.svc.UpdateProject(e.ctx, e.org, "payroll", "payments", "private"); err != nil {
+			t.Fatal(err)
+		}
+		ev = e.expect("update project back", "resource.renamed projects/"+proj.ID, "resource.visibility_changed projects/"+proj.ID)
+		if d := data[events.ResourceData](t, ev[1]); d.Resource.Public {
+			t.Errorf("made private: data %+v", d)
 		}
 
 		g, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: "collaborator", PrincipalType: "user", Principal: "alice", ResourceKind: "project", Resource: "payments"})

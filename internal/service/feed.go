@@ -20,6 +20,9 @@ import (
 // the server's own write timeout) never see a request idle for minutes.
 const MaxFeedWait = 60 * time.Second
 
+// feedMargin is the time a long-poll leaves before its request's deadline to answer.
+const feedMargin = 500 * time.Millisecond
+
 // FeedQuery selects a page of the feed.
 type FeedQuery struct {
 	// After is the cursor (an event's revision); nil starts at the oldest retained event.
@@ -68,6 +71,11 @@ func (s *Service) Events(ctx context.Context, org string, q FeedQuery) (store.Ev
 	var deadline time.Time
 	if q.Wait > 0 {
 		deadline = time.Now().Add(q.Wait)
+		// The request's own deadline (serve --request-timeout) bounds the wait too: stop a
+		// moment before it, so that the empty page is answered rather than a timeout.
+		if d, ok := ctx.Deadline(); ok && deadline.After(d.Add(-feedMargin)) {
+			deadline = d.Add(-feedMargin)
+		}
 	}
 	after := int64(-1)
 	if q.After != nil {

@@ -178,6 +178,7 @@ func (l lookup) resolveGrant(req api.GrantRequest) (resolvedGrant, error) {
 	if err != nil {
 		return resolvedGrant{}, err
 	}
+	req.Role = canonicalRole(kind, req.Role)
 	if err := validateGrantRole(kind, req.Role); err != nil {
 		return resolvedGrant{}, err
 	}
@@ -190,6 +191,20 @@ func (l lookup) resolveGrant(req api.GrantRequest) (resolvedGrant, error) {
 		return resolvedGrant{}, err
 	}
 	return resolvedGrant{role: req.Role, resource: res, who: who}, nil
+}
+
+// canonicalRole maps an accepted alias to its role's own name ("write" on a project is
+// collaborator), so that grants are stored, matched and shown under one name. Anything else
+// is returned as it is, for validateGrantRole to judge.
+func canonicalRole(kind store.ResourceKind, role string) string {
+	k, err := access.ParseKind(string(kind))
+	if err != nil {
+		return role
+	}
+	if r, err := access.ParseRoleOn(k, role); err == nil {
+		return r.String()
+	}
+	return role
 }
 
 // validateGrantRole refuses a role that is not valid on the kind, with a message and details
@@ -214,7 +229,14 @@ func validateGrantRole(kind store.ResourceKind, role string) error {
 	if err == nil {
 		err = access.ValidateBinding(k, r)
 	} else {
-		err = fmt.Errorf("unknown role %q; valid roles on %s %s: %s", role, kindArticle(kind), kind, strings.Join(names, ", "))
+		alias := ""
+		switch {
+		case k == access.KindProject:
+			alias = " (write is accepted as collaborator)"
+		case role == access.RoleAliasWrite:
+			alias = " (write is a project role, Anyscale's name for collaborator)"
+		}
+		err = fmt.Errorf("unknown role %q; valid roles on %s %s: %s%s", role, kindArticle(kind), kind, strings.Join(names, ", "), alias)
 	}
 	if err != nil {
 		e := badRequest("%s", err.Error())

@@ -223,7 +223,7 @@ var openAPITypes = map[string]any{
 	"Error": api.Error{}, "Org": api.Org{}, "OrgSettings": api.OrgSettings{}, "UpdateOrgSettingsRequest": api.UpdateOrgSettingsRequest{},
 	"Token": api.Token{}, "CreateTokenRequest": api.CreateTokenRequest{}, "CreatedToken": api.CreatedToken{},
 	"Cloud": api.Cloud{}, "CreateCloudRequest": api.CreateCloudRequest{}, "Project": api.Project{},
-	"CreateProjectRequest": api.CreateProjectRequest{}, "RenameRequest": api.RenameRequest{},
+	"CreateProjectRequest": api.CreateProjectRequest{}, "RenameRequest": api.RenameRequest{}, "UpdateProjectRequest": api.UpdateProjectRequest{},
 	"ServiceAccount": api.ServiceAccount{}, "CreateServiceAccountRequest": api.CreateServiceAccountRequest{},
 	"Email": api.Email{}, "GroupRef": api.GroupRef{}, "User": api.User{}, "Group": api.Group{}, "Member": api.Member{},
 	"Grant": api.Grant{}, "GrantRequest": api.GrantRequest{}, "UserRef": api.UserRef{}, "ResourceAccess": api.ResourceAccess{},

@@ -244,7 +244,7 @@ func pingSQLite(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	n := max(cfg.maxConns, 2)
 	db.SetMaxOpenConns(n)
@@ -252,7 +252,7 @@ func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	return &Store{d: postgresDialect, w: db, r: db}, nil
 }
