@@ -69,6 +69,7 @@ type Config struct {
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
 // starts over from the state (its cursor answers 410).
 const DefaultEventRetention = 30 * 24 * time.Hour
+
 // Connection defaults. The cap stays well below the usual open-file limits (Go raises the
 // soft limit to the hard one at start-up; containers and systemd give 2^19 or more, the
 // smallest common hard limit is 4,096 on older hosts), leaving descriptors for the database,
@@ -100,7 +101,7 @@ type Server struct {
 	// stopping ends when graceful shutdown begins (stop): long-polls answer then.
 	stopping context.Context
 	stop     context.CancelFunc
-	conns   atomic.Int64 // connections open on Serve's listener
+	conns    atomic.Int64 // connections open on Serve's listener
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
