@@ -232,7 +232,9 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 		return out, err
 	}
 	revokedEvents(ob, st, plan)
-	ob.Add(events.EnforceApplied, events.EnforceRunData{RunID: run.ID, BindingsDeleted: run.DeletedBindings, UsersRemoved: len(users)})
+	changes := planAccess(plan)
+	ob.Add(events.EnforceApplied, events.EnforceRunData{RunID: run.ID, BindingsDeleted: run.DeletedBindings, UsersRemoved: len(users),
+		Access: &changes})
 	rv := RunToAPI(run, false)
 	out.Applied, out.RunID, out.Run = true, run.ID, &rv
 	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceApply, audit.TargetEnforceRun, run.ID,
@@ -354,6 +356,28 @@ func getRun(ctx context.Context, tx store.Tx, orgID, id string) (store.Run, erro
 		return r, refuse(store.ErrNotFound, fmt.Sprintf("no enforce-groups run %q in this organization (list them with `rolecall scim runs list`)", id))
 	}
 	return r, err
+}
+
+// planAccess is the effective-role changes of the users the plan lists, as the preview
+// computed them (the removed users, which lose everything, have their user.removed events).
+func planAccess(plan *enforce.Plan) events.AccessChanges {
+	var cs []events.RoleChange
+	for _, u := range plan.Users {
+		add := func(kind string, c enforce.Change) {
+			cs = append(cs, events.RoleChange{UserID: u.UserID, UserName: u.UserName, ResourceKind: kind,
+				ResourceID: c.ResourceID, ResourceName: c.Resource, Before: c.Before.String(), After: c.After.String()})
+		}
+		if c := u.Changes.Organization; c != nil {
+			add("organization", *c)
+		}
+		for _, c := range u.Changes.Clouds {
+			add("cloud", c)
+		}
+		for _, c := range u.Changes.Projects {
+			add("project", c)
+		}
+	}
+	return events.NewAccessChanges(cs)
 }
 
 // revokedEvents adds a grant.revoked event per direct binding the plan deletes, named from

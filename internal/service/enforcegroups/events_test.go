@@ -88,6 +88,22 @@ func TestApplyAndUndoEvents(t *testing.T) {
 				if d.RunID != res.RunID || d.BindingsDeleted != 6 || d.UsersRemoved != 1 || ev.Subject != "runs/"+res.RunID {
 					t.Errorf("enforce.applied %s %+v", ev.Subject, d)
 				}
+				// The affected users' role changes, as the preview listed them.
+				want := 0
+				for _, u := range pv.Plan.Users {
+					want += len(u.Changes.Clouds) + len(u.Changes.Projects)
+					if u.Changes.Organization != nil {
+						want++
+					}
+				}
+				if d.Access == nil || len(d.Access.Changes) != want || want == 0 {
+					t.Fatalf("enforce.applied access %+v, want the plan's %d changes", d.Access, want)
+				}
+				for _, c := range d.Access.Changes {
+					if c.UserID == "" || c.UserName == "" || c.ResourceID == "" || c.Before == c.After || c.Before == "none" {
+						t.Errorf("role change %+v", c)
+					}
+				}
 			}
 		}
 		want := []string{string(events.SettingsChanged), string(events.UserRemoved)}
