@@ -45,18 +45,14 @@ func GrantEvent(b store.Binding, res store.Resource, name string) events.GrantDa
 		Principal: events.PrincipalRef{Type: eventPrincipalType(b.PrincipalType), ID: b.PrincipalID, Name: name}}
 }
 
-// grantEvent adds a grant event of type t for b, reading its resource and principal name.
-func (l lookup) grantEvent(ob *Outbox, t events.Type, b store.Binding) error {
+// grantData is the payload of a grant event for b, reading its resource and principal name.
+func (l lookup) grantData(b store.Binding) (events.GrantData, error) {
 	res, err := l.tx.Resource(l.ctx, l.orgID, b.ResourceID)
 	if err != nil {
-		return err
+		return events.GrantData{}, err
 	}
 	name, err := principalName(l.ctx, l.tx, l.orgID, b.PrincipalType, b.PrincipalID)
-	if err != nil {
-		return err
-	}
-	ob.Add(t, GrantEvent(b, res, name))
-	return nil
+	return GrantEvent(b, res, name), err
 }
 
 // principalName reads a principal's name ("" when it is gone).

@@ -554,3 +554,68 @@ func (e *eventEnv) userID(name string) string {
 	}
 	return u.ID
 }
+
+// TestEventsGrantAccess: a direct user grant or revocation carries the user's effective-role
+// changes (what it adds beyond its groups, implicit public-project access included); a
+// group's grant carries none (not computed).
+func TestEventsGrantAccess(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		alice := e.createUser("alice")
+		if _, err := e.svc.CreateCloud(e.ctx, e.org, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range [][2]string{{"billing", ""}, {"docs", "public"}} {
+			if _, err := e.svc.CreateProject(e.ctx, e.org, p[0], "prod", p[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.svc.CreateGroup(e.ctx, e.org, map[string]any{"displayName": "eng"}, []scim.Member{{Value: alice}}, groupRender); err != nil {
+			t.Fatal(err)
+		}
+		grant := func(req api.GrantRequest) events.GrantData {
+			t.Helper()
+			e.next()
+			if _, _, err := e.svc.CreateGrant(e.ctx, e.org, req); err != nil {
+				t.Fatal(err)
+			}
+			evs := e.next()
+			return data[events.GrantData](t, evs[len(evs)-1])
+		}
+		changes := func(d events.GrantData) []string {
+			if d.Access == nil {
+				return nil
+			}
+			out := []string{}
+			for _, c := range d.Access.Changes {
+				if c.UserID != alice || c.UserName != "alice" {
+					t.Errorf("change for %s %s", c.UserID, c.UserName)
+				}
+				out = append(out, c.ResourceKind+" "+c.ResourceName+" "+c.Before+"→"+c.After)
+			}
+			return out
+		}
+		// A group's grant: not computed.
+		if d := grant(api.GrantRequest{Role: "collaborator", PrincipalType: "group", Principal: "eng", ResourceKind: "project", Resource: "billing"}); d.Access != nil {
+			t.Errorf("group grant carries access %+v", d.Access)
+		}
+		// Covered by the group's grant: no change.
+		d := grant(api.GrantRequest{Role: "readonly", PrincipalType: "user", Principal: "alice", ResourceKind: "project", Resource: "billing"})
+		if got := changes(d); got == nil || len(got) != 0 {
+			t.Errorf("a grant the group's covers: %q, want no changes", got)
+		}
+		// A cloud role: the cloud, and the public project it reaches (not the private one).
+		d = grant(api.GrantRequest{Role: "owner", PrincipalType: "user", Principal: "alice", ResourceKind: "cloud", Resource: "prod"})
+		want := []string{"cloud prod none→owner", "project docs none→collaborator"}
+		if got := changes(d); !slices.Equal(got, want) {
+			t.Errorf("cloud grant: %q, want %q", got, want)
+		}
+		if _, err := e.svc.RevokeGrant(e.ctx, e.org, api.GrantRequest{Role: "owner", PrincipalType: "user", Principal: "alice", ResourceKind: "cloud", Resource: "prod"}); err != nil {
+			t.Fatal(err)
+		}
+		evs := e.next()
+		want = []string{"cloud prod owner→none", "project docs collaborator→none"}
+		if got := changes(data[events.GrantData](t, evs[0])); !slices.Equal(got, want) {
+			t.Errorf("cloud revoke: %q, want %q", got, want)
+		}
+	})
+}
