@@ -397,7 +397,11 @@ func TestEventsGrantsResourcesAccounts(t *testing.T) {
 		want := events.GrantData{BindingID: g.ID, Role: "collaborator",
 			Resource:  events.ResourceRef{Kind: "project", ID: proj.ID, Name: "payments", ParentID: cloud.ID},
 			Principal: events.PrincipalRef{Type: "user", ID: e.userID("alice"), Name: "alice"}}
-		if d := data[events.GrantData](t, ev[0]); fmt.Sprint(d) != fmt.Sprint(want) {
+		d := data[events.GrantData](t, ev[0])
+		if d.Access == nil || len(d.Access.Changes) != 1 || d.Access.Changes[0].Before != "none" || d.Access.Changes[0].After != "collaborator" {
+			t.Errorf("grant.created access %+v, want payments none→collaborator", d.Access)
+		}
+		if d.Access = nil; fmt.Sprint(d) != fmt.Sprint(want) {
 			t.Errorf("grant.created data\n got %+v\nwant %+v", d, want)
 		}
 		// Granting again is no change.
