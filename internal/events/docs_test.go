@@ -139,7 +139,9 @@ user and resource whose effective role changes, with ` + "`before`" + ` and ` + 
 ` + "`owner`" + `, ` + "`collaborator`" + `, ` + "`readonly`" + ` and ` + "`none`" + `. Only real changes
 are listed (a grant that another grant already covers changes nothing). A change that reaches
 many users lists at most %d of them and says in ` + "`omitted`" + ` how many it left out.
-Today they are computed for grants to and revocations from a user (` + "`grant.created`" + `,
+Today they are computed for a user's deactivation, reactivation and deletion
+(` + "`user.deactivated`" + `, ` + "`user.reactivated`" + ` and ` + "`user.deleted`" + ` from SCIM: every
+role it loses or regains, through its groups too), for grants to and revocations from a user (` + "`grant.created`" + `,
 ` + "`grant.revoked`" + ` of a user principal: what the grant adds beyond the user's groups, the
 public projects a cloud role reaches included) and for ` + "`enforce.applied`" + ` (the preview's
 changes of the users it does not remove; removed users lose everything and have their

@@ -189,3 +189,32 @@ func directGrantAccess(ctx context.Context, tx store.Tx, org string, b store.Bin
 	}
 	return ac, nil
 }
+
+// holdingAccess is the effect on userID of starting (gains) or stopping to hold any access
+// (a reactivation, a deactivation, a delete): every role it holds when active, from or to
+// none. It reads the user's slice as the transaction sees it.
+func holdingAccess(ctx context.Context, tx store.Tx, org, userID string, gains bool) (*events.AccessChanges, error) {
+	st, err := userSlice(ctx, tx, org, userID)
+	if err != nil {
+		return nil, err
+	}
+	u := &st.Users[0]
+	u.Active, u.Removed = true, false
+	roles, err := rolesOf(st, userID)
+	if err != nil {
+		return nil, err
+	}
+	none := access.RoleNone.String()
+	cs := make([]events.RoleChange, 0, len(roles))
+	for id, r := range roles {
+		c := events.RoleChange{UserID: userID, UserName: u.UserName, ResourceKind: r.kind, ResourceID: id, ResourceName: r.name,
+			Before: r.role, After: none}
+		if gains {
+			c.Before, c.After = none, r.role
+		}
+		cs = append(cs, c)
+	}
+	sortChanges(cs)
+	ac := events.NewAccessChanges(cs)
+	return &ac, nil
+}

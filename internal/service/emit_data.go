@@ -168,19 +168,26 @@ func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 }
 
 // userEvents adds the events of a user written over before: user.updated when attributes
-// other than active changed (listing them), then user.deactivated or user.reactivated when
-// whether it holds access changed.
-func userEvents(ob *Outbox, before, after store.User) {
+// other than active changed (listing them), then user.deactivated or user.reactivated, with
+// the roles lost or regained, when whether it holds access changed.
+func userEvents(ctx context.Context, tx store.Tx, ob *Outbox, before, after store.User) error {
 	if changed := changedAttributes(before, after); len(changed) > 0 {
 		ob.Add(events.UserUpdated, events.UserData{User: EventUser(after), Changed: changed})
 	}
 	held, holds := before.Active && !before.Removed, after.Active && !after.Removed
-	switch {
-	case held && !holds:
-		ob.Add(events.UserDeactivated, events.UserData{User: EventUser(after)})
-	case !held && holds:
-		ob.Add(events.UserReactivated, events.UserData{User: EventUser(after)})
+	if held == holds {
+		return nil
 	}
+	ac, err := holdingAccess(ctx, tx, after.OrgID, after.ID, holds)
+	if err != nil {
+		return err
+	}
+	t := events.UserDeactivated
+	if holds {
+		t = events.UserReactivated
+	}
+	ob.Add(t, events.UserData{User: EventUser(after), Access: ac})
+	return nil
 }
 
 // changedAttributes lists the top-level SCIM attributes whose value differs between two

@@ -623,3 +623,49 @@ func TestEventsGrantAccess(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsUserAccess: deactivating, reactivating and deleting a user carry the roles it
+// loses or regains (through its groups too).
+func TestEventsUserAccess(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		alice := e.createUser("alice")
+		if _, err := e.svc.CreateCloud(e.ctx, e.org, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.CreateGroup(e.ctx, e.org, map[string]any{"displayName": "eng"}, []scim.Member{{Value: alice}}, groupRender); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: "readonly", PrincipalType: "group", Principal: "eng", ResourceKind: "cloud", Resource: "prod"}); err != nil {
+			t.Fatal(err)
+		}
+		e.next()
+		changes := func(ev store.Event) []string {
+			d := data[events.UserData](t, ev)
+			if d.Access == nil {
+				return nil
+			}
+			out := []string{}
+			for _, c := range d.Access.Changes {
+				out = append(out, c.ResourceKind+" "+c.ResourceName+" "+c.Before+"→"+c.After)
+			}
+			return out
+		}
+		e.patchUser(alice, replaceOp("active", false))
+		ev := e.expect("deactivate", "user.deactivated users/"+alice)
+		if got := changes(ev[0]); !slices.Equal(got, []string{"cloud prod readonly→none"}) {
+			t.Errorf("deactivated: %q", got)
+		}
+		e.patchUser(alice, replaceOp("active", true))
+		ev = e.expect("reactivate", "user.reactivated users/"+alice)
+		if got := changes(ev[0]); !slices.Equal(got, []string{"cloud prod none→readonly"}) {
+			t.Errorf("reactivated: %q", got)
+		}
+		if err := e.svc.DeleteUser(e.ctx, e.org, alice, "", func(store.User) (any, error) { return nil, nil }); err != nil {
+			t.Fatal(err)
+		}
+		evs := e.next()
+		if got := changes(evs[len(evs)-1]); !slices.Equal(got, []string{"cloud prod readonly→none"}) {
+			t.Errorf("deleted: %q", got)
+		}
+	})
+}

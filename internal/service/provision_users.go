@@ -110,7 +110,9 @@ func (s *Service) updateUser(ctx context.Context, tx store.Tx, ob *Outbox, v *Us
 	if err != nil {
 		return Written{}, err
 	}
-	userEvents(ob, u, updated)
+	if err := userEvents(ctx, tx, ob, u, updated); err != nil {
+		return Written{}, err
+	}
 	return Written{ID: u.ID, Version: updated.Version, Body: body}, audit.Log(ctx, tx, u.OrgID, action, audit.TargetUser, u.ID, before, after)
 }
 
@@ -208,8 +210,15 @@ func deletedUserEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	if err := revokeCascade(ctx, tx, org, ob, bs); err != nil {
 		return err
 	}
+	// An inactive user loses nothing by being deleted: an empty list, not an absent one.
+	ac := &events.AccessChanges{Changes: []events.RoleChange{}}
+	if u.Active && !u.Removed {
+		if ac, err = holdingAccess(ctx, tx, org, u.ID, false); err != nil {
+			return err
+		}
+	}
 	gone := u
 	gone.Active = false
-	ob.Add(events.UserDeleted, events.UserData{User: EventUser(gone)})
+	ob.Add(events.UserDeleted, events.UserData{User: EventUser(gone), Access: ac})
 	return nil
 }
