@@ -54,7 +54,7 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.StringVar(&f.logFormat, "log-format", a.env("ROLECALL_LOG_FORMAT", "text"), "log format: text or json (env ROLECALL_LOG_FORMAT)")
 	fl.StringVar(&f.logLevel, "log-level", a.env("ROLECALL_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROLECALL_LOG_LEVEL)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
-	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
+	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM User PATCH with 204 instead of 200 and the user; a Group PATCH answers 204 unless it names attributes or excludedAttributes (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
 	f.eventRetention = lifetime(server.DefaultEventRetention)
 	if v := a.Getenv("ROLECALL_EVENT_RETENTION"); v != "" {

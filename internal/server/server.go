@@ -36,7 +36,8 @@ type Config struct {
 	BaseURL string
 	// MaxBodyBytes bounds request bodies (SCIM advertises it as bulk maxPayloadSize).
 	MaxBodyBytes int64
-	// PatchNoContent makes a successful SCIM PATCH answer 204 instead of 200 + resource.
+	// PatchNoContent makes a successful SCIM User PATCH answer 204 instead of 200 + resource (a
+	// Group PATCH answers 204 anyway unless it names attributes or excludedAttributes).
 	PatchNoContent bool
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration

@@ -29,7 +29,8 @@ type Deps struct {
 	BaseURL string
 	// MaxBodyBytes is the request body limit, advertised as Bulk's maxPayloadSize.
 	MaxBodyBytes int64
-	// PatchNoContent makes a successful PATCH answer 204 instead of 200 + resource.
+	// PatchNoContent makes a successful User PATCH answer 204 instead of 200 + resource (a Group
+	// PATCH answers 204 anyway unless it names attributes or excludedAttributes).
 	PatchNoContent bool
 	// ScanConcurrency and ScanConcurrencyTotal bound the list scans running at once per org
 	// and in all (scan.go); ≤ 0: no limit.

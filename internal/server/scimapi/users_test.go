@@ -335,7 +335,7 @@ func TestSCIMOrgIsolation(t *testing.T) {
 	if got := other.memberIDsOf(jstr(x.doc, "id")); len(got) != 0 {
 		t.Errorf("a user of another org became a member: %v", got)
 	}
-	e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": oid}})))
+	e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": oid}})))
 	if got := e.memberIDsOf(gid); slices.Contains(got, oid) {
 		t.Errorf("a user of another org became a member: %v", got)
 	}
