@@ -29,6 +29,7 @@ type serveFlags struct {
 	maxBody                                int64
 	patch204                               bool
 	rateLimit                              float64
+	eventRetention                         lifetime
 	maxConns                               int64
 	readHeaderTimeout, readTimeout         time.Duration
 	idleTimeout, requestTimeout            time.Duration
@@ -55,6 +56,13 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
 	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM User PATCH with 204 instead of 200 and the user; a Group PATCH answers 204 unless it names attributes or excludedAttributes (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
+	f.eventRetention = lifetime(server.DefaultEventRetention)
+	if v := a.Getenv("ROLECALL_EVENT_RETENTION"); v != "" {
+		if err := f.eventRetention.Set(v); err != nil {
+			fmt.Fprintf(a.Stderr, "warning: ignoring ROLECALL_EVENT_RETENTION: %v\n", err)
+		}
+	}
+	fl.Var(&f.eventRetention, "event-retention", "how long change events are kept for GET /api/v1/events (and webhooks); older ones are deleted hourly and a cursor before them answers 410, e.g. 720h or 30d (env ROLECALL_EVENT_RETENTION; default 720h)")
 	fl.Int64Var(&f.maxConns, "max-conns", a.envInt("ROLECALL_MAX_CONNS", server.DefaultMaxConns), "most client connections open at once; further clients wait in the listen backlog. -1 removes the cap (env ROLECALL_MAX_CONNS)")
 	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", a.envDuration("ROLECALL_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "time a client has to send a request's headers (env ROLECALL_READ_HEADER_TIMEOUT)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", a.envDuration("ROLECALL_READ_TIMEOUT", server.DefaultReadTimeout), "time a client has to send a whole request, body included (env ROLECALL_READ_TIMEOUT)")
@@ -68,6 +76,9 @@ stops it gracefully: in-flight requests finish first.`,
 }
 
 func (a *App) serve(ctx context.Context, f serveFlags) error {
+	if f.eventRetention <= 0 {
+		return fmt.Errorf("--event-retention %s: use a positive duration such as 720h or 30d (consumers offline for longer start over from the state)", time.Duration(f.eventRetention))
+	}
 	if f.rateLimit < 0 {
 		return fmt.Errorf("--rate-limit %v: use a number of requests per second ≥ 0 (0 turns it off)", f.rateLimit)
 	}
@@ -120,7 +131,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		log.Info("profiler listening", "addr", dl.Addr().String(), "path", "/debug/pprof/")
 	}
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
-		RateLimit: f.rateLimit, MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
+		RateLimit: f.rateLimit, EventRetention: time.Duration(f.eventRetention), MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
 		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
 		ScanMax: int(f.scanMax)},
 		st, log, prometheus.NewRegistry())

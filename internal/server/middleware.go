@@ -11,20 +11,36 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/service"
 )
 
 // requestID returns the id of the request being served.
 func requestID(ctx context.Context) string { return respond.RequestID(ctx) }
 
-// statusWriter remembers the status code for logs and metrics.
+// statusWriter remembers the status code for logs and metrics, and answers the org's
+// revision after the request's writes (api.HeaderRevision) as the headers go out: the
+// handlers write their answer after the use case returned, so the revision is known by then.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	sink   *service.RevisionSink
+}
+
+// revision sets the revision header, once, before the headers are sent.
+func (w *statusWriter) revision() {
+	if w.status != 0 || w.sink == nil {
+		return
+	}
+	if _, rev, ok := w.sink.Get(); ok {
+		w.Header().Set(api.HeaderRevision, strconv.FormatInt(rev, 10))
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
+	w.revision()
 	if w.status == 0 {
 		w.status = code
 		// Every "not now" answer says when to come back (RFC 9110 §10.2.3); the rate limiter
@@ -37,6 +53,7 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
+	w.revision()
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -67,7 +84,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		sw := &statusWriter{ResponseWriter: w}
+		ctx, sink := service.WithRevisionSink(r.Context())
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w, sink: sink}
 		s.metrics.inflight.Inc()
 		defer func() {
 			s.metrics.inflight.Dec()

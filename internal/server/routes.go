@@ -26,7 +26,7 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 		ScanConcurrency: s.cfg.ScanConcurrency, ScanConcurrencyTotal: s.cfg.ScanConcurrencyTotal,
 		ScanMax: s.cfg.ScanMax})
 	adminapi.Register(mux, adminapi.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
-		Authenticator: s.auth, Authenticate: s.admin})
+		Authenticator: s.auth, Authenticate: s.admin, AuthenticateEvents: s.events, BaseURL: s.cfg.BaseURL, Stopping: s.stopping})
 	console.Register(mux, console.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
 		Authenticator: s.auth, BaseURL: s.cfg.BaseURL})
 

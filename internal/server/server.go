@@ -62,7 +62,14 @@ type Config struct {
 	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
 	// Entra ID quarantines a SCIM app that answers 429.
 	RateLimit float64
+	// EventRetention is how long change events are kept (the feed's window): Serve deletes
+	// older ones in the background. 0 means DefaultEventRetention.
+	EventRetention time.Duration
 }
+
+// DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
+// starts over from the state (its cursor answers 410).
+const DefaultEventRetention = 30 * 24 * time.Hour
 
 // Connection defaults. The cap stays well below the usual open-file limits (Go raises the
 // soft limit to the hard one at start-up; containers and systemd give 2^19 or more, the
@@ -92,7 +99,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	limiter *rateLimiter // nil when rate limiting is off
-	conns   atomic.Int64 // connections open on Serve's listener
+	// stopping ends when graceful shutdown begins (stop): long-polls answer then.
+	stopping context.Context
+	stop     context.CancelFunc
+	conns    atomic.Int64 // connections open on Serve's listener
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -103,6 +113,9 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 20 * time.Second
+	}
+	if cfg.EventRetention <= 0 {
+		cfg.EventRetention = DefaultEventRetention
 	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
@@ -136,6 +149,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
@@ -167,6 +181,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Long-polls of the change feed end (answering what they have) when shutdown begins,
+	// rather than hold it up for their whole wait.
+	hs.RegisterOnShutdown(s.stop)
+	go s.pruneEvents(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -185,4 +203,34 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// pruneInterval is how often the retention job runs: often enough that the feed holds
+// little more than the retention, rarely enough to cost nothing.
+const pruneInterval = time.Hour
+
+// pruneEvents deletes the change events older than the retention, at start and then every
+// pruneInterval, until ctx ends.
+func (s *Server) pruneEvents(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		s.pruneEventsOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) pruneEventsOnce(ctx context.Context) {
+	n, err := s.svc.PruneEvents(ctx, time.Now().Add(-s.cfg.EventRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		// Nothing is lost by failing: the next run deletes what this one did not.
+		s.log.Warn("deleting old change events failed; retrying at the next run", "error", err.Error(), "retention", s.cfg.EventRetention.String())
+	case n > 0:
+		s.log.Info("deleted old change events", "events", n, "retention", s.cfg.EventRetention.String())
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -320,6 +321,11 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 		if err := l.audit(audit.ActionGrantCreate, audit.TargetGrant, b.ID, nil, v); err != nil {
 			return err
 		}
+		d := GrantEvent(b, g.resource, g.who.Name)
+		if d.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, true); err != nil {
+			return err
+		}
+		l.ob.Add(events.GrantCreated, d)
 		created = true
 		if !g.who.Holds {
 			switch g.who.Type {
@@ -360,6 +366,16 @@ func (l lookup) deleteGrant(b store.Binding) (api.Grant, error) {
 	if err != nil {
 		return v, err
 	}
+	// The event is made while b is still there: its resource, its principal and the
+	// access it gave.
+	d, err := l.grantData(b)
+	if err != nil {
+		return v, err
+	}
+	if d.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, false); err != nil {
+		return v, err
+	}
+	l.ob.Add(events.GrantRevoked, d)
 	if _, err := l.tx.DeleteBinding(l.ctx, l.orgID, b.ID); err != nil {
 		return v, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -126,6 +127,7 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 			return nameTaken(err, "cloud", name)
 		}
 		v = cloudView(c, 0)
+		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(c)})
 		return l.audit(audit.ActionCloudCreate, audit.TargetCloud, c.ID, nil, v)
 	})
 	return v, err
@@ -161,6 +163,7 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 			out = before
 			return err
 		}
+		oldName := res.Name
 		res, err = l.tx.RenameResource(l.ctx, l.orgID, res.ID, name)
 		if err != nil {
 			return nameTaken(err, string(kind), name)
@@ -168,6 +171,7 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 		if out, err = l.resourceView(res); err != nil {
 			return err
 		}
+		l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(res), PreviousName: oldName})
 		return l.audit(resourceActions[kind].rename, string(kind), res.ID, before, out)
 	})
 	return out, err
@@ -205,9 +209,13 @@ func (s *Service) DeleteResource(ctx context.Context, org string, kind store.Res
 		if err != nil {
 			return err
 		}
+		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
+			return err
+		}
 		if _, err := l.tx.DeleteResource(l.ctx, l.orgID, res.ID); err != nil {
 			return err
 		}
+		l.ob.Add(events.ResourceDeleted, events.ResourceData{Resource: EventResource(res)})
 		return l.audit(resourceActions[kind].delete, string(kind), res.ID, deletedWithGrants{view, grants}, nil)
 	})
 	return view, err
@@ -271,6 +279,7 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 			return nameTaken(err, "project", name)
 		}
 		v = projectView(p, cloud)
+		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
 		return l.audit(audit.ActionProjectCreate, audit.TargetProject, p.ID, nil, v)
 	})
 	return v, err
@@ -305,10 +314,11 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 		}
 		v = projectView(p, cloud)
 		if name != "" && name != p.Name {
-			before := v
+			before, oldName := v, p.Name
 			if p, err = l.tx.RenameResource(l.ctx, l.orgID, p.ID, name); err != nil {
 				return nameTaken(err, "project", name)
 			}
+			l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(p), PreviousName: oldName})
 			v = projectView(p, cloud)
 			if err := l.audit(audit.ActionProjectRename, audit.TargetProject, p.ID, before, v); err != nil {
 				return err
@@ -320,6 +330,7 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 				return err
 			}
 			v = projectView(p, cloud)
+			l.ob.Add(events.ResourceVisibilityChanged, events.ResourceData{Resource: EventResource(p)})
 			return l.audit(audit.ActionProjectVisibility, audit.TargetProject, p.ID, before, v)
 		}
 		return nil
@@ -368,6 +379,7 @@ func (s *Service) CreateServiceAccount(ctx context.Context, org, name string) (v
 			return nameTaken(err, "service account", name)
 		}
 		v = serviceAccountView(sa)
+		l.ob.Add(events.ServiceAccountCreated, serviceAccountEvent(sa, 0))
 		return l.audit(audit.ActionServiceAccountCreate, audit.TargetServiceAccount, sa.ID, nil, v)
 	})
 	return v, err
@@ -394,11 +406,31 @@ func (s *Service) DeleteServiceAccount(ctx context.Context, org, ref string) (v 
 		if err != nil {
 			return err
 		}
+		if err := l.revokeCascade(store.BindingFilter{PrincipalType: store.PrincipalServiceAccount, PrincipalID: sa.ID}); err != nil {
+			return err
+		}
 		if _, err := l.tx.DeleteServiceAccount(l.ctx, l.orgID, sa.ID); err != nil {
 			return err
 		}
+		l.ob.Add(events.ServiceAccountDeleted, serviceAccountEvent(sa, len(grants)))
 		v = serviceAccountView(sa)
 		return l.audit(audit.ActionServiceAccountDelete, audit.TargetServiceAccount, sa.ID, deletedWithGrants{v, grants}, nil)
 	})
 	return v, err
+}
+
+// revokeCascade adds a grant.revoked event for each binding f selects, before a delete that
+// takes them with it.
+func (l lookup) revokeCascade(f store.BindingFilter) error {
+	bs, err := l.tx.ListBindings(l.ctx, l.orgID, f)
+	if err != nil {
+		return err
+	}
+	return revokeCascade(l.ctx, l.tx, l.orgID, l.ob, bs)
+}
+
+func serviceAccountEvent(sa store.ServiceAccount, bindingsDeleted int) events.ServiceAccountData {
+	var d events.ServiceAccountData
+	d.ServiceAccount.ID, d.ServiceAccount.Name, d.BindingsDeleted = sa.ID, sa.Name, bindingsDeleted
+	return d
 }

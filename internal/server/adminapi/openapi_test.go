@@ -20,6 +20,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/server"
 )
 
@@ -235,6 +236,7 @@ var openAPITypes = map[string]any{
 	"EnforcePreview": api.EnforcePreview{}, "EnforceApplyRequest": api.EnforceApplyRequest{}, "EnforceRun": api.EnforceRun{},
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},
+	"EventPage": api.EventPage{}, "CloudEvent": events.CloudEvent{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.
