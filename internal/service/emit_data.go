@@ -143,14 +143,20 @@ func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t ev
 	return nil
 }
 
-// reactivatedEvents adds user.reactivated for users a membership change brought back.
+// reactivatedEvents adds the events of users a membership change reinstated: user.reactivated
+// for those that hold access again; user.updated (changed: removed) for those that come back
+// inactive, because their IdP had deactivated them (reinstatement keeps the IdP's active flag).
 func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string) error {
 	for _, id := range ids {
 		u, err := tx.User(ctx, org, id)
 		if err != nil {
 			return err
 		}
-		ob.Add(events.UserReactivated, events.UserData{User: EventUser(u)})
+		if u.Active {
+			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u)})
+		} else {
+			ob.Add(events.UserUpdated, events.UserData{User: EventUser(u), Changed: []string{"removed"}})
+		}
 	}
 	return nil
 }

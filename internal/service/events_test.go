@@ -291,6 +291,29 @@ func TestEventsGroupsAndMemberships(t *testing.T) {
 		if d := data[events.UserData](t, ev[1]); !d.User.Active || d.User.Removed {
 			t.Errorf("user.reactivated data %+v", d.User)
 		}
+		// A user its IdP deactivated comes back inactive: not removed any more, yet holding
+		// nothing, so no user.reactivated.
+		e.patchUser(alice, replaceOp("active", false))
+		e.expect("IdP deactivates", "user.deactivated users/"+alice)
+		if err := e.patchGroup(g, membersOp("remove", alice)); err != nil {
+			t.Fatal(err)
+		}
+		e.next()
+		if err := e.st.Update(e.ctx, func(tx store.Tx) error {
+			_, err := tx.SetUserRemoved(e.ctx, e.org, alice, true, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.patchGroup(g, membersOp("add", alice)); err != nil {
+			t.Fatal(err)
+		}
+		ev = e.expect("add a removed, deactivated user", "membership.added groups/"+g+"/members/"+alice, "user.updated users/"+alice)
+		if d := data[events.UserData](t, ev[1]); d.User.Active || d.User.Removed || !slices.Equal(d.Changed, []string{"removed"}) {
+			t.Errorf("user.updated data %+v changed %v", d.User, d.Changed)
+		}
+		e.patchUser(alice, replaceOp("active", true))
+		e.next()
 
 		if err := e.patchGroup(g, patchOp("remove", "members", nil)); err != nil {
 			t.Fatal(err)
