@@ -97,8 +97,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string, scope s
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, &Failure{Status: 401, Reason: fmt.Sprintf("token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))}
 	}
-	if !Allows(t.Scope, scope) {
-		return Principal{}, &Failure{Status: 403, Reason: fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)}
+	if !Satisfies(t.Scope, scope) {
+		reason := fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)
+		if t.Scope == store.ScopeEvents {
+			reason += " (an events token reads the change feed, GET /api/v1/events, and nothing else)"
+		}
+		if t.Scope == store.ScopeDecision {
+			reason += " (a decision token asks for AuthZEN decisions, /access/v1/..., and nothing else)"
+		}
+		return Principal{}, &Failure{Status: 403, Reason: reason}
 	}
 	a.touch(ctx, t.ID, now)
 	return Principal{OrgID: t.OrgID, TokenID: t.ID, TokenName: t.Name, Scope: t.Scope}, nil
@@ -174,13 +181,14 @@ func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
 	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now) })
 }
 
-// Allows reports whether a token of scope have may call an endpoint that needs scope want.
-// Scopes are separate except that an admin token may also ask for decisions: whoever can
-// grant roles can already read every decision, so refusing it would only make operators
-// mint a second token to test with. A decision token reaches nothing else, and a SCIM token
-// no decision: an identity provider has no business asking them.
-func Allows(have, want store.Scope) bool {
-	return have == want || (have == store.ScopeAdmin && want == store.ScopeDecision)
+// Satisfies reports whether a token of scope have may call an endpoint that needs scope
+// need: the same scope, or admin for the change feed and for decisions. An admin may read
+// what its org's events token reads; and whoever can grant roles can already work out every
+// decision, so refusing it would only make operators mint a second token to test with. The
+// events and decision scopes reach nothing else, and a SCIM token no decision: an identity
+// provider has no business asking them.
+func Satisfies(have, need store.Scope) bool {
+	return have == need || (have == store.ScopeAdmin && (need == store.ScopeEvents || need == store.ScopeDecision))
 }
 
 // ParseScope validates a scope name.
@@ -190,10 +198,12 @@ func ParseScope(s string) (store.Scope, error) {
 		return store.ScopeSCIM, nil
 	case store.ScopeAdmin:
 		return store.ScopeAdmin, nil
+	case store.ScopeEvents:
+		return store.ScopeEvents, nil
 	case store.ScopeDecision:
 		return store.ScopeDecision, nil
 	}
-	return "", fmt.Errorf("%w: scope %q: use scim (identity provider), admin, or decision (AuthZEN decisions only)", store.ErrInvalid, s)
+	return "", fmt.Errorf("%w: scope %q: use scim (identity provider), admin, events (reads the change feed only) or decision (AuthZEN decisions only)", store.ErrInvalid, s)
 }
 
 // CreateToken issues a token in the org: a new random secret, or the given one (bootstrap).

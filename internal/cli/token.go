@@ -28,11 +28,12 @@ func (a *App) tokenCommand() *cobra.Command {
 	}
 	var f tokenFlags
 	create := &cobra.Command{
-		Use:   "create --name NAME --scope scim|admin|decision",
+		Use:   "create --name NAME --scope scim|admin|events|decision",
 		Short: "Create a token; prints the secret alone (shown once), or the whole record with -o json",
 		Example: `  rolecall token create --name okta --scope scim
-  rolecall token create --name gateway --scope decision   # AuthZEN decisions only
-  rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin`,
+  rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin
+  rolecall token create --name platform-feed --scope events
+  rolecall token create --name gateway --scope decision   # AuthZEN decisions only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := api.CreateTokenRequest{Name: f.name, Scope: strings.ToLower(f.scope)}
@@ -66,7 +67,7 @@ func (a *App) tokenCommand() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&f.name, "name", "", "token name: the audit log's actor (required)")
-	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider), admin (for the CLI and admin API) or decision (AuthZEN decisions only, for a platform's gateway) (required)")
+	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider), admin (for the CLI and admin API), events (reads the change feed, GET /api/v1/events, and nothing else) or decision (AuthZEN decisions, /access/v1/..., and nothing else) (required)")
 	create.Flags().Var(&f.expiresIn, "expires-in", "lifetime, e.g. 30d, 720h or 1d12h (default: no expiry)")
 	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("scope")

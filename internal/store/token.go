@@ -16,6 +16,9 @@ const (
 	// what a platform's gateway holds to ask "may this user do that?" on every request,
 	// without the power to change or list anything.
 	ScopeDecision Scope = "decision"
+	// ScopeEvents reads the org's change feed (GET /api/v1/events) and nothing else: what a
+	// platform that reacts to access changes holds, without the power to make them.
+	ScopeEvents Scope = "events"
 )
 
 // Token is an API credential. Only the SHA-256 of the secret is stored. Name is unique per
