@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server"
+	"github.com/rolecall/rolecall/internal/service/decisions"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
@@ -31,6 +32,7 @@ type serveFlags struct {
 	rateLimit                              float64
 	eventRetention                         lifetime
 	maxConns                               int64
+	decisionCacheBytes                     int64
 	readHeaderTimeout, readTimeout         time.Duration
 	idleTimeout, requestTimeout            time.Duration
 	scanPerOrg, scanTotal, scanMax         int64
@@ -63,6 +65,7 @@ stops it gracefully: in-flight requests finish first.`,
 		}
 	}
 	fl.Var(&f.eventRetention, "event-retention", "how long change events are kept for GET /api/v1/events (and webhooks); older ones are deleted hourly and a cursor before them answers 410, e.g. 720h or 30d (env ROLECALL_EVENT_RETENTION; default 720h)")
+	fl.Int64Var(&f.decisionCacheBytes, "decision-cache-bytes", a.envInt("ROLECALL_DECISION_CACHE_BYTES", decisions.DefaultMaxBytes), "memory cap of the organizations' in-memory decision indexes together (AuthZEN API); past it the least recently used are dropped and rebuilt on their next decision (env ROLECALL_DECISION_CACHE_BYTES; default 1 GiB)")
 	fl.Int64Var(&f.maxConns, "max-conns", a.envInt("ROLECALL_MAX_CONNS", server.DefaultMaxConns), "most client connections open at once; further clients wait in the listen backlog. -1 removes the cap (env ROLECALL_MAX_CONNS)")
 	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", a.envDuration("ROLECALL_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "time a client has to send a request's headers (env ROLECALL_READ_HEADER_TIMEOUT)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", a.envDuration("ROLECALL_READ_TIMEOUT", server.DefaultReadTimeout), "time a client has to send a whole request, body included (env ROLECALL_READ_TIMEOUT)")
@@ -133,7 +136,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
 		RateLimit: f.rateLimit, EventRetention: time.Duration(f.eventRetention), MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
 		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
-		ScanMax: int(f.scanMax)},
+		ScanMax: int(f.scanMax), DecisionCacheBytes: f.decisionCacheBytes},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)

@@ -7,6 +7,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/server/authzenapi"
 	"github.com/rolecall/rolecall/internal/server/respond"
 	"github.com/rolecall/rolecall/internal/server/scimapi"
 	"github.com/rolecall/rolecall/internal/store"
@@ -71,6 +72,19 @@ func (s *Server) adminAPI(scope store.Scope, h http.HandlerFunc) http.HandlerFun
 				code = api.CodeRateLimited
 			}
 			respond.JSON(w, status, "application/json", api.Error{Status: status, Code: code, Message: msg})
+		})
+		if ok {
+			h(w, r)
+		}
+	}
+}
+
+// decision wraps a decision API handler: a decision-scope or admin-scope token; failures in
+// the decision API's error format.
+func (s *Server) decision(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r, ok := s.authenticate(w, r, store.ScopeDecision, func(w http.ResponseWriter, status int, msg string) {
+			respond.JSON(w, status, "application/json", authzenapi.Error{Status: status, Message: msg})
 		})
 		if ok {
 			h(w, r)

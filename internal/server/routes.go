@@ -7,13 +7,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/adminapi"
+	"github.com/rolecall/rolecall/internal/server/authzenapi"
 	"github.com/rolecall/rolecall/internal/server/console"
 	"github.com/rolecall/rolecall/internal/server/respond"
 	"github.com/rolecall/rolecall/internal/server/scimapi"
 )
 
 // routes registers every route of the server: the ops endpoints here, and each audience's
-// routes by its own package (scimapi, adminapi, console), which reads them area by area;
+// routes by its own package (scimapi, adminapi, authzenapi, console), which reads them area by area;
 // this function is the index.
 func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	// Ops: unauthenticated, for load balancers and Prometheus.
@@ -27,6 +28,8 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 		ScanMax: s.cfg.ScanMax})
 	adminapi.Register(mux, adminapi.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
 		Authenticator: s.auth, Authenticate: s.admin, AuthenticateEvents: s.events, BaseURL: s.cfg.BaseURL, Stopping: s.stopping})
+	authzenapi.Register(mux, authzenapi.Deps{Cache: s.decisions, Log: s.log, Authenticate: s.decision,
+		BaseURL: s.cfg.BaseURL, MaxBodyBytes: s.cfg.MaxBodyBytes})
 	console.Register(mux, console.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
 		Authenticator: s.auth, BaseURL: s.cfg.BaseURL})
 

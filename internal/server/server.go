@@ -25,6 +25,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/decisions"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -65,6 +66,10 @@ type Config struct {
 	// EventRetention is how long change events are kept (the feed's window): Serve deletes
 	// older ones in the background. 0 means DefaultEventRetention.
 	EventRetention time.Duration
+	// DecisionCacheBytes caps the memory of the organizations' decision indexes together
+	// (serve --decision-cache-bytes); past it the least recently used are evicted. 0 means
+	// decisions.DefaultMaxBytes.
+	DecisionCacheBytes int64
 }
 
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
@@ -96,9 +101,11 @@ type Server struct {
 	enforce *enforcegroups.Service
 	log     *slog.Logger
 	auth    *auth.Authenticator
-	metrics *metrics
-	handler http.Handler
-	limiter *rateLimiter // nil when rate limiting is off
+	// decisions holds the orgs' decision indexes (the AuthZEN API's).
+	decisions *decisions.Cache
+	metrics   *metrics
+	handler   http.Handler
+	limiter   *rateLimiter // nil when rate limiting is off
 	// stopping ends when graceful shutdown begins (stop): long-polls answer then.
 	stopping context.Context
 	stop     context.CancelFunc
@@ -148,7 +155,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 		reg = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
-		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
+		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log})}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -170,6 +177,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on l until ctx is cancelled, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to ShutdownTimeout) and returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	defer s.decisions.Close() // its watchers wait on the store, which the caller closes next
 	l = newLimitListener(l, s.cfg.MaxConns, &s.conns)
 	// No WriteTimeout: it would cut long answers (audit exports, large pages) mid-body; a
 	// handler's time is bounded by the request deadline instead.

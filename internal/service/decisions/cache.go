@@ -79,9 +79,13 @@ type entry struct {
 	// index that is already fresh never take it.
 	mu sync.Mutex
 	ix atomic.Pointer[decision.Index]
+	// watching is true while the entry's watcher runs; a watcher that failed (store closed,
+	// database down) ends, and the next request starts another.
+	watching atomic.Bool
 	// The fields below are guarded by Cache.mu.
 	size    int64
 	elem    *list.Element
+	wctx    context.Context    // the watcher's lifetime
 	stop    context.CancelFunc // ends the watcher
 	evicted bool
 	// sinceMeasure counts the events applied since size was last measured.
@@ -130,6 +134,12 @@ func (c *Cache) Stats() Stats {
 // revision of that read, which is never older than the state it answered from.
 func (c *Cache) Index(ctx context.Context, orgID string, minRevision int64) (ix *decision.Index, reached bool, err error) {
 	e := c.entry(orgID)
+	if e.watching.CompareAndSwap(false, true) {
+		c.mu.Lock()
+		wctx := e.wctx
+		c.mu.Unlock()
+		go c.watch(wctx, e)
+	}
 	target, err := c.revision(ctx, orgID)
 	if err != nil {
 		return nil, false, err
@@ -183,28 +193,21 @@ func (c *Cache) entry(orgID string) *entry {
 	e := &entry{org: orgID}
 	e.elem = c.lru.PushFront(e)
 	c.orgs[orgID] = e
-	wctx, stop := context.WithCancel(c.ctx)
-	e.stop = stop
-	go c.watch(wctx, orgID)
+	e.wctx, e.stop = context.WithCancel(c.ctx)
 	return e
 }
 
 // watch keeps a WaitRevision call pending for the org, so that PeekRevision knows its
-// revision; it applies nothing itself (decisions catch up on demand).
-func (c *Cache) watch(ctx context.Context, orgID string) {
+// revision; it applies nothing itself (decisions catch up on demand). On an error (the
+// store closed, the database is down, the entry was evicted) it ends: decisions then read
+// the revision from the database, and the next one starts a new watcher.
+func (c *Cache) watch(ctx context.Context, e *entry) {
+	defer e.watching.Store(false)
 	after := int64(-1)
-	for ctx.Err() == nil {
-		rev, err := c.st.WaitRevision(ctx, orgID, after)
+	for {
+		rev, err := c.st.WaitRevision(ctx, e.org, after)
 		if err != nil {
-			if ctx.Err() == nil {
-				// The store is closing or the database is down: decisions fall back to
-				// reading the revision; retry gently.
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Second):
-				}
-			}
-			continue
+			return
 		}
 		after = rev
 	}

@@ -1,17 +1,4 @@
-package authzen_test
-
-// This file holds the adapter between the AuthZEN wire layer and the decision index: the
-// PDP the HTTP layer is expected to serve (it belongs in the server's decision API package,
-// which may import both), and tests that run the certification scenario's core requests,
-// mapped to rolecall's entities, through both packages together.
-//
-// Mapping, as docs/authzen.md should state it:
-//   - subject {"type":"user","id":<userName>} (case-insensitive); the SCIM id instead with
-//     {"type":"user","id":<SCIM id>,"properties":{"scim_id":true}}; service accounts
-//     {"type":"service_account","id":<name>}.
-//   - resource {"type":"organization"|"cloud"|"project","id":<name>}.
-//   - context {"explain":true} adds the sources; every decision's context has "revision".
-//   - a deny's context has "reason" (a stable code) and "reason_admin" {"en": message}.
+package authzenapi_test
 
 import (
 	"context"
@@ -25,122 +12,18 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/authzen"
 	"github.com/rolecall/rolecall/internal/decision"
+	"github.com/rolecall/rolecall/internal/server/authzenapi"
 )
-
-// pdp serves AuthZEN over one organization's decision index.
-type pdp struct{ ix *decision.Index }
-
-// subject maps a wire subject; ok is false for a type rolecall does not know.
-func subject(s *authzen.Subject) (decision.Subject, bool) {
-	t, ok := decision.ParseSubjectType(s.Type)
-	if !ok {
-		return decision.Subject{}, false
-	}
-	var p struct {
-		SCIMID bool `json:"scim_id"`
-	}
-	if len(s.Properties) > 0 {
-		json.Unmarshal(s.Properties, &p) // a scim_id that is not a boolean counts as false
-	}
-	return decision.Subject{Type: t, ID: s.ID, ByID: p.SCIMID && t == decision.SubjectUser}, true
-}
-
-func kind(t string) (access.Kind, bool) {
-	k, err := access.ParseKind(t)
-	return k, err == nil
-}
-
-// decisionContext is the context of every decision.
-type decisionContext struct {
-	Revision             uint64            `json:"revision"`
-	Reason               decision.Reason   `json:"reason,omitempty"`
-	ReasonAdmin          map[string]string `json:"reason_admin,omitempty"`
-	Role                 *access.Role      `json:"role,omitempty"`
-	Sources              []access.Source   `json:"sources,omitempty"`
-	ImplicitCollaborator bool              `json:"implicit_collaborator,omitempty"`
-}
-
-func (p pdp) Evaluate(_ context.Context, reqs []authzen.EvaluationRequest, yield func(int, authzen.Decision) bool) error {
-	p.ix.Read(func(v decision.View) {
-		for i, r := range reqs {
-			c := decisionContext{Revision: v.Revision()}
-			sub, okS := subject(r.Subject)
-			k, okK := kind(r.Resource.Type)
-			var d decision.Decision
-			switch {
-			case !okS:
-				c.Reason, c.ReasonAdmin = decision.ReasonUnknownSubjectType, map[string]string{"en": "unknown subject type " + r.Subject.Type}
-			case !okK:
-				c.Reason, c.ReasonAdmin = decision.ReasonUnknownResourceType, map[string]string{"en": "unknown resource type " + r.Resource.Type}
-			default:
-				rc, _ := authzen.ParseContext(r.Context) // validated by the decoder
-				d = v.Evaluate(decision.Query{Subject: sub, Action: r.Action.Name,
-					Resource: decision.Resource{Kind: k, Name: r.Resource.ID}, Explain: rc.Explain})
-				if !d.Allowed {
-					c.Reason, c.ReasonAdmin = d.Reason, map[string]string{"en": d.Message()}
-				}
-				if rc.Explain {
-					c.Role, c.Sources, c.ImplicitCollaborator = &d.Role, d.Sources, d.ImplicitCollaborator
-				}
-			}
-			b, _ := json.Marshal(c)
-			if !yield(i, authzen.Decision{Decision: d.Allowed, Context: b}) {
-				return
-			}
-		}
-	})
-	return nil
-}
-
-func (p pdp) SearchSubjects(_ context.Context, r *authzen.SearchRequest, after string, limit int) (authzen.SearchPage[authzen.Subject], error) {
-	t, ok := decision.ParseSubjectType(r.Subject.Type)
-	k, okK := kind(r.Resource.Type)
-	if !ok || !okK {
-		return authzen.SearchPage[authzen.Subject]{}, nil
-	}
-	res := p.ix.SearchSubjects(t, r.Action.Name, decision.Resource{Kind: k, Name: r.Resource.ID}, decision.Page{After: after, Limit: limit})
-	out := authzen.SearchPage[authzen.Subject]{Next: res.Next}
-	for _, s := range res.Items {
-		out.Results = append(out.Results, authzen.Subject{Type: s.Type.String(), ID: s.Name})
-	}
-	return out, nil
-}
-
-func (p pdp) SearchResources(_ context.Context, r *authzen.SearchRequest, after string, limit int) (authzen.SearchPage[authzen.Resource], error) {
-	sub, ok := subject(r.Subject)
-	k, okK := kind(r.Resource.Type)
-	if !ok || !okK {
-		return authzen.SearchPage[authzen.Resource]{}, nil
-	}
-	res := p.ix.SearchResources(sub, r.Action.Name, k, decision.Page{After: after, Limit: limit})
-	out := authzen.SearchPage[authzen.Resource]{Next: res.Next}
-	for _, it := range res.Items {
-		out.Results = append(out.Results, authzen.Resource{Type: it.Kind.String(), ID: it.Name})
-	}
-	return out, nil
-}
-
-func (p pdp) SearchActions(_ context.Context, r *authzen.SearchRequest, after string, limit int) (authzen.SearchPage[authzen.Action], error) {
-	sub, ok := subject(r.Subject)
-	k, okK := kind(r.Resource.Type)
-	if !ok || !okK {
-		return authzen.SearchPage[authzen.Action]{}, nil
-	}
-	res := p.ix.SearchActions(sub, decision.Resource{Kind: k, Name: r.Resource.ID}, decision.Page{After: after, Limit: limit})
-	out := authzen.SearchPage[authzen.Action]{Next: res.Next}
-	for _, a := range res.Items {
-		out.Results = append(out.Results, authzen.Action{Name: a})
-	}
-	return out, nil
-}
 
 // scenarioOrg is the certification fixture mapped to rolecall: alice and bob are users,
 // record-1 and record-2 projects. alice is a collaborator on record-1 through a nested
 // group; bob a readonly there by a direct binding; both readonly on record-2 through a
 // group holding everybody.
-func scenarioOrg() *decision.Index {
+func scenarioOrg() *decision.Index { return decision.New(scenarioOrgState(), 41) }
+
+func scenarioOrgState() *access.State {
 	U, G := access.PrincipalUser, access.PrincipalGroup
-	return decision.New(&access.State{
+	return &access.State{
 		Users: []access.User{{ID: "u-alice", UserName: "alice", Active: true}, {ID: "u-bob", UserName: "bob", Active: true},
 			{ID: "u-carl", UserName: "carl", Active: false}},
 		Groups: []access.Group{{ID: "g-eng", DisplayName: "eng", Active: true}, {ID: "g-team", DisplayName: "team", Active: true},
@@ -158,7 +41,7 @@ func scenarioOrg() *decision.Index {
 			{ID: "b2", ResourceID: "p1", PrincipalType: U, PrincipalID: "u-bob", Role: access.RoleReadonly},
 			{ID: "b3", ResourceID: "p2", PrincipalType: G, PrincipalID: "g-all", Role: access.RoleReadonly},
 		},
-	}, 41)
+	}
 }
 
 // mapped reads a scenario fixture with its record type mapped to rolecall's project.
@@ -170,7 +53,7 @@ func mapped(t *testing.T, name string) []byte {
 
 func TestScenarioOverDecision(t *testing.T) {
 	ctx := context.Background()
-	p := pdp{scenarioOrg()}
+	p := authzenapi.NewPDP(scenarioOrg())
 	for file, want := range map[string]bool{
 		"scenario/c-2-2-1-1": true, "scenario/c-2-2-2-1": false, "scenario/c-2-2-3-1": true,
 		"scenario/c-2-2-8-1": true, "scenario/c-2-2-9-1": true,
@@ -226,8 +109,8 @@ func TestScenarioOverDecision(t *testing.T) {
 func TestAdapterContext(t *testing.T) {
 	ctx := context.Background()
 	ix := scenarioOrg()
-	p := pdp{ix}
-	eval := func(body string) decisionContext {
+	p := authzenapi.NewPDP(ix)
+	eval := func(body string) authzenapi.DecisionContext {
 		t.Helper()
 		req, err := authzen.DecodeEvaluation([]byte(body))
 		if err != nil {
@@ -237,7 +120,7 @@ func TestAdapterContext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var c decisionContext
+		var c authzenapi.DecisionContext
 		if err := json.Unmarshal(d.Context, &c); err != nil {
 			t.Fatal(err)
 		}
@@ -279,5 +162,5 @@ func readFixture(t *testing.T, name string) []byte {
 }
 
 func readTestdata(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join("testdata", name+".json"))
+	return os.ReadFile(filepath.Join("..", "..", "authzen", "testdata", name+".json"))
 }
