@@ -155,3 +155,14 @@ const (
 	DefaultLimit = 100
 	MaxLimit     = 1000
 )
+
+// CustomAction is an organization's own decision action (AuthZEN): a name its platform asks
+// about ("deploy") and the minimum role it needs on each kind of resource ("owner",
+// "collaborator", "readonly"; empty where the action is not defined: asking for it there is
+// a deny that says so).
+type CustomAction struct {
+	Name         string `json:"name"`
+	Organization string `json:"organization,omitempty"`
+	Cloud        string `json:"cloud,omitempty"`
+	Project      string `json:"project,omitempty"`
+}

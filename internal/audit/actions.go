@@ -30,6 +30,9 @@ const (
 	ActionServiceAccountCreate = "service_account.create"
 	ActionServiceAccountDelete = "service_account.delete"
 
+	ActionCustomActionSet    = "custom_action.set"
+	ActionCustomActionDelete = "custom_action.delete"
+
 	ActionGrantCreate = "grant.create"
 	ActionGrantRevoke = "grant.revoke"
 
@@ -48,4 +51,5 @@ const (
 	TargetServiceAccount = "service_account"
 	TargetGrant          = "grant"
 	TargetEnforceRun     = "enforce_run"
+	TargetCustomAction   = "custom_action"
 )

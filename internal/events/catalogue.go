@@ -44,6 +44,10 @@ const (
 
 	SettingsChanged Type = "com.rolecall.settings.changed"
 
+	// ActionsChanged: the org's custom decision actions changed; the data holds the whole
+	// new set, so that a reader (another server's decision index) replaces its copy.
+	ActionsChanged Type = "com.rolecall.actions.changed"
+
 	TokenCreated Type = "com.rolecall.token.created"
 	TokenRevoked Type = "com.rolecall.token.revoked"
 )
@@ -178,6 +182,8 @@ var catalogue = []Info{
 
 	{SettingsChanged, "The org's settings changed (groups-only mode).", false,
 		SettingsData{Before: Settings{GroupsOnly: false}, After: Settings{GroupsOnly: true}}},
+	{ActionsChanged, "The org's custom decision actions changed (set or deleted); actions is the whole new set.", false,
+		ActionsData{Changed: "deploy", Actions: []ActionRef{{Name: "deploy", Project: "collaborator", Cloud: "owner"}}}},
 
 	{TokenCreated, "An API token was created (its secret is never in an event).", false,
 		exToken()},

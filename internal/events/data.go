@@ -203,3 +203,19 @@ type ScheduledRunData struct {
 	// opted in).
 	Reason string `json:"reason,omitempty"`
 }
+
+// ActionRef is one custom decision action: the minimum role per kind of resource ("" where
+// it is not defined).
+type ActionRef struct {
+	Name         string `json:"name"`
+	Organization string `json:"organization,omitempty"`
+	Cloud        string `json:"cloud,omitempty"`
+	Project      string `json:"project,omitempty"`
+}
+
+// ActionsData is the data of actions.changed: the action set or deleted (Changed) and the
+// org's whole set of custom actions afterwards.
+type ActionsData struct {
+	Changed string      `json:"changed"`
+	Actions []ActionRef `json:"actions"`
+}

@@ -85,6 +85,7 @@ func (d ResourceData) Subject() string {
 func (d ServiceAccountData) Subject() string { return "serviceAccounts/" + d.ServiceAccount.ID }
 func (d EnforceRunData) Subject() string     { return "runs/" + d.RunID }
 func (d SettingsData) Subject() string       { return "settings" }
+func (d ActionsData) Subject() string        { return "actions/" + d.Changed }
 func (d TokenData) Subject() string          { return "tokens/" + d.Token.ID }
 func (d DriftData) Subject() string          { return "drift" }
 func (d ScheduledRunData) Subject() string   { return "schedule" }

@@ -275,8 +275,20 @@ func (c *Cache) build(ctx context.Context, e *entry) (*decision.Index, error) {
 		if err != nil {
 			return err
 		}
-		ix = decision.New(st, uint64(rev))
-		return nil
+		actions, err := service.LoadCustomActions(ctx, tx, e.org)
+		if err != nil {
+			return err
+		}
+		if len(actions) == 0 || rev == 0 {
+			// rev 0 with actions: written around the service (no event); they wait for
+			// the next change of them.
+			ix = decision.New(st, uint64(rev))
+			return nil
+		}
+		// The index takes custom actions as a change: build one revision below and apply
+		// them at rev, so that the whole is at rev.
+		ix = decision.New(st, uint64(rev-1))
+		return ix.Apply(uint64(rev), decision.ActionsReplaced{Actions: actions})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the decision index: %w", err)

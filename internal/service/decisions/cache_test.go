@@ -303,3 +303,56 @@ func TestEvictionUnderCap(t *testing.T) {
 		t.Errorf("the evicted org used again: stats %+v; want it rebuilt (4 builds) and org b evicted", s)
 	}
 }
+
+// TestCustomActions: an action set through the service is answered by the next decision
+// (from its event), a rebuilt index has it too, and deleting it makes it unknown.
+func TestCustomActions(t *testing.T) {
+	e := newEnv(t, sqltest.SQLiteDSN(t), decisions.Options{})
+	e.must(e.svc.CreateCloud(e.ctx, e.org, "c1"))
+	e.must(e.svc.CreateProject(e.ctx, e.org, "p1", "c1", ""))
+	e.createUser(e.org, "alice")
+	e.grant(grant("collaborator", "alice", "p1"))
+	if e.decide(e.org, "alice", "deploy", "p1") {
+		t.Fatal("an undefined action is allowed")
+	}
+	if _, _, err := e.svc.SetCustomAction(e.ctx, e.org, api.CustomAction{Name: "deploy", Project: "write"}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.decide(e.org, "alice", "deploy", "p1") {
+		t.Error("deploy (project: collaborator) refused to a collaborator right after it was set")
+	}
+	if _, _, err := e.svc.SetCustomAction(e.ctx, e.org, api.CustomAction{Name: "deploy", Project: "owner"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.decide(e.org, "alice", "deploy", "p1") {
+		t.Error("deploy raised to owner still allowed to a collaborator")
+	}
+	if s := e.cache.Stats(); s.Builds != 1 {
+		t.Errorf("stats %+v: custom actions should apply from events", s)
+	}
+	fresh := decisions.New(e.st, decisions.Options{})
+	defer fresh.Close()
+	ix, _, err := fresh.Index(e.ctx, e.org, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ix.Evaluate(decision.Query{Subject: decision.Subject{Type: decision.SubjectUser, ID: "alice"}, Action: "deploy",
+		Resource: decision.Resource{Kind: access.KindProject, Name: "p1"}})
+	if d.Allowed || d.Reason != decision.ReasonInsufficientRole {
+		t.Errorf("a freshly built index: %+v, want insufficient_role (deploy needs owner)", d)
+	}
+	if _, err := e.svc.DeleteCustomAction(e.ctx, e.org, "deploy"); err != nil {
+		t.Fatal(err)
+	}
+	ix, _, _ = e.cache.Index(e.ctx, e.org, 0)
+	d = ix.Evaluate(decision.Query{Subject: decision.Subject{Type: decision.SubjectUser, ID: "alice"}, Action: "deploy",
+		Resource: decision.Resource{Kind: access.KindProject, Name: "p1"}})
+	if d.Reason != decision.ReasonUnknownAction {
+		t.Errorf("after delete: %+v, want unknown_action", d)
+	}
+	for _, bad := range []api.CustomAction{{Name: "read", Project: "owner"}, {Name: "deploy"}, {Name: "has space", Project: "owner"}, {Name: "x", Organization: "readonly"}} {
+		if _, _, err := e.svc.SetCustomAction(e.ctx, e.org, bad); err == nil {
+			t.Errorf("SetCustomAction(%+v) accepted", bad)
+		}
+	}
+}

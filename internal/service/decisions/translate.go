@@ -7,6 +7,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/decision"
 	"github.com/rolecall/rolecall/internal/events"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -150,6 +151,20 @@ func translateOne(ev store.Event) (decision.Change, error) {
 			return nil, err
 		}
 		return decision.ServiceAccountUpserted{ID: d.ServiceAccount.ID, Name: d.ServiceAccount.Name}, nil
+	case events.ActionsChanged:
+		var d events.ActionsData
+		if err := decode(&d); err != nil {
+			return nil, err
+		}
+		out := decision.ActionsReplaced{Actions: make([]decision.CustomAction, 0, len(d.Actions))}
+		for _, a := range d.Actions {
+			ca, err := service.DecisionAction(a.Name, a.Organization, a.Cloud, a.Project)
+			if err != nil {
+				return nil, bad("action %q: %v", a.Name, err)
+			}
+			out.Actions = append(out.Actions, ca)
+		}
+		return out, nil
 	case events.ServiceAccountDeleted:
 		var d events.ServiceAccountData
 		if err := decode(&d); err != nil {
