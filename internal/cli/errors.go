@@ -61,6 +61,10 @@ func report(w io.Writer, err error, asJSON bool) int {
 	case errors.As(err, &ue) || isCobraUsage(err):
 		body.Code = codeUsage
 	}
+	if ee != nil && ee.msg == "" {
+		// The command already said everything (rolecall check's deny): only the status.
+		return code
+	}
 	if asJSON {
 		b, _ := json.Marshal(jsonError{Error: body})
 		fmt.Fprintf(w, "%s\n", b)

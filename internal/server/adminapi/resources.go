@@ -111,3 +111,30 @@ func (s *API) deleteServiceAccount(w http.ResponseWriter, r *http.Request) {
 	v, err := s.svc.DeleteServiceAccount(r.Context(), orgOf(r), r.PathValue("account"))
 	s.answer(w, r, http.StatusOK, v, err)
 }
+
+// Custom decision actions.
+
+func (s *API) listCustomActions(w http.ResponseWriter, r *http.Request) {
+	out, err := s.svc.CustomActions(r.Context(), orgOf(r))
+	list(s, w, r, out, len(out), err)
+}
+
+func (s *API) setCustomAction(w http.ResponseWriter, r *http.Request) {
+	var req api.CustomAction
+	if err := respond.DecodeJSON(r, &req); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	req.Name = r.PathValue("action") // the path names it; a name in the body is ignored
+	v, created, err := s.svc.SetCustomAction(r.Context(), orgOf(r), req)
+	if created {
+		s.created(w, r, "/api/v1/actions/"+v.Name, v, err)
+		return
+	}
+	s.answer(w, r, http.StatusOK, v, err)
+}
+
+func (s *API) deleteCustomAction(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.DeleteCustomAction(r.Context(), orgOf(r), r.PathValue("action"))
+	s.answer(w, r, http.StatusOK, v, err)
+}

@@ -31,6 +31,10 @@ func (s *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/service-accounts/{account}", s.cfg.Authenticate(s.getServiceAccount))
 	mux.HandleFunc("DELETE /api/v1/service-accounts/{account}", s.cfg.Authenticate(s.deleteServiceAccount))
 
+	mux.HandleFunc("GET /api/v1/actions", s.cfg.Authenticate(s.listCustomActions))
+	mux.HandleFunc("PUT /api/v1/actions/{action}", s.cfg.Authenticate(s.setCustomAction))
+	mux.HandleFunc("DELETE /api/v1/actions/{action}", s.cfg.Authenticate(s.deleteCustomAction))
+
 	mux.HandleFunc("GET /api/v1/users", s.cfg.Authenticate(s.listUsers))
 	mux.HandleFunc("GET /api/v1/users/{user}", s.cfg.Authenticate(s.getUser))
 	mux.HandleFunc("GET /api/v1/groups", s.cfg.Authenticate(s.listGroups))
