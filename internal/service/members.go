@@ -58,7 +58,9 @@ func (c *MemberChanges) changed() bool { return c.Added > 0 || c.Removed > 0 }
 //
 // Then, once members were added, the users among them that enforce-groups removed are
 // reinstated (DESIGN.md: the IdP brings a removed user back by PATCH active=true or by a
-// group add — to the IdP the user is assigned). Nothing is read when nothing was added.
+// group add — to the IdP the user is assigned). Reinstating clears the removal and gives
+// the user back its own active (ownActive): a user the IdP deactivated stays inactive, as a
+// group add says nothing about active. Nothing is read when nothing was added.
 func setMembers(ctx context.Context, tx store.Tx, org, id string, replace bool, members []scim.Member, mc *MemberChanges) error {
 	ids, err := knownMemberIDs(ctx, tx, org, memberIDs(members), mc)
 	if err != nil {
@@ -79,11 +81,26 @@ func setMembers(ctx context.Context, tx store.Tx, org, id string, replace bool, 
 	if added == 0 {
 		return nil
 	}
-	back, err := tx.ReinstateUsers(ctx, org, ids)
+	back, err := tx.ReinstateUsers(ctx, org, ids, ownActive)
 	if len(mc.ReinstatedIDs) < maxAuditIDs {
 		mc.ReinstatedIDs = append(mc.ReinstatedIDs, back[:min(len(back), maxAuditIDs-len(mc.ReinstatedIDs))]...)
 	}
 	return err
+}
+
+// ownActive is a user's own active flag, which an enforce-groups removal hides: the IdP's
+// latest word, which is its stored document's "active". The removal leaves the document as
+// it was and every SCIM write to a removed user keeps the IdP's last "active" in it (see
+// keepRemoved), so when the IdP has said nothing since the removal this is the flag the
+// removal recorded (the run's was_active). A document without "active" means the IdP never
+// sent it, and a user created without it is active. A document that cannot be read
+// activates nobody.
+func ownActive(u store.User) bool {
+	doc, err := DecodeDoc(u.Doc)
+	if err != nil {
+		return false
+	}
+	return scim.IndexedFields(doc).Active
 }
 
 // knownMemberIDs drops the ids that are not users or groups of the org, noting them in mc.

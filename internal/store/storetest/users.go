@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -346,36 +347,57 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	})
 }
 
-// testReinstateUsers: only removed users of the org come back (active, not removed, version
-// bumped); others, other orgs' users and unknown ids are untouched; View refuses.
+// testReinstateUsers: only removed users of the org come back (not removed, version bumped),
+// each with the active flag the caller's ownActive gives it from the stored user (its
+// document: the IdP's word that the removal hid); others, other orgs' users and unknown ids
+// are untouched; View refuses.
 func testReinstateUsers(t *testing.T, s store.Store) {
 	a, b := newOrg(t, s, "reinstate-a"), newOrg(t, s, "reinstate-b")
 	removed := newUser(t, s, a.ID, "removed")
+	offDoc := json.RawMessage(`{"userName":"off","active":false}`)
+	off := newUser(t, s, a.ID, "off", func(u *store.User) { u.Active, u.Doc = false, offDoc })
 	plain := newUser(t, s, a.ID, "plain", func(u *store.User) { u.Active = false })
 	other := newUser(t, s, b.ID, "other")
 	update(t, s, func(tx store.Tx) error {
-		for _, u := range []store.User{removed, other} {
+		for _, u := range []store.User{removed, off, other} {
 			if _, err := tx.SetUserRemoved(bg, u.OrgID, u.ID, true, false); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	var asked []string
+	ownActive := func(u store.User) bool {
+		asked = append(asked, u.ID)
+		return !bytes.Contains(u.Doc, []byte(`"active":false`))
+	}
 	update(t, s, func(tx store.Tx) error {
-		got, err := tx.ReinstateUsers(bg, a.ID, []string{plain.ID, "nope", other.ID, removed.ID, removed.ID})
+		got, err := tx.ReinstateUsers(bg, a.ID, []string{plain.ID, "nope", other.ID, off.ID, removed.ID, removed.ID}, ownActive)
 		if err != nil {
 			return err
 		}
-		if !slices.Equal(got, []string{removed.ID}) {
-			t.Errorf("ReinstateUsers = %v, want [%s]", got, removed.ID)
+		want := []string{off.ID, removed.ID}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("ReinstateUsers = %v, want %v", got, want)
 		}
 		return nil
 	})
+	if len(asked) != 2 {
+		t.Errorf("ownActive asked about %v, want only the two removed users of the org", asked)
+	}
 	view(t, s, func(tx store.Tx) error {
 		r, err := tx.User(bg, a.ID, removed.ID)
 		must(t, "User", err)
 		if r.Removed || !r.Active || r.Version != 3 {
 			t.Errorf("reinstated user: removed %v active %v version %d; want false true 3", r.Removed, r.Active, r.Version)
+		}
+		f, err := tx.User(bg, a.ID, off.ID)
+		must(t, "User", err)
+		if f.Removed || f.Active || f.Version != 3 || string(f.Doc) != string(offDoc) {
+			t.Errorf("reinstated inactive user: removed %v active %v version %d doc %s; want false false 3 %s",
+				f.Removed, f.Active, f.Version, f.Doc, offDoc)
 		}
 		p, err := tx.User(bg, a.ID, plain.ID)
 		must(t, "User", err)
@@ -387,7 +409,7 @@ func testReinstateUsers(t *testing.T, s store.Store) {
 		if !o.Removed {
 			t.Errorf("org A reinstated org B's user")
 		}
-		_, err = tx.ReinstateUsers(bg, a.ID, []string{removed.ID})
+		_, err = tx.ReinstateUsers(bg, a.ID, []string{removed.ID}, ownActive)
 		if err == nil {
 			t.Errorf("ReinstateUsers inside View succeeded")
 		}
