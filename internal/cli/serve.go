@@ -49,7 +49,7 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.StringVar(&f.logFormat, "log-format", a.env("ROLECALL_LOG_FORMAT", "text"), "log format: text or json (env ROLECALL_LOG_FORMAT)")
 	fl.StringVar(&f.logLevel, "log-level", a.env("ROLECALL_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROLECALL_LOG_LEVEL)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
-	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
+	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer every successful SCIM PATCH with 204; without it users answer 200 and the user, groups 204 unless the request asks for attributes (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
 	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd

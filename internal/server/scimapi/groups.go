@@ -3,8 +3,6 @@ package scimapi
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/service"
@@ -72,24 +70,10 @@ func (s *API) replaceGroup(ctx context.Context, c scimCtx, o writeOpts, id strin
 	return c.projected(s.svc.ReplaceGroup(ctx, c.org, id, o.ifMatch, ndoc, members, groupRender(c, c.proj.Needs("members"))))
 }
 
-// patchWantsMembers reports whether a PATCH answer should list members: only when the
-// request's attributes parameter names them. A membership PATCH of a 100,000-member group
-// must not read the member list to answer, and IdPs do not read it from a PATCH answer.
-func patchWantsMembers(r *http.Request) bool {
-	attrs, _ := qget(r.URL.Query(), "attributes")
-	for _, a := range strings.Split(attrs, ",") {
-		a = strings.ToLower(strings.TrimSpace(a))
-		a = strings.TrimPrefix(a, strings.ToLower(scim.URNGroup)+":")
-		if a == "members" || strings.HasPrefix(a, "members.") || strings.HasPrefix(a, "members[") {
-			return true
-		}
-	}
-	return false
-}
-
-// patchGroup applies a PatchOp to group id.
+// patchGroup applies a PatchOp to group id. Its answer lists the members only when it
+// carries the resource (patchAnswers) and the projection keeps them.
 func (s *API) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (service.Written, error) {
-	list := !s.cfg.PatchNoContent && o.listMembers
+	list := s.patchAnswers(scimGroups, c) && c.proj.Needs("members")
 	return c.projected(s.svc.PatchGroup(ctx, c.org, id, o.ifMatch, req.Operations, groupRender(c, list)))
 }
 

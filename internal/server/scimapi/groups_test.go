@@ -69,22 +69,22 @@ func TestSCIMGroupMembership(t *testing.T) {
 		}
 
 		// Okta: add, remove by filter, add again (no-op), replace displayName.
-		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": u[2], "display": "m2@example.com"}})))
-		if r.doc["members"] != nil || jstr(r.doc, "displayName") != "Engineering" || r.header.Get("ETag") != `W/"2"` {
+		r = e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": u[2], "display": "m2@example.com"}})))
+		if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
 			t.Errorf("PATCH add answer: %s %s", r.header.Get("ETag"), r.body)
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[1]+`"]`, nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[1]+`"]`, nil)))
 		if got := e.memberIDsOf(gid); !slices.Equal(got, sorted(u[0], u[2])) {
 			t.Errorf("after Okta add/remove: %v", got)
 		}
 		v := version()
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[2])})))
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[5]+`"]`, nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[2])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[5]+`"]`, nil)))
 		if version() != v {
 			t.Errorf("no-op membership PATCHes changed the version %s → %s", v, version())
 		}
 		// Entra: capitalised ops, value arrays, bare ids, an extra "name".
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
 			map[string]any{"op": "Add", "path": "members", "value": []any{member(u[3]), u[4]}, "name": "addMember"},
 			map[string]any{"op": "Remove", "path": "members", "value": []any{member(u[0])}},
 		))
@@ -100,12 +100,12 @@ func TestSCIMGroupMembership(t *testing.T) {
 			t.Errorf("PATCH replace with attributes=members: %s", r.body)
 		}
 		// Path-less replace (Okta's form for displayName).
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("replace", "", map[string]any{"id": gid, "displayName": "Engineering"})))
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("replace", "", map[string]any{"id": gid, "displayName": "Engineering"})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", nil)))
 		if got := e.memberIDsOf(gid); len(got) != 0 {
 			t.Errorf("after remove all: %v", got)
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[1])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[1])})))
 
 		// Nested groups and cycles.
 		parent := e.newGroup("Parent", gid)
@@ -121,7 +121,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		e.wantError(e.do("PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(gid)}))), 400, "invalidValue", "itself")
 		// A member that does not exist is ignored (IdPs send members they failed to provision);
 		// the valid members of the same request are kept and the audit event names the id.
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
 			scimOp("add", "members", []any{member(u[2])}),
 			scimOp("add", "members", []any{member("no-such-user")}),
 		))
@@ -131,7 +131,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		if !e.lastAuditMentions("no-such-user") {
 			t.Errorf("the audit event does not record the ignored member id")
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", []any{member(u[2])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", []any{member(u[2])})))
 		before = e.auditCount("")
 		e.wantError(e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 			"displayName": "Engineering"}), 409, "uniqueness", "Engineering")
@@ -156,7 +156,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		}
 
 		// A deleted user leaves its groups; a deleted group is gone (404) and leaves its parents.
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[0]), member(u[1])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[0]), member(u[1])})))
 		e.must(204, "DELETE", "/scim/v2/Users/"+u[0], nil)
 		if got := e.memberIDsOf(gid); !slices.Equal(got, []string{u[1]}) {
 			t.Errorf("deleted user still a member: %v", got)
@@ -238,10 +238,10 @@ func TestSCIMMembershipReadsNoMemberList(t *testing.T) {
 	}
 	for name, f := range map[string]func(){
 		"add one": func() {
-			e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(ids[399])})))
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(ids[399])})))
 		},
 		"remove one": func() {
-			e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members[value eq \""+ids[0]+"\"]", nil)))
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members[value eq \""+ids[0]+"\"]", nil)))
 		},
 		"get excluded": func() {
 			e.must(200, "GET", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", nil)
@@ -287,7 +287,7 @@ func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 		}
 		remove(a)
 		remove(b)
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
 		if u := state(a); !u.Active || u.Removed {
 			t.Errorf("after a group add: active=%v removed=%v; want active, not removed", u.Active, u.Removed)
 		}
@@ -304,7 +304,7 @@ func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 		}
 		// Already a member: nothing is added, so a user removed again stays removed.
 		remove(a)
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
 		if u := state(a); u.Active || !u.Removed {
 			t.Errorf("re-sending an existing membership reinstated the user: %+v", u)
 		}

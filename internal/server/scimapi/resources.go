@@ -3,6 +3,7 @@ package scimapi
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/scim"
@@ -18,6 +19,9 @@ type scimCtx struct {
 	org  string
 	base string
 	proj *scim.Projection
+	// projAsked says the request named attributes or excludedAttributes, which makes a
+	// Group PATCH answer 200 with the resource (see patchAnswers).
+	projAsked bool
 }
 
 // newSCIMCtx reads the caller's org and the attributes/excludedAttributes parameters, which
@@ -27,7 +31,8 @@ func (s *API) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 	attrs, _ := qget(q, "attributes")
 	excl, _ := qget(q, "excludedAttributes")
 	proj, err := scim.ParseProjection(kind.rt(), attrs, excl)
-	return scimCtx{org: auth.PrincipalFrom(r.Context()).OrgID, base: s.baseURL(r), proj: proj}, err
+	asked := strings.TrimSpace(attrs) != "" || strings.TrimSpace(excl) != ""
+	return scimCtx{org: auth.PrincipalFrom(r.Context()).OrgID, base: s.baseURL(r), proj: proj, projAsked: asked}, err
 }
 
 // writeOpts is what a single-resource write takes from its request besides the context,
@@ -36,13 +41,11 @@ func (s *API) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 type writeOpts struct {
 	// ifMatch is the If-Match header, or a Bulk operation's version; "" for none.
 	ifMatch string
-	// listMembers makes a Group PATCH answer list the members (see patchWantsMembers).
-	listMembers bool
 }
 
 // requestWriteOpts reads the writeOpts of a single-resource request.
 func requestWriteOpts(r *http.Request) writeOpts {
-	return writeOpts{ifMatch: r.Header.Get("If-Match"), listMembers: patchWantsMembers(r)}
+	return writeOpts{ifMatch: r.Header.Get("If-Match")}
 }
 
 // writeResource answers one resource with its ETag (and Location for 201).
@@ -54,10 +57,24 @@ func writeResource(w http.ResponseWriter, status int, version int64, location st
 	writeSCIM(w, status, doc)
 }
 
-// writePatched answers a successful PATCH: 204 when the server is configured so
-// (--scim-patch-no-content), else 200 with the resource.
-func (s *API) writePatched(w http.ResponseWriter, version int64, doc any) {
+// patchAnswers reports whether a successful PATCH of kind answers 200 with the resource;
+// otherwise it answers 204 No Content. RFC 7644 §3.5.2 allows only those two: 200 with the
+// entire resource (as attributes/excludedAttributes project it) or 204. A User answers
+// 200 + resource. A Group answers 204 unless the request asks for attributes: the entire
+// group lists its members, and reading 100,000 members to answer a membership change would
+// make every change cost as much as the group is large; Okta and Entra accept 204 and do not
+// read a PATCH answer's members. --scim-patch-no-content makes every PATCH answer 204.
+func (s *API) patchAnswers(kind scimKind, c scimCtx) bool {
 	if s.cfg.PatchNoContent {
+		return false
+	}
+	return kind != scimGroups || c.projAsked
+}
+
+// writePatched answers a successful PATCH as patchAnswers says: 200 with the resource, or
+// 204 with its ETag.
+func (s *API) writePatched(w http.ResponseWriter, kind scimKind, c scimCtx, version int64, doc any) {
+	if !s.patchAnswers(kind, c) {
 		w.Header().Set("ETag", scim.ETag(version))
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -176,7 +193,7 @@ func (s *API) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, i
 		s.scimFail(w, r, err)
 		return
 	}
-	s.writePatched(w, res.Version, res.Body)
+	s.writePatched(w, kind, c, res.Version, res.Body)
 }
 
 func (s *API) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {

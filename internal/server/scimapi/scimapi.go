@@ -28,7 +28,8 @@ type Deps struct {
 	BaseURL string
 	// MaxBodyBytes is the request body limit, advertised as Bulk's maxPayloadSize.
 	MaxBodyBytes int64
-	// PatchNoContent makes a successful PATCH answer 204 instead of 200 + resource.
+	// PatchNoContent makes every successful PATCH answer 204; without it Users answer 200 +
+	// resource and Groups 204 unless the request asks for attributes (see patchAnswers).
 	PatchNoContent bool
 	// Authenticate wraps a handler: a scim-scope token is required, and a refusal is
 	// answered with WriteError.
