@@ -32,6 +32,23 @@ type MemberChanges struct {
 	ReinstatedIDs  []string `json:"reinstatedIds,omitempty"`
 	IDsRequested   int      `json:"idsRequested"`
 	IDsTruncatedAt int      `json:"idsTruncatedAt,omitempty"`
+
+	// The members really added and removed, and every user reinstated, uncapped: the
+	// request's change events (one per member) are made from them.
+	addedMembers, removedMembers []store.Member
+	reinstated                   []string
+}
+
+// added records members the store added.
+func (c *MemberChanges) added(ms []store.Member) {
+	c.Added += len(ms)
+	c.addedMembers = append(c.addedMembers, ms...)
+}
+
+// removed records members the store removed.
+func (c *MemberChanges) removed(ms []store.Member) {
+	c.Removed += len(ms)
+	c.removedMembers = append(c.removedMembers, ms...)
 }
 
 func (c *MemberChanges) note(list *[]string, ids []string) {
@@ -58,49 +75,33 @@ func (c *MemberChanges) changed() bool { return c.Added > 0 || c.Removed > 0 }
 //
 // Then, once members were added, the users among them that enforce-groups removed are
 // reinstated (DESIGN.md: the IdP brings a removed user back by PATCH active=true or by a
-// group add — to the IdP the user is assigned). Reinstating clears the removal and gives
-// the user back its own active (ownActive): a user the IdP deactivated stays inactive, as a
-// group add says nothing about active. Nothing is read when nothing was added.
+// group add — to the IdP the user is assigned). Nothing is read when nothing was added.
 func setMembers(ctx context.Context, tx store.Tx, org, id string, replace bool, members []scim.Member, mc *MemberChanges) error {
 	ids, err := knownMemberIDs(ctx, tx, org, memberIDs(members), mc)
 	if err != nil {
 		return err
 	}
-	var added, removed int
+	var added, removed []store.Member
 	if replace {
-		added, removed, err = tx.ReplaceMembers(ctx, org, id, ids)
+		added, removed, err = tx.ReplaceMembersReturning(ctx, org, id, ids)
 	} else {
-		added, err = tx.AddMembers(ctx, org, id, ids)
+		added, err = tx.AddMembersReturning(ctx, org, id, ids)
 	}
 	if err != nil {
 		return memberError(err)
 	}
-	mc.Added += added
-	mc.Removed += removed
+	mc.added(added)
+	mc.removed(removed)
 	mc.note(&mc.AddedIDs, ids)
-	if added == 0 {
+	if len(added) == 0 {
 		return nil
 	}
-	back, err := tx.ReinstateUsers(ctx, org, ids, ownActive)
+	back, err := tx.ReinstateUsers(ctx, org, ids)
+	mc.reinstated = append(mc.reinstated, back...)
 	if len(mc.ReinstatedIDs) < maxAuditIDs {
 		mc.ReinstatedIDs = append(mc.ReinstatedIDs, back[:min(len(back), maxAuditIDs-len(mc.ReinstatedIDs))]...)
 	}
 	return err
-}
-
-// ownActive is a user's own active flag, which an enforce-groups removal hides: the IdP's
-// latest word, which is its stored document's "active". The removal leaves the document as
-// it was and every SCIM write to a removed user keeps the IdP's last "active" in it (see
-// keepRemoved), so when the IdP has said nothing since the removal this is the flag the
-// removal recorded (the run's was_active). A document without "active" means the IdP never
-// sent it, and a user created without it is active. A document that cannot be read
-// activates nobody.
-func ownActive(u store.User) bool {
-	doc, err := DecodeDoc(u.Doc)
-	if err != nil {
-		return false
-	}
-	return scim.IndexedFields(doc).Active
 }
 
 // knownMemberIDs drops the ids that are not users or groups of the org, noting them in mc.

@@ -63,12 +63,12 @@ type UserTx interface {
 	// stored user. It does not touch bindings: the caller deletes them in the same Tx.
 	SetUserRemoved(ctx context.Context, orgID, id string, removed, active bool) (User, error)
 	// ReinstateUsers brings back those of ids that enforce-groups removed (removed=false,
-	// version bumped) and returns their ids. Each gets the active flag ownActive returns for it
-	// (given the stored user, with Doc): the user's own active, as its identity provider last
-	// stated it, which the removal hid. The SCIM layer calls it when an IdP adds a removed user
-	// to a group: to the IdP the user is assigned, so it is no longer removed; whether it holds
-	// access is then the IdP's word on active, never the group add's.
-	ReinstateUsers(ctx context.Context, orgID string, ids []string, ownActive func(User) bool) ([]string, error)
+	// version bumped) and returns their ids. The SCIM layer calls it when an IdP adds a
+	// removed user to a group: to the IdP the user is assigned again. Its active flag becomes
+	// the one its stored document holds, the IdP's latest word (false only when the document
+	// says active false): a user its IdP deactivated stays inactive, and only an explicit
+	// active=true activates one.
+	ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error)
 	// ScanUsers streams every (non-deleted) user of the org in Seq order without Doc and
 	// Emails: the bulk read behind access evaluation and enforce-groups.
 	ScanUsers(ctx context.Context, orgID string, fn func(User) error) error

@@ -3,6 +3,7 @@ package scimapi
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/service"
@@ -70,10 +71,23 @@ func (s *API) replaceGroup(ctx context.Context, c scimCtx, o writeOpts, id strin
 	return c.projected(s.svc.ReplaceGroup(ctx, c.org, id, o.ifMatch, ndoc, members, groupRender(c, c.proj.Needs("members"))))
 }
 
-// patchGroup applies a PatchOp to group id. Its answer lists the members only when it
-// carries the resource (patchAnswers) and the projection keeps them.
+// groupPatchStatus is the status of a successful Group PATCH. RFC 7644 §3.5.2 allows 204
+// No Content or 200 with the entire resource, and a group's entire resource holds its
+// members: 100,000 of them for a large group, read and rendered for an answer no identity
+// provider reads (Okta and Entra send no attributes parameter and accept 204). So a Group
+// PATCH answers 204 unless the request names attributes or excludedAttributes, which asks
+// for a 200 with the resource projected as asked (members only if they are among what it
+// asks for).
+func (s *API) groupPatchStatus(o writeOpts) int {
+	if s.cfg.PatchNoContent || !o.wantsBody {
+		return http.StatusNoContent
+	}
+	return http.StatusOK
+}
+
+// patchGroup applies a PatchOp to group id.
 func (s *API) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (service.Written, error) {
-	list := s.patchAnswers(scimGroups, c) && c.proj.Needs("members")
+	list := s.groupPatchStatus(o) == http.StatusOK && c.proj.Needs("members")
 	return c.projected(s.svc.PatchGroup(ctx, c.org, id, o.ifMatch, req.Operations, groupRender(c, list)))
 }
 

@@ -69,9 +69,12 @@ func TestSCIMGroupMembership(t *testing.T) {
 		}
 
 		// Okta: add, remove by filter, add again (no-op), replace displayName.
+		// A Group PATCH answers 204 with the new ETag (RFC 7644 §3.5.2: no partial
+		// resource); with attributes or excludedAttributes it answers 200 and the resource
+		// as asked (TestSCIMGroupPatchAnswer).
 		r = e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": u[2], "display": "m2@example.com"}})))
 		if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
-			t.Errorf("PATCH add answer: %s %s", r.header.Get("ETag"), r.body)
+			t.Errorf("PATCH add answer: %s %q", r.header.Get("ETag"), r.body)
 		}
 		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[1]+`"]`, nil)))
 		if got := e.memberIDsOf(gid); !slices.Equal(got, sorted(u[0], u[2])) {
@@ -307,6 +310,111 @@ func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
 		if u := state(a); u.Active || !u.Removed {
 			t.Errorf("re-sending an existing membership reinstated the user: %+v", u)
+		}
+	})
+}
+
+// TestSCIMGroupPatchAnswer: RFC 7644 §3.5.2 lets a PATCH answer 204 or 200 with the entire
+// resource, and a group's entire resource holds its members. A Group PATCH answers 204 with
+// the new ETag; asked for attributes or excludedAttributes it answers 200 with the resource
+// projected as asked, members only when they are among what was asked for. User PATCHes keep
+// answering 200 with the resource.
+func TestSCIMGroupPatchAnswer(t *testing.T) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
+		uid := e.newUser("m@example.com", nil)
+		gid := e.newGroup("Answers")
+		add := scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": uid}}))
+		rename := func(n string) map[string]any { return scimPatchBody(scimOp("replace", "displayName", n)) }
+
+		r := e.must(204, "PATCH", "/scim/v2/Groups/"+gid, add)
+		if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
+			t.Errorf("plain PATCH: ETag %q body %q", r.header.Get("ETag"), r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?attributes=members", rename("A2"))
+		if got := fmt.Sprint(r.doc["members"]); !strings.Contains(got, uid) || jstr(r.doc, "displayName") != "" || jstr(r.doc, "id") != gid {
+			t.Errorf("attributes=members: %s", r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", rename("A3"))
+		if r.doc["members"] != nil || jstr(r.doc, "displayName") != "A3" || r.header.Get("ETag") != `W/"4"` {
+			t.Errorf("excludedAttributes=members: %s %s", r.header.Get("ETag"), r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?excludedAttributes=meta", rename("A4"))
+		if got := fmt.Sprint(r.doc["members"]); !strings.Contains(got, uid) || jstr(r.doc, "displayName") != "A4" || r.doc["meta"] != nil {
+			t.Errorf("excludedAttributes=meta (the entire resource but meta): %s", r.body)
+		}
+		u := e.must(200, "PATCH", "/scim/v2/Users/"+uid, scimPatchBody(scimOp("replace", "title", "Eng")))
+		if jstr(u.doc, "title") != "Eng" || jstr(u.doc, "id") != uid {
+			t.Errorf("user PATCH: %s", u.body)
+		}
+	})
+}
+
+// TestSCIMReinstatementKeepsIdPDeactivation: a group add brings back a user enforce-groups
+// removed, with the active flag its IdP last gave it: a user the IdP had deactivated before
+// the removal, or deactivates while removed, stays inactive (and so holds nothing); only an
+// explicit active=true activates (issue 14, item 1).
+func TestSCIMReinstatementKeepsIdPDeactivation(t *testing.T) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
+		ctx := context.Background()
+		gid := e.newGroup("Returners")
+		remove := func(id string) {
+			t.Helper()
+			if err := e.st.Update(ctx, func(tx store.Tx) error {
+				_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		state := func(id string) store.User {
+			t.Helper()
+			var u store.User
+			if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		setActive := func(id string, v bool) {
+			t.Helper()
+			e.must(200, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("replace", "active", v)))
+		}
+		addToGroup := func(id string) {
+			t.Helper()
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(id)})))
+		}
+
+		// Deactivated by the IdP, then removed by enforce-groups, then added to a group.
+		before := e.newUser("off-before@example.com", nil)
+		setActive(before, false)
+		remove(before)
+		addToGroup(before)
+		if u := state(before); u.Active || u.Removed {
+			t.Errorf("deactivated before removal, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
+		}
+
+		// Removed, then deactivated by the IdP while removed, then added to a group.
+		during := e.newUser("off-during@example.com", nil)
+		remove(during)
+		setActive(during, false)
+		if u := state(during); u.Active || !u.Removed || u.Version != 3 {
+			t.Errorf("PATCH active=false on a removed user: %+v; want it recorded (version 3), still removed", u)
+		}
+		addToGroup(during)
+		if u := state(during); u.Active || u.Removed {
+			t.Errorf("deactivated while removed, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
+		}
+		// Its IdP's explicit active=true activates it.
+		setActive(during, true)
+		if u := state(during); !u.Active || u.Removed {
+			t.Errorf("then active=true: active=%v removed=%v", u.Active, u.Removed)
+		}
+
+		// Active at the IdP throughout: the group add activates it.
+		on := e.newUser("on@example.com", nil)
+		remove(on)
+		addToGroup(on)
+		if u := state(on); !u.Active || u.Removed {
+			t.Errorf("active at its IdP, removed, added: active=%v removed=%v; want active", u.Active, u.Removed)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package scimapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/scim"
@@ -19,9 +18,6 @@ type scimCtx struct {
 	org  string
 	base string
 	proj *scim.Projection
-	// projAsked says the request named attributes or excludedAttributes, which makes a
-	// Group PATCH answer 200 with the resource (see patchAnswers).
-	projAsked bool
 }
 
 // newSCIMCtx reads the caller's org and the attributes/excludedAttributes parameters, which
@@ -31,8 +27,7 @@ func (s *API) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 	attrs, _ := qget(q, "attributes")
 	excl, _ := qget(q, "excludedAttributes")
 	proj, err := scim.ParseProjection(kind.rt(), attrs, excl)
-	asked := strings.TrimSpace(attrs) != "" || strings.TrimSpace(excl) != ""
-	return scimCtx{org: auth.PrincipalFrom(r.Context()).OrgID, base: s.baseURL(r), proj: proj, projAsked: asked}, err
+	return scimCtx{org: auth.PrincipalFrom(r.Context()).OrgID, base: s.baseURL(r), proj: proj}, err
 }
 
 // writeOpts is what a single-resource write takes from its request besides the context,
@@ -41,11 +36,17 @@ func (s *API) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 type writeOpts struct {
 	// ifMatch is the If-Match header, or a Bulk operation's version; "" for none.
 	ifMatch string
+	// wantsBody: the request named attributes or excludedAttributes, so a Group PATCH
+	// answers 200 with the resource projected as asked instead of 204 (groupPatchStatus).
+	wantsBody bool
 }
 
 // requestWriteOpts reads the writeOpts of a single-resource request.
 func requestWriteOpts(r *http.Request) writeOpts {
-	return writeOpts{ifMatch: r.Header.Get("If-Match")}
+	q := r.URL.Query()
+	_, attrs := qget(q, "attributes")
+	_, excluded := qget(q, "excludedAttributes")
+	return writeOpts{ifMatch: r.Header.Get("If-Match"), wantsBody: attrs || excluded}
 }
 
 // writeResource answers one resource with its ETag (and Location for 201).
@@ -57,24 +58,10 @@ func writeResource(w http.ResponseWriter, status int, version int64, location st
 	writeSCIM(w, status, doc)
 }
 
-// patchAnswers reports whether a successful PATCH of kind answers 200 with the resource;
-// otherwise it answers 204 No Content. RFC 7644 §3.5.2 allows only those two: 200 with the
-// entire resource (as attributes/excludedAttributes project it) or 204. A User answers
-// 200 + resource. A Group answers 204 unless the request asks for attributes: the entire
-// group lists its members, and reading 100,000 members to answer a membership change would
-// make every change cost as much as the group is large; Okta and Entra accept 204 and do not
-// read a PATCH answer's members. --scim-patch-no-content makes every PATCH answer 204.
-func (s *API) patchAnswers(kind scimKind, c scimCtx) bool {
+// writePatched answers a successful PATCH: 204 when the server is configured so
+// (--scim-patch-no-content), else 200 with the resource.
+func (s *API) writePatched(w http.ResponseWriter, version int64, doc any) {
 	if s.cfg.PatchNoContent {
-		return false
-	}
-	return kind != scimGroups || c.projAsked
-}
-
-// writePatched answers a successful PATCH as patchAnswers says: 200 with the resource, or
-// 204 with its ETag.
-func (s *API) writePatched(w http.ResponseWriter, kind scimKind, c scimCtx, version int64, doc any) {
-	if !s.patchAnswers(kind, c) {
 		w.Header().Set("ETag", scim.ETag(version))
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -188,12 +175,18 @@ func (s *API) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, i
 		s.scimFail(w, r, err)
 		return
 	}
-	res, err := s.writeOps(kind).patch(r.Context(), c, requestWriteOpts(r), id, req)
+	o := requestWriteOpts(r)
+	res, err := s.writeOps(kind).patch(r.Context(), c, o, id, req)
 	if err != nil {
 		s.scimFail(w, r, err)
 		return
 	}
-	s.writePatched(w, kind, c, res.Version, res.Body)
+	if kind == scimGroups && s.groupPatchStatus(o) == http.StatusNoContent {
+		w.Header().Set("ETag", scim.ETag(res.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.writePatched(w, res.Version, res.Body)
 }
 
 func (s *API) scimDelete(w http.ResponseWriter, r *http.Request, kind scimKind, id string) {
