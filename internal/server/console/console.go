@@ -11,6 +11,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -83,6 +84,10 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
 
+	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
+	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
+	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
+
 	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
 	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))
 	mux.Handle("GET /ui/enforce/runs/{run}", c.page(c.enforceRun))
@@ -104,6 +109,19 @@ func newConsole(d Deps) *console {
 		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
 		"join":     strings.Join,
 		"add":      func(a, b int) int { return a + b },
+		// grantActions is what a grant row's change-role and revoke forms need.
+		"grantActions": func(v uiView, g api.Grant) map[string]any {
+			return map[string]any{"G": g, "CSRF": v.Session.CSRF, "Back": v.Here, "Roles": uiRoles[g.ResourceKind]}
+		},
+		"roles": func(kind string) []string { return uiRoles[kind] },
+		// dict passes several values to a partial template.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 		"prettyJSON": func(b json.RawMessage) string {
 			var out bytes.Buffer
 			if len(b) == 0 || json.Indent(&out, b, "", "  ") != nil {
@@ -171,6 +189,8 @@ type uiView struct {
 	Notice string
 	Error  string
 	Data   any
+	// Here is the page's own URL: where its forms come back to.
+	Here string
 }
 
 // render writes page with status. Pages are rendered into a buffer first so that a template
@@ -184,6 +204,12 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	if v.Session == nil {
 		v.Session = uiSessionFrom(r.Context())
+	}
+	v.Here = r.URL.RequestURI()
+	if v.Session != nil && r.Method == http.MethodGet {
+		if f := c.sessions.takeFlash(v.Session.key); f != (uiFlash{}) {
+			v.Notice, v.Error = cmp.Or(v.Notice, f.Notice), cmp.Or(v.Error, f.Error)
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

@@ -90,6 +90,8 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request) {
 type uiGroupData struct {
 	service.GroupDetail
 	Pager uiPager
+	// Where are the resources the grant form offers.
+	Where []uiWhere
 }
 
 // group shows one group: its record, the groups it is in, its members (paged) and its
@@ -102,5 +104,9 @@ func (c *console) group(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := uiGroupData{GroupDetail: gd, Pager: pager(r, offset, len(gd.Members), gd.Group.Members)}
+	if d.Where, err = c.grantTargets(r); err != nil {
+		c.failErr(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "group", uiView{Title: d.Group.DisplayName, Nav: "groups", Data: d})
 }
