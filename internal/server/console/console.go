@@ -82,6 +82,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/projects", c.page(c.projects))
 	mux.Handle("GET /ui/projects/{project}", c.page(c.project))
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
+	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
 
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))

@@ -58,12 +58,33 @@ func (c *console) users(w http.ResponseWriter, r *http.Request) {
 // user shows one user: its record, its groups and every resource it has access to, each
 // with its sources (direct, via which group and nesting path, implicit org owner).
 func (c *console) user(w http.ResponseWriter, r *http.Request) {
-	d, err := c.cfg.Service.UserDetail(r.Context(), orgOf(r), r.PathValue("user"))
+	ud, err := c.cfg.Service.UserDetail(r.Context(), orgOf(r), r.PathValue("user"))
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d := uiUserData{UserDetail: ud}
+	if d.Direct, err = c.cfg.Service.Grants(r.Context(), orgOf(r), service.GrantFilter{PrincipalType: api.PrincipalUser, Principal: ud.User.ID}); err == nil {
+		var st api.OrgSettings
+		if st, err = c.cfg.Service.Settings(r.Context(), orgOf(r)); err == nil {
+			d.GroupsOnly = st.GroupsOnly
+			d.Where, err = c.grantTargets(r)
+		}
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "user", uiView{Title: d.User.UserName, Nav: "users", Data: d})
+}
+
+type uiUserData struct {
+	service.UserDetail
+	// Direct are the user's direct grants, which the page can change and revoke.
+	Direct []api.Grant
+	// GroupsOnly: the org refuses new direct user grants, so the page offers no grant form.
+	GroupsOnly bool
+	Where      []uiWhere
 }
 
 type uiGroupsData struct {

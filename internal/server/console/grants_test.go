@@ -198,3 +198,55 @@ func TestUIGrantRefusals(t *testing.T) {
 		t.Fatalf("grant with an outside back = %d → %q", r.status, r.location())
 	}
 }
+
+func TestUIGrantFromUserAndServiceAccountPages(t *testing.T) {
+	e := newUIEnv(t)
+	csrf := e.mustSignIn()
+	user := e.ids["user-2"]
+	back := "/ui/users/" + user
+	r := e.post("/ui/grants", url.Values{"csrf": {csrf}, "back": {back}, "principalType": {"user"}, "principal": {user},
+		"where": {"project:" + e.ids["project-2"]}, "role": {"readonly"}})
+	e.followFlash(r, back, "Granted readonly on project “proj-2” to user “user2@example.com”.")
+	bs := e.bindingsOn(e.ids["project-2"], store.PrincipalUser, user)
+	if len(bs) != 1 {
+		t.Fatalf("bindings: %+v", bs)
+	}
+	if page := e.get(back); !strings.Contains(page.body, `action="/ui/grants/`+bs[0].ID+`/role"`) {
+		t.Fatalf("the user page does not list its direct grant with its actions:\n%s", page.body)
+	}
+	r = e.post("/ui/grants/"+bs[0].ID+"/role", url.Values{"csrf": {csrf}, "back": {back}, "role": {"collaborator"}})
+	e.followFlash(r, back, "from readonly to collaborator")
+
+	account := e.ids["sa-ci-deployer"]
+	sback := "/ui/service-accounts/" + account
+	if page := e.get("/ui/service-accounts"); !strings.Contains(page.body, `href="`+sback+`"`) {
+		t.Fatalf("the service accounts page does not link %s", sback)
+	}
+	r = e.post("/ui/grants", url.Values{"csrf": {csrf}, "back": {sback}, "principalType": {"service_account"}, "principal": {account},
+		"where": {"cloud:" + e.ids["cloud-prod"]}, "role": {"owner"}})
+	e.followFlash(r, sback, "Granted owner on cloud “prod-cloud” to service account “ci-deployer”.")
+	if page := e.get(sback); !strings.Contains(page.body, "prod-cloud") || !strings.Contains(page.body, "Change role") {
+		t.Fatalf("the service account page does not show its grant:\n%s", page.body)
+	}
+
+	// In groups-only mode the user page offers no grant form and says why, in console words.
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
+	if err := e.st.Update(ctx, func(tx store.Tx) error {
+		st, err := tx.Settings(ctx, e.orgID)
+		if err != nil {
+			return err
+		}
+		st.GroupsOnly = true
+		return tx.PutSettings(ctx, st)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get(back)
+	if strings.Contains(page.body, `name="where"`) || !strings.Contains(page.body, "Groups-only mode is on") {
+		t.Fatalf("groups-only user page:\n%s", page.body)
+	}
+	// A change of a user's direct grant would be a new direct grant: refused too.
+	r = e.post("/ui/grants/"+e.bindingsOn(e.ids["project-2"], store.PrincipalUser, user)[0].ID+"/role",
+		url.Values{"csrf": {csrf}, "back": {back}, "role": {"owner"}})
+	e.followFlash(r, back, "groups-only mode is on")
+}

@@ -66,6 +66,28 @@ func (c *console) serviceAccounts(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "service_accounts", uiView{Title: "Service accounts", Nav: "service-accounts", Data: d})
 }
 
+type uiAccountData struct {
+	Account api.ServiceAccount
+	Grants  []api.Grant
+	Where   []uiWhere
+}
+
+// serviceAccount shows one service account with its grants and the form to grant it more.
+func (c *console) serviceAccount(w http.ResponseWriter, r *http.Request) {
+	var d uiAccountData
+	var err error
+	if d.Account, err = c.cfg.Service.ServiceAccount(r.Context(), orgOf(r), r.PathValue("account")); err == nil {
+		if d.Grants, err = c.cfg.Service.Grants(r.Context(), orgOf(r), service.GrantFilter{PrincipalType: api.PrincipalServiceAccount, Principal: d.Account.ID}); err == nil {
+			d.Where, err = c.grantTargets(r)
+		}
+	}
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "service_account", uiView{Title: d.Account.Name, Nav: "service-accounts", Data: d})
+}
+
 // uiAuditTargetTypes are the target types the audit filter offers.
 var uiAuditTargetTypes = []string{"user", "group", "cloud", "project", "service_account", "grant", "token", "organization", "enforce_run"}
 
