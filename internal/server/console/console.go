@@ -85,6 +85,18 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
 
+	mux.Handle("POST /ui/clouds", c.page(c.cloudCreate))
+	mux.Handle("POST /ui/clouds/{cloud}/rename", c.page(c.cloudRename))
+	mux.Handle("GET /ui/clouds/{cloud}/delete", c.page(c.cloudDeleteConfirm))
+	mux.Handle("POST /ui/clouds/{cloud}/delete", c.page(c.cloudDelete))
+	mux.Handle("POST /ui/projects", c.page(c.projectCreate))
+	mux.Handle("POST /ui/projects/{project}/rename", c.page(c.projectRename))
+	mux.Handle("GET /ui/projects/{project}/delete", c.page(c.projectDeleteConfirm))
+	mux.Handle("POST /ui/projects/{project}/delete", c.page(c.projectDelete))
+	mux.Handle("POST /ui/service-accounts", c.page(c.serviceAccountCreate))
+	mux.Handle("GET /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDeleteConfirm))
+	mux.Handle("POST /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDelete))
+
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
 	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
 	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
@@ -238,7 +250,7 @@ func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	msg := err.Error()
 	var ae *api.Error
 	if errors.As(err, &ae) {
-		msg = ae.Message
+		msg = consoleHints(ae.Message)
 	}
 	if !known {
 		c.cfg.Log.Error("console request failed", "request_id", respond.RequestID(r.Context()), "error", err.Error())

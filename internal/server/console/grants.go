@@ -30,21 +30,29 @@ var uiRoles = map[string][]string{
 func back(r *http.Request) string { return safeNext(r.PostFormValue("back")) }
 
 // done redirects back with a flash banner.
-func (c *console) done(w http.ResponseWriter, r *http.Request, f uiFlash) {
+func (c *console) done(w http.ResponseWriter, r *http.Request, f uiFlash) { c.doneTo(w, r, back(r), f) }
+
+// doneTo redirects to the console page to with a flash banner.
+func (c *console) doneTo(w http.ResponseWriter, r *http.Request, to string, f uiFlash) {
 	if s := uiSessionFrom(r.Context()); s != nil {
 		c.sessions.setFlash(s.key, f)
 	}
-	http.Redirect(w, r, back(r), http.StatusSeeOther)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // refused redirects back with err as the banner when it is the person's to fix (a wrong
 // name, a role not valid there, groups-only mode); a server fault gets the error page.
 func (c *console) refused(w http.ResponseWriter, r *http.Request, err error) {
+	c.refusedTo(w, r, back(r), err)
+}
+
+// refusedTo is refused with an explicit page to return to.
+func (c *console) refusedTo(w http.ResponseWriter, r *http.Request, to string, err error) {
 	if _, _, known := respond.Classify(err); !known {
 		c.failErr(w, r, err)
 		return
 	}
-	c.done(w, r, uiFlash{Error: consoleMessage(err)})
+	c.doneTo(w, r, to, uiFlash{Error: consoleMessage(err)})
 }
 
 // cliHint is the "(list them with `rolecall … list`)" tail of the service's not-found
@@ -60,9 +68,14 @@ var uiListPages = map[string]string{"cloud": "Clouds", "project": "Projects", "u
 func consoleMessage(err error) string {
 	var ae *api.Error
 	if !errors.As(err, &ae) {
-		return err.Error()
+		// store.ErrInvalid wraps as "invalid: <what is wrong>": the tail is the message.
+		return "Nothing was changed: " + strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ") + "."
 	}
 	details, _ := ae.Details.(map[string]any)
+	if ps, ok := details["projects"].([]string); ok {
+		return "Nothing was deleted: a cloud with projects cannot be deleted. Delete its " + fmt.Sprint(len(ps)) +
+			" project(s) first (" + strings.Join(ps, ", ") + "), each from its own page."
+	}
 	if on, _ := details["groupsOnly"].(bool); on {
 		msg := "Nothing was changed: groups-only mode is on for this organization, so users get roles only through their groups. " +
 			"Grant the role to a group the user is in, from that group's page"
@@ -74,10 +87,14 @@ func consoleMessage(err error) string {
 		}
 		return msg
 	}
-	msg := cliHint.ReplaceAllStringFunc(ae.Message, func(m string) string {
+	return "Nothing was changed: " + consoleHints(ae.Message) + "."
+}
+
+// consoleHints replaces the CLI hints of a service message with the console page to look at.
+func consoleHints(msg string) string {
+	return cliHint.ReplaceAllStringFunc(msg, func(m string) string {
 		return " (see the " + uiListPages[cliHint.FindStringSubmatch(m)[1]] + " page)"
 	})
-	return "Nothing was changed: " + msg + "."
 }
 
 // grantCreate grants a role. The form names the resource (kind + id or name, or one

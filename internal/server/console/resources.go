@@ -17,6 +17,8 @@ import (
 type uiResourcesData struct {
 	Kind string
 	Rows []service.ResourceSummary
+	// Clouds are what the new-project form offers (projects page only).
+	Clouds []service.ResourceSummary
 }
 
 func (c *console) clouds(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +33,9 @@ func (c *console) resourceList(w http.ResponseWriter, r *http.Request, kind stor
 	d := uiResourcesData{Kind: string(kind)}
 	var err error
 	d.Rows, err = c.cfg.Service.ResourceSummaries(r.Context(), orgOf(r), kind)
+	if err == nil && kind == store.KindProject {
+		d.Clouds, err = c.cfg.Service.ResourceSummaries(r.Context(), orgOf(r), store.KindCloud)
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
