@@ -97,6 +97,14 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDeleteConfirm))
 	mux.Handle("POST /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDelete))
 
+	mux.Handle("GET /ui/tokens", c.page(c.tokens))
+	mux.Handle("POST /ui/tokens", c.page(c.tokenCreate))
+	mux.Handle("GET /ui/tokens/{token}/created", c.page(c.tokenCreated))
+	mux.Handle("GET /ui/tokens/{token}/revoke", c.page(c.tokenRevokeConfirm))
+	mux.Handle("POST /ui/tokens/{token}/revoke", c.page(c.tokenRevoke))
+	mux.Handle("GET /ui/settings", c.page(c.settings))
+	mux.Handle("POST /ui/settings", c.page(c.settingsUpdate))
+
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
 	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
 	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
@@ -220,7 +228,7 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	v.Here = r.URL.RequestURI()
 	if v.Session != nil && r.Method == http.MethodGet {
-		if f := c.sessions.takeFlash(v.Session.key); f != (uiFlash{}) {
+		if f := c.sessions.takeFlash(v.Session.key); f.Notice != "" || f.Error != "" {
 			v.Notice, v.Error = cmp.Or(v.Notice, f.Notice), cmp.Or(v.Error, f.Error)
 		}
 	}
