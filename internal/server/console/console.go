@@ -115,8 +115,10 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
 
-	mux.Handle("/ui/", c.secure(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, http.StatusNotFound, "There is no console page at "+r.URL.Path+".")
+	// Unknown pages need a session like any other, so that the 404 keeps the navigation
+	// (and says nothing to a stranger about which pages exist).
+	mux.Handle("/ui/", c.page(func(w http.ResponseWriter, r *http.Request) {
+		c.fail(w, r, http.StatusNotFound, "There is no console page at "+r.URL.Path+": pick a page from the navigation above.")
 	}))
 }
 

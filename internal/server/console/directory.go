@@ -29,7 +29,7 @@ type uiUsersData struct {
 	Pager     uiPager
 }
 
-// users lists users whose userName or an e-mail address starts with q, by status, paged.
+// users lists users whose userName or an e-mail address contains q, by status, paged.
 func (c *console) users(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	status := r.URL.Query().Get("status")
@@ -44,7 +44,7 @@ func (c *console) users(w http.ResponseWriter, r *http.Request) {
 	if status != uiStatusAll {
 		st = service.UserStatus(status)
 	}
-	us, total, err := c.cfg.Service.Users(r.Context(), orgOf(r), service.UserQuery{Prefix: q, Emails: true, Status: st,
+	us, total, err := c.cfg.Service.Users(r.Context(), orgOf(r), service.UserQuery{Prefix: q, Contains: true, Emails: true, Status: st,
 		Page: store.Page{Offset: offset, Limit: uiPageSize}})
 	if err != nil {
 		c.failErr(w, r, err)
@@ -93,12 +93,12 @@ type uiGroupsData struct {
 	Pager  uiPager
 }
 
-// groups lists groups whose displayName starts with q, paged.
+// groups lists groups whose displayName contains q, paged.
 func (c *console) groups(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	offset := uiOffset(r)
 	d := uiGroupsData{Q: q}
-	gs, total, err := c.cfg.Service.Groups(r.Context(), orgOf(r), q, store.Page{Offset: offset, Limit: uiPageSize})
+	gs, total, err := c.cfg.Service.SearchGroups(r.Context(), orgOf(r), q, true, store.Page{Offset: offset, Limit: uiPageSize})
 	if err != nil {
 		c.failErr(w, r, err)
 		return
