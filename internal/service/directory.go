@@ -99,8 +99,8 @@ type UserQuery struct {
 	Prefix   string
 	Contains bool
 	Emails   bool
-	Status UserStatus
-	Page   store.Page
+	Status   UserStatus
+	Page     store.Page
 }
 
 // Users lists one page of users and how many match.
