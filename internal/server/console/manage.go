@@ -27,10 +27,11 @@ func (c *console) cloudCreate(w http.ResponseWriter, r *http.Request) {
 	c.doneTo(w, r, uiPrefix+"/clouds/"+v.ID, uiFlash{Notice: "Created cloud “" + v.Name + "”. Grant roles on it below."})
 }
 
-// projectCreate creates a project in the cloud the form names; it returns to the form's
-// page (the projects list or the cloud's page) when refused.
+// projectCreate creates a project in the cloud the form names, with the default visibility
+// (its setting is the visibility pages' to offer); it returns to the form's page (the
+// projects list or the cloud's page) when refused.
 func (c *console) projectCreate(w http.ResponseWriter, r *http.Request) {
-	v, err := c.cfg.Service.CreateProject(r.Context(), orgOf(r), r.PostFormValue("name"), r.PostFormValue("cloud"))
+	v, err := c.cfg.Service.CreateProject(r.Context(), orgOf(r), r.PostFormValue("name"), r.PostFormValue("cloud"), "")
 	if err != nil {
 		c.refused(w, r, err)
 		return

@@ -52,7 +52,7 @@ func TestUITokens(t *testing.T) {
 		t.Fatalf("bad expiry = %d\n%s", r.status, r.body)
 	}
 	r = e.post("/ui/tokens", url.Values{"csrf": {csrf}, "name": {"y"}, "scope": {"root"}})
-	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "use scim or admin") || !strings.Contains(r.body, `value="y"`) {
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "use scim, admin") || !strings.Contains(r.body, `value="y"`) {
 		t.Fatalf("bad scope = %d\n%s", r.status, r.body)
 	}
 
