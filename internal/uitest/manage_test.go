@@ -121,6 +121,10 @@ func TestConsoleManagesAccess(t *testing.T) {
 	}
 	shot.take(ctx, "19-user-375")
 	must(t, ctx, "cloud on a phone", chromedp.Navigate(e.url+"/ui/clouds/prod-cloud"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	// The grant tables are cards there too: each row's change-role and revoke buttons on screen.
+	if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = Array.from(document.querySelectorAll("table.cards td.actions button")); return b.length >= 4 && b.every(e => e.getBoundingClientRect().right <= window.innerWidth); })()`)); !ok {
+		t.Error("at 375 px a grant's change-role or revoke button is off-screen")
+	}
 	shot.take(ctx, "20-cloud-375")
 }
 
