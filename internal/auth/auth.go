@@ -203,7 +203,7 @@ func ParseScope(s string) (store.Scope, error) {
 	case store.ScopeDecision:
 		return store.ScopeDecision, nil
 	}
-	return "", fmt.Errorf("%w: scope %q: use scim (identity provider), admin, events (reads the change feed only) or decision (AuthZEN decisions only)", store.ErrInvalid, s)
+	return "", fmt.Errorf("%w: scope %q: use scim, admin, events (reads the change feed only) or decision (AuthZEN decisions only)", store.ErrInvalid, s)
 }
 
 // CreateToken issues a token in the org: a new random secret, or the given one (bootstrap).

@@ -59,6 +59,7 @@ type Tx interface {
 	AuditTx
 	RunTx
 	EventTx
+	PagerTx
 	ActionTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
