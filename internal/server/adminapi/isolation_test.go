@@ -34,6 +34,7 @@ const (
 	bGroup   = "b-team"
 	bToken   = "b-admin"
 	bOrg     = "org-b"
+	bAction  = "b-deploy"
 )
 
 func newOrgB(t *testing.T, e *adminEnv) *orgB {
@@ -73,6 +74,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 		ResourceKind: "cloud", Resource: bCloud}, nil)
 	asB(201, "POST", "/api/v1/grants", api.GrantRequest{Role: "owner", PrincipalType: "service_account", Principal: bAccount,
 		ResourceKind: "organization"}, nil)
+	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
 	err = e.st.Update(ctx, func(tx store.Tx) error {
 		r, err := tx.CreateRun(ctx, store.Run{OrgID: b.id, CreatedAt: store.Now(), Actor: "test", Fingerprint: "fp", Plan: []byte(`{}`)}, nil, nil)
@@ -88,7 +90,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -141,6 +143,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"grant":   {b.grantID},
 			"token":   {b.tokenID, bToken},
 			"run":     {b.runID},
+			"action":  {bAction},
 		}
 		bodies := map[string]any{
 			"PATCH /api/v1/clouds/{cloud}":     api.RenameRequest{Name: "stolen"},
@@ -150,7 +153,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		for route := range documentedRoutes(doc) {
 			method, path, _ := strings.Cut(route, " ")
 			m := wildcard.FindStringSubmatch(path)
-			if m == nil {
+			if m == nil || route == "PUT /api/v1/actions/{action}" { // a name free in A: below
 				continue
 			}
 			values, ok := params[m[1]]
@@ -166,7 +169,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events"} {
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
 		}
@@ -223,6 +226,13 @@ func TestAdminOrgIsolation(t *testing.T) {
 		}
 		expect("POST /api/v1/clouds", 201, "POST", "/api/v1/clouds", api.CreateCloudRequest{Name: bCloud})
 		expect("POST /api/v1/service-accounts", 201, "POST", "/api/v1/service-accounts", api.CreateServiceAccountRequest{Name: bAccount})
+		// A custom action named like B's is A's own: B's keeps its roles.
+		expect("PUT /api/v1/actions/{action}", 201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "readonly"})
+		var bActions api.List[api.CustomAction]
+		e.do(b.token, "GET", "/api/v1/actions", nil, &bActions)
+		if len(bActions.Items) != 1 || bActions.Items[0].Project != "owner" {
+			t.Errorf("B's actions after A set one of the same name: %+v", bActions.Items)
+		}
 		covered["POST /api/v1/tokens"] = true
 		if got, raw := e.do(e.token, "POST", "/api/v1/tokens", api.CreateTokenRequest{Name: bToken, Scope: "admin"}, nil); got != 201 {
 			t.Errorf("A's token named like B's = %d %s", got, raw)
