@@ -6,7 +6,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -19,26 +18,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolecall-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "rolecall")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building rolecall: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain removes the binary the tests built once (testenv.Binary).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // proc is a running `rolecall serve`.
 type proc struct {
@@ -56,7 +41,7 @@ var listenRE = regexp.MustCompile(`msg="rolecall listening" addr=(\S+)`)
 // startServer runs `rolecall serve` on db with env and waits until it listens.
 func startServer(t *testing.T, db string, env ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
+	cmd := exec.Command(testenv.Binary(t), "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -116,7 +101,7 @@ func (p *proc) stop(t *testing.T) {
 // run runs the CLI and returns stdout, stderr and the exit code.
 func run(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(testenv.Binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestAuditExportStreamsJSONLines exports more than one page of audit events with
@@ -30,7 +32,7 @@ func TestAuditExportStreamsJSONLines(t *testing.T) {
 	total := queryInt(t, db, "SELECT count(*) FROM audit_events")
 	export := func(args ...string) []map[string]any {
 		t.Helper()
-		cmd := exec.Command(binary, append([]string{"audit", "export"}, args...)...)
+		cmd := exec.Command(testenv.Binary(t), append([]string{"audit", "export"}, args...)...)
 		cmd.Env = append(os.Environ(), "ROLECALL_URL="+p.url, "ROLECALL_TOKEN="+bootstrapToken)
 		out, err := cmd.Output()
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestBackupUnderLoad backs up a live server's SQLite database with `rolecall backup` while
@@ -50,7 +52,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	hot := filepath.Join(dir, "hot.db")
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, hot).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, hot).CombinedOutput(); err != nil {
 		t.Fatalf("backup under load: %v\n%s", err, out)
 	} else if !strings.Contains(string(out), "Backed up") {
 		t.Errorf("backup output: %s", out)
@@ -91,10 +93,10 @@ func TestBackupUnderLoad(t *testing.T) {
 
 	// Quiet now: a second backup equals the live database, table by table.
 	cold := filepath.Join(dir, "cold.db")
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, cold).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, cold).CombinedOutput(); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, cold).CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, cold).CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
 		t.Errorf("backup over an existing file: %v %s", err, out)
 	}
 	ldb := openSQL(t, live)

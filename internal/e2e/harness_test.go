@@ -23,26 +23,11 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolecall-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "rolecall")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/rolecall")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building rolecall: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain removes the binary the tests built once (testenv.Binary).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // bootstrapToken is the first admin token of every test database.
 const bootstrapToken = "rc_e2e_bootstrap_token_0123456789abcdef"
@@ -93,7 +78,7 @@ var listenRE = regexp.MustCompile(`rolecall listening"?[ ,]"?addr"?[=:]"?([^"\s]
 // start runs `rolecall serve` on dsn and waits until it listens.
 func start(t *testing.T, dsn string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
+	cmd := exec.Command(testenv.Binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
 	cmd.Env = append(os.Environ(), "ROLECALL_BOOTSTRAP_TOKEN="+bootstrapToken)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
