@@ -12,6 +12,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,6 +29,10 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
+
+// Actor is the audit actor of everything testenv writes (orgs, tokens, seeded data), so a
+// test can tell its set-up from what it does.
+const Actor = "test-setup"
 
 // EachStore runs fn as a subtest per backend, each with a fresh, empty, migrated store. The
 // PostgreSQL subtest skips with sqltest.SkipMessage when no test database is configured.
@@ -51,10 +56,13 @@ type Options struct {
 	// AdminToken is the bootstrap admin token's secret; empty means a random one. Tests that
 	// record golden output set it so that it does not change between runs.
 	AdminToken string
+	// SCIMTokenName, when set, makes Env.SCIMToken: a SCIM token of that name. Tests that
+	// compare audit logs or token lists leave it empty so that only the bootstrap is there.
+	SCIMTokenName string
 }
 
 // Env is one server on one store: the bootstrap org "default" with its admin token (as a
-// first `rolecall serve` makes it) and a SCIM token named "okta".
+// first `rolecall serve` makes it) and, when asked for, a SCIM token.
 type Env struct {
 	Store      store.Store
 	Service    *service.Service
@@ -62,13 +70,13 @@ type Env struct {
 	URL        string // the server's base URL
 	OrgID      string // the default org
 	AdminToken string // admin scope
-	SCIMToken  string // scim scope
+	SCIMToken  string // scim scope; empty unless Options.SCIMTokenName is set
 }
 
 // New starts an Env on the database at dsn; everything is closed when the test ends.
 func New(t testing.TB, dsn string, o Options) *Env {
 	t.Helper()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: Actor})
 	st := sqltest.Open(t, dsn)
 	admin, created, err := auth.Bootstrap(ctx, st, o.AdminToken)
 	if err != nil || !created {
@@ -83,9 +91,10 @@ func New(t testing.TB, dsn string, o Options) *Env {
 	if err != nil {
 		t.Fatalf("default org: %v", err)
 	}
-	e.SCIMToken = e.Token(t, e.OrgID, "okta", store.ScopeSCIM)
-	e.Server = httptest.NewServer(server.New(o.Config, st, nil, nil).Handler())
-	t.Cleanup(e.Server.Close)
+	if o.SCIMTokenName != "" {
+		e.SCIMToken = e.Token(t, e.OrgID, o.SCIMTokenName, store.ScopeSCIM)
+	}
+	e.Server = Serve(t, st, o.Config, nil)
 	e.URL = e.Server.URL
 	return e
 }
@@ -101,7 +110,7 @@ func Each(t *testing.T, o Options, fn func(t *testing.T, e *Env)) {
 // Token creates a token of the org through the service layer and returns its secret.
 func (e *Env) Token(t testing.TB, orgID, name string, scope store.Scope) string {
 	t.Helper()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: Actor})
 	tok, err := e.Service.CreateToken(ctx, orgID, api.CreateTokenRequest{Name: name, Scope: string(scope)}, "")
 	if err != nil {
 		t.Fatalf("create %s token %q: %v", scope, name, err)
@@ -113,16 +122,43 @@ func (e *Env) Token(t testing.TB, orgID, name string, scope store.Scope) string 
 // org's id and the mapping from s's ids to stored ids.
 func Seed(t testing.TB, st store.Store, name string, s *access.State) (orgID string, ids map[string]string) {
 	t.Helper()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "seed", RequestID: "test"})
-	org, err := service.New(st).CreateOrg(ctx, name)
+	return seed(t, st, name, s, "", "")
+}
+
+// SeedWithAdmin is Seed with an admin token of the org, named tokenName with the given
+// secret, created before the seeding (as a person would: org, token, then the IdP's data).
+func SeedWithAdmin(t testing.TB, st store.Store, name string, s *access.State, tokenName, secret string) (orgID string, ids map[string]string) {
+	t.Helper()
+	return seed(t, st, name, s, tokenName, secret)
+}
+
+func seed(t testing.TB, st store.Store, name string, s *access.State, tokenName, secret string) (string, map[string]string) {
+	t.Helper()
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: Actor, RequestID: "test"})
+	svc := service.New(st)
+	org, err := svc.CreateOrg(ctx, name)
 	if err != nil {
 		t.Fatalf("create org %q: %v", name, err)
 	}
-	ids, err = service.Seed(ctx, st, org.ID, s, 0)
+	if tokenName != "" {
+		if _, err := svc.CreateToken(ctx, org.ID, api.CreateTokenRequest{Name: tokenName, Scope: string(store.ScopeAdmin)}, secret); err != nil {
+			t.Fatalf("create token %q: %v", tokenName, err)
+		}
+	}
+	ids, err := service.Seed(ctx, st, org.ID, s, 0)
 	if err != nil {
 		t.Fatalf("seed %q: %v", name, err)
 	}
 	return org.ID, ids
+}
+
+// Serve serves st over HTTP (server.New with cfg; log nil discards the server's log) until
+// the test ends.
+func Serve(t testing.TB, st store.Store, cfg server.Config, log *slog.Logger) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(server.New(cfg, st, log, nil).Handler())
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 var (
