@@ -24,7 +24,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	p := start(t, live.dsn)
 	tok := scimToken(t, p, "okta")
 	var g struct{ ID string }
-	must(t, 201, "POST", p.url+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "all"}, &g)
+	must(t, 201, "POST", p.URL+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "all"}, &g)
 
 	var stop atomic.Bool
 	var wrote atomic.Int64
@@ -35,14 +35,14 @@ func TestBackupUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
 				var u struct{ ID string }
-				status, body, _ := call("POST", p.url+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema},
+				status, body, _ := call("POST", p.URL+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema},
 					"userName": fmt.Sprintf("w%d-%05d@example.com", w, i)})
 				if status != 201 {
 					t.Errorf("load: POST %d %s", status, body)
 					return
 				}
 				_ = jsonInto(body, &u)
-				if status, body, _ := call("PATCH", p.url+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 200 {
+				if status, body, _ := call("PATCH", p.URL+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 200 {
 					t.Errorf("load: PATCH %d %s", status, body)
 					return
 				}
@@ -85,11 +85,11 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	restored := start(t, hb.dsn)
 	var list struct{ TotalResults int }
-	must(t, 200, "GET", restored.url+"/scim/v2/Users?count=0", tok, nil, &list)
+	must(t, 200, "GET", restored.URL+"/scim/v2/Users?count=0", tok, nil, &list)
 	if list.TotalResults != users {
 		t.Errorf("server on the copy lists %d users, the copy holds %d", list.TotalResults, users)
 	}
-	restored.stop(t)
+	restored.Stop(t)
 
 	// Quiet now: a second backup equals the live database, table by table.
 	cold := filepath.Join(dir, "cold.db")
@@ -111,5 +111,5 @@ func TestBackupUnderLoad(t *testing.T) {
 			t.Errorf("table %s differs: live %d rows, copy %d rows", table, len(a), len(b))
 		}
 	}
-	p.stop(t)
+	p.Stop(t)
 }
