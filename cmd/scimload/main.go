@@ -3,6 +3,7 @@
 // and the standard library.
 //
 //	scimload -url http://127.0.0.1:8080/scim/v2 -token T -workload lookup -n 100000 -c 8 -json
+//	scimload -url http://127.0.0.1:8080 -token T -workload authz-eval -requests evaluations.jsonl -duration 30s
 package main
 
 import (

@@ -20,7 +20,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var c scimload.Config
 	var asJSON, quiet bool
-	fs.StringVar(&c.BaseURL, "url", "", "SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2 (loopback targets only)")
+	fs.StringVar(&c.BaseURL, "url", "", "SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2; for authz-* the server root, e.g. http://127.0.0.1:8080 (loopback targets only)")
 	fs.StringVar(&c.Token, "token", "", "bearer token (or env SCIMLOAD_TOKEN)")
 	fs.StringVar(&c.Workload, "workload", "", "one of: "+strings.Join(scimload.Workloads, ", "))
 	fs.IntVar(&c.N, "n", 10000, "requests in the measured phase")
@@ -36,6 +36,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.Batches, "batches", 4, "groups: member PATCHes after each group create")
 	fs.IntVar(&c.Groups, "groups", 10, "mixed: groups created in setup")
 	fs.IntVar(&c.Count, "count", 100, "pagewalk: page size")
+	fs.StringVar(&c.Requests, "requests", "", "authz-*: file of AuthZEN requests with expected answers (authzpop's evaluations.jsonl or searches.jsonl)")
+	fs.StringVar(&c.PathPrefix, "path-prefix", "", "authz-*: path between -url and /access/v1 (OpenFGA: /stores/STORE_ID)")
+	fs.IntVar(&c.BatchSize, "batch-size", 100, "authz-batch: evaluations per request")
+	fs.StringVar(&c.AtAs, "at-as", "", "authz-*: replace '@' in subject ids by this (OpenFGA: _at_, as authzpop writes its tuples)")
+	fs.IntVar(&c.PageLimit, "page-limit", 0, "authz-search: page.limit sent (0: none, the server's default)")
 	fs.IntVar(&c.MaxErrorDetails, "errors", 5, "error details printed")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of random choices")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object with the result as the last line")

@@ -7,8 +7,8 @@ import (
 
 // Evaluator computes one user's raw roles at a time, reusing its buffers so that evaluating
 // every user of a large org allocates almost nothing. "Raw" means: it ignores whether the
-// user is active or removed and does not expand implicit org-owner access; callers that
-// want effective access apply those rules (the Index methods do).
+// user is active or removed and does not expand implicit (org-owner, public-project)
+// access; callers that want effective access apply those rules (the Index methods do).
 //
 // An Evaluator is not safe for concurrent use; make one per goroutine.
 type Evaluator struct {
@@ -110,23 +110,43 @@ func (ix *Index) isOrg(r ResourceRef) bool { return r == ix.org && r >= 0 }
 type Access struct {
 	Role Role `json:"role"`
 	// Implicit is true when Role comes only from implicit access (org owners act as owner on
-	// every cloud and project; service accounts are always org collaborators): no binding on
-	// the resource grants that much.
+	// every cloud and project; a public project makes its cloud's role holders
+	// collaborators; service accounts are always org collaborators): no binding on the
+	// resource grants that much.
 	Implicit bool `json:"implicit"`
+	// Public is true when the implicit role comes from the resource being a public project
+	// whose cloud the principal holds a role on.
+	Public bool `json:"public,omitempty"`
 }
 
-// effective applies the implicit org-owner rule to the explicit role on r.
-func (ix *Index) effective(explicit Role, r ResourceRef, orgRole Role) Access {
+// effective applies implicit access to the explicit role on r: org owners (orgRole owner)
+// act as owner on every cloud and project; a public project gives collaborator to whoever
+// holds an explicit role on its cloud (cloudRole, RoleNone when r is not public). The
+// highest wins; an explicit role as high as the implicit one is reported as explicit.
+func (ix *Index) effective(explicit Role, r ResourceRef, orgRole, cloudRole Role) Access {
 	if !ix.isOrg(r) && orgRole == RoleOwner && explicit < RoleOwner {
 		return Access{Role: RoleOwner, Implicit: true}
+	}
+	if cloudRole != RoleNone && explicit < RoleCollaborator {
+		return Access{Role: RoleCollaborator, Implicit: true, Public: true}
 	}
 	return Access{Role: explicit}
 }
 
+// cloudRole returns role on the cloud of r when r is a public project, else RoleNone: the
+// role that decides whether the public project gives collaborator.
+func (ix *Index) cloudRole(r ResourceRef, role func(ResourceRef) Role) Role {
+	if c, ok := ix.publicCloud[r]; ok {
+		return role(c)
+	}
+	return RoleNone
+}
+
 // EffectiveRole returns the user's effective role on the resource: the highest role among
 // the user's direct bindings on it and the bindings of every active group the user belongs
-// to (transitively), or implicit owner when the user is an org owner. Inactive and removed
-// users hold nothing.
+// to (transitively); implicit owner when the user is an org owner; implicit collaborator
+// when the resource is a public project and the user holds a role on its cloud. Cloud roles
+// reach projects in no other way. Inactive and removed users hold nothing.
 func (ix *Index) EffectiveRole(userID, resourceID string) (Access, error) {
 	u, err := ix.lookupUser(userID)
 	if err != nil {
@@ -146,7 +166,7 @@ func (ix *Index) EffectiveRole(userID, resourceID string) (Access, error) {
 	if ix.org >= 0 {
 		orgRole = e.Role(ix.org)
 	}
-	return ix.effective(e.Role(r), r, orgRole), nil
+	return ix.effective(e.Role(r), r, orgRole, ix.cloudRole(r, e.Role)), nil
 }
 
 // Grant is one resource on which a principal holds an effective role.
@@ -160,7 +180,8 @@ type Grant struct {
 }
 
 // UserAccess lists every resource on which the user holds an effective role, implicit
-// access included (an org owner is listed on every cloud and project), sorted by kind
+// access included (an org owner is listed on every cloud and project, a cloud role holder
+// on the cloud's public projects), sorted by kind
 // (organization, clouds, projects) then name. Inactive and removed users hold nothing.
 func (ix *Index) UserAccess(userID string) ([]Grant, error) {
 	u, err := ix.lookupUser(userID)
@@ -176,7 +197,7 @@ func (ix *Index) UserAccess(userID string) ([]Grant, error) {
 	return ix.listAccess(e.Role), nil
 }
 
-// listAccess lists the resources where role (explicit) or implicit owner gives something.
+// listAccess lists the resources where role (explicit) or implicit access gives something.
 func (ix *Index) listAccess(role func(ResourceRef) Role) []Grant {
 	var orgRole Role
 	if ix.org >= 0 {
@@ -188,7 +209,7 @@ func (ix *Index) listAccess(role func(ResourceRef) Role) []Grant {
 		if ix.resources[ix.state.Resources[i].ID] != r {
 			continue // duplicate ID
 		}
-		a := ix.effective(role(r), r, orgRole)
+		a := ix.effective(role(r), r, orgRole, ix.cloudRole(r, role))
 		if a.Role == RoleNone {
 			continue
 		}
@@ -205,7 +226,8 @@ func sortGrants(gs []Grant) {
 	})
 }
 
-// serviceAccountRole is a's explicit role on r plus the implicit org collaborator.
+// serviceAccountAccess is a's explicit role on r plus implicit access: org collaborator,
+// owner everywhere as an org owner, collaborator on the public projects of its clouds.
 func (ix *Index) serviceAccountAccess(a ServiceAccountRef, r ResourceRef) Access {
 	explicit := ix.ServiceAccountDirectRole(a, r)
 	if ix.isOrg(r) {
@@ -218,13 +240,15 @@ func (ix *Index) serviceAccountAccess(a ServiceAccountRef, r ResourceRef) Access
 	if ix.org >= 0 {
 		orgRole = ix.ServiceAccountDirectRole(a, ix.org)
 	}
-	return ix.effective(explicit, r, orgRole)
+	direct := func(c ResourceRef) Role { return ix.ServiceAccountDirectRole(a, c) }
+	return ix.effective(explicit, r, orgRole, ix.cloudRole(r, direct))
 }
 
 // ServiceAccountRole returns a service account's effective role on a resource: the highest
 // role of its own bindings there; on the organization at least collaborator (implicit, since
 // a service account is always an org collaborator); and, like users, implicit owner on every
-// cloud and project when it is an org owner.
+// cloud and project when it is an org owner and implicit collaborator on the public projects
+// of the clouds it holds a role on.
 func (ix *Index) ServiceAccountRole(accountID, resourceID string) (Access, error) {
 	a, err := ix.lookupAccount(accountID)
 	if err != nil {

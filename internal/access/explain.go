@@ -14,13 +14,15 @@ const (
 	SourceDirect        SourceKind = iota + 1 // a binding on the user itself
 	SourceGroup                               // a binding on an active group the user belongs to
 	SourceImplicitOwner                       // the user is an org owner, so owner everywhere
+	SourcePublicProject                       // a public project, and the user holds a role on its cloud
 )
 
-var sourceNames = [...]string{SourceDirect: "direct", SourceGroup: "group", SourceImplicitOwner: "implicit_org_owner"}
+var sourceNames = [...]string{SourceDirect: "direct", SourceGroup: "group", SourceImplicitOwner: "implicit_org_owner",
+	SourcePublicProject: "public_project"}
 
 // String returns the wire name of k.
 func (k SourceKind) String() string {
-	if k >= SourceDirect && k <= SourceImplicitOwner {
+	if k >= SourceDirect && k <= SourcePublicProject {
 		return sourceNames[k]
 	}
 	return fmt.Sprintf("SourceKind(%d)", uint8(k))
@@ -28,7 +30,7 @@ func (k SourceKind) String() string {
 
 // MarshalText makes SourceKind a JSON string.
 func (k SourceKind) MarshalText() ([]byte, error) {
-	if k < SourceDirect || k > SourceImplicitOwner {
+	if k < SourceDirect || k > SourcePublicProject {
 		return nil, fmt.Errorf("cannot marshal invalid source kind %d", uint8(k))
 	}
 	return []byte(sourceNames[k]), nil
@@ -36,7 +38,7 @@ func (k SourceKind) MarshalText() ([]byte, error) {
 
 // UnmarshalText is the inverse of MarshalText.
 func (k *SourceKind) UnmarshalText(b []byte) error {
-	for v := SourceDirect; v <= SourceImplicitOwner; v++ {
+	for v := SourceDirect; v <= SourcePublicProject; v++ {
 		if string(b) == sourceNames[v] {
 			*k = v
 			return nil
@@ -72,14 +74,21 @@ type Explanation struct {
 	// HoldsAccess is false for an inactive or removed user: it holds nothing, and Sources
 	// lists what would apply were it active.
 	HoldsAccess bool `json:"holdsAccess"`
-	// Sources lists every source, highest rank first, then direct, group, implicit, then
-	// group name and binding ID.
+	// Sources lists every source, highest rank first, then direct, group, implicit org
+	// owner, public project, then group name and binding ID.
 	Sources []Source `json:"sources"`
+	// Public reports that the resource is a public project (of a cloud the State holds).
+	Public bool `json:"public,omitempty"`
+	// CloudRole is, on a project, the user's explicit role on the project's cloud (direct or
+	// through active groups; "would apply" for an inactive user), omitted when none. On a
+	// public project it is what makes the user a collaborator; on a private one it reaches
+	// nothing, which an explanation should say, since cloud roles do not reach projects.
+	CloudRole Role `json:"cloudRole,omitempty"`
 }
 
 // Explain lists every source of the user's access to the resource: its direct bindings, the
-// bindings of each active group it belongs to (with the nesting path), and implicit
-// org-owner access.
+// bindings of each active group it belongs to (with the nesting path), implicit org-owner
+// access, and, on a public project, the implicit collaborator its cloud role gives.
 func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 	u, err := ix.lookupUser(userID)
 	if err != nil {
@@ -97,9 +106,21 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 		Sources:     []Source{},
 	}
 	s := ix.state
+	// cloud is the project's cloud (-1 for anything else); cloudRole the user's explicit
+	// role there, gathered with the sources.
+	cloud, cloudRole := ResourceRef(-1), RoleNone
+	if res.Kind == KindProject {
+		if c, ok := ix.resources[res.ParentID]; ok && s.Resources[c].Kind == KindCloud {
+			cloud = c
+		}
+	}
+	_, ex.Public = ix.publicCloud[r]
 	for _, gr := range ix.userGrants.row(int32(u)) {
 		if gr.res == r {
 			ex.Sources = append(ex.Sources, Source{Kind: SourceDirect, Role: gr.role, BindingID: s.Bindings[gr.bind].ID})
+		}
+		if gr.res == cloud {
+			cloudRole = MaxRole(cloudRole, gr.role)
 		}
 	}
 	orgOwner := false
@@ -108,6 +129,9 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 		for _, gr := range ix.groupGrants.row(int32(g)) {
 			if gr.res == ix.org && gr.role == RoleOwner {
 				orgOwner = true
+			}
+			if gr.res == cloud {
+				cloudRole = MaxRole(cloudRole, gr.role)
 			}
 			if gr.res != r {
 				continue
@@ -130,6 +154,10 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 	if orgOwner && !ix.isOrg(r) {
 		ex.Sources = append(ex.Sources, Source{Kind: SourceImplicitOwner, Role: RoleOwner})
 	}
+	ex.CloudRole = cloudRole
+	if ex.Public && cloudRole != RoleNone {
+		ex.Sources = append(ex.Sources, Source{Kind: SourcePublicProject, Role: RoleCollaborator})
+	}
 	slices.SortFunc(ex.Sources, func(a, b Source) int {
 		return cmp.Or(cmp.Compare(b.Role, a.Role), cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.GroupName, b.GroupName), cmp.Compare(a.BindingID, b.BindingID))
@@ -137,7 +165,8 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 	if ex.HoldsAccess {
 		for _, src := range ex.Sources {
 			if src.Role > ex.Effective.Role {
-				ex.Effective = Access{Role: src.Role, Implicit: src.Kind == SourceImplicitOwner}
+				ex.Effective = Access{Role: src.Role, Implicit: src.Kind >= SourceImplicitOwner,
+					Public: src.Kind == SourcePublicProject}
 			}
 		}
 	}

@@ -87,6 +87,12 @@ type Index struct {
 	usersByName []UserRef
 	org         ResourceRef // -1 when the State holds no organization resource
 
+	// publicCloud maps each public project to the cloud whose role holders it makes
+	// collaborators; publicProjects is the inverse, cloud -> its public projects. Both are
+	// empty when the State has no public project, which is most States.
+	publicCloud    map[ResourceRef]ResourceRef
+	publicProjects map[ResourceRef][]ResourceRef
+
 	pool sync.Pool // *Evaluator
 }
 
@@ -133,10 +139,33 @@ func NewIndex(s *State) *Index {
 			ix.accounts[s.ServiceAccounts[i].ID] = ServiceAccountRef(i)
 		}
 	}
+	ix.buildPublic()
 	ix.buildMemberships()
 	ix.buildGrants()
 	ix.pool.New = func() any { return ix.NewEvaluator() }
 	return ix
+}
+
+// buildPublic links every public project to its cloud. A project whose parent is missing
+// or is not a cloud gives nothing: there is no cloud role to extend.
+func (ix *Index) buildPublic() {
+	s := ix.state
+	for i := range s.Resources {
+		res := &s.Resources[i]
+		if !res.Public || res.Kind != KindProject || ix.resources[res.ID] != ResourceRef(i) {
+			continue
+		}
+		c, ok := ix.resources[res.ParentID]
+		if !ok || s.Resources[c].Kind != KindCloud {
+			continue
+		}
+		if ix.publicCloud == nil {
+			ix.publicCloud = map[ResourceRef]ResourceRef{}
+			ix.publicProjects = map[ResourceRef][]ResourceRef{}
+		}
+		ix.publicCloud[ResourceRef(i)] = c
+		ix.publicProjects[c] = append(ix.publicProjects[c], ResourceRef(i))
+	}
 }
 
 func (ix *Index) buildMemberships() {
@@ -242,12 +271,23 @@ func (ix *Index) UsersByName() []UserRef { return ix.usersByName }
 // Organization returns the organization resource, if the State holds one.
 func (ix *Index) Organization() (ResourceRef, bool) { return ix.org, ix.org >= 0 }
 
+// PublicCloud returns the cloud of r when r is a public project (of a cloud the State
+// holds): everyone with an explicit role on that cloud is an implicit collaborator on r.
+func (ix *Index) PublicCloud(r ResourceRef) (ResourceRef, bool) {
+	c, ok := ix.publicCloud[r]
+	return c, ok
+}
+
+// PublicProjects returns the public projects of cloud c, in State order. The slice is
+// shared: do not modify it.
+func (ix *Index) PublicProjects(c ResourceRef) []ResourceRef { return ix.publicProjects[c] }
+
 // InActiveGroup reports whether u is a member of at least one active group. Membership is
 // transitive only through active groups, so this is the same as being directly in one.
 func (ix *Index) InActiveGroup(u UserRef) bool { return len(ix.userGroups.row(int32(u))) > 0 }
 
 // ServiceAccountDirectRole returns the highest role a's own bindings grant on r, without the
-// implicit org collaborator and without implicit owner access.
+// implicit org collaborator and without implicit (org-owner or public-project) access.
 func (ix *Index) ServiceAccountDirectRole(a ServiceAccountRef, r ResourceRef) Role {
 	var best Role
 	for _, g := range ix.saGrants.row(int32(a)) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -295,5 +296,131 @@ func TestIndexConcurrentQueries(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// publicFixture is fixture with proj-a (p1, in cloud-a) public and a service account ci
+// holding readonly on cloud-a. cloud-a's role holders: ann (direct collaborator), cat
+// (readonly through low), dan (inactive, direct owner), eve (removed), fay (org owner,
+// direct readonly), ci. proj-b (p2, in cloud-b) stays private: ben's cloud-b owner (through
+// div) does not reach it.
+func publicFixture() *State {
+	s := fixture()
+	s.Resources[3].Public = true
+	s.ServiceAccounts = append(s.ServiceAccounts, ServiceAccount{ID: "ci", Name: "ci"})
+	s.Bindings = append(s.Bindings, Binding{ID: "b19", ResourceID: "c1", PrincipalType: PrincipalServiceAccount, PrincipalID: "ci", Role: RoleReadonly})
+	return s
+}
+
+func TestPublicProjects(t *testing.T) {
+	ix := NewIndex(publicFixture())
+	public := Access{Role: RoleCollaborator, Implicit: true, Public: true}
+	for _, tc := range []struct {
+		name, user, res string
+		want            Access
+	}{
+		{"direct cloud role reaches the public project", "ann", "p1", public},
+		{"group cloud role reaches it", "cat", "p1", public},
+		{"explicit collaborator is not implicit", "ben", "p1", Access{Role: RoleCollaborator}},
+		{"org owner stays implicit owner", "fay", "p1", Access{Role: RoleOwner, Implicit: true}},
+		{"inactive user holds nothing", "dan", "p1", Access{}},
+		{"removed user holds nothing", "eve", "p1", Access{}},
+		{"no cloud role, nothing", "hal", "p1", Access{}},
+		{"a cloud role does not reach a private project", "ben", "p2", Access{}},
+		{"the cloud itself is unchanged", "ann", "c1", Access{Role: RoleCollaborator}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, err := ix.EffectiveRole(tc.user, tc.res); err != nil || got != tc.want {
+				t.Errorf("EffectiveRole(%s, %s) = %+v, %v; want %+v", tc.user, tc.res, got, err, tc.want)
+			}
+		})
+	}
+	if got, _ := ix.ServiceAccountRole("ci", "p1"); got != public {
+		t.Errorf("ServiceAccountRole(ci, p1) = %+v, want %+v", got, public)
+	}
+	if got, _ := ix.ServiceAccountRole("bot", "p1"); got != (Access{Role: RoleOwner}) {
+		t.Errorf("ServiceAccountRole(bot, p1) = %+v: bot's explicit owner must win", got)
+	}
+	got, _ := ix.UserAccess("ann")
+	want := []Grant{
+		{ResourceID: "c1", Name: "cloud-a", Kind: KindCloud, Access: Access{Role: RoleCollaborator}},
+		{ResourceID: "p1", Name: "proj-a", Kind: KindProject, ParentID: "c1", Access: public},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UserAccess(ann) = %+v", got)
+	}
+
+	for _, tc := range []struct {
+		user, res string
+		effective Access
+		holds     bool
+		cloudRole Role
+		public    bool
+		sources   []Source
+	}{
+		{"ann", "p1", public, true, RoleCollaborator, true, []Source{{Kind: SourcePublicProject, Role: RoleCollaborator}}},
+		{"ben", "p1", Access{Role: RoleCollaborator}, true, RoleNone, true, []Source{
+			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+		}},
+		{"fay", "p1", Access{Role: RoleOwner, Implicit: true}, true, RoleReadonly, true, []Source{
+			{Kind: SourceImplicitOwner, Role: RoleOwner}, {Kind: SourcePublicProject, Role: RoleCollaborator},
+		}},
+		// An inactive user holds nothing, but what would apply is listed.
+		{"dan", "p1", Access{}, false, RoleOwner, true, []Source{
+			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
+			{Kind: SourcePublicProject, Role: RoleCollaborator},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+		}},
+		// A private project: the cloud role is reported, and reaches nothing.
+		{"ben", "p2", Access{}, true, RoleOwner, false, []Source{}},
+		{"ann", "c1", Access{Role: RoleCollaborator}, true, RoleNone, false, []Source{{Kind: SourceDirect, Role: RoleCollaborator, BindingID: "b01"}}},
+	} {
+		ex, err := ix.Explain(tc.user, tc.res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ex.Effective != tc.effective || ex.HoldsAccess != tc.holds || ex.CloudRole != tc.cloudRole || ex.Public != tc.public ||
+			!reflect.DeepEqual(ex.Sources, tc.sources) {
+			got, _ := json.MarshalIndent(ex, "", " ")
+			t.Errorf("Explain(%s, %s) =\n%s\nwant effective %+v holds %v cloudRole %v public %v sources %+v",
+				tc.user, tc.res, got, tc.effective, tc.holds, tc.cloudRole, tc.public, tc.sources)
+		}
+	}
+
+	rv, _ := json.Marshal(ix.Review())
+	for _, want := range []string{
+		`{"type":"user","id":"ann","name":"ann@example.com","organization":"none","clouds":[{"resourceId":"c1","name":"cloud-a","role":"collaborator","projects":[{"resourceId":"p1","name":"proj-a","role":"collaborator"}]}]}`,
+		`{"type":"user","id":"cat","name":"cat@example.com","organization":"none","clouds":[{"resourceId":"c1","name":"cloud-a","role":"readonly","projects":[{"resourceId":"p1","name":"proj-a","role":"collaborator"}]}]}`,
+		`{"type":"service_account","id":"ci","name":"ci","organization":"collaborator","clouds":[{"resourceId":"c1","name":"cloud-a","role":"readonly","projects":[{"resourceId":"p1","name":"proj-a","role":"collaborator"}]}]}`,
+	} {
+		if !strings.Contains(string(rv), want) {
+			t.Errorf("review lacks\n%s\nin\n%s", want, rv)
+		}
+	}
+}
+
+func TestPublicIgnoredOffProjects(t *testing.T) {
+	s := &State{
+		Users: []User{{ID: "u", UserName: "u", Active: true}},
+		Resources: []Resource{
+			{ID: "org", Kind: KindOrganization, Name: "org", Public: true},
+			{ID: "c", Kind: KindCloud, Name: "c", Public: true},
+			{ID: "orphan", Kind: KindProject, Name: "orphan", ParentID: "gone", Public: true},
+			{ID: "nested", Kind: KindProject, Name: "nested", ParentID: "org", Public: true},
+		},
+		Bindings: []Binding{
+			{ID: "b1", ResourceID: "org", PrincipalType: PrincipalUser, PrincipalID: "u", Role: RoleCollaborator},
+			{ID: "b2", ResourceID: "c", PrincipalType: PrincipalUser, PrincipalID: "u", Role: RoleReadonly},
+		},
+	}
+	ix := NewIndex(s)
+	for _, r := range []string{"orphan", "nested"} {
+		if got, _ := ix.EffectiveRole("u", r); got != (Access{}) {
+			t.Errorf("public project %s whose parent is no cloud gives %+v", r, got)
+		}
+	}
+	if got, _ := ix.EffectiveRole("u", "c"); got != (Access{Role: RoleReadonly}) {
+		t.Errorf("public flag on a cloud changed its role: %+v", got)
 	}
 }

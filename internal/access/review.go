@@ -40,7 +40,8 @@ type CloudReview struct {
 	ResourceID string `json:"resourceId"`
 	Name       string `json:"name"`
 	Role       Role   `json:"role"`
-	// Projects lists, by name, the projects of this cloud on which the principal holds a role.
+	// Projects lists, by name, the projects of this cloud on which the principal holds a role,
+	// the collaborator a public project gives included.
 	Projects []ProjectReview `json:"projects"`
 }
 
@@ -57,6 +58,7 @@ func (ix *Index) Review() *Review {
 	rv := &Review{OrgOwners: []Principal{}, Users: []PrincipalReview{}, ServiceAccounts: []PrincipalReview{}}
 	e := ix.evaluator()
 	defer ix.release(e)
+	var buf []ResourceRef
 	for _, u := range ix.usersByName {
 		user := ix.User(u)
 		if !user.Holds() {
@@ -68,7 +70,10 @@ func (ix *Index) Review() *Review {
 			rv.OrgOwners = append(rv.OrgOwners, p)
 			continue
 		}
-		if pr, ok := ix.reviewOf(p, e.Resources(), e.Role); ok {
+		// Not an org owner, so the only implicit access is that of public projects.
+		role := func(r ResourceRef) Role { return ix.effective(e.Role(r), r, RoleNone, ix.cloudRole(r, e.Role)).Role }
+		buf = ix.withPublic(append(buf[:0], e.Resources()...), e.Role)
+		if pr, ok := ix.reviewOf(p, buf, role); ok {
 			rv.Users = append(rv.Users, pr)
 		}
 	}
@@ -87,18 +92,34 @@ func (ix *Index) Review() *Review {
 			rv.OrgOwners = append(rv.OrgOwners, p)
 			continue
 		}
-		var touched []ResourceRef
+		buf = buf[:0]
 		for _, gr := range ix.saGrants.row(int32(a)) {
-			touched = append(touched, gr.res)
+			buf = append(buf, gr.res)
 		}
+		buf = ix.withPublic(buf, func(c ResourceRef) Role { return ix.ServiceAccountDirectRole(a, c) })
 		role := func(r ResourceRef) Role { return ix.serviceAccountAccess(a, r).Role }
-		pr, _ := ix.reviewOf(p, touched, role)
+		pr, _ := ix.reviewOf(p, buf, role)
 		if ix.org >= 0 {
 			pr.Organization = role(ix.org)
 		}
 		rv.ServiceAccounts = append(rv.ServiceAccounts, pr)
 	}
 	return rv
+}
+
+// withPublic appends to touched (the resources a principal's bindings name) the public
+// projects of every touched cloud on which explicit gives a role: the only resources a
+// principal holds something on without a binding there, org ownership aside.
+func (ix *Index) withPublic(touched []ResourceRef, explicit func(ResourceRef) Role) []ResourceRef {
+	if len(ix.publicProjects) == 0 {
+		return touched
+	}
+	for _, r := range touched {
+		if ps := ix.publicProjects[r]; len(ps) > 0 && explicit(r) != RoleNone {
+			touched = append(touched, ps...)
+		}
+	}
+	return touched
 }
 
 // reviewOf arranges the roles on touched resources (which may repeat) as org, clouds and

@@ -98,6 +98,24 @@ func ParseRole(s string) (Role, error) {
 	return RoleNone, fmt.Errorf("unknown role %q; valid roles: owner, collaborator, readonly", s)
 }
 
+// RoleAliasWrite is Anyscale's name for collaborator on projects, accepted as input there.
+const RoleAliasWrite = "write"
+
+// ParseRoleOn parses a role given for a resource of kind k: what ParseRole accepts and, on
+// a project, "write", Anyscale's name for collaborator. The result is the canonical role,
+// so "write" is stored and shown as collaborator. Whether the role is valid on k is
+// ValidateBinding's question.
+func ParseRoleOn(k Kind, s string) (Role, error) {
+	if k == KindProject && s == RoleAliasWrite {
+		return RoleCollaborator, nil
+	}
+	r, err := ParseRole(s)
+	if err != nil && k == KindProject {
+		return RoleNone, fmt.Errorf("unknown role %q; valid roles: owner, collaborator (alias write), readonly", s)
+	}
+	return r, err
+}
+
 // MarshalText makes Role a JSON string; RoleNone marshals as "none" so that a plan can say
 // that nothing remains.
 func (r Role) MarshalText() ([]byte, error) {

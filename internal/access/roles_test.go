@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -129,4 +130,29 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("ParsePrincipalType(%q) = %v", s, p)
 		}
 	})
+}
+
+func TestParseRoleOn(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		in   string
+		want Role
+		ok   bool
+	}{
+		{KindProject, "write", RoleCollaborator, true},
+		{KindProject, "collaborator", RoleCollaborator, true},
+		{KindProject, "owner", RoleOwner, true},
+		{KindCloud, "write", RoleNone, false}, // Anyscale's alias is a project role name only
+		{KindOrganization, "write", RoleNone, false},
+		{KindProject, "Write", RoleNone, false}, // case is the caller's business, as for ParseRole
+		{KindProject, "admin", RoleNone, false},
+	} {
+		got, err := ParseRoleOn(tc.kind, tc.in)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("ParseRoleOn(%s, %q) = %v, %v; want %v ok=%v", tc.kind, tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+	if _, err := ParseRoleOn(KindProject, "admin"); err == nil || !strings.Contains(err.Error(), "alias write") {
+		t.Errorf("unknown project role error %v does not mention the alias", err)
+	}
 }

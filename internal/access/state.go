@@ -65,6 +65,11 @@ type Resource struct {
 	// ParentID is a project's cloud; empty for clouds and the organization.
 	ParentID string `json:"parentId,omitempty"`
 	Kind     Kind   `json:"kind"`
+	// Public marks a public project: every principal holding an explicit role (direct or
+	// through an active group) on its cloud is an implicit collaborator on it. It means
+	// nothing on a cloud or the organization, nor on a project whose parent is not a cloud
+	// of the State. A private project (the default) is reached by no cloud role.
+	Public bool `json:"public,omitempty"`
 }
 
 // Binding grants Role on ResourceID to a principal. A binding whose PrincipalType is

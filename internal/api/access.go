@@ -58,8 +58,11 @@ type ResourceAccess struct {
 	CloudID string `json:"cloudId,omitempty"`
 	Cloud   string `json:"cloud,omitempty"`
 	Role    string `json:"role"`
-	// Implicit: the role comes only from being an org owner (owner everywhere).
+	// Implicit: the role comes only from implicit access: being an org owner (owner
+	// everywhere) or, with Public, the project being public and the principal holding a role
+	// on its cloud (collaborator).
 	Implicit bool `json:"implicit"`
+	Public   bool `json:"public,omitempty"`
 }
 
 // UserAccess is one user's effective access.
@@ -87,18 +90,25 @@ type ResourceExplanation struct {
 	ResourceID string `json:"resourceId"`
 	Kind       string `json:"kind"`
 	Name       string `json:"name"`
-	// Role is the effective role ("none" when nothing); Implicit when only org ownership
-	// gives it.
-	Role     string         `json:"role"`
-	Implicit bool           `json:"implicit"`
-	Sources  []AccessSource `json:"sources"`
+	// Role is the effective role ("none" when nothing); Implicit when only implicit access
+	// gives it (org ownership, or with Public a public project).
+	Role     string `json:"role"`
+	Implicit bool   `json:"implicit"`
+	Public   bool   `json:"public,omitempty"`
+	// Visibility is a project's: "private" or "public" (empty for clouds and the org).
+	Visibility string `json:"visibility,omitempty"`
+	// CloudRole is, on a project, the user's role on the project's cloud (direct or through
+	// groups), empty when none. A public project makes it collaborator; on a private project
+	// it gives nothing: cloud roles reach projects only through public projects.
+	CloudRole string         `json:"cloudRole,omitempty"`
+	Sources   []AccessSource `json:"sources"`
 }
 
 // AccessSource is one reason for a role: a direct binding, a group binding reached through
-// Path (group names from one the user is directly in to the granting group), or implicit
-// org ownership.
+// Path (group names from one the user is directly in to the granting group), implicit org
+// ownership, or a public project whose cloud the user holds a role on (collaborator).
 type AccessSource struct {
-	Kind      string   `json:"kind"` // "direct", "group", "implicit_org_owner"
+	Kind      string   `json:"kind"` // "direct", "group", "implicit_org_owner", "public_project"
 	Role      string   `json:"role"`
 	GrantID   string   `json:"grantId,omitempty"`
 	GroupID   string   `json:"groupId,omitempty"`

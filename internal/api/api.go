@@ -2,7 +2,8 @@
 // server writes and the client reads, so both sides agree by construction. It holds no logic
 // beyond small conversions. Where the pure core already has the document (the planner's
 // enforce.Plan, the access review access.Review), the API uses that type as it is instead of a
-// copy. It may import access, enforce and the standard library.
+// copy. It may import access, enforce, events (the CloudEvent of the change feed) and the
+// standard library.
 package api
 
 import (
@@ -32,10 +33,19 @@ const (
 	CodeTooLarge     = "payload_too_large"
 	CodeInternal     = "internal"
 	CodeUnavailable  = "unavailable"
+	// CodeCursorExpired (410): the change feed no longer holds the events after the cursor
+	// given (retention deleted them); read the state again and follow from a new cursor.
+	CodeCursorExpired = "cursor_expired"
 	// CodeRateLimited: the token sent more requests per second than the server's
 	// --rate-limit allows; retry after the Retry-After header's seconds.
 	CodeRateLimited = "rate_limited"
 )
+
+// HeaderRevision is the response header in which every write (SCIM and admin API) answers
+// the org's revision after it: the sequence number of the org's last change event (the
+// feed's cursor, GET /api/v1/events). A write that changed nothing answers the revision it
+// saw. A client that holds it can wait for the feed, or a decision, to have caught up.
+const HeaderRevision = "X-Rolecall-Revision"
 
 // List is the envelope of list answers.
 type List[T any] struct {

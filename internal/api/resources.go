@@ -30,23 +30,43 @@ type CreateCloudRequest struct {
 	Name string `json:"name"`
 }
 
+// Project visibilities. A public project gives collaborator to every user and service
+// account holding a role on its cloud; a private one (the default) is reached by no cloud
+// role.
+const (
+	VisibilityPrivate = "private"
+	VisibilityPublic  = "public"
+)
+
 // Project is a project, in exactly one cloud.
 type Project struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	CloudID string `json:"cloudId"`
 	// Cloud is the cloud's name.
-	Cloud     string    `json:"cloud"`
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-// CreateProjectRequest creates a project in a cloud named by id or name.
-type CreateProjectRequest struct {
-	Name  string `json:"name"`
 	Cloud string `json:"cloud"`
+	// Visibility is "private" or "public".
+	Visibility string    `json:"visibility"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
-// RenameRequest renames a cloud or a project (PATCH).
+// CreateProjectRequest creates a project in a cloud named by id or name. Visibility is
+// "private" (the default when empty) or "public".
+type CreateProjectRequest struct {
+	Name       string `json:"name"`
+	Cloud      string `json:"cloud"`
+	Visibility string `json:"visibility,omitempty"`
+}
+
+// UpdateProjectRequest changes a project (PATCH): each field that is set. Name renames it
+// (its grants stay); Visibility ("private" or "public") changes who its cloud's roles reach.
+type UpdateProjectRequest struct {
+	Name       string `json:"name,omitempty"`
+	Visibility string `json:"visibility,omitempty"`
+}
+
+// RenameRequest renames a cloud (PATCH); projects take UpdateProjectRequest, of which it
+// is a subset.
 type RenameRequest struct {
 	Name string `json:"name"`
 }

@@ -26,6 +26,7 @@ const (
 	ActionProjectCreate        = "project.create"
 	ActionProjectRename        = "project.rename"
 	ActionProjectDelete        = "project.delete"
+	ActionProjectVisibility    = "project.visibility"
 	ActionServiceAccountCreate = "service_account.create"
 	ActionServiceAccountDelete = "service_account.delete"
 

@@ -97,8 +97,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string, scope s
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, &Failure{Status: 401, Reason: fmt.Sprintf("token %q expired at %s", t.Name, t.ExpiresAt.Format(time.RFC3339))}
 	}
-	if t.Scope != scope {
-		return Principal{}, &Failure{Status: 403, Reason: fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)}
+	if !Satisfies(t.Scope, scope) {
+		reason := fmt.Sprintf("token %q has scope %q; this endpoint needs a token with scope %q", t.Name, t.Scope, scope)
+		if t.Scope == store.ScopeEvents {
+			reason += " (an events token reads the change feed, GET /api/v1/events, and nothing else)"
+		}
+		return Principal{}, &Failure{Status: 403, Reason: reason}
 	}
 	a.touch(ctx, t.ID, now)
 	return Principal{OrgID: t.OrgID, TokenID: t.ID, TokenName: t.Name, Scope: t.Scope}, nil
@@ -174,6 +178,13 @@ func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
 	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now) })
 }
 
+// Satisfies reports whether a token of scope have may call an endpoint that needs scope
+// need: the same scope, or admin for the change feed (an admin may read what its org's
+// events token reads; the events scope reads nothing else).
+func Satisfies(have, need store.Scope) bool {
+	return have == need || (need == store.ScopeEvents && have == store.ScopeAdmin)
+}
+
 // ParseScope validates a scope name.
 func ParseScope(s string) (store.Scope, error) {
 	switch store.Scope(strings.ToLower(s)) {
@@ -181,8 +192,10 @@ func ParseScope(s string) (store.Scope, error) {
 		return store.ScopeSCIM, nil
 	case store.ScopeAdmin:
 		return store.ScopeAdmin, nil
+	case store.ScopeEvents:
+		return store.ScopeEvents, nil
 	}
-	return "", fmt.Errorf("%w: scope %q: use scim or admin", store.ErrInvalid, s)
+	return "", fmt.Errorf("%w: scope %q: use scim, admin or events (reads the change feed only)", store.ErrInvalid, s)
 }
 
 // CreateToken issues a token in the org: a new random secret, or the given one (bootstrap).

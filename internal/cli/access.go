@@ -147,7 +147,10 @@ func printUserAccess(w io.Writer, ua api.UserAccess) error {
 	t := newTable(w, "KIND", "NAME", "CLOUD", "ROLE", "SOURCE")
 	for _, r := range ua.Access {
 		src := "grant"
-		if r.Implicit {
+		switch {
+		case r.Implicit && r.Public:
+			src = "implicit (public project: role on its cloud)"
+		case r.Implicit:
 			src = "implicit (org owner)"
 		}
 		t.row(r.Kind, r.Name, r.Cloud, r.Role, src)
@@ -168,22 +171,28 @@ func printExplanation(w io.Writer, ex api.Explanation) error {
 		fmt.Fprintf(w, "\n%s: %s\n", describeResource(r.Kind, r.Name), r.Role)
 		if len(r.Sources) == 0 {
 			fmt.Fprintln(w, "  no source")
-			continue
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, s := range r.Sources {
-			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, describeSource(s))
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, describeSource(s, r))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if r.Kind == api.KindProject && r.Visibility == api.VisibilityPrivate && r.CloudRole != "" &&
+			(r.Role == "none" || r.Role == "readonly") {
+			// The newcomer's surprise: a cloud role that says nothing here, where the project
+			// being public would have given collaborator.
+			fmt.Fprintf(w, "  note: the user holds %s on this project's cloud, but cloud roles do not reach private projects\n"+
+				"        (grant a role on the project, or make it public: rolecall project set-visibility %s public)\n", r.CloudRole, r.Name)
 		}
 	}
 	return nil
 }
 
-// describeSource renders a source: "direct grant", "group platform (via eng > platform)",
-// "org owner (implicit)".
-func describeSource(s api.AccessSource) string {
+// describeSource renders a source of r: "direct grant", "group platform (via eng >
+// platform)", "org owner (implicit)", "public project (implicit: ...)".
+func describeSource(s api.AccessSource, r api.ResourceExplanation) string {
 	switch s.Kind {
 	case "direct":
 		return "direct grant"
@@ -195,6 +204,8 @@ func describeSource(s api.AccessSource) string {
 		return out
 	case "implicit_org_owner":
 		return "org owner (implicit: owner on everything)"
+	case "public_project":
+		return fmt.Sprintf("public project (implicit: the user holds %s on its cloud, and every role there is a collaborator here)", r.CloudRole)
 	}
 	return s.Kind
 }

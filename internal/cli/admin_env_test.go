@@ -27,6 +27,7 @@ var updateAdminGolden = flag.Bool("update", false, "rewrite the golden files in 
 type cliEnv struct {
 	t     *testing.T
 	st    store.Store
+	dsn   string // the server's database, for offline commands (--db)
 	url   string
 	orgID string
 	token string
@@ -50,7 +51,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 }
 
 func fromTestenv(t *testing.T, env *testenv.Env) *cliEnv {
-	return &cliEnv{t: t, st: env.Store, url: env.URL, orgID: env.OrgID, token: env.AdminToken}
+	return &cliEnv{t: t, st: env.Store, dsn: env.DSN, url: env.URL, orgID: env.OrgID, token: env.AdminToken}
 }
 
 // run runs the CLI in-process and returns its output and exit code.

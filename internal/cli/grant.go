@@ -45,7 +45,9 @@ func (a *App) grantCommand() *cobra.Command {
 		Use:   "grant ROLE (--user U | --group G | --service-account S) (--org | --cloud C | --project P)",
 		Short: "Grant a role on the organization, a cloud or a project",
 		Long: `Grant a role. Roles: on the organization owner or collaborator; on clouds and projects owner,
-collaborator or readonly. Granting what is already granted changes nothing. In groups-only mode
+collaborator or readonly (on projects, write is accepted for collaborator). A role on a cloud
+does not reach its projects, except public ones, where it makes the holder a collaborator
+(rolecall project set-visibility). Granting what is already granted changes nothing. In groups-only mode
 (rolecall org set --groups-only=true) roles go to groups, not directly to users.
 A user that is inactive or removed may be granted a role; it holds nothing until its identity
 provider reactivates it.`,

@@ -29,6 +29,11 @@ type serveFlags struct {
 	maxBody                                int64
 	patch204                               bool
 	rateLimit                              float64
+	eventRetention                         lifetime
+	maxConns                               int64
+	readHeaderTimeout, readTimeout         time.Duration
+	idleTimeout, requestTimeout            time.Duration
+	scanPerOrg, scanTotal, scanMax         int64
 }
 
 func (a *App) serveCommand() *cobra.Command {
@@ -49,15 +54,47 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.StringVar(&f.logFormat, "log-format", a.env("ROLECALL_LOG_FORMAT", "text"), "log format: text or json (env ROLECALL_LOG_FORMAT)")
 	fl.StringVar(&f.logLevel, "log-level", a.env("ROLECALL_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROLECALL_LOG_LEVEL)")
 	fl.Int64Var(&f.maxBody, "max-body-bytes", a.envInt("ROLECALL_MAX_BODY_BYTES", server.DefaultMaxBodyBytes), "largest request body accepted (env ROLECALL_MAX_BODY_BYTES)")
-	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM PATCH with 204 instead of 200 and the resource (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
+	fl.BoolVar(&f.patch204, "scim-patch-no-content", a.env("ROLECALL_SCIM_PATCH_NO_CONTENT", "") == "true", "answer a successful SCIM User PATCH with 204 instead of 200 and the user; a Group PATCH answers 204 unless it names attributes or excludedAttributes (env ROLECALL_SCIM_PATCH_NO_CONTENT=true)")
 	fl.Float64Var(&f.rateLimit, "rate-limit", a.envFloat("ROLECALL_RATE_LIMIT", 0), "requests per second allowed per token, answered beyond it with 429 and Retry-After; 0 (default) is off, because Entra ID quarantines SCIM apps that answer 429 (env ROLECALL_RATE_LIMIT)")
+	f.eventRetention = lifetime(server.DefaultEventRetention)
+	if v := a.Getenv("ROLECALL_EVENT_RETENTION"); v != "" {
+		if err := f.eventRetention.Set(v); err != nil {
+			fmt.Fprintf(a.Stderr, "warning: ignoring ROLECALL_EVENT_RETENTION: %v\n", err)
+		}
+	}
+	fl.Var(&f.eventRetention, "event-retention", "how long change events are kept for GET /api/v1/events (and webhooks); older ones are deleted hourly and a cursor before them answers 410, e.g. 720h or 30d (env ROLECALL_EVENT_RETENTION; default 720h)")
+	fl.Int64Var(&f.maxConns, "max-conns", a.envInt("ROLECALL_MAX_CONNS", server.DefaultMaxConns), "most client connections open at once; further clients wait in the listen backlog. -1 removes the cap (env ROLECALL_MAX_CONNS)")
+	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", a.envDuration("ROLECALL_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "time a client has to send a request's headers (env ROLECALL_READ_HEADER_TIMEOUT)")
+	fl.DurationVar(&f.readTimeout, "read-timeout", a.envDuration("ROLECALL_READ_TIMEOUT", server.DefaultReadTimeout), "time a client has to send a whole request, body included (env ROLECALL_READ_TIMEOUT)")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", a.envDuration("ROLECALL_IDLE_TIMEOUT", server.DefaultIdleTimeout), "how long a keep-alive connection may wait for its next request; behind a proxy, set it above the proxy's upstream idle timeout (env ROLECALL_IDLE_TIMEOUT)")
+	fl.DurationVar(&f.requestTimeout, "request-timeout", a.envDuration("ROLECALL_REQUEST_TIMEOUT", server.DefaultRequestTimeout), "deadline of every request, database queries included; past it the request stops, changes nothing and is answered 503 (env ROLECALL_REQUEST_TIMEOUT)")
+	fl.Int64Var(&f.scanPerOrg, "scim-scan-concurrency", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY", server.DefaultScanConcurrency), "SCIM list scans (filters or sorts the database cannot answer from its indexes) one organization may run at once; more are answered 429 with Retry-After. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY)")
+	fl.Int64Var(&f.scanTotal, "scim-scan-concurrency-total", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL", server.DefaultScanConcurrencyTotal), "SCIM list scans the whole server runs at once; keep it below the CPU cores and database read connections so that lookups always find one. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL)")
+	fl.Int64Var(&f.scanMax, "scim-scan-max", a.envInt("ROLECALL_SCIM_SCAN_MAX", server.DefaultScanMax), "most users or groups one SCIM list scan (a filter or sort the database cannot answer from its indexes) may read; a larger one is answered 400 tooMany at once. -1: no limit (env ROLECALL_SCIM_SCAN_MAX)")
 	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd
 }
 
 func (a *App) serve(ctx context.Context, f serveFlags) error {
+	if f.eventRetention <= 0 {
+		return fmt.Errorf("--event-retention %s: use a positive duration such as 720h or 30d (consumers offline for longer start over from the state)", time.Duration(f.eventRetention))
+	}
 	if f.rateLimit < 0 {
 		return fmt.Errorf("--rate-limit %v: use a number of requests per second ≥ 0 (0 turns it off)", f.rateLimit)
+	}
+	if f.maxConns == 0 || f.maxConns < -1 {
+		return fmt.Errorf("--max-conns %d: use a number of connections ≥ 1, or -1 for no cap", f.maxConns)
+	}
+	for name, n := range map[string]int64{"--scim-scan-concurrency": f.scanPerOrg, "--scim-scan-concurrency-total": f.scanTotal, "--scim-scan-max": f.scanMax} {
+		if n == 0 || n < -1 {
+			return fmt.Errorf("%s %d: use a number of scans ≥ 1, or -1 for no limit", name, n)
+		}
+	}
+	for name, d := range map[string]time.Duration{"--read-header-timeout": f.readHeaderTimeout, "--read-timeout": f.readTimeout,
+		"--idle-timeout": f.idleTimeout, "--request-timeout": f.requestTimeout} {
+		if d <= 0 {
+			return fmt.Errorf("%s %v: use a positive duration such as 30s", name, d)
+		}
 	}
 	log, err := newLogger(a, f.logFormat, f.logLevel)
 	if err != nil {
@@ -94,7 +131,9 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		log.Info("profiler listening", "addr", dl.Addr().String(), "path", "/debug/pprof/")
 	}
 	srv := server.New(server.Config{BaseURL: strings.TrimRight(f.baseURL, "/"), MaxBodyBytes: f.maxBody, PatchNoContent: f.patch204,
-		RateLimit: f.rateLimit},
+		RateLimit: f.rateLimit, EventRetention: time.Duration(f.eventRetention), MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
+		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
+		ScanMax: int(f.scanMax)},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)
@@ -142,22 +181,9 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	return st, nil
 }
 
-// redactDSN hides a password in a postgres:// DSN for logs and errors.
-func redactDSN(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return dsn
-	}
-	user, _, hasPw := strings.Cut(rest[:at], ":")
-	if !hasPw {
-		return dsn
-	}
-	return scheme + "://" + user + ":***" + rest[at:]
-}
+// redactDSN hides every password in a DSN (URL userinfo, ?password=, key=value) for logs
+// and errors.
+func redactDSN(dsn string) string { return sqlstore.RedactDSN(dsn) }
 
 func (a *App) env(name, def string) string {
 	if v := a.Getenv(name); v != "" {
@@ -172,6 +198,16 @@ func (a *App) envInt(name string, def int64) int64 {
 			return n
 		}
 		fmt.Fprintf(a.Stderr, "warning: ignoring %s=%q: not a number\n", name, v)
+	}
+	return def
+}
+
+func (a *App) envDuration(name string, def time.Duration) time.Duration {
+	if v := a.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(a.Stderr, "warning: ignoring %s=%q: not a duration such as 30s\n", name, v)
 	}
 	return def
 }

@@ -28,10 +28,11 @@ func (a *App) tokenCommand() *cobra.Command {
 	}
 	var f tokenFlags
 	create := &cobra.Command{
-		Use:   "create --name NAME --scope scim|admin",
+		Use:   "create --name NAME --scope scim|admin|events",
 		Short: "Create a token; prints the secret alone (shown once), or the whole record with -o json",
 		Example: `  rolecall token create --name okta --scope scim
-  rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin`,
+  rolecall token create --db sqlite:rolecall.db --org acme --name admin --scope admin
+  rolecall token create --name platform-feed --scope events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := api.CreateTokenRequest{Name: f.name, Scope: strings.ToLower(f.scope)}
@@ -65,7 +66,7 @@ func (a *App) tokenCommand() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&f.name, "name", "", "token name: the audit log's actor (required)")
-	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider) or admin (for the CLI and admin API) (required)")
+	create.Flags().StringVar(&f.scope, "scope", "", "scim (for an identity provider), admin (for the CLI and admin API) or events (reads the change feed, GET /api/v1/events, and nothing else) (required)")
 	create.Flags().Var(&f.expiresIn, "expires-in", "lifetime, e.g. 30d, 720h or 1d12h (default: no expiry)")
 	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("scope")

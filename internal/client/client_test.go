@@ -62,6 +62,14 @@ func TestClientRequests(t *testing.T) {
 			"PATCH", "/api/v1/clouds/prod", "", `{"name":"live"}`},
 		{"projects of a cloud", func(c *Client) error { _, err := c.ListProjects(ctx, "prod"); return err },
 			"GET", "/api/v1/projects", "cloud=prod", ""},
+		{"public project", func(c *Client) error {
+			_, err := c.CreateProjectWith(ctx, api.CreateProjectRequest{Name: "web", Cloud: "prod", Visibility: "public"})
+			return err
+		}, "POST", "/api/v1/projects", "", `{"name":"web","cloud":"prod","visibility":"public"}`},
+		{"project visibility", func(c *Client) error { _, err := c.SetProjectVisibility(ctx, "web", "private"); return err },
+			"PATCH", "/api/v1/projects/web", "", `{"visibility":"private"}`},
+		{"rename project", func(c *Client) error { _, err := c.RenameProject(ctx, "web", "site"); return err },
+			"PATCH", "/api/v1/projects/web", "", `{"name":"site"}`},
 		{"revoke", func(c *Client) error {
 			_, err := c.RevokeGrant(ctx, api.GrantRequest{Role: "owner", PrincipalType: "user", Principal: "a", ResourceKind: "organization"})
 			return err

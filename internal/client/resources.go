@@ -69,10 +69,21 @@ func (c *Client) ListProjects(ctx context.Context, cloud string) ([]api.Project,
 	return l.Items, c.do(ctx, http.MethodGet, "/api/v1/projects", q, nil, &l)
 }
 
-// CreateProject creates a project in a cloud.
+// CreateProject creates a private project in a cloud.
 func (c *Client) CreateProject(ctx context.Context, name, cloud string) (api.Project, error) {
+	return c.CreateProjectWith(ctx, api.CreateProjectRequest{Name: name, Cloud: cloud})
+}
+
+// CreateProjectWith creates a project as req says, its visibility included.
+func (c *Client) CreateProjectWith(ctx context.Context, req api.CreateProjectRequest) (api.Project, error) {
 	var out api.Project
-	return out, c.do(ctx, http.MethodPost, "/api/v1/projects", nil, api.CreateProjectRequest{Name: name, Cloud: cloud}, &out)
+	return out, c.do(ctx, http.MethodPost, "/api/v1/projects", nil, req, &out)
+}
+
+// SetProjectVisibility makes a project "public" or "private".
+func (c *Client) SetProjectVisibility(ctx context.Context, ref, visibility string) (api.Project, error) {
+	var out api.Project
+	return out, c.do(ctx, http.MethodPatch, pathOf("/api/v1/projects", ref), nil, api.UpdateProjectRequest{Visibility: visibility}, &out)
 }
 
 // Project returns a project by id or name.
@@ -84,7 +95,7 @@ func (c *Client) Project(ctx context.Context, ref string) (api.Project, error) {
 // RenameProject renames a project.
 func (c *Client) RenameProject(ctx context.Context, ref, name string) (api.Project, error) {
 	var out api.Project
-	return out, c.do(ctx, http.MethodPatch, pathOf("/api/v1/projects", ref), nil, api.RenameRequest{Name: name}, &out)
+	return out, c.do(ctx, http.MethodPatch, pathOf("/api/v1/projects", ref), nil, api.UpdateProjectRequest{Name: name}, &out)
 }
 
 // DeleteProject deletes a project and its grants; it returns the deleted project.

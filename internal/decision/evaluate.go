@@ -88,9 +88,11 @@ type Decision struct {
 	Allowed bool
 	Reason  Reason
 	// Role is the subject's effective role on the resource (RoleNone when it holds nothing
-	// or does not exist); Implicit is true when only implicit access gives it.
+	// or does not exist); Implicit is true when only implicit access gives it, and Public
+	// when that implicit access is a public project's (see access.Access).
 	Role     access.Role
 	Implicit bool
+	Public   bool
 	// Required is the minimum role the action needs on the resource's kind; RoleNone when
 	// the action is unknown or not defined there.
 	Required access.Role
@@ -243,7 +245,7 @@ func (ix *Index) evaluate(q Query) Decision {
 		defer ix.scratch.Put(sc)
 		if d.Reason == "" {
 			if d.Reason = ix.inactive(sub); d.Reason == "" {
-				d.Role, d.Implicit = ix.userRole(sub.slot, r, sc)
+				d.setAccess(ix.userRole(sub.slot, r, sc))
 			}
 		}
 		if q.Explain {
@@ -251,7 +253,7 @@ func (ix *Index) evaluate(q Query) Decision {
 		}
 	} else {
 		if d.Reason == "" {
-			d.Role, d.Implicit = ix.accountRole(sub.slot, r)
+			d.setAccess(ix.accountRole(sub.slot, r))
 		}
 		if q.Explain {
 			d.Sources = ix.accountSources(sub.slot, r)
@@ -266,6 +268,10 @@ func (ix *Index) evaluate(q Query) Decision {
 		d.Reason = ReasonInsufficientRole
 	}
 	return d
+}
+
+func (d *Decision) setAccess(a access.Access) {
+	d.Role, d.Implicit, d.Public = a.Role, a.Implicit, a.Public
 }
 
 // scratch is per-call working memory: generation-stamped marks over groups and users (so
@@ -326,15 +332,41 @@ func (ix *Index) reachGroups(u int32, sc *scratch) []int32 {
 func (ix *Index) orgSlot() int32 { return ix.org }
 
 // implicit applies implicit access to an explicit role on r given the role on the
-// organization: org owners act as owner on every cloud and project.
-//
-// Public projects (a later issue) go here too: a public project gives collaborator to
-// everyone holding a role on its cloud, which needs the role on the project's parent.
-func (ix *Index) implicit(explicit access.Role, r int32, orgRole access.Role) (access.Role, bool) {
+// organization and, when r is a public project, the explicit role on its cloud (RoleNone
+// otherwise): org owners act as owner on every cloud and project, and a public project
+// gives collaborator to whoever holds a role on its cloud. The same rule as access's.
+func (ix *Index) implicit(explicit access.Role, r int32, orgRole, cloudRole access.Role) access.Access {
 	if r != ix.org && orgRole == access.RoleOwner && explicit < access.RoleOwner {
-		return access.RoleOwner, true
+		return access.Access{Role: access.RoleOwner, Implicit: true}
 	}
-	return explicit, false
+	if cloudRole != access.RoleNone && explicit < access.RoleCollaborator {
+		return access.Access{Role: access.RoleCollaborator, Implicit: true, Public: true}
+	}
+	return access.Access{Role: explicit}
+}
+
+// publicCloud returns the slot of r's cloud when r is a public project of an existing
+// cloud, else -1. A public project whose parent is gone or is not a cloud gives nothing,
+// as in access, where such a parent is simply not in the State.
+func (ix *Index) publicCloud(r int32) int32 {
+	rec := &ix.res[r]
+	if !rec.public || rec.kind != access.KindProject {
+		return -1
+	}
+	if c, ok := ix.resByID[rec.parent]; ok && ix.res[c].exists && ix.res[c].kind == access.KindCloud {
+		return c
+	}
+	return -1
+}
+
+// inClosure reports whether a live group in closure (sorted) holds any role on r.
+func (ix *Index) inClosure(r int32, closure []int32) bool {
+	for _, gg := range ix.res[r].groupGrants {
+		if _, in := slices.BinarySearch(closure, gg.group); in {
+			return true
+		}
+	}
+	return false
 }
 
 // closure returns the sorted slots of the live groups user u belongs to, transitively,
@@ -352,17 +384,20 @@ func (ix *Index) closure(u int32, sc *scratch) []int32 {
 // userRole is the effective role of user u on resource r, ignoring whether u is active
 // (the caller checked): the highest role of its own bindings and of every live group it
 // belongs to, then implicit access. The group part scans the group bindings of r (and of
-// the organization) against u's cached closure: a few contiguous cache lines, instead of
-// visiting every group u is in.
-func (ix *Index) userRole(u, r int32, sc *scratch) (access.Role, bool) {
-	org := ix.orgSlot()
-	var explicit, orgRole access.Role
+// the organization, and of a public project's cloud) against u's cached closure: a few
+// contiguous cache lines, instead of visiting every group u is in.
+func (ix *Index) userRole(u, r int32, sc *scratch) access.Access {
+	org, cloud := ix.orgSlot(), ix.publicCloud(r)
+	var explicit, orgRole, cloudRole access.Role
 	for _, g := range ix.users[u].grants {
 		if g.res == r {
 			explicit = max(explicit, g.role)
 		}
 		if g.res == org {
 			orgRole = max(orgRole, g.role)
+		}
+		if g.res == cloud { // cloud is -1, which no grant names, unless r is public
+			cloudRole = max(cloudRole, g.role)
 		}
 	}
 	closure := ix.closure(u, sc)
@@ -384,16 +419,20 @@ func (ix *Index) userRole(u, r int32, sc *scratch) (access.Role, bool) {
 				}
 			}
 		}
+		if cloud >= 0 && cloudRole == access.RoleNone && ix.inClosure(cloud, closure) {
+			cloudRole = access.RoleReadonly // any role on the cloud will do
+		}
 	}
-	return ix.implicit(explicit, r, orgRole)
+	return ix.implicit(explicit, r, orgRole, cloudRole)
 }
 
 // accountRole is a service account's effective role on r: its own bindings; on the
 // organization at least collaborator (service accounts are always org collaborators);
-// implicit owner elsewhere when it is an org owner.
-func (ix *Index) accountRole(a, r int32) (access.Role, bool) {
-	org := ix.orgSlot()
-	var explicit, orgRole access.Role
+// implicit owner elsewhere when it is an org owner; collaborator on the public projects of
+// the clouds it holds a role on.
+func (ix *Index) accountRole(a, r int32) access.Access {
+	org, cloud := ix.orgSlot(), ix.publicCloud(r)
+	var explicit, orgRole, cloudRole access.Role
 	for _, g := range ix.accounts[a].grants {
 		if g.res == r {
 			explicit = max(explicit, g.role)
@@ -401,23 +440,27 @@ func (ix *Index) accountRole(a, r int32) (access.Role, bool) {
 		if g.res == org {
 			orgRole = max(orgRole, g.role)
 		}
+		if g.res == cloud {
+			cloudRole = max(cloudRole, g.role)
+		}
 	}
 	if r == org && r >= 0 {
 		if explicit < access.RoleCollaborator {
-			return access.RoleCollaborator, true
+			return access.Access{Role: access.RoleCollaborator, Implicit: true}
 		}
-		return explicit, false
+		return access.Access{Role: explicit}
 	}
-	return ix.implicit(explicit, r, orgRole)
+	return ix.implicit(explicit, r, orgRole, cloudRole)
 }
 
 // userSources lists the sources of user u's role on r exactly as access.Explain does: its
 // direct bindings, the bindings of each live group it reaches (with a shortest path of
-// display names, ties to the alphabetically first), and implicit org-owner access.
+// display names, ties to the alphabetically first), implicit org-owner access and a public
+// project's implicit collaborator.
 func (ix *Index) userSources(u, r int32, sc *scratch) []access.Source {
 	out := []access.Source{}
-	org := ix.orgSlot()
-	orgOwner := false
+	org, cloud := ix.orgSlot(), ix.publicCloud(r)
+	orgOwner, cloudHeld := false, false
 	for _, g := range ix.users[u].grants {
 		if g.res == r {
 			out = append(out, access.Source{Kind: access.SourceDirect, Role: g.role, BindingID: ix.binds[g.bind].id})
@@ -425,6 +468,7 @@ func (ix *Index) userSources(u, r int32, sc *scratch) []access.Source {
 		if g.res == org && g.role == access.RoleOwner {
 			orgOwner = true
 		}
+		cloudHeld = cloudHeld || g.res == cloud
 	}
 	for _, p := range ix.groupPaths(u) {
 		g := p[len(p)-1]
@@ -432,6 +476,7 @@ func (ix *Index) userSources(u, r int32, sc *scratch) []access.Source {
 			if gr.res == org && gr.role == access.RoleOwner {
 				orgOwner = true
 			}
+			cloudHeld = cloudHeld || gr.res == cloud
 			if gr.res != r {
 				continue
 			}
@@ -446,14 +491,17 @@ func (ix *Index) userSources(u, r int32, sc *scratch) []access.Source {
 	if orgOwner && r != org {
 		out = append(out, access.Source{Kind: access.SourceImplicitOwner, Role: access.RoleOwner})
 	}
+	if cloudHeld {
+		out = append(out, access.Source{Kind: access.SourcePublicProject, Role: access.RoleCollaborator})
+	}
 	sortSources(out)
 	return out
 }
 
 func (ix *Index) accountSources(a, r int32) []access.Source {
 	out := []access.Source{}
-	org := ix.orgSlot()
-	orgOwner := false
+	org, cloud := ix.orgSlot(), ix.publicCloud(r)
+	orgOwner, cloudHeld := false, false
 	for _, g := range ix.accounts[a].grants {
 		if g.res == r {
 			out = append(out, access.Source{Kind: access.SourceDirect, Role: g.role, BindingID: ix.binds[g.bind].id})
@@ -461,16 +509,20 @@ func (ix *Index) accountSources(a, r int32) []access.Source {
 		if g.res == org && g.role == access.RoleOwner {
 			orgOwner = true
 		}
+		cloudHeld = cloudHeld || g.res == cloud
 	}
 	if orgOwner && r != org {
 		out = append(out, access.Source{Kind: access.SourceImplicitOwner, Role: access.RoleOwner})
+	}
+	if cloudHeld {
+		out = append(out, access.Source{Kind: access.SourcePublicProject, Role: access.RoleCollaborator})
 	}
 	sortSources(out)
 	return out
 }
 
 // sortSources orders sources as access.Explain does: highest role first, then direct,
-// group, implicit, then group name and binding ID.
+// group, implicit org owner, public project, then group name and binding ID.
 func sortSources(s []access.Source) {
 	slices.SortFunc(s, func(a, b access.Source) int {
 		return cmp.Or(cmp.Compare(b.Role, a.Role), cmp.Compare(a.Kind, b.Kind),

@@ -157,6 +157,50 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// TestPublicProject: making proj-b (in cloud-a) public makes ann, who holds collaborator
+// on cloud-a, an implicit collaborator there, listed by every search and explained as a
+// public-project source; making it private again takes that away. ben (no cloud role)
+// gains nothing, fay stays implicit owner.
+func TestPublicProject(t *testing.T) {
+	ix := newFixture(t)
+	if err := ix.Apply(9, ResourceUpserted{ID: "p2", Kind: access.KindProject, Name: "proj-b", ParentID: "c1", Public: true}); err != nil {
+		t.Fatal(err)
+	}
+	d := ix.Evaluate(Query{Subject: user("ann@example.com"), Action: "write", Resource: project("proj-b"), Explain: true})
+	if !d.Allowed || d.Role != access.RoleCollaborator || !d.Implicit || !d.Public {
+		t.Errorf("ann on public proj-b: allowed=%v role=%v implicit=%v public=%v (%s)", d.Allowed, d.Role, d.Implicit, d.Public, d.Message())
+	}
+	if want := []access.Source{{Kind: access.SourcePublicProject, Role: access.RoleCollaborator}}; !slices.EqualFunc(d.Sources, want, sourceEqual) {
+		t.Errorf("ann's sources on proj-b: %+v", d.Sources)
+	}
+	if d := ix.Evaluate(Query{Subject: user("ann@example.com"), Action: "delete", Resource: project("proj-b")}); d.Allowed {
+		t.Error("a public project gives only collaborator, yet ann may delete")
+	}
+	if d := ix.Evaluate(Query{Subject: user("ben@example.com"), Action: "read", Resource: project("proj-b")}); d.Allowed {
+		t.Error("ben holds no cloud role, yet reads the public project")
+	}
+	if d := ix.Evaluate(Query{Subject: user("fay@example.com"), Action: "read", Resource: project("proj-b")}); d.Role != access.RoleOwner || d.Public {
+		t.Errorf("fay on proj-b: %v public=%v, want implicit owner", d.Role, d.Public)
+	}
+	subjects := ix.SearchSubjects(SubjectUser, "write", project("proj-b"), Page{})
+	var names []string
+	for _, s := range subjects.Items {
+		names = append(names, s.Name)
+	}
+	if want := []string{"Ann@Example.com", "Fay@Example.com"}; !slices.Equal(names, want) {
+		t.Errorf("who may write proj-b: %q, want %q", names, want)
+	}
+	if got := ix.SearchResources(user("ann@example.com"), "write", access.KindProject, Page{}); len(got.Items) != 1 || got.Items[0].Name != "proj-b" {
+		t.Errorf("ann's writable projects: %+v", got.Items)
+	}
+	if err := ix.Apply(10, ResourceUpserted{ID: "p2", Kind: access.KindProject, Name: "proj-b", ParentID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := ix.Evaluate(Query{Subject: user("ann@example.com"), Action: "read", Resource: project("proj-b")}); d.Allowed {
+		t.Error("proj-b is private again, yet ann reads it")
+	}
+}
+
 func TestApply(t *testing.T) {
 	ix := newFixture(t)
 	ben := Query{Subject: user("ben@example.com"), Action: "write", Resource: project("proj-a")}

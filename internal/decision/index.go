@@ -6,7 +6,8 @@
 // It answers with exactly the effective-role rules of package access (org owners are
 // implicit owners of every cloud and project; membership is transitive through active
 // groups only; inactive or removed users hold nothing; service accounts are always org
-// collaborators; cloud roles do not reach projects), maps actions to the minimum role they
+// collaborators; a public project makes the role holders of its cloud collaborators, and
+// cloud roles reach projects in no other way), maps actions to the minimum role they
 // need (built-in actions, role names and per-organization custom actions), explains a
 // decision with access.Source values, and searches subjects, resources and actions with
 // deterministic keyset paging.
@@ -89,6 +90,7 @@ type resourceRec struct {
 	parent           string
 	kind             access.Kind
 	exists           bool
+	public           bool    // a public project: its cloud's role holders are collaborators
 	bindings         []int32 // binding slots on it, for subject search
 	// groupGrants are the group bindings on it, compact (8 bytes each) so that a decision
 	// scans them in a few cache lines and tests each group against the user's closure.
@@ -339,7 +341,7 @@ func (ix *Index) upsertResource(r access.Resource, keepSorted bool) {
 	if rec.exists {
 		ix.unlistResource(s, keepSorted)
 	}
-	rec.name, rec.folded, rec.parent, rec.kind, rec.exists = r.Name, Fold(r.Name), r.ParentID, r.Kind, true
+	rec.name, rec.folded, rec.parent, rec.kind, rec.exists, rec.public = r.Name, Fold(r.Name), r.ParentID, r.Kind, true, r.Public
 	ix.listResource(s, keepSorted)
 }
 

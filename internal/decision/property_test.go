@@ -132,12 +132,20 @@ func drawChange(t *rapid.T, s *access.State, seq *int) Change {
 	case 10:
 		return BindingRemoved{ID: pick("binding", bindings, "none")}
 	case 11:
-		id := pick("resource", resources, "c9")
+		id := pick("resource", resources, rapid.SampledFrom([]string{"c9", "p9"}).Draw(t, "newResource"))
 		r := access.Resource{ID: id, Kind: access.KindCloud, Name: "Cloud-" + id}
+		if id == "p9" {
+			// A new project, in a cloud that may not exist (yet, or any more), perhaps public.
+			r = access.Resource{ID: id, Kind: access.KindProject, Name: "Project-" + id,
+				ParentID: pick("parent", resources, "c9"), Public: rapid.Bool().Draw(t, "public")}
+		}
 		for _, old := range s.Resources {
 			if old.ID == id {
 				r = old
 				r.Name = fmt.Sprintf("%s-r%d", old.ID, *seq) // a rename, unique per kind
+				if rapid.Bool().Draw(t, "toggleVisibility") {
+					r.Public = !r.Public // also on clouds and the org, where it must mean nothing
+				}
 			}
 		}
 		if rapid.IntRange(0, 5).Draw(t, "deleteResource") == 0 {
@@ -175,9 +183,9 @@ func checkAgainstAccess(t *rapid.T, ix *Index, s *access.State) {
 				}
 				d := ix.Evaluate(Query{Subject: Subject{Type: SubjectUser, ID: id, ByID: byID}, Action: "read",
 					Resource: Resource{Kind: r.Kind, Name: r.Name}, Explain: true})
-				if d.Role != want.Role || d.Implicit != want.Implicit {
-					t.Fatalf("user %s (byID %v) on %s: index says %v implicit=%v, access says %v implicit=%v (%s)",
-						u.ID, byID, r.ID, d.Role, d.Implicit, want.Role, want.Implicit, d.Message())
+				if d.Role != want.Role || d.Implicit != want.Implicit || d.Public != want.Public {
+					t.Fatalf("user %s (byID %v) on %s: index says %v implicit=%v public=%v, access says %+v (%s)",
+						u.ID, byID, r.ID, d.Role, d.Implicit, d.Public, want, d.Message())
 				}
 				if !slices.EqualFunc(d.Sources, ex.Sources, sourceEqual) {
 					t.Fatalf("user %s on %s: sources\n got %+v\nwant %+v", u.ID, r.ID, d.Sources, ex.Sources)
@@ -196,8 +204,8 @@ func checkAgainstAccess(t *rapid.T, ix *Index, s *access.State) {
 			}
 			d := ix.Evaluate(Query{Subject: Subject{Type: SubjectServiceAccount, ID: a.Name},
 				Action: "read", Resource: Resource{Kind: r.Kind, Name: r.Name}})
-			if d.Role != want.Role || d.Implicit != want.Implicit {
-				t.Fatalf("service account %s on %s: index says %v/%v, access says %v/%v", a.ID, r.ID, d.Role, d.Implicit, want.Role, want.Implicit)
+			if d.Role != want.Role || d.Implicit != want.Implicit || d.Public != want.Public {
+				t.Fatalf("service account %s on %s: index says %v/%v/%v, access says %+v", a.ID, r.ID, d.Role, d.Implicit, d.Public, want)
 			}
 		}
 	}
@@ -292,13 +300,15 @@ func walk[T any](search func(Page) Results[T], limit int, keyOf func(T) string) 
 	panic("paging does not end")
 }
 
-// TestIndexMatchesAccess is the index's contract: built from a random State and changed by
-// random batches, every decision (effective role, implicit flag, Explain sources) equals
+// TestIndexMatchesAccess is the index's contract: built from a random State (public
+// projects included) and changed by random batches (projects created, made public or
+// private, their clouds deleted), every decision (effective role, implicit and public
+// flags, Explain sources) equals
 // access.NewIndex's on the equally changed State, every search agrees with Evaluate, and
 // the revision only grows.
 func TestIndexMatchesAccess(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s := accesstest.Draw(t, accesstest.Options{Storable: rapid.Bool().Draw(t, "storable")})
+		s := accesstest.Draw(t, accesstest.Options{Storable: rapid.Bool().Draw(t, "storable"), Public: true})
 		ix := New(s, 1)
 		checkAgainstAccess(t, ix, s)
 		seq := 0

@@ -149,7 +149,7 @@ func (ix *Index) searchSubjects(t SubjectType, action string, res Resource, p Pa
 	case SubjectServiceAccount:
 		for a := range ix.accounts {
 			if ix.accounts[a].exists {
-				if role, _ := ix.accountRole(int32(a), r); role >= req {
+				if ix.accountRole(int32(a), r).Role >= req {
 					slots = append(slots, int32(a))
 				}
 			}
@@ -166,8 +166,9 @@ func (ix *Index) searchSubjects(t SubjectType, action string, res Resource, p Pa
 }
 
 // usersWith returns the users that hold at least req on resource r: holders of a binding
-// there of that rank, members (through live groups) of groups holding one, and, on clouds
-// and projects, org owners. Each user once; only users that hold access.
+// there of that rank, members (through live groups) of groups holding one, on clouds and
+// projects org owners, and on a public project (when collaborator is enough) every holder
+// of a role on its cloud. Each user once; only users that hold access.
 func (ix *Index) usersWith(r int32, req access.Role) []int32 {
 	sc := ix.getScratch()
 	defer ix.scratch.Put(sc)
@@ -218,7 +219,10 @@ func (ix *Index) usersWith(r int32, req access.Role) []int32 {
 	}
 	holders(r, req)
 	if org := ix.orgSlot(); org >= 0 && r != org {
-		holders(org, access.RoleOwner) // implicit owners; public projects' cloud holders would join here
+		holders(org, access.RoleOwner) // implicit owners
+	}
+	if c := ix.publicCloud(r); c >= 0 && req <= access.RoleCollaborator {
+		holders(c, access.RoleReadonly) // any role on the cloud makes a collaborator here
 	}
 	return out
 }
@@ -311,13 +315,31 @@ func (ix *Index) searchResources(s Subject, action string, k access.Kind, p Page
 		}
 	} else {
 		for _, r := range touched {
-			if rec := &ix.res[r]; rec.exists && rec.kind == k && sc.roles[r] >= req {
+			if rec := &ix.res[r]; rec.exists && rec.kind == k && ix.withPublic(r, sc.roles) >= req {
 				hits = append(hits, r)
+			}
+		}
+		if k == access.KindProject && req <= access.RoleCollaborator {
+			// Public projects reached through a cloud role alone: their own role is none, so
+			// the loop above did not see them.
+			for _, r := range ix.sortedRes[k] {
+				if sc.roles[r] == access.RoleNone && ix.withPublic(r, sc.roles) >= req {
+					hits = append(hits, r)
+				}
 			}
 		}
 		slices.SortFunc(hits, ix.compareRes)
 	}
 	return mapResults(page(hits, at, p, ix.rev), result)
+}
+
+// withPublic is the role on r given the explicit roles per resource slot: the explicit
+// role, raised to collaborator on a public project whose cloud holds any role.
+func (ix *Index) withPublic(r int32, roles []access.Role) access.Role {
+	if c := ix.publicCloud(r); c >= 0 && roles[c] != access.RoleNone {
+		return max(roles[r], access.RoleCollaborator)
+	}
+	return roles[r]
 }
 
 // SearchActions lists the actions (built-in and custom, sorted by name) the subject may do
@@ -351,10 +373,10 @@ func (ix *Index) searchActions(s Subject, res Resource, p Page) Results[string] 
 	var role access.Role
 	if sub.typ == SubjectUser {
 		sc := ix.getScratch()
-		role, _ = ix.userRole(sub.slot, r, sc)
+		role = ix.userRole(sub.slot, r, sc).Role
 		ix.scratch.Put(sc)
 	} else {
-		role, _ = ix.accountRole(sub.slot, r)
+		role = ix.accountRole(sub.slot, r).Role
 	}
 	var names []string
 	for _, a := range ix.actionNames {

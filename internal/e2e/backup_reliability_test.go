@@ -42,7 +42,7 @@ func TestBackupUnderLoad(t *testing.T) {
 					return
 				}
 				_ = jsonInto(body, &u)
-				if status, body, _ := call("PATCH", p.URL+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 200 {
+				if status, body, _ := call("PATCH", p.URL+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 204 {
 					t.Errorf("load: PATCH %d %s", status, body)
 					return
 				}

@@ -14,12 +14,12 @@ import (
 
 // fingerprintMagic starts the encoding; bump its version whenever the encoding changes so
 // that a preview computed by an older binary never matches by accident.
-const fingerprintMagic = "rolecall/enforce-groups/fingerprint/v2\x00"
+const fingerprintMagic = "rolecall/enforce-groups/fingerprint/v3\x00"
 
 // Fingerprint returns the hex SHA-256 of a canonical encoding of exactly the state a plan
 // depends on: users (id, userName, active, removed, exempt), groups (id, displayName, active),
-// memberships, service-account IDs, resources (id, kind, name, parent) and bindings (id,
-// resource, principal, role). Every table is sorted before it is hashed, so the same state
+// memberships, service-account IDs, resources (id, kind, name, parent, public) and bindings
+// (id, resource, principal, role). Every table is sorted before it is hashed, so the same state
 // in any input order gives the same fingerprint, and every field that can alter the plan is
 // hashed, so any such change gives a different one.
 //
@@ -175,7 +175,7 @@ func rankResources(f *fingerprinter, s *access.State) []uint32 {
 	slices.SortFunc(order, func(a, b int32) int {
 		x, y := &s.Resources[a], &s.Resources[b]
 		return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Name, y.Name),
-			cmp.Compare(x.ParentID, y.ParentID))
+			cmp.Compare(x.ParentID, y.ParentID), cmp.Compare(bit(x.Public), bit(y.Public)))
 	})
 	f.tag('R', len(order))
 	for _, i := range order {
@@ -184,6 +184,7 @@ func rankResources(f *fingerprinter, s *access.State) []uint32 {
 		f.byte(uint8(r.Kind))
 		f.str(r.Name)
 		f.str(r.ParentID)
+		f.byte(bit(r.Public)) // v3: a project's visibility decides what its cloud's roles reach
 	}
 	return ranks(order, func(i int32) string { return s.Resources[i].ID })
 }

@@ -66,6 +66,7 @@ func TestFingerprintChangesWithState(t *testing.T) {
 		"service account added":    func(s *access.State) { s.ServiceAccounts = append(s.ServiceAccounts, access.ServiceAccount{ID: "sa2"}) },
 		"resource renamed":         func(s *access.State) { s.Resources[1].Name = "prod" },
 		"project moved":            func(s *access.State) { s.Resources[4].ParentID = "cloud-dev" },
+		"project made public":      func(s *access.State) { s.Resources[4].Public = true },
 		"resource kind changed":    func(s *access.State) { s.Resources[2].Kind = access.KindProject },
 		"binding role changed":     func(s *access.State) { s.Bindings[0].Role = collab },
 		"binding resource changed": func(s *access.State) { s.Bindings[1].ResourceID = "cloud-dev" },

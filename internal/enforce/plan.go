@@ -67,7 +67,9 @@ type Changes struct {
 
 // Change is one resource on which a user's effective role drops. After is access.RoleNone
 // ("none" in JSON, "(removed)" in text) when nothing remains. Implicit org-owner access is
-// not expanded into changes: it shows only through the organization change.
+// not expanded into changes: it shows only through the organization change. A public
+// project's implicit collaborator is part of Before and After like any role: a user whose
+// only role on a cloud is direct loses the cloud's public projects too.
 type Change struct {
 	Resource   string      `json:"resource"`
 	ResourceID string      `json:"resourceId"`
@@ -126,9 +128,11 @@ func Compute(s *access.State) *Plan { return Build(access.NewIndex(s)) }
 // Build plans the organization ix indexes, fingerprint included.
 //
 // Before is each user's effective role from all bindings; after is the role from active
-// groups only. A user's role can only drop, and it drops exactly where a direct binding
-// grants more than the user's groups do. Implicit org-owner access is not expanded into
-// cloud and project lines (it shows through the organization line), with one consequence
+// groups only. Both include a public project's implicit collaborator, from a role on its
+// cloud through all bindings (before) or through active groups (after). A user's role can
+// only drop, and it drops exactly where direct bindings give more than the user's groups
+// do, on the resource or, for a public project, on its cloud. Implicit org-owner access is
+// not expanded into cloud and project lines (it shows through the organization line), with one consequence
 // taken from the users' perspective: a user who remains org owner through a group keeps
 // owner everywhere, so none of its cloud or project lines is a real change and none is
 // listed. Exempt users keep everything: they are listed apart, their bindings are not
@@ -186,14 +190,14 @@ func Build(ix *access.Index) *Plan {
 		// A user who stays org owner through a group keeps implicit owner on every cloud
 		// and project: from its perspective nothing below the org changes.
 		ownerAfter := hasOrg && e.GroupRole(org) == access.RoleOwner
-		for _, r := range e.Resources() {
-			before, after := e.Role(r), e.GroupRole(r)
+		consider := func(r access.ResourceRef) {
+			before, after := withPublic(ix, r, e.Role), withPublic(ix, r, e.GroupRole)
 			if before == after {
-				continue
+				return
 			}
 			res := ix.Resource(r)
 			if ownerAfter && res.Kind != access.KindOrganization {
-				continue
+				return
 			}
 			c := Change{Resource: res.Name, ResourceID: res.ID, Before: before, After: after}
 			switch res.Kind {
@@ -203,6 +207,19 @@ func Build(ix *access.Index) *Plan {
 				}
 			case access.KindCloud, access.KindProject:
 				scratch = append(scratch, kindChange{c, res.Kind})
+			}
+		}
+		for _, r := range e.Resources() {
+			consider(r)
+		}
+		// The public projects of the user's clouds on which it holds no role of its own:
+		// its access there comes only from the cloud, so only the cloud can take it away.
+		// A project belongs to one cloud, so each is considered once.
+		for _, c := range e.Resources() {
+			for _, r := range ix.PublicProjects(c) {
+				if e.Role(r) == access.RoleNone {
+					consider(r)
+				}
 			}
 		}
 		if len(scratch) == 0 && orgChange == nil {
@@ -254,6 +271,16 @@ func Build(ix *access.Index) *Plan {
 	p.Summary.UsersExempt = len(p.Exempt)
 	p.Fingerprint = Fingerprint(ix)
 	return p
+}
+
+// withPublic is role on r raised to collaborator when r is a public project and role gives
+// something on its cloud: the role a user holds on r before (role = all bindings) or after
+// (role = active groups only) enforcement, org ownership aside.
+func withPublic(ix *access.Index, r access.ResourceRef, role func(access.ResourceRef) access.Role) access.Role {
+	if c, ok := ix.PublicCloud(r); ok && role(c) != access.RoleNone {
+		return access.MaxRole(role(r), access.RoleCollaborator)
+	}
+	return role(r)
 }
 
 type kindChange struct {

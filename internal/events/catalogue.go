@@ -30,6 +30,9 @@ const (
 	ResourceCreated Type = "com.rolecall.resource.created"
 	ResourceRenamed Type = "com.rolecall.resource.renamed"
 	ResourceDeleted Type = "com.rolecall.resource.deleted"
+	// ResourceVisibilityChanged: a project became public or private (resource.public says
+	// which).
+	ResourceVisibilityChanged Type = "com.rolecall.resource.visibility_changed"
 
 	ServiceAccountCreated Type = "com.rolecall.service_account.created"
 	ServiceAccountDeleted Type = "com.rolecall.service_account.deleted"
@@ -139,21 +142,23 @@ var catalogue = []Info{
 		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
 
 	{MembershipAdded, "A user or group became a member of a group; one event per member.", true,
-		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: NewAccessChanges(exGains)}},
+		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: exAccess(exGains)}},
 	{MembershipRemoved, "A user or group stopped being a member of a group; one event per member.", true,
-		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: NewAccessChanges(exLoses)}},
+		MembershipData{Group: exEng, Member: MemberRef{Type: "user", ID: exAlice.ID, Name: exAlice.UserName}, Access: exAccess(exLoses)}},
 
 	{GrantCreated, "A role was granted on a resource to a user, group or service account.", true,
 		GrantData{BindingID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2108", Role: "collaborator", Resource: exProj,
-			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: NewAccessChanges(exGains)}},
+			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: exAccess(exGains)}},
 	{GrantRevoked, "A role grant was revoked.", true,
 		GrantData{BindingID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2108", Role: "collaborator", Resource: exProj,
-			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: NewAccessChanges(exLoses)}},
+			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: exAccess(exLoses)}},
 
 	{ResourceCreated, "A cloud or project was created.", false,
 		ResourceData{Resource: exProj}},
 	{ResourceRenamed, "A cloud or project was renamed; previousName is the old name.", false,
 		ResourceData{Resource: exProj, PreviousName: "payments"}},
+	{ResourceVisibilityChanged, "A project became public (every member of the org reads it, cloud roles reach it) or private again; resource.public says which.", true,
+		ResourceData{Resource: func() ResourceRef { p := exProj; p.Public = true; return p }(), Access: exAccess(exGains)}},
 	{ResourceDeleted, "A cloud or project was deleted, and every grant on it.", true,
 		ResourceData{Resource: exProj, Access: exAccess(exLoses)}},
 
@@ -163,9 +168,9 @@ var catalogue = []Info{
 		func() ServiceAccountData { d := exServiceAccount(); d.BindingsDeleted = 2; return d }()},
 
 	{EnforceApplied, "enforce-groups was applied: direct grants deleted and users removed, with a restore point (runId).", true,
-		EnforceRunData{RunID: exRunID, BindingsDeleted: 1, UsersRemoved: 1, Access: NewAccessChanges(exLoses)}},
+		EnforceRunData{RunID: exRunID, BindingsDeleted: 1, UsersRemoved: 1, Access: exAccess(exLoses)}},
 	{EnforceUndone, "An enforce run was undone: what it deleted and removed was restored, except what was re-granted since.", true,
-		EnforceRunData{RunID: exRunID, BindingsRestored: 1, UsersRestored: 1, Access: NewAccessChanges(exGains)}},
+		EnforceRunData{RunID: exRunID, BindingsRestored: 1, UsersRestored: 1, Access: exAccess(exGains)}},
 	{EnforceScheduled, "The org's enforce-groups schedule came due: it applied a run (runId) or only reported, saying why.", false,
 		ScheduledRunData{Applied: false, Reason: "would remove 12 users, more than the limit of 5"}},
 	{DriftReported, "A drift report found the org no longer group-derived: new direct grants, users without groups, unbound groups.", true,

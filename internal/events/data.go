@@ -39,6 +39,9 @@ type ResourceRef struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	ParentID string `json:"parentId,omitempty"` // a project's cloud
+	// Public marks a public project: every org member reads it, and cloud roles reach it
+	// (absent: private, or not a project).
+	Public bool `json:"public,omitempty"`
 }
 
 // PrincipalRef names who a grant is for: a user, a group or a service account.
@@ -106,18 +109,21 @@ type GroupData struct {
 // MembershipData is the data of membership.added and membership.removed: one member of one
 // group (a PATCH of 10,000 members emits 10,000 events).
 type MembershipData struct {
-	Group  GroupRef      `json:"group"`
-	Member MemberRef     `json:"member"`
-	Access AccessChanges `json:"access"`
+	Group  GroupRef  `json:"group"`
+	Member MemberRef `json:"member"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed, not
+	// "no change"; a reader that needs it asks the admin API).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // GrantData is the data of grant.created and grant.revoked.
 type GrantData struct {
-	BindingID string        `json:"bindingId"`
-	Role      string        `json:"role"`
-	Resource  ResourceRef   `json:"resource"`
-	Principal PrincipalRef  `json:"principal"`
-	Access    AccessChanges `json:"access"`
+	BindingID string       `json:"bindingId"`
+	Role      string       `json:"role"`
+	Resource  ResourceRef  `json:"resource"`
+	Principal PrincipalRef `json:"principal"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // ResourceData is the data of the resource.* events.
@@ -146,11 +152,12 @@ type EnforceRunData struct {
 	Scheduled bool `json:"scheduled"`
 	// BindingsDeleted and UsersRemoved count what the run removed (applied) or what undo
 	// restored of it (undone: BindingsRestored, UsersRestored).
-	BindingsDeleted  int           `json:"bindingsDeleted,omitempty"`
-	UsersRemoved     int           `json:"usersRemoved,omitempty"`
-	BindingsRestored int           `json:"bindingsRestored,omitempty"`
-	UsersRestored    int           `json:"usersRestored,omitempty"`
-	Access           AccessChanges `json:"access"`
+	BindingsDeleted  int `json:"bindingsDeleted,omitempty"`
+	UsersRemoved     int `json:"usersRemoved,omitempty"`
+	BindingsRestored int `json:"bindingsRestored,omitempty"`
+	UsersRestored    int `json:"usersRestored,omitempty"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
 }
 
 // Settings are the org settings an event reports.

@@ -58,12 +58,54 @@ it must end a session, stop a job or refresh a cache.
   numbered below N ever appears later. A cursor (the last revision read) is therefore all a
   reader needs to resume without missing or repeating anything.
 - **One event per thing changed.** A PATCH adding 10,000 members emits 10,000
-  ` + "`membership.added`" + ` events; a Bulk request or an enforce run emits all of its events
-  in its one transaction.
+  ` + "`membership.added`" + ` events, one per member really added (none for a member that was
+  already there); an enforce run emits all of its events in its one transaction. Each
+  operation of a SCIM Bulk request commits on its own, as the operations themselves do, with
+  its events.
+- **Cascades are spelled out.** A delete that takes other things with it reports them first:
+  deleting a user emits ` + "`membership.removed`" + ` for each of its groups and
+  ` + "`grant.revoked`" + ` for each of its grants, then ` + "`user.deleted`" + `; deleting a
+  resource or a service account emits ` + "`grant.revoked`" + ` for each grant it took; an
+  enforce run emits ` + "`user.removed`" + ` per removed user and ` + "`grant.revoked`" + ` per
+  deleted grant, and undoing it ` + "`grant.created`" + ` per restored grant and
+  ` + "`user.reactivated`" + ` per restored user (` + "`user.updated`" + ` with
+  ` + "`changed: [\"removed\"]`" + ` for one that was inactive before). A reader that follows users,
+  groups, memberships and grants can keep an exact copy without knowing the cascade rules.
 - **Retention.** Events are kept for a retention window (default 30 days), pruned oldest
   first and only as a prefix, so the retained events are always consecutive. A cursor older
   than the oldest retained event has expired: the reader gets a clear error (HTTP 410) and
   must start over from a fresh state.
+
+## Reading the feed
+
+` + "`GET /api/v1/events?after=CURSOR&types=T1,T2&limit=N&wait=30s`" + ` answers the org's events
+after the cursor, oldest first, and the cursor to resume from:
+
+` + "```json" + `
+{"events": [ {CloudEvent}, … ], "next": "1043", "revision": "1043"}
+` + "```" + `
+
+- ` + "`after`" + `: the revision of the last event you processed (or an earlier answer's
+  ` + "`next`" + `); omitted, the feed starts at the oldest retained event. A cursor ahead of the
+  org's feed is 400; one older than the retention is **410** (` + "`cursor_expired`" + `): read
+  the state again and follow from a new cursor.
+- ` + "`types`" + `: keep only these types, full or short (` + "`user.deactivated`" + `); ` + "`next`" + `
+  still moves past the events left out.
+- ` + "`limit`" + `: 1 to 10,000 (default 100). When a page is full, ask again from ` + "`next`" + `.
+- ` + "`wait`" + `: long-poll. An answer that would be empty is held until a matching event
+  commits (it answers at once then) or ` + "`wait`" + ` has passed (at most 60 s); then it answers no
+  events and a ` + "`next`" + ` to wait again from.
+- Token: an **events**-scope token (` + "`rolecall token create --name feed --scope events`" + `)
+  reads the feed and nothing else; an admin token may read it too. Each token sees its own
+  org's events only.
+- CLI: ` + "`rolecall events tail [--follow] [--types T1,T2] [--after CURSOR] -o json`" + ` prints
+  one CloudEvent per line.
+
+Every write of the SCIM and admin APIs answers the org's revision after it in the
+` + "`X-Rolecall-Revision`" + ` header (a write that changed nothing answers the current one): a client
+that wrote can wait for the feed (or a decision) to reach that revision. The server deletes
+events older than ` + "`--event-retention`" + ` (default 720h, env ` + "`ROLECALL_EVENT_RETENTION`" + `)
+every hour.
 
 ## Envelope
 
@@ -90,12 +132,21 @@ not know.
 
 ### Effective-role changes
 
-Events marked *access-relevant* carry ` + "`data.access`" + `: the affected users'
+Events marked *access-relevant* may carry ` + "`data.access`" + ` (absent when it was not
+computed for that event, which does not mean "no change"): the affected users'
 effective-role changes, computed as the enforce-groups preview computes them: one entry per
 user and resource whose effective role changes, with ` + "`before`" + ` and ` + "`after`" + ` among
 ` + "`owner`" + `, ` + "`collaborator`" + `, ` + "`readonly`" + ` and ` + "`none`" + `. Only real changes
 are listed (a grant that another grant already covers changes nothing). A change that reaches
 many users lists at most %d of them and says in ` + "`omitted`" + ` how many it left out.
+Today they are computed for a user's deactivation, reactivation and deletion
+(` + "`user.deactivated`" + `, ` + "`user.reactivated`" + ` and ` + "`user.deleted`" + ` from SCIM: every
+role it loses or regains, through its groups too), for grants to and revocations from a user (` + "`grant.created`" + `,
+` + "`grant.revoked`" + ` of a user principal: what the grant adds beyond the user's groups, the
+public projects a cloud role reaches included) and for ` + "`enforce.applied`" + ` (the preview's
+changes of the users it does not remove; removed users lose everything and have their
+` + "`user.removed`" + `). Other access-relevant events carry no ` + "`access`" + ` yet: follow the
+users, groups, memberships and grants they report, or ask the admin API.
 
 ## Types
 

@@ -24,9 +24,6 @@ type Config struct {
 
 	// Pagination, as RFC 9865 advertises it; nil omits the "pagination" member.
 	Pagination *Pagination
-
-	// Limits, when set, adds the rolecall limits extension (URNLimits).
-	Limits *Limits
 }
 
 // Pagination is the "pagination" member of ServiceProviderConfig (RFC 9865 §5).
@@ -37,19 +34,6 @@ type Pagination struct {
 	DefaultPageSize         int    `json:"defaultPageSize,omitempty"`
 	MaxPageSize             int    `json:"maxPageSize,omitempty"`
 	CursorTimeout           int    `json:"cursorTimeout,omitempty"` // seconds
-}
-
-// URNLimits is rolecall's own ServiceProviderConfig extension advertising the limits RFC
-// 7643 has no member for. It is a private URN; clients that do not know it ignore it.
-const URNLimits = "urn:rolecall:params:scim:schemas:extension:limits:1.0:ServiceProviderConfig"
-
-// Limits are the request limits the server enforces, advertised under URNLimits.
-type Limits struct {
-	MaxRequestBytes    int `json:"maxRequestBytes"`    // largest accepted request body
-	MaxFilterLength    int `json:"maxFilterLength"`    // bytes of a filter expression
-	MaxFilterDepth     int `json:"maxFilterDepth"`     // nesting of parentheses
-	MaxPatchOperations int `json:"maxPatchOperations"` // operations in one PATCH
-	MaxPageSize        int `json:"maxPageSize"`        // largest count honoured
 }
 
 func (c Config) location(parts ...string) string {
@@ -218,10 +202,13 @@ type spcJSON struct {
 	Pagination            *Pagination      `json:"pagination,omitempty"`
 	AuthenticationSchemes []authSchemeJSON `json:"authenticationSchemes"`
 	Meta                  metaJSON         `json:"meta"`
-	Limits                *Limits          `json:"urn:rolecall:params:scim:schemas:extension:limits:1.0:ServiceProviderConfig,omitempty"`
 }
 
-// ServiceProviderConfigDocument renders GET /ServiceProviderConfig (RFC 7643 §5).
+// ServiceProviderConfigDocument renders GET /ServiceProviderConfig (RFC 7643 §5). It holds
+// the core schema's members and RFC 9865's "pagination", nothing else: strict clients
+// (scim2-client's checker among them) refuse a ServiceProviderConfig that lists an extension
+// schema they do not know, so the limits RFC 7643 has no member for (filter length and depth,
+// PATCH operations) are documented (docs/scim-limits.md) rather than advertised here.
 func ServiceProviderConfigDocument(cfg Config) any {
 	d := &spcJSON{
 		Schemas:          []string{URNServiceProviderConfig},
@@ -240,11 +227,7 @@ func ServiceProviderConfigDocument(cfg Config) any {
 			SpecURI:     "https://www.rfc-editor.org/info/rfc6750",
 			Primary:     true,
 		}},
-		Meta:   metaJSON{ResourceType: "ServiceProviderConfig", Location: cfg.location("ServiceProviderConfig")},
-		Limits: cfg.Limits,
-	}
-	if cfg.Limits != nil {
-		d.Schemas = append(d.Schemas, URNLimits)
+		Meta: metaJSON{ResourceType: "ServiceProviderConfig", Location: cfg.location("ServiceProviderConfig")},
 	}
 	return d
 }

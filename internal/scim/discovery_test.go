@@ -23,7 +23,6 @@ var testConfig = Config{
 	Sort:               true,
 	ETag:               true,
 	Pagination:         &Pagination{Cursor: true, Index: true, DefaultPaginationMethod: "index", DefaultPageSize: 100, MaxPageSize: 1000, CursorTimeout: 3600},
-	Limits:             &Limits{MaxRequestBytes: 1 << 20, MaxFilterLength: 4096, MaxFilterDepth: 32, MaxPatchOperations: MaxPatchOperations, MaxPageSize: 1000},
 }
 
 func golden(t *testing.T, name string, v any) {

@@ -48,7 +48,7 @@ func TestNormalize(t *testing.T) {
 			rt:   UserResourceType,
 			in: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
 				"urn:ietf:params:scim:schemas:core:2.0:User:userName":"bob",
-				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":7,
+				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"7",
 				"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:manager":"m1"}`,
 			want: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
 				"userName":"bob","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","manager":{"value":"m1"}}}`,
@@ -108,14 +108,6 @@ func TestNormalize(t *testing.T) {
 			in:   `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[]}`,
 			want: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`,
 		},
-		{
-			name: "dateTime without offset accepted; numbers as strings for string attributes",
-			rt:   UserResourceType,
-			in: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":12345,
-				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":4.5}}`,
-			want: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
-				"userName":"12345","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":"4.5"}}`,
-		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +159,14 @@ func TestNormalizeErrors(t *testing.T) {
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":"x"}`, ScimTypeInvalidValue, []string{"object"}},
 		{"member without value", GroupResourceType,
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"display":"x"}]}`, ScimTypeInvalidValue, []string{"member", "value"}},
+		{"number for userName", UserResourceType,
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":5}`, ScimTypeInvalidValue, []string{"userName", "string", "number"}},
+		{"number for an extension string", UserResourceType,
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":4.5}}`, ScimTypeInvalidValue, []string{"costCenter", "string"}},
+		{"bare string for emails", UserResourceType,
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","emails":"x"}`, ScimTypeInvalidValue, []string{"emails", "complex", "string"}},
+		{"bare string in an emails array", UserResourceType,
+			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b","emails":["x"]}`, ScimTypeInvalidValue, []string{"emails"}},
 		{"NUL in userName", UserResourceType,
 			`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a\u0000b"}`, ScimTypeInvalidValue, []string{"userName", "NUL"}},
 		{"NUL in an email", UserResourceType,

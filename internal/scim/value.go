@@ -13,16 +13,19 @@ import (
 // Normalize (POST/PUT bodies) and ApplyPatch (PATCH values), so both accept exactly the
 // same things. Tolerances, each an IdP habit:
 //   - boolean attributes accept the strings "true"/"false" in any case ("True" from Entra);
-//   - string attributes accept a JSON number and keep its text (employeeNumber: 1234);
-//   - a complex attribute with a "value" sub-attribute accepts a bare scalar as {"value": x}
-//     (Entra's manager and members);
+//   - a single-valued complex attribute with a "value" sub-attribute accepts a bare scalar
+//     as {"value": x} (Entra's manager), and so do members (Microsoft's SCIM validator adds
+//     members as bare id strings);
 //   - a multi-valued attribute accepts a single value as a one-element list;
 //   - null, "" in a complex value, [] and {} mean unassigned and are dropped;
 //   - members accept "displayName" as an alias of "display" (Entra);
 //   - unknown and read-only sub-attributes are dropped, like unknown top-level attributes.
 //
 // A value of the wrong type is 400 invalidValue naming the attribute and the expected type;
-// so is a string holding a NUL character.
+// so is a string holding a NUL character. Coercions no IdP needs are refused rather than
+// guessed at: a number for a string attribute ("userName": 5 is a mapping mistake that would
+// otherwise create the user "5") and a bare scalar for any other multi-valued complex
+// attribute ("emails": "x").
 
 // normAttr normalises the whole value of attribute a (a list when multi-valued). It returns
 // nil when the value is unassigned.
@@ -107,6 +110,9 @@ func normSingle(a *Attribute, v any, name string) (any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
+		if a.MultiValued && a.Name != "members" {
+			return nil, ErrInvalidValue("attribute %q takes complex values (JSON objects such as {\"value\": …}); got %s", name, jsonKind(v))
+		}
 		if vs := a.Sub("value"); vs != nil && vs.Type != TypeComplex {
 			sv, err := normScalar(vs, v, name+".value")
 			if err != nil {
@@ -151,14 +157,6 @@ func normScalar(a *Attribute, v any, name string) (any, error) {
 				return nil, ErrInvalidValue("attribute %q contains a NUL character (U+0000), which is not allowed", name)
 			}
 			return x, nil
-		case json.Number:
-			if a.Type == TypeString {
-				return x.String(), nil
-			}
-		case float64:
-			if a.Type == TypeString {
-				return strconv.FormatFloat(x, 'f', -1, 64), nil
-			}
 		}
 	case TypeBoolean:
 		switch x := v.(type) {

@@ -17,7 +17,8 @@ type client struct {
 	base  string // e.g. http://127.0.0.1:8080/scim/v2, without a trailing slash
 	auth  string // "Bearer …"
 	http  *http.Client
-	limit int64 // largest response body read, so a runaway server cannot exhaust memory
+	limit int64  // largest response body read, so a runaway server cannot exhaust memory
+	media string // Accept and Content-Type: application/scim+json, or application/json for AuthZEN
 }
 
 // newClient builds a client tuned for load: keep-alive on, enough idle connections that every
@@ -42,6 +43,7 @@ func newClient(base, token string, concurrency int, timeout time.Duration) (*cli
 		auth:  "Bearer " + token,
 		http:  &http.Client{Transport: tr, Timeout: timeout},
 		limit: 256 << 20,
+		media: "application/scim+json",
 	}, nil
 }
 
@@ -63,9 +65,9 @@ func (c *client) do(ctx context.Context, method, path string, body []byte) (resp
 		return response{}, err
 	}
 	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/scim+json")
+	req.Header.Set("Accept", c.media)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
+		req.Header.Set("Content-Type", c.media)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -2,9 +2,12 @@
 // it provisions, looks up, deactivates and groups users the way Microsoft Entra ID and Okta do,
 // checks every answer, and reports throughput and latency percentiles.
 //
+// The authz-* workloads drive AuthZEN decision points the same way (authzen.go): rolecall's
+// /access/v1 API, the HTTP floor and OpenFGA, with requests read from a file.
+//
 // It owns the workloads, the request bodies, the response checks and the latency histogram.
 // It imports only the standard library: it must be able to measure rolecall and any other
-// SCIM server alike, so it knows nothing of rolecall's packages.
+// SCIM server (or decision point) alike, so it knows nothing of rolecall's packages.
 package scimload
 
 import (
@@ -14,11 +17,13 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
 // Workloads lists the workload names Run accepts.
-var Workloads = []string{"provision", "lookup", "deactivate", "groups", "biggroup", "pagewalk", "mixed"}
+var Workloads = []string{"provision", "lookup", "deactivate", "groups", "biggroup", "pagewalk", "mixed",
+	"authz-eval", "authz-batch", "authz-search"}
 
 // Config is one run's parameters. Zero values take the defaults documented on each field.
 type Config struct {
@@ -40,6 +45,16 @@ type Config struct {
 	Batches int // groups: member PATCHes after each group create (default 4)
 	Groups  int // mixed: groups created in setup (default 10)
 	Count   int // pagewalk: page size (default 100, as Okta asks)
+
+	// AuthZEN workloads (authzen.go): BaseURL is then the server's root, e.g.
+	// http://127.0.0.1:8080, and requests go to BaseURL+PathPrefix+"/access/v1/…".
+	Requests   string // file of requests with their expected answers (authzpop's evaluations.jsonl or searches.jsonl)
+	PathPrefix string // e.g. "/stores/<store id>" for OpenFGA; "" for rolecall and the floor
+	BatchSize  int    // authz-batch: evaluations per request (default 100)
+	PageLimit  int    // authz-search: page.limit sent (0: none, the server's default page)
+	// AtAs, when set, replaces every '@' in subject ids (OpenFGA's AuthZEN layer refuses
+	// ids with '@'; authzpop writes OpenFGA's user ids with "_at_").
+	AtAs string
 
 	MaxErrorDetails int    // error details kept (default 5)
 	Seed            uint64 // random choices (default 1)
@@ -64,6 +79,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Groups, 10)
 	def(&c.Count, 100)
 	def(&c.MaxErrorDetails, 5)
+	def(&c.BatchSize, 100)
 	if c.Batch == 0 {
 		c.Batch = 100
 		if c.Workload == "biggroup" {
@@ -99,6 +115,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("-reuse %q: letters, digits, '.', '_' and '-' only", c.Reuse)
 	case c.Workload == "groups" && c.Batch > c.Setup:
 		return c, fmt.Errorf("-batch %d is larger than the %d users of -setup", c.Batch, c.Setup)
+	case strings.HasPrefix(c.Workload, "authz-") && c.Requests == "":
+		return c, fmt.Errorf("%s needs -requests (a file written by authzpop)", c.Workload)
+	case c.PathPrefix != "" && !strings.HasPrefix(c.PathPrefix, "/"):
+		return c, fmt.Errorf("-path-prefix %q must start with /", c.PathPrefix)
+	case c.BatchSize < 0 || c.PageLimit < 0:
+		return c, fmt.Errorf("counts must not be negative")
 	case c.Workload == "mixed" && c.Setup < 2*c.Concurrency:
 		return c, fmt.Errorf("mixed needs -setup ≥ 2×-c (%d)", 2*c.Concurrency)
 	}

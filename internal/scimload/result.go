@@ -14,27 +14,36 @@ import (
 // counts only those that passed their check, per second of the measured phase; latencies cover
 // all of them.
 type Result struct {
-	Workload     string              `json:"workload"`
-	Ops          int64               `json:"ops"`
-	Errors       int64               `json:"errors"`
-	ElapsedS     float64             `json:"elapsed_s"`
-	Throughput   float64             `json:"throughput"`
-	P50          float64             `json:"p50_ms"`
-	P95          float64             `json:"p95_ms"`
-	P99          float64             `json:"p99_ms"`
-	Max          float64             `json:"max_ms"`
-	Mean         float64             `json:"mean_ms"`
-	Concurrency  int                 `json:"concurrency"`
-	SetupS       float64             `json:"setup_s"`
-	SetupOps     int64               `json:"setup_ops"`
-	Population   int                 `json:"population,omitempty"`
-	BulkAddMs    *float64            `json:"bulk_add_ms,omitempty"`
-	BulkRemoveMs *float64            `json:"bulk_remove_ms,omitempty"`
-	BulkSize     int                 `json:"bulk_size,omitempty"`
-	GroupSize    int                 `json:"group_size,omitempty"`
-	VerifyErrors int64               `json:"verify_errors"`
-	Kinds        map[string]KindStat `json:"kinds,omitempty"`
-	ErrorDetails []string            `json:"error_details,omitempty"`
+	Workload     string   `json:"workload"`
+	Ops          int64    `json:"ops"`
+	Errors       int64    `json:"errors"`
+	ElapsedS     float64  `json:"elapsed_s"`
+	Throughput   float64  `json:"throughput"`
+	P50          float64  `json:"p50_ms"`
+	P95          float64  `json:"p95_ms"`
+	P99          float64  `json:"p99_ms"`
+	Max          float64  `json:"max_ms"`
+	Mean         float64  `json:"mean_ms"`
+	Concurrency  int      `json:"concurrency"`
+	SetupS       float64  `json:"setup_s"`
+	SetupOps     int64    `json:"setup_ops"`
+	Population   int      `json:"population,omitempty"`
+	BulkAddMs    *float64 `json:"bulk_add_ms,omitempty"`
+	BulkRemoveMs *float64 `json:"bulk_remove_ms,omitempty"`
+	BulkSize     int      `json:"bulk_size,omitempty"`
+	GroupSize    int      `json:"group_size,omitempty"`
+	VerifyErrors int64    `json:"verify_errors"`
+	// AuthZEN workloads: decisions answered per second (a batch counts each of its items),
+	// decisions that were allow (authz-search: results found), and answers (decisions, or search result counts) that differ
+	// from the expectation written with the requests. The floor allows everything, so its
+	// mismatches are the expected denies.
+	DecisionsPerS float64             `json:"decisions_per_s,omitempty"`
+	Allowed       *int64              `json:"allowed,omitempty"`
+	Mismatches    *int64              `json:"mismatches,omitempty"`
+	Requests      int                 `json:"requests,omitempty"`
+	Target        string              `json:"target,omitempty"`
+	Kinds         map[string]KindStat `json:"kinds,omitempty"`
+	ErrorDetails  []string            `json:"error_details,omitempty"`
 }
 
 // KindStat is the measured-phase figure for one kind of request.
@@ -61,6 +70,10 @@ func (r *Result) WriteText(w io.Writer) {
 	}
 	if r.BulkRemoveMs != nil {
 		fmt.Fprintf(w, "one PATCH removing those %d members: %.1f ms\n", r.BulkSize, *r.BulkRemoveMs)
+	}
+	if r.Allowed != nil && r.Mismatches != nil {
+		fmt.Fprintf(w, "decisions %.1f/s; %d allowed; %d answers differ from the expected ones (of %d requests in the file)\n",
+			r.DecisionsPerS, *r.Allowed, *r.Mismatches, r.Requests)
 	}
 	if r.Workload == "biggroup" {
 		fmt.Fprintf(w, "membership checks that failed afterwards: %d\n", r.VerifyErrors)

@@ -25,9 +25,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := newClient(cfg.BaseURL, cfg.Token, cfg.Concurrency, cfg.Timeout)
+	base := cfg.BaseURL
+	if isAuthZEN(cfg.Workload) {
+		base = strings.TrimRight(base, "/") + cfg.PathPrefix
+	}
+	cl, err := newClient(base, cfg.Token, cfg.Concurrency, cfg.Timeout)
 	if err != nil {
 		return nil, err
+	}
+	if isAuthZEN(cfg.Workload) {
+		cl.media = "application/json"
 	}
 	defer cl.close()
 	r := &runner{cfg: cfg, cl: cl, errs: &errorLog{max: cfg.MaxErrorDetails}}
@@ -47,6 +54,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res, err = r.pageWalk(ctx)
 	case "mixed":
 		res, err = r.mixed(ctx)
+	case "authz-eval", "authz-batch", "authz-search":
+		res, err = r.authzen(ctx)
 	}
 	if err != nil {
 		return nil, err

@@ -29,13 +29,16 @@ const (
 	kBulkRemove
 	kPage
 	kVerify
+	kEvaluation
+	kEvaluations
+	kSearch
 	numKinds
 )
 
 var kindNames = [numKinds]string{
 	"create_user", "lookup", "lookup_miss", "patch_user", "deactivate", "create_group",
 	"group_lookup", "add_members", "add_member", "remove_member", "bulk_add", "bulk_remove",
-	"page", "verify",
+	"page", "verify", "evaluation", "evaluations", "search",
 }
 
 // errStop tells a task that the phase's budget of requests or its time is used up. It is not

@@ -52,9 +52,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 }
 
 // admin wraps an admin API handler: admin-scope token required.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc { return s.adminAPI(store.ScopeAdmin, h) }
+
+// events wraps the change feed's handler: an events-scope or admin-scope token.
+func (s *Server) events(h http.HandlerFunc) http.HandlerFunc { return s.adminAPI(store.ScopeEvents, h) }
+
+// adminAPI wraps an admin API handler: a token satisfying scope required; failures in the
+// admin API's error format.
+func (s *Server) adminAPI(scope store.Scope, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r, ok := s.authenticate(w, r, store.ScopeAdmin, func(w http.ResponseWriter, status int, msg string) {
+		r, ok := s.authenticate(w, r, scope, func(w http.ResponseWriter, status int, msg string) {
 			code := api.CodeUnauthorized
 			if status == http.StatusForbidden {
 				code = api.CodeForbidden

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +20,34 @@ type metrics struct {
 // (sqlstore on SQLite); updates/commits is the mean batch size an operator watches.
 type writeStats interface {
 	WriteStats() (updates, commits int64)
+}
+
+// methodLabel is the method as a metrics label: the standard methods by name, anything else
+// as OTHER. A client chooses the method freely (any token is a valid HTTP method), so the raw
+// value would let an unauthenticated caller mint a new series per request and grow the
+// process's memory and /metrics without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// routeLabel is the route as a metrics label: the pattern that matched, whose path comes from
+// a route table and not from the request, or "unmatched" for a request no route took (404,
+// or 405 for a method the path does not serve). A pattern may start with a method: the mux's
+// own patterns carry a registered one, but the SCIM dispatcher builds its pattern from the
+// request's method, so the method part is passed through methodLabel as well.
+func routeLabel(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if m, path, ok := strings.Cut(pattern, " "); ok {
+		return methodLabel(m) + " " + path
+	}
+	return pattern
 }
 
 // newMetrics registers request metrics labelled by route pattern (never by raw path: ids

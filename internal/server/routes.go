@@ -22,9 +22,11 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	mux.Handle("GET /metrics", s.metrics.handler)
 
 	scimapi.Register(mux, scimapi.Deps{Service: s.svc, Log: s.log, BaseURL: s.cfg.BaseURL,
-		MaxBodyBytes: s.cfg.MaxBodyBytes, PatchNoContent: s.cfg.PatchNoContent, Authenticate: s.scim})
+		MaxBodyBytes: s.cfg.MaxBodyBytes, PatchNoContent: s.cfg.PatchNoContent, Authenticate: s.scim,
+		ScanConcurrency: s.cfg.ScanConcurrency, ScanConcurrencyTotal: s.cfg.ScanConcurrencyTotal,
+		ScanMax: s.cfg.ScanMax})
 	adminapi.Register(mux, adminapi.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
-		Authenticator: s.auth, Authenticate: s.admin})
+		Authenticator: s.auth, Authenticate: s.admin, AuthenticateEvents: s.events, BaseURL: s.cfg.BaseURL, Stopping: s.stopping})
 	console.Register(mux, console.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
 		Authenticator: s.auth, BaseURL: s.cfg.BaseURL})
 

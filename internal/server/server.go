@@ -1,6 +1,7 @@
 // Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
-// logging, metrics, panic recovery, body limits), token authentication and per-token rate
-// limiting, the ops endpoints (/healthz, /readyz, /metrics) and the route index (routes.go).
+// logging, metrics, panic recovery, body limits, request deadlines), the connection cap
+// (listener.go), token authentication and per-token rate limiting, the ops endpoints
+// (/healthz, /readyz, /metrics) and the route index (routes.go).
 // Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
 // (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
 // configuration and the authentication wrapper it needs; the audiences share only
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,15 +36,53 @@ type Config struct {
 	BaseURL string
 	// MaxBodyBytes bounds request bodies (SCIM advertises it as bulk maxPayloadSize).
 	MaxBodyBytes int64
-	// PatchNoContent makes a successful SCIM PATCH answer 204 instead of 200 + resource.
+	// PatchNoContent makes a successful SCIM User PATCH answer 204 instead of 200 + resource (a
+	// Group PATCH answers 204 anyway unless it names attributes or excludedAttributes).
 	PatchNoContent bool
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// MaxConns caps the connections open at once (serve --max-conns); beyond it new clients
+	// wait in the listen backlog. 0 means DefaultMaxConns, negative means no cap.
+	MaxConns int
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the whole request
+	// (headers and body), IdleTimeout how long a keep-alive connection may sit between
+	// requests. Zero means the defaults below.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// RequestTimeout is every request's deadline (serve --request-timeout); it reaches the
+	// database queries through the request's context. 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ScanConcurrency and ScanConcurrencyTotal bound the SCIM list scans (filters or sorts
+	// the database cannot answer) running at once per org and in all (deadline.go). 0 means
+	// the default, negative no limit.
+	ScanConcurrency, ScanConcurrencyTotal int
+	// ScanMax is the most candidates a SCIM list scan may read (serve --scim-scan-max); 0
+	// means DefaultScanMax, negative no limit.
+	ScanMax int
 	// RateLimit is the sustained number of requests per second each token may make (a token
 	// bucket with a burst of the same size); 0 turns rate limiting off, the default, because
 	// Entra ID quarantines a SCIM app that answers 429.
 	RateLimit float64
+	// EventRetention is how long change events are kept (the feed's window): Serve deletes
+	// older ones in the background. 0 means DefaultEventRetention.
+	EventRetention time.Duration
 }
+
+// DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
+// starts over from the state (its cursor answers 410).
+const DefaultEventRetention = 30 * 24 * time.Hour
+
+// Connection defaults. The cap stays well below the usual open-file limits (Go raises the
+// soft limit to the hard one at start-up; containers and systemd give 2^19 or more, the
+// smallest common hard limit is 4,096 on older hosts), leaving descriptors for the database,
+// and far above what a proxy's upstream pool or a set of IdPs needs. The timeouts let an
+// idle or stalled connection hold its slot for seconds, not the minutes Go's zero values (no
+// limit) or the former 120 s idle timeout allowed.
+const (
+	DefaultMaxConns          = 4096
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+)
 
 // DefaultMaxBodyBytes is the default request body limit: 1 MiB, as large as a 1,000-operation
 // Bulk request of typical users needs.
@@ -59,6 +99,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	limiter *rateLimiter // nil when rate limiting is off
+	// stopping ends when graceful shutdown begins (stop): long-polls answer then.
+	stopping context.Context
+	stop     context.CancelFunc
+	conns    atomic.Int64 // connections open on Serve's listener
 }
 
 // New builds a server on st. reg receives the server's Prometheus metrics (nil: a private
@@ -70,6 +114,33 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 20 * time.Second
 	}
+	if cfg.EventRetention <= 0 {
+		cfg.EventRetention = DefaultEventRetention
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.ScanConcurrency == 0 {
+		cfg.ScanConcurrency = DefaultScanConcurrency
+	}
+	if cfg.ScanMax == 0 {
+		cfg.ScanMax = DefaultScanMax
+	}
+	if cfg.ScanConcurrencyTotal == 0 {
+		cfg.ScanConcurrencyTotal = DefaultScanConcurrencyTotal
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -78,6 +149,15 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now)}
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
+		}, func() float64 { return float64(s.conns.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "rolecall_http_connections_max", Help: "The cap on open client connections (--max-conns; 0: none).",
+		}, func() float64 { return float64(max(s.cfg.MaxConns, 0)) }),
+	)
 	mux := http.NewServeMux()
 	s.routes(mux, reg)
 	s.handler = s.middleware(mux)
@@ -90,14 +170,21 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve accepts connections on l until ctx is cancelled, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to ShutdownTimeout) and returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	l = newLimitListener(l, s.cfg.MaxConns, &s.conns)
+	// No WriteTimeout: it would cut long answers (audit exports, large pages) mid-body; a
+	// handler's time is bounded by the request deadline instead.
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Long-polls of the change feed end (answering what they have) when shutdown begins,
+	// rather than hold it up for their whole wait.
+	hs.RegisterOnShutdown(s.stop)
+	go s.pruneEvents(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -116,4 +203,34 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// pruneInterval is how often the retention job runs: often enough that the feed holds
+// little more than the retention, rarely enough to cost nothing.
+const pruneInterval = time.Hour
+
+// pruneEvents deletes the change events older than the retention, at start and then every
+// pruneInterval, until ctx ends.
+func (s *Server) pruneEvents(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		s.pruneEventsOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) pruneEventsOnce(ctx context.Context) {
+	n, err := s.svc.PruneEvents(ctx, time.Now().Add(-s.cfg.EventRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		// Nothing is lost by failing: the next run deletes what this one did not.
+		s.log.Warn("deleting old change events failed; retrying at the next run", "error", err.Error(), "retention", s.cfg.EventRetention.String())
+	case n > 0:
+		s.log.Info("deleted old change events", "events", n, "retention", s.cfg.EventRetention.String())
+	}
 }

@@ -50,7 +50,7 @@ func (s *Service) UserAccess(ctx context.Context, org, who string) (out api.User
 		}
 		for i, g := range grants {
 			ra := api.ResourceAccess{ResourceID: g.ResourceID, Kind: g.Kind.String(), Name: g.Name,
-				Role: g.Role.String(), Implicit: g.Implicit}
+				Role: g.Role.String(), Implicit: g.Implicit, Public: g.Public}
 			if g.ParentID != "" {
 				ra.CloudID = g.ParentID
 				if c, ok := ix.LookupResource(g.ParentID); ok {
@@ -105,7 +105,8 @@ func (s *Service) Explain(ctx context.Context, org, who, kind, ref string) (out 
 }
 
 // explainUser explains the user's access on only, or on every resource where it has a
-// source: its raw roles (active or not) plus, for a raw org owner, every resource.
+// source: its raw roles (active or not) and the public projects of the clouds among them,
+// plus, for a raw org owner, every resource.
 func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Explanation, error) {
 	ref, ok := ix.LookupUser(userID)
 	if !ok {
@@ -128,6 +129,13 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 			}
 		} else {
 			candidates = slices.Clone(ev.Resources())
+			for _, c := range ev.Resources() {
+				for _, p := range ix.PublicProjects(c) {
+					if ev.Role(p) == access.RoleNone { // else a candidate already
+						candidates = append(candidates, p)
+					}
+				}
+			}
 		}
 	}
 	for _, rr := range candidates {
@@ -140,7 +148,14 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 			continue
 		}
 		re := api.ResourceExplanation{ResourceID: ex.ResourceID, Kind: ex.ResourceKind.String(), Name: ex.ResourceName,
-			Role: ex.Effective.Role.String(), Implicit: ex.Effective.Implicit, Sources: make([]api.AccessSource, len(ex.Sources))}
+			Role: ex.Effective.Role.String(), Implicit: ex.Effective.Implicit, Public: ex.Effective.Public,
+			Sources: make([]api.AccessSource, len(ex.Sources))}
+		if res.Kind == access.KindProject {
+			re.Visibility = visibility(ex.Public)
+			if ex.CloudRole != access.RoleNone {
+				re.CloudRole = ex.CloudRole.String()
+			}
+		}
 		for i, src := range ex.Sources {
 			re.Sources[i] = api.AccessSource{Kind: src.Kind.String(), Role: src.Role.String(), GrantID: src.BindingID,
 				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -109,6 +110,8 @@ func (s *Service) UpdateSettings(ctx context.Context, org string, req api.Update
 			return err
 		}
 		v = settingsView(st)
+		l.ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: before.GroupsOnly},
+			After: events.Settings{GroupsOnly: v.GroupsOnly}})
 		return l.audit(audit.ActionOrgSettingsUpdate, audit.TargetOrganization, l.orgID, before, v)
 	})
 	return v, err

@@ -11,6 +11,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -177,6 +178,7 @@ func (l lookup) resolveGrant(req api.GrantRequest) (resolvedGrant, error) {
 	if err != nil {
 		return resolvedGrant{}, err
 	}
+	req.Role = canonicalRole(kind, req.Role)
 	if err := validateGrantRole(kind, req.Role); err != nil {
 		return resolvedGrant{}, err
 	}
@@ -189,6 +191,20 @@ func (l lookup) resolveGrant(req api.GrantRequest) (resolvedGrant, error) {
 		return resolvedGrant{}, err
 	}
 	return resolvedGrant{role: req.Role, resource: res, who: who}, nil
+}
+
+// canonicalRole maps an accepted alias to its role's own name ("write" on a project is
+// collaborator), so that grants are stored, matched and shown under one name. Anything else
+// is returned as it is, for validateGrantRole to judge.
+func canonicalRole(kind store.ResourceKind, role string) string {
+	k, err := access.ParseKind(string(kind))
+	if err != nil {
+		return role
+	}
+	if r, err := access.ParseRoleOn(k, role); err == nil {
+		return r.String()
+	}
+	return role
 }
 
 // validateGrantRole refuses a role that is not valid on the kind, with a message and details
@@ -213,7 +229,14 @@ func validateGrantRole(kind store.ResourceKind, role string) error {
 	if err == nil {
 		err = access.ValidateBinding(k, r)
 	} else {
-		err = fmt.Errorf("unknown role %q; valid roles on %s %s: %s", role, kindArticle(kind), kind, strings.Join(names, ", "))
+		alias := ""
+		switch {
+		case k == access.KindProject:
+			alias = " (write is accepted as collaborator)"
+		case role == access.RoleAliasWrite:
+			alias = " (write is a project role, Anyscale's name for collaborator)"
+		}
+		err = fmt.Errorf("unknown role %q; valid roles on %s %s: %s%s", role, kindArticle(kind), kind, strings.Join(names, ", "), alias)
 	}
 	if err != nil {
 		e := badRequest("%s", err.Error())
@@ -298,6 +321,11 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 		if err := l.audit(audit.ActionGrantCreate, audit.TargetGrant, b.ID, nil, v); err != nil {
 			return err
 		}
+		d := GrantEvent(b, g.resource, g.who.Name)
+		if d.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, true); err != nil {
+			return err
+		}
+		l.ob.Add(events.GrantCreated, d)
 		created = true
 		if !g.who.Holds {
 			switch g.who.Type {
@@ -338,6 +366,16 @@ func (l lookup) deleteGrant(b store.Binding) (api.Grant, error) {
 	if err != nil {
 		return v, err
 	}
+	// The event is made while b is still there: its resource, its principal and the
+	// access it gave.
+	d, err := l.grantData(b)
+	if err != nil {
+		return v, err
+	}
+	if d.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, false); err != nil {
+		return v, err
+	}
+	l.ob.Add(events.GrantRevoked, d)
 	if _, err := l.tx.DeleteBinding(l.ctx, l.orgID, b.ID); err != nil {
 		return v, err
 	}

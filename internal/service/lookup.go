@@ -21,10 +21,13 @@ func (s *Service) view(ctx context.Context, org string, fn func(l lookup) error)
 	return s.store.View(ctx, func(tx store.Tx) error { return fn(lookup{ctx: ctx, tx: tx, orgID: org}) })
 }
 
-// update runs fn in a write transaction of org; fn makes the change and writes its one
-// audit event (l.audit), or returns an error and nothing it wrote is kept.
+// update runs fn in a write transaction of org; fn makes the change, writes its one audit
+// event (l.audit) and adds its change events to l.ob, appended last (s.write), or returns an
+// error and nothing it wrote is kept.
 func (s *Service) update(ctx context.Context, org string, fn func(l lookup) error) error {
-	return s.store.Update(ctx, func(tx store.Tx) error { return fn(lookup{ctx: ctx, tx: tx, orgID: org}) })
+	return s.write(ctx, org, func(tx store.Tx, ob *Outbox) error {
+		return fn(lookup{ctx: ctx, tx: tx, orgID: org, ob: ob})
+	})
 }
 
 // audit records the one event of a change in the same transaction.
@@ -62,6 +65,8 @@ type lookup struct {
 	ctx   context.Context
 	tx    store.Tx
 	orgID string
+	// ob collects the change events of a write (nil in a read).
+	ob *Outbox
 }
 
 // resource finds a cloud or project by id, then by name; for the organization, ref may be

@@ -32,6 +32,23 @@ type MemberChanges struct {
 	ReinstatedIDs  []string `json:"reinstatedIds,omitempty"`
 	IDsRequested   int      `json:"idsRequested"`
 	IDsTruncatedAt int      `json:"idsTruncatedAt,omitempty"`
+
+	// The members really added and removed, and every user reinstated, uncapped: the
+	// request's change events (one per member) are made from them.
+	addedMembers, removedMembers []store.Member
+	reinstated                   []string
+}
+
+// added records members the store added.
+func (c *MemberChanges) added(ms []store.Member) {
+	c.Added += len(ms)
+	c.addedMembers = append(c.addedMembers, ms...)
+}
+
+// removed records members the store removed.
+func (c *MemberChanges) removed(ms []store.Member) {
+	c.Removed += len(ms)
+	c.removedMembers = append(c.removedMembers, ms...)
 }
 
 func (c *MemberChanges) note(list *[]string, ids []string) {
@@ -64,22 +81,23 @@ func setMembers(ctx context.Context, tx store.Tx, org, id string, replace bool, 
 	if err != nil {
 		return err
 	}
-	var added, removed int
+	var added, removed []store.Member
 	if replace {
-		added, removed, err = tx.ReplaceMembers(ctx, org, id, ids)
+		added, removed, err = tx.ReplaceMembersReturning(ctx, org, id, ids)
 	} else {
-		added, err = tx.AddMembers(ctx, org, id, ids)
+		added, err = tx.AddMembersReturning(ctx, org, id, ids)
 	}
 	if err != nil {
 		return memberError(err)
 	}
-	mc.Added += added
-	mc.Removed += removed
+	mc.added(added)
+	mc.removed(removed)
 	mc.note(&mc.AddedIDs, ids)
-	if added == 0 {
+	if len(added) == 0 {
 		return nil
 	}
 	back, err := tx.ReinstateUsers(ctx, org, ids)
+	mc.reinstated = append(mc.reinstated, back...)
 	if len(mc.ReinstatedIDs) < maxAuditIDs {
 		mc.ReinstatedIDs = append(mc.ReinstatedIDs, back[:min(len(back), maxAuditIDs-len(mc.ReinstatedIDs))]...)
 	}

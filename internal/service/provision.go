@@ -32,11 +32,12 @@ const maxWriteAttempts = 4
 
 // provision runs fn in a write transaction, retrying on a concurrent version change unless
 // the write is conditional (ifMatch set), in which case the change is 412. Each attempt is
-// one store.Update: a write is applied whole or not at all.
-func (s *Service) provision(ctx context.Context, ifMatchHeader string, fn func(tx store.Tx) error) error {
+// one store.Update (s.write): a write is applied whole or not at all, its change events
+// with it.
+func (s *Service) provision(ctx context.Context, org, ifMatchHeader string, fn func(tx store.Tx, ob *Outbox) error) error {
 	conditional := strings.TrimSpace(ifMatchHeader) != ""
 	for attempt := 1; ; attempt++ {
-		err := s.store.Update(ctx, fn)
+		err := s.write(ctx, org, fn)
 		var se *scim.Error
 		if !errors.Is(err, store.ErrVersionMismatch) || errors.As(err, &se) {
 			return err

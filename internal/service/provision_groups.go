@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -34,7 +35,7 @@ func groupTaken(err error, name string) error {
 func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]any, members []scim.Member, v GroupRender) (Written, error) {
 	ix := scim.IndexedFields(ndoc)
 	var out Written
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.write(ctx, org, func(tx store.Tx, ob *Outbox) error {
 		raw, displays, err := newGroupDoc(ctx, tx, org, ndoc, members)
 		if err != nil {
 			return err
@@ -57,6 +58,10 @@ func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]a
 		}
 		doc := v.Render(g, maps.Clone(ndoc), ms, displays)
 		out = Written{ID: g.ID, Version: g.Version, Body: doc}
+		ob.Add(events.GroupCreated, events.GroupData{Group: EventGroup(g)})
+		if err := groupChangeEvents(ctx, tx, org, ob, g, mc); err != nil {
+			return err
+		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupCreate, audit.TargetGroup, g.ID, nil, groupAudit(doc, mc))
 	})
 	return out, err
@@ -92,7 +97,7 @@ func currentGroup(ctx context.Context, tx store.Tx, org, id, ifMatchHeader strin
 func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader string, ndoc map[string]any, members []scim.Member, v GroupRender) (Written, error) {
 	ix := scim.IndexedFields(ndoc)
 	var out Written
-	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		g, _, old, _, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -120,6 +125,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 		}
 		doc := v.Render(updated, maps.Clone(ndoc), ms, displays)
 		out = Written{ID: id, Version: updated.Version, Body: doc}
+		if err := groupWriteEvents(ctx, tx, org, ob, g, updated, mc); err != nil {
+			return err
+		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupReplace, audit.TargetGroup, id, before, groupAudit(doc, mc))
 	})
 	return out, err
@@ -130,7 +138,7 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 // the version stays, and no audit event records a non-change.
 func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string, ops []scim.PatchOperation, v GroupRender) (Written, error) {
 	var out Written
-	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		g, expect, old, displays, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -157,19 +165,19 @@ func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string,
 				}
 			case scim.MemberRemove:
 				ids := op.IDs()
-				n, err := tx.RemoveMembers(ctx, org, id, ids)
+				gone, err := tx.RemoveMembersReturning(ctx, org, id, ids)
 				if err != nil {
 					return memberError(err)
 				}
-				mc.Removed += n
+				mc.removed(gone)
 				mc.note(&mc.RemovedIDs, ids)
 				newDisplays = withoutDisplays(newDisplays, ids)
 			case scim.MemberRemoveAll:
-				n, err := tx.RemoveAllMembers(ctx, org, id)
+				gone, err := tx.RemoveAllMembersReturning(ctx, org, id)
 				if err != nil {
 					return err
 				}
-				mc.Removed += n
+				mc.removed(gone)
 				mc.RemovedAll = true
 				newDisplays = nil
 			}
@@ -213,6 +221,9 @@ func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string,
 		if !wrote {
 			return nil
 		}
+		if err := groupWriteEvents(ctx, tx, org, ob, g, updated, mc); err != nil {
+			return err
+		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupPatch, audit.TargetGroup, id, AuditDoc(cur), groupAudit(doc, mc))
 	})
 	return out, err
@@ -220,7 +231,7 @@ func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string,
 
 // DeleteGroup deletes (soft-deletes) group id; render renders its audit event's "before".
 func (s *Service) DeleteGroup(ctx context.Context, org, id, ifMatchHeader string, v GroupRender) error {
-	return s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	return s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		g, _, old, _, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -229,6 +240,20 @@ func (s *Service) DeleteGroup(ctx context.Context, org, id, ifMatchHeader string
 		if err := tx.DeleteGroup(ctx, org, id, g.Version); err != nil {
 			return asNotFound(err, scim.GroupResourceType, id)
 		}
+		// Its memberships and grants stay (for audit and undo) but count no more: a
+		// reader treats the group as granting nothing, as it does an inactive one.
+		gone := g
+		gone.Active, gone.Deleted = false, true
+		ob.Add(events.GroupDeleted, events.GroupData{Group: EventGroup(gone)})
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupDelete, audit.TargetGroup, id, before, nil)
 	})
+}
+
+// groupWriteEvents adds the events of a write of group g (as read) that left it as updated:
+// group.renamed when its displayName changed, then its membership changes.
+func groupWriteEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, g, updated store.Group, mc *MemberChanges) error {
+	if g.DisplayName != updated.DisplayName {
+		ob.Add(events.GroupRenamed, events.GroupData{Group: EventGroup(updated), PreviousName: g.DisplayName})
+	}
+	return groupChangeEvents(ctx, tx, org, ob, updated, mc)
 }

@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -44,7 +46,7 @@ func (v *UserRender) answer(ctx context.Context, tx store.Tx, u store.User) (any
 // user as stored.
 func (s *Service) CreateUser(ctx context.Context, nu store.User, v UserRender) (Written, error) {
 	var out Written
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.write(ctx, nu.OrgID, func(tx store.Tx, ob *Outbox) error {
 		u, err := tx.CreateUser(ctx, nu)
 		if err != nil {
 			return userTaken(err, nu.UserName)
@@ -59,6 +61,7 @@ func (s *Service) CreateUser(ctx context.Context, nu store.User, v UserRender) (
 			return err
 		}
 		out = Written{ID: u.ID, Version: u.Version, Body: body}
+		ob.Add(events.UserCreated, events.UserData{User: EventUser(u)})
 		return audit.Log(ctx, tx, u.OrgID, audit.ActionSCIMUserCreate, audit.TargetUser, u.ID, nil, after)
 	})
 	return out, err
@@ -88,9 +91,32 @@ func keepRemoved(u store.User, nu *store.User, explicitActive bool) {
 	}
 }
 
+// idpActiveChanged reports whether doc, a removed user's patched document, sets active to
+// other than what the user's stored document says. The document a PATCH applies to shows a
+// removed user as active=false (enforce-groups deactivated it without touching its document),
+// so an IdP's PATCH active=false looks like no change; yet it is the IdP's word, which a later
+// reinstatement (a group add) restores, and must be stored.
+func idpActiveChanged(u store.User, doc map[string]any) bool {
+	if !u.Removed {
+		return false
+	}
+	said, ok := doc["active"].(bool)
+	if !ok {
+		return false
+	}
+	var stored struct {
+		Active *bool `json:"active"`
+	}
+	if json.Unmarshal(u.Doc, &stored) != nil {
+		return true // an unreadable document: write the new one
+	}
+	storedActive := stored.Active == nil || *stored.Active // unassigned counts as active
+	return storedActive != said
+}
+
 // updateUser writes nu over u (read in this transaction at u.Version) and records the
 // change.
-func (s *Service) updateUser(ctx context.Context, tx store.Tx, v *UserRender, action string, u, nu store.User) (Written, error) {
+func (s *Service) updateUser(ctx context.Context, tx store.Tx, ob *Outbox, v *UserRender, action string, u, nu store.User) (Written, error) {
 	before, err := v.Audit(u)
 	if err != nil {
 		return Written{}, err
@@ -108,6 +134,9 @@ func (s *Service) updateUser(ctx context.Context, tx store.Tx, v *UserRender, ac
 	if err != nil {
 		return Written{}, err
 	}
+	if err := userEvents(ctx, tx, ob, u, updated); err != nil {
+		return Written{}, err
+	}
 	return Written{ID: u.ID, Version: updated.Version, Body: body}, audit.Log(ctx, tx, u.OrgID, action, audit.TargetUser, u.ID, before, after)
 }
 
@@ -115,14 +144,14 @@ func (s *Service) updateUser(ctx context.Context, tx store.Tx, v *UserRender, ac
 // whether the body set active.
 func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string, nu store.User, explicitActive bool, v UserRender) (Written, error) {
 	var out Written
-	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
 		}
 		nu := nu
 		keepRemoved(u, &nu, explicitActive)
-		out, err = s.updateUser(ctx, tx, &v, audit.ActionSCIMUserReplace, u, nu)
+		out, err = s.updateUser(ctx, tx, ob, &v, audit.ActionSCIMUserReplace, u, nu)
 		return err
 	})
 	return out, err
@@ -132,7 +161,7 @@ func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string
 // version stays, and no audit event records a non-change.
 func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, ops []scim.PatchOperation, v UserRender) (Written, error) {
 	var out Written
-	err := s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -148,7 +177,7 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		if len(res.Members) > 0 {
 			return scim.ErrInvalidPath("users have no members")
 		}
-		if !res.Changed {
+		if !res.Changed && !idpActiveChanged(u, res.Doc) {
 			body, err := v.answer(ctx, tx, u)
 			out = Written{ID: id, Version: u.Version, Body: body}
 			return err
@@ -159,7 +188,7 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		}
 		_, explicitActive := res.Doc["active"].(bool)
 		keepRemoved(u, &nu, explicitActive)
-		out, err = s.updateUser(ctx, tx, &v, audit.ActionSCIMUserPatch, u, nu)
+		out, err = s.updateUser(ctx, tx, ob, &v, audit.ActionSCIMUserPatch, u, nu)
 		return err
 	})
 	return out, err
@@ -167,7 +196,7 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 
 // DeleteUser deletes user id; audit renders the "before" of its audit event.
 func (s *Service) DeleteUser(ctx context.Context, org, id, ifMatchHeader string, auditDoc func(store.User) (any, error)) error {
-	return s.provision(ctx, ifMatchHeader, func(tx store.Tx) error {
+	return s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -176,9 +205,44 @@ func (s *Service) DeleteUser(ctx context.Context, org, id, ifMatchHeader string,
 		if err != nil {
 			return err
 		}
+		if err := deletedUserEvents(ctx, tx, org, ob, u); err != nil {
+			return err
+		}
 		if err := tx.DeleteUser(ctx, org, id, u.Version); err != nil {
 			return asNotFound(err, scim.UserResourceType, id)
 		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMUserDelete, audit.TargetUser, id, before, nil)
 	})
+}
+
+// deletedUserEvents adds the events of deleting u, read before the delete: a
+// membership.removed per group it was directly in and a grant.revoked per grant it held (the
+// delete takes them with it), then user.deleted.
+func deletedUserEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, u store.User) error {
+	groups, err := tx.GroupsOfMember(ctx, org, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		ob.Add(events.MembershipRemoved, events.MembershipData{Group: EventGroup(g),
+			Member: events.MemberRef{Type: string(store.MemberUser), ID: u.ID, Name: u.UserName}})
+	}
+	bs, err := tx.ListBindings(ctx, org, store.BindingFilter{PrincipalType: store.PrincipalUser, PrincipalID: u.ID})
+	if err != nil {
+		return err
+	}
+	if err := revokeCascade(ctx, tx, org, ob, bs); err != nil {
+		return err
+	}
+	// An inactive user loses nothing by being deleted: an empty list, not an absent one.
+	ac := &events.AccessChanges{Changes: []events.RoleChange{}}
+	if u.Active && !u.Removed {
+		if ac, err = holdingAccess(ctx, tx, org, u.ID, false); err != nil {
+			return err
+		}
+	}
+	gone := u
+	gone.Active = false
+	ob.Add(events.UserDeleted, events.UserData{User: EventUser(gone), Access: ac})
+	return nil
 }

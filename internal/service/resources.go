@@ -8,10 +8,12 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// Clouds, projects and service accounts: create, list, get, rename, delete. Deleting one
+// Clouds, projects and service accounts: create, list, get, rename, delete, and a project's
+// visibility. Deleting one
 // deletes its grants in the same transaction, and the audit event's "before" lists them, so
 // the log alone says what access went away.
 
@@ -46,7 +48,28 @@ func cloudView(r store.Resource, projects int) api.Cloud {
 }
 
 func projectView(r store.Resource, cloud store.Resource) api.Project {
-	return api.Project{ID: r.ID, Name: r.Name, CloudID: r.ParentID, Cloud: cloud.Name, CreatedAt: r.CreatedAt}
+	return api.Project{ID: r.ID, Name: r.Name, CloudID: r.ParentID, Cloud: cloud.Name, Visibility: visibility(r.Public),
+		CreatedAt: r.CreatedAt}
+}
+
+// visibility is the wire name of a project's visibility.
+func visibility(public bool) string {
+	if public {
+		return api.VisibilityPublic
+	}
+	return api.VisibilityPrivate
+}
+
+// parseVisibility reads a wire visibility; empty is private, the default of new projects.
+func parseVisibility(v string) (public bool, err error) {
+	switch strings.TrimSpace(v) {
+	case "", api.VisibilityPrivate:
+		return false, nil
+	case api.VisibilityPublic:
+		return true, nil
+	}
+	return false, badRequest("unknown visibility %q; valid visibilities: private (the default: no cloud role reaches the project), "+
+		"public (everyone with a role on the project's cloud is a collaborator)", v)
 }
 
 func serviceAccountView(sa store.ServiceAccount) api.ServiceAccount {
@@ -104,6 +127,7 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 			return nameTaken(err, "cloud", name)
 		}
 		v = cloudView(c, 0)
+		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(c)})
 		return l.audit(audit.ActionCloudCreate, audit.TargetCloud, c.ID, nil, v)
 	})
 	return v, err
@@ -139,6 +163,7 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 			out = before
 			return err
 		}
+		oldName := res.Name
 		res, err = l.tx.RenameResource(l.ctx, l.orgID, res.ID, name)
 		if err != nil {
 			return nameTaken(err, string(kind), name)
@@ -146,6 +171,7 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 		if out, err = l.resourceView(res); err != nil {
 			return err
 		}
+		l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(res), PreviousName: oldName})
 		return l.audit(resourceActions[kind].rename, string(kind), res.ID, before, out)
 	})
 	return out, err
@@ -183,9 +209,13 @@ func (s *Service) DeleteResource(ctx context.Context, org string, kind store.Res
 		if err != nil {
 			return err
 		}
+		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
+			return err
+		}
 		if _, err := l.tx.DeleteResource(l.ctx, l.orgID, res.ID); err != nil {
 			return err
 		}
+		l.ob.Add(events.ResourceDeleted, events.ResourceData{Resource: EventResource(res)})
 		return l.audit(resourceActions[kind].delete, string(kind), res.ID, deletedWithGrants{view, grants}, nil)
 	})
 	return view, err
@@ -224,10 +254,15 @@ func (s *Service) Projects(ctx context.Context, org, cloudRef string) (out []api
 	return out, err
 }
 
-// CreateProject creates a project in a cloud (id or name).
-func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef string) (v api.Project, err error) {
+// CreateProject creates a project in a cloud (id or name), private unless visibility is
+// "public".
+func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibility string) (v api.Project, err error) {
 	name = strings.TrimSpace(name)
 	if err := auth.ValidName("project", name); err != nil {
+		return v, err
+	}
+	public, err := parseVisibility(visibility)
+	if err != nil {
 		return v, err
 	}
 	if strings.TrimSpace(cloudRef) == "" {
@@ -239,12 +274,66 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef string)
 			return err
 		}
 		p, err := l.tx.CreateResource(l.ctx, store.Resource{OrgID: l.orgID, Kind: store.KindProject, Name: name,
-			ParentID: cloud.ID, CreatedAt: store.Now()})
+			ParentID: cloud.ID, Public: public, CreatedAt: store.Now()})
 		if err != nil {
 			return nameTaken(err, "project", name)
 		}
 		v = projectView(p, cloud)
+		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
 		return l.audit(audit.ActionProjectCreate, audit.TargetProject, p.ID, nil, v)
+	})
+	return v, err
+}
+
+// UpdateProject changes a project (id or name), PATCH-like: a non-empty name renames it, a
+// non-empty visibility makes it public or private. Both happen in one transaction, each
+// change with its own audit event; a field equal to the current value changes nothing and
+// records nothing.
+func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility string) (v api.Project, err error) {
+	name = strings.TrimSpace(name)
+	if name == "" && strings.TrimSpace(visibility) == "" {
+		return v, badRequest("nothing to change: give a new name, a visibility (private or public), or both")
+	}
+	if name != "" {
+		if err := auth.ValidName("project", name); err != nil {
+			return v, err
+		}
+	}
+	public, err := parseVisibility(visibility)
+	if err != nil {
+		return v, err
+	}
+	err = s.update(ctx, org, func(l lookup) error {
+		p, err := l.resource(store.KindProject, ref)
+		if err != nil {
+			return err
+		}
+		cloud, err := l.tx.Resource(l.ctx, l.orgID, p.ParentID)
+		if err != nil {
+			return err
+		}
+		v = projectView(p, cloud)
+		if name != "" && name != p.Name {
+			before, oldName := v, p.Name
+			if p, err = l.tx.RenameResource(l.ctx, l.orgID, p.ID, name); err != nil {
+				return nameTaken(err, "project", name)
+			}
+			l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(p), PreviousName: oldName})
+			v = projectView(p, cloud)
+			if err := l.audit(audit.ActionProjectRename, audit.TargetProject, p.ID, before, v); err != nil {
+				return err
+			}
+		}
+		if strings.TrimSpace(visibility) != "" && public != p.Public {
+			before := v
+			if p, err = l.tx.SetResourcePublic(l.ctx, l.orgID, p.ID, public); err != nil {
+				return err
+			}
+			v = projectView(p, cloud)
+			l.ob.Add(events.ResourceVisibilityChanged, events.ResourceData{Resource: EventResource(p)})
+			return l.audit(audit.ActionProjectVisibility, audit.TargetProject, p.ID, before, v)
+		}
+		return nil
 	})
 	return v, err
 }
@@ -290,6 +379,7 @@ func (s *Service) CreateServiceAccount(ctx context.Context, org, name string) (v
 			return nameTaken(err, "service account", name)
 		}
 		v = serviceAccountView(sa)
+		l.ob.Add(events.ServiceAccountCreated, serviceAccountEvent(sa, 0))
 		return l.audit(audit.ActionServiceAccountCreate, audit.TargetServiceAccount, sa.ID, nil, v)
 	})
 	return v, err
@@ -316,11 +406,31 @@ func (s *Service) DeleteServiceAccount(ctx context.Context, org, ref string) (v 
 		if err != nil {
 			return err
 		}
+		if err := l.revokeCascade(store.BindingFilter{PrincipalType: store.PrincipalServiceAccount, PrincipalID: sa.ID}); err != nil {
+			return err
+		}
 		if _, err := l.tx.DeleteServiceAccount(l.ctx, l.orgID, sa.ID); err != nil {
 			return err
 		}
+		l.ob.Add(events.ServiceAccountDeleted, serviceAccountEvent(sa, len(grants)))
 		v = serviceAccountView(sa)
 		return l.audit(audit.ActionServiceAccountDelete, audit.TargetServiceAccount, sa.ID, deletedWithGrants{v, grants}, nil)
 	})
 	return v, err
+}
+
+// revokeCascade adds a grant.revoked event for each binding f selects, before a delete that
+// takes them with it.
+func (l lookup) revokeCascade(f store.BindingFilter) error {
+	bs, err := l.tx.ListBindings(l.ctx, l.orgID, f)
+	if err != nil {
+		return err
+	}
+	return revokeCascade(l.ctx, l.tx, l.orgID, l.ob, bs)
+}
+
+func serviceAccountEvent(sa store.ServiceAccount, bindingsDeleted int) events.ServiceAccountData {
+	var d events.ServiceAccountData
+	d.ServiceAccount.ID, d.ServiceAccount.Name, d.BindingsDeleted = sa.ID, sa.Name, bindingsDeleted
+	return d
 }

@@ -44,7 +44,8 @@ func Seed(ctx context.Context, st store.Store, orgID string, s *access.State, ba
 					continue
 				}
 				got, err := tx.CreateResource(ctx, store.Resource{OrgID: orgID, Kind: store.ResourceKind(r.Kind.String()),
-					Name: r.Name, ParentID: ids[r.ParentID], CreatedAt: store.Now()})
+					Name: r.Name, ParentID: ids[r.ParentID], CreatedAt: store.Now(),
+					Public: r.Public && r.Kind == access.KindProject}) // the store refuses a public cloud
 				if err != nil {
 					return fmt.Errorf("seeding %s %s: %w", r.Kind, r.Name, err)
 				}

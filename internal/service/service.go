@@ -13,7 +13,7 @@
 // render callbacks where an answer or an audit event must be rendered inside the
 // transaction), and admin API views (package api) to the admin API and the console.
 //
-// It may import store, audit, auth, access, enforce, scim (pure, for documents and SCIM
+// It may import store, audit, auth, access, enforce, events, scim (pure, for documents and SCIM
 // errors), api (wire types and errors) and the standard library; never a handler package
 // (server and below), client or cli.
 package service

@@ -65,7 +65,7 @@ func LoadState(ctx context.Context, tx store.Tx, orgID string) (*access.State, e
 		if err != nil {
 			return nil, err
 		}
-		st.Resources = append(st.Resources, access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k})
+		st.Resources = append(st.Resources, access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k, Public: r.Public})
 	}
 	err = tx.AllBindings(ctx, orgID, func(b store.Binding) error {
 		pt, err := access.ParsePrincipalType(string(b.PrincipalType))

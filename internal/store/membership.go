@@ -45,6 +45,15 @@ type MembershipTx interface {
 	RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, error)
 	// ReplaceMembers makes the member set exactly ids (computed as set differences in SQL).
 	ReplaceMembers(ctx context.Context, orgID, groupID string, ids []string) (added, removed int, err error)
+	// AddMembersReturning, RemoveMembersReturning, RemoveAllMembersReturning and
+	// ReplaceMembersReturning are the methods above returning the members they added and
+	// removed (Type and ID; Display empty), in id order, rather than counts: a change event
+	// is emitted per member that really changed, never for one that was already (or never)
+	// a member. They cost the same statements (RETURNING), not an extra read.
+	AddMembersReturning(ctx context.Context, orgID, groupID string, ids []string) ([]Member, error)
+	RemoveMembersReturning(ctx context.Context, orgID, groupID string, ids []string) ([]Member, error)
+	RemoveAllMembersReturning(ctx context.Context, orgID, groupID string) ([]Member, error)
+	ReplaceMembersReturning(ctx context.Context, orgID, groupID string, ids []string) (added, removed []Member, err error)
 	// Members lists one page of a group's members ordered by member id, with the total.
 	Members(ctx context.Context, orgID, groupID string, p Page) ([]Member, int, error)
 	// MembersOf returns, for each given group id, its members (for list responses). Groups

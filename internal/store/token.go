@@ -12,6 +12,9 @@ type Scope string
 const (
 	ScopeSCIM  Scope = "scim"
 	ScopeAdmin Scope = "admin"
+	// ScopeEvents reads the org's change feed (GET /api/v1/events) and nothing else: what a
+	// platform that reacts to access changes holds, without the power to make them.
+	ScopeEvents Scope = "events"
 )
 
 // Token is an API credential. Only the SHA-256 of the secret is stored. Name is unique per

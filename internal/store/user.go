@@ -63,8 +63,11 @@ type UserTx interface {
 	// stored user. It does not touch bindings: the caller deletes them in the same Tx.
 	SetUserRemoved(ctx context.Context, orgID, id string, removed, active bool) (User, error)
 	// ReinstateUsers brings back those of ids that enforce-groups removed (removed=false,
-	// active=true, version bumped) and returns their ids. The SCIM layer calls it when an IdP
-	// adds a removed user to a group: to the IdP the user is assigned, so it holds access again.
+	// version bumped) and returns their ids. The SCIM layer calls it when an IdP adds a
+	// removed user to a group: to the IdP the user is assigned again. Its active flag becomes
+	// the one its stored document holds, the IdP's latest word (false only when the document
+	// says active false): a user its IdP deactivated stays inactive, and only an explicit
+	// active=true activates one.
 	ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error)
 	// ScanUsers streams every (non-deleted) user of the org in Seq order without Doc and
 	// Emails: the bulk read behind access evaluation and enforce-groups.

@@ -65,6 +65,7 @@ type Options struct {
 // first `rolecall serve` makes it) and, when asked for, a SCIM token.
 type Env struct {
 	Store      store.Store
+	DSN        string // the store's database, for offline commands (`--db`) on the same data
 	Service    *service.Service
 	Server     *httptest.Server
 	URL        string // the server's base URL
@@ -82,7 +83,7 @@ func New(t testing.TB, dsn string, o Options) *Env {
 	if err != nil || !created {
 		t.Fatalf("bootstrap: created=%v err=%v", created, err)
 	}
-	e := &Env{Store: st, Service: service.New(st), AdminToken: admin.Secret}
+	e := &Env{Store: st, DSN: dsn, Service: service.New(st), AdminToken: admin.Secret}
 	err = st.View(ctx, func(tx store.Tx) error {
 		org, err := tx.OrgByName(ctx, auth.DefaultOrg)
 		e.OrgID = org.ID

@@ -23,12 +23,17 @@ type Options struct {
 	// Exempt lets users be drawn as break-glass exemptions (access.User.Exempt), which only
 	// enforce-groups planning looks at; off, every user is drawn not exempt.
 	Exempt bool
+	// Public lets projects be drawn public (access.Resource.Public); off, every project is
+	// private. Off by default because a state drawn for the store must be storable, and a
+	// store without project visibility would lose the flag.
+	Public bool
 }
 
-// Draw draws a small random organization: one to three clouds and up to four projects,
-// users in every state (active, inactive, removed), groups (some inactive) with nesting,
-// service accounts, and bindings of every principal type with roles valid for their resource.
-// IDs are short and stable ("u0", "g1", "c0", "p2", "sa0", "b3"); names are derived from them.
+// Draw draws a small random organization: one to three clouds and up to four projects (some
+// public with Options.Public), users in every state (active, inactive, removed), groups
+// (some inactive) with nesting, service accounts, and bindings of every principal type with
+// roles valid for their resource. IDs are short and stable ("u0", "g1", "c0", "p2", "sa0",
+// "b3"); names are derived from them.
 func Draw(t *rapid.T, o Options) *access.State {
 	s := &access.State{Resources: []access.Resource{{ID: "org", Kind: access.KindOrganization, Name: "org"}}}
 	nClouds := rapid.IntRange(1, 3).Draw(t, "clouds")
@@ -37,7 +42,8 @@ func Draw(t *rapid.T, o Options) *access.State {
 	}
 	for i := range rapid.IntRange(0, 4).Draw(t, "projects") {
 		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("p", i), Kind: access.KindProject, Name: fmt.Sprint("proj-", i),
-			ParentID: fmt.Sprint("c", rapid.IntRange(0, nClouds-1).Draw(t, "parent"))})
+			ParentID: fmt.Sprint("c", rapid.IntRange(0, nClouds-1).Draw(t, "parent")),
+			Public:   o.Public && rapid.Bool().Draw(t, "public")})
 	}
 	for i := range rapid.IntRange(0, 6).Draw(t, "users") {
 		s.Users = append(s.Users, access.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprintf("user%d@example.com", i),

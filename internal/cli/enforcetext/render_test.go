@@ -125,6 +125,16 @@ func TestGoldenText(t *testing.T) {
 		{"reference_dryrun.txt", func(b *bytes.Buffer) error { return dryRunTranscript(b, ref) }},
 		{"exempt_preview.txt", func(b *bytes.Buffer) error { return RenderPlan(b, TitlePreview, enforce.Compute(exemptState())) }},
 		{"exempt_confirm.txt", func(b *bytes.Buffer) error { return RenderConfirmation(b, enforce.Compute(exemptState())) }},
+		// Both reference projects public: user1 keeps collaborator on proj-1 through
+		// engineering's role on prod-cloud (no line), while user2's direct dev-cloud role took
+		// the public proj-2's collaborator with it (readonly remains, from developers).
+		{"public_preview.txt", func(b *bytes.Buffer) error {
+			s := enforce.ReferenceState()
+			for i := range s.Resources {
+				s.Resources[i].Public = s.Resources[i].Kind == access.KindProject
+			}
+			return RenderPlan(b, TitlePreview, enforce.Compute(s))
+		}},
 		{"exempt_only_preview.txt", func(b *bytes.Buffer) error {
 			s := noLinesState()
 			s.Users[0].Exempt = true

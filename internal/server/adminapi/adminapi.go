@@ -9,6 +9,7 @@
 package adminapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -27,6 +28,15 @@ type Deps struct {
 	// Authenticate wraps a handler: an admin-scope token is required, and a refusal is
 	// answered in the admin API's error format.
 	Authenticate func(http.HandlerFunc) http.HandlerFunc
+	// AuthenticateEvents wraps the change feed's handler: an events-scope or admin-scope
+	// token is required.
+	AuthenticateEvents func(http.HandlerFunc) http.HandlerFunc
+	// BaseURL is the server's public URL, the base of the events' CloudEvents source ("":
+	// a relative source, /orgs/<id>).
+	BaseURL string
+	// Stopping ends when the server begins to shut down: a long-poll of the feed answers
+	// what it has then (nil: never).
+	Stopping context.Context
 }
 
 // API serves the admin API.
@@ -43,4 +53,5 @@ func Register(mux *http.ServeMux, d Deps) {
 	s.tokenRoutes(mux)
 	s.routes(mux)
 	s.enforceRoutes(mux)
+	s.eventRoutes(mux)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/server"
 )
 
@@ -222,7 +223,7 @@ var openAPITypes = map[string]any{
 	"Error": api.Error{}, "Org": api.Org{}, "OrgSettings": api.OrgSettings{}, "UpdateOrgSettingsRequest": api.UpdateOrgSettingsRequest{},
 	"Token": api.Token{}, "CreateTokenRequest": api.CreateTokenRequest{}, "CreatedToken": api.CreatedToken{},
 	"Cloud": api.Cloud{}, "CreateCloudRequest": api.CreateCloudRequest{}, "Project": api.Project{},
-	"CreateProjectRequest": api.CreateProjectRequest{}, "RenameRequest": api.RenameRequest{},
+	"CreateProjectRequest": api.CreateProjectRequest{}, "RenameRequest": api.RenameRequest{}, "UpdateProjectRequest": api.UpdateProjectRequest{},
 	"ServiceAccount": api.ServiceAccount{}, "CreateServiceAccountRequest": api.CreateServiceAccountRequest{},
 	"Email": api.Email{}, "GroupRef": api.GroupRef{}, "User": api.User{}, "Group": api.Group{}, "Member": api.Member{},
 	"Grant": api.Grant{}, "GrantRequest": api.GrantRequest{}, "UserRef": api.UserRef{}, "ResourceAccess": api.ResourceAccess{},
@@ -235,6 +236,7 @@ var openAPITypes = map[string]any{
 	"EnforcePreview": api.EnforcePreview{}, "EnforceApplyRequest": api.EnforceApplyRequest{}, "EnforceRun": api.EnforceRun{},
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},
+	"EventPage": api.EventPage{}, "CloudEvent": events.CloudEvent{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.

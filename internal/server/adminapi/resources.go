@@ -35,11 +35,18 @@ func (s *API) renameCloud(w http.ResponseWriter, r *http.Request) {
 	s.renameResource(w, r, store.KindCloud, r.PathValue("cloud"))
 }
 
-func (s *API) renameProject(w http.ResponseWriter, r *http.Request) {
-	s.renameResource(w, r, store.KindProject, r.PathValue("project"))
+// updateProject renames a project and/or changes its visibility.
+func (s *API) updateProject(w http.ResponseWriter, r *http.Request) {
+	var req api.UpdateProjectRequest
+	if err := respond.DecodeJSON(r, &req); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	v, err := s.svc.UpdateProject(r.Context(), orgOf(r), r.PathValue("project"), req.Name, req.Visibility)
+	s.answer(w, r, http.StatusOK, v, err)
 }
 
-// renameResource renames a cloud or project.
+// renameResource renames a cloud.
 func (s *API) renameResource(w http.ResponseWriter, r *http.Request, kind store.ResourceKind, ref string) {
 	var req api.RenameRequest
 	if err := respond.DecodeJSON(r, &req); err != nil {
@@ -71,7 +78,7 @@ func (s *API) createProject(w http.ResponseWriter, r *http.Request) {
 		s.adminError(w, r, err)
 		return
 	}
-	v, err := s.svc.CreateProject(r.Context(), orgOf(r), req.Name, req.Cloud)
+	v, err := s.svc.CreateProject(r.Context(), orgOf(r), req.Name, req.Cloud, req.Visibility)
 	s.created(w, r, "/api/v1/projects/"+v.ID, v, err)
 }
 

@@ -23,7 +23,7 @@ func (s *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/projects", s.cfg.Authenticate(s.listProjects))
 	mux.HandleFunc("POST /api/v1/projects", s.cfg.Authenticate(s.createProject))
 	mux.HandleFunc("GET /api/v1/projects/{project}", s.cfg.Authenticate(s.getProject))
-	mux.HandleFunc("PATCH /api/v1/projects/{project}", s.cfg.Authenticate(s.renameProject))
+	mux.HandleFunc("PATCH /api/v1/projects/{project}", s.cfg.Authenticate(s.updateProject))
 	mux.HandleFunc("DELETE /api/v1/projects/{project}", s.cfg.Authenticate(s.deleteProject))
 
 	mux.HandleFunc("GET /api/v1/service-accounts", s.cfg.Authenticate(s.listServiceAccounts))

@@ -1,5 +1,6 @@
 // Package respond is how every audience of the server answers: JSON bodies, the one table
-// that maps errors to HTTP statuses and admin API codes, the admin API's error answer, the
+// that maps errors to HTTP statuses and admin API codes, the "not now" answers (busy.go: scan
+// slots taken, request deadline passed), the admin API's error answer, the
 // strict JSON request decoder, and the request id that error answers and logs cite. The
 // server, the SCIM service provider (scimapi), the admin API (adminapi) and the console share
 // it, so that none of them imports another.
@@ -82,6 +83,9 @@ func JSON(w http.ResponseWriter, status int, contentType string, v any) {
 // AdminError answers err in the admin API's error format. Server faults are logged to log
 // with the request id and answered without their text.
 func AdminError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if b, ok := AsBusy(r, err); ok {
+		err = &api.Error{Status: b.Status, Code: b.Code, Message: b.Msg}
+	}
 	status, code, known := Classify(err)
 	msg := err.Error()
 	var details any

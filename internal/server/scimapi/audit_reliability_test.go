@@ -100,7 +100,7 @@ func TestEveryMutationAuditedOnce(t *testing.T) {
 		run(step{"scim user patch bad", "PATCH", "/scim/v2/Users/" + u1, scimPatchBody(scimOp("replace", "nope.nope", 1)), false, 400, 0, "", ""})
 		g1 := jstr(run(step{"scim group create", "POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 			"displayName": "eng", "members": []map[string]any{{"value": u1}}}, false, 201, 1, "create", "okta"}), "id")
-		run(step{"scim group patch", "PATCH", "/scim/v2/Groups/" + g1, scimPatchBody(scimOp("add", "members", []map[string]any{{"value": u2}})), false, 200, 1, "change", "okta"})
+		run(step{"scim group patch", "PATCH", "/scim/v2/Groups/" + g1, scimPatchBody(scimOp("add", "members", []map[string]any{{"value": u2}})), false, 204, 1, "change", "okta"})
 		run(step{"scim group replace", "PUT", "/scim/v2/Groups/" + g1, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 			"displayName": "eng", "members": []map[string]any{{"value": u1}}}, false, 200, 1, "change", "okta"})
 		run(step{"scim bulk", "POST", "/scim/v2/Bulk", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"},

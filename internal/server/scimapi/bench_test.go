@@ -140,7 +140,7 @@ func BenchmarkSCIMMemberAddRemove(b *testing.B) {
 		if i%2 == 1 {
 			body = remove
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, body)
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, body)
 	}
 }
 
@@ -160,6 +160,6 @@ func BenchmarkSCIMPatch10kMembers(b *testing.B) {
 		if i%2 == 1 {
 			body = remove
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, body)
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, body)
 	}
 }

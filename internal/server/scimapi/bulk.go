@@ -507,7 +507,7 @@ func (b *bulkRun) exec(op *bulkOp) (service.Written, int, error) {
 			return service.Written{}, 0, err
 		}
 		w, err := ops.patch(ctx, c, o, id, req)
-		if b.s.cfg.PatchNoContent {
+		if b.s.cfg.PatchNoContent || (op.kind == scimGroups && b.s.groupPatchStatus(o) == http.StatusNoContent) {
 			return w, http.StatusNoContent, err
 		}
 		return w, http.StatusOK, err

@@ -78,7 +78,7 @@ func TestConcurrentSCIMWritesDuringEnforce(t *testing.T) {
 				r := e.must(201, "POST", "/scim/v2/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
 					"userName": fmt.Sprintf("w%d-u%d@example.com", w, i)})
 				id := jstr(r.doc, "id")
-				e.must(200, "PATCH", "/scim/v2/Groups/"+everyone, scimPatchBody(scimOp("add", "members", []map[string]any{{"value": id}})))
+				e.must(204, "PATCH", "/scim/v2/Groups/"+everyone, scimPatchBody(scimOp("add", "members", []map[string]any{{"value": id}})))
 				e.must(201, "POST", "/api/v1/grants", map[string]string{"role": "readonly", "principalType": "user",
 					"principal": fmt.Sprintf("w%d-u%d@example.com", w, i), "resourceKind": "cloud", "resource": "prod"}, "Authorization", "Bearer "+e.admin)
 				state[w] = append(state[w], owned{id: id, version: jstr(r.doc, "meta.version")})

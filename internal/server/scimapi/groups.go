@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/service"
@@ -72,24 +71,23 @@ func (s *API) replaceGroup(ctx context.Context, c scimCtx, o writeOpts, id strin
 	return c.projected(s.svc.ReplaceGroup(ctx, c.org, id, o.ifMatch, ndoc, members, groupRender(c, c.proj.Needs("members"))))
 }
 
-// patchWantsMembers reports whether a PATCH answer should list members: only when the
-// request's attributes parameter names them. A membership PATCH of a 100,000-member group
-// must not read the member list to answer, and IdPs do not read it from a PATCH answer.
-func patchWantsMembers(r *http.Request) bool {
-	attrs, _ := qget(r.URL.Query(), "attributes")
-	for _, a := range strings.Split(attrs, ",") {
-		a = strings.ToLower(strings.TrimSpace(a))
-		a = strings.TrimPrefix(a, strings.ToLower(scim.URNGroup)+":")
-		if a == "members" || strings.HasPrefix(a, "members.") || strings.HasPrefix(a, "members[") {
-			return true
-		}
+// groupPatchStatus is the status of a successful Group PATCH. RFC 7644 §3.5.2 allows 204
+// No Content or 200 with the entire resource, and a group's entire resource holds its
+// members: 100,000 of them for a large group, read and rendered for an answer no identity
+// provider reads (Okta and Entra send no attributes parameter and accept 204). So a Group
+// PATCH answers 204 unless the request names attributes or excludedAttributes, which asks
+// for a 200 with the resource projected as asked (members only if they are among what it
+// asks for).
+func (s *API) groupPatchStatus(o writeOpts) int {
+	if s.cfg.PatchNoContent || !o.wantsBody {
+		return http.StatusNoContent
 	}
-	return false
+	return http.StatusOK
 }
 
 // patchGroup applies a PatchOp to group id.
 func (s *API) patchGroup(ctx context.Context, c scimCtx, o writeOpts, id string, req *scim.PatchRequest) (service.Written, error) {
-	list := !s.cfg.PatchNoContent && o.listMembers
+	list := s.groupPatchStatus(o) == http.StatusOK && c.proj.Needs("members")
 	return c.projected(s.svc.PatchGroup(ctx, c.org, id, o.ifMatch, req.Operations, groupRender(c, list)))
 }
 

@@ -41,7 +41,7 @@ func BenchmarkSCIMGroupsWorkload(b *testing.B) {
 		gid := e.newGroup(fmt.Sprintf("bench-group-%d", t))
 		for k := range batches {
 			start := ((t*batches + k) * batch) % (len(ids) - batch)
-			e.must(200, "PATCH", "/scim/v2/Groups/"+gid, patch(t%2 == 1, ids[start:start+batch]))
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, patch(t%2 == 1, ids[start:start+batch]))
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*(1+batches))/1e6, "ms/request")
@@ -60,7 +60,7 @@ func BenchmarkSCIMGroupLookup(b *testing.B) {
 	for i, id := range ids {
 		vals[i] = map[string]any{"value": id, "display": fmt.Sprintf("Member %d of the Okta group", i)}
 	}
-	e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", vals)))
+	e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", vals)))
 	path := "/scim/v2/Groups?filter=" + url.QueryEscape(`displayName eq "okta-group"`) + "&excludedAttributes=members"
 	b.ReportAllocs()
 	for b.Loop() {

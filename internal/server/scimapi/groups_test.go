@@ -69,22 +69,25 @@ func TestSCIMGroupMembership(t *testing.T) {
 		}
 
 		// Okta: add, remove by filter, add again (no-op), replace displayName.
-		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": u[2], "display": "m2@example.com"}})))
-		if r.doc["members"] != nil || jstr(r.doc, "displayName") != "Engineering" || r.header.Get("ETag") != `W/"2"` {
-			t.Errorf("PATCH add answer: %s %s", r.header.Get("ETag"), r.body)
+		// A Group PATCH answers 204 with the new ETag (RFC 7644 §3.5.2: no partial
+		// resource); with attributes or excludedAttributes it answers 200 and the resource
+		// as asked (TestSCIMGroupPatchAnswer).
+		r = e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": u[2], "display": "m2@example.com"}})))
+		if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
+			t.Errorf("PATCH add answer: %s %q", r.header.Get("ETag"), r.body)
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[1]+`"]`, nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[1]+`"]`, nil)))
 		if got := e.memberIDsOf(gid); !slices.Equal(got, sorted(u[0], u[2])) {
 			t.Errorf("after Okta add/remove: %v", got)
 		}
 		v := version()
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[2])})))
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[5]+`"]`, nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[2])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", `members[value eq "`+u[5]+`"]`, nil)))
 		if version() != v {
 			t.Errorf("no-op membership PATCHes changed the version %s → %s", v, version())
 		}
 		// Entra: capitalised ops, value arrays, bare ids, an extra "name".
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
 			map[string]any{"op": "Add", "path": "members", "value": []any{member(u[3]), u[4]}, "name": "addMember"},
 			map[string]any{"op": "Remove", "path": "members", "value": []any{member(u[0])}},
 		))
@@ -100,12 +103,12 @@ func TestSCIMGroupMembership(t *testing.T) {
 			t.Errorf("PATCH replace with attributes=members: %s", r.body)
 		}
 		// Path-less replace (Okta's form for displayName).
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("replace", "", map[string]any{"id": gid, "displayName": "Engineering"})))
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", nil)))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("replace", "", map[string]any{"id": gid, "displayName": "Engineering"})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", nil)))
 		if got := e.memberIDsOf(gid); len(got) != 0 {
 			t.Errorf("after remove all: %v", got)
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[1])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[1])})))
 
 		// Nested groups and cycles.
 		parent := e.newGroup("Parent", gid)
@@ -121,7 +124,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		e.wantError(e.do("PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(gid)}))), 400, "invalidValue", "itself")
 		// A member that does not exist is ignored (IdPs send members they failed to provision);
 		// the valid members of the same request are kept and the audit event names the id.
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(
 			scimOp("add", "members", []any{member(u[2])}),
 			scimOp("add", "members", []any{member("no-such-user")}),
 		))
@@ -131,7 +134,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		if !e.lastAuditMentions("no-such-user") {
 			t.Errorf("the audit event does not record the ignored member id")
 		}
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", []any{member(u[2])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members", []any{member(u[2])})))
 		before = e.auditCount("")
 		e.wantError(e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 			"displayName": "Engineering"}), 409, "uniqueness", "Engineering")
@@ -156,7 +159,7 @@ func TestSCIMGroupMembership(t *testing.T) {
 		}
 
 		// A deleted user leaves its groups; a deleted group is gone (404) and leaves its parents.
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[0]), member(u[1])})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(u[0]), member(u[1])})))
 		e.must(204, "DELETE", "/scim/v2/Users/"+u[0], nil)
 		if got := e.memberIDsOf(gid); !slices.Equal(got, []string{u[1]}) {
 			t.Errorf("deleted user still a member: %v", got)
@@ -238,10 +241,10 @@ func TestSCIMMembershipReadsNoMemberList(t *testing.T) {
 	}
 	for name, f := range map[string]func(){
 		"add one": func() {
-			e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(ids[399])})))
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(ids[399])})))
 		},
 		"remove one": func() {
-			e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members[value eq \""+ids[0]+"\"]", nil)))
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("remove", "members[value eq \""+ids[0]+"\"]", nil)))
 		},
 		"get excluded": func() {
 			e.must(200, "GET", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", nil)
@@ -287,7 +290,7 @@ func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 		}
 		remove(a)
 		remove(b)
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
 		if u := state(a); !u.Active || u.Removed {
 			t.Errorf("after a group add: active=%v removed=%v; want active, not removed", u.Active, u.Removed)
 		}
@@ -304,9 +307,114 @@ func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 		}
 		// Already a member: nothing is added, so a user removed again stays removed.
 		remove(a)
-		e.must(200, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
+		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
 		if u := state(a); u.Active || !u.Removed {
 			t.Errorf("re-sending an existing membership reinstated the user: %+v", u)
+		}
+	})
+}
+
+// TestSCIMGroupPatchAnswer: RFC 7644 §3.5.2 lets a PATCH answer 204 or 200 with the entire
+// resource, and a group's entire resource holds its members. A Group PATCH answers 204 with
+// the new ETag; asked for attributes or excludedAttributes it answers 200 with the resource
+// projected as asked, members only when they are among what was asked for. User PATCHes keep
+// answering 200 with the resource.
+func TestSCIMGroupPatchAnswer(t *testing.T) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
+		uid := e.newUser("m@example.com", nil)
+		gid := e.newGroup("Answers")
+		add := scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": uid}}))
+		rename := func(n string) map[string]any { return scimPatchBody(scimOp("replace", "displayName", n)) }
+
+		r := e.must(204, "PATCH", "/scim/v2/Groups/"+gid, add)
+		if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
+			t.Errorf("plain PATCH: ETag %q body %q", r.header.Get("ETag"), r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?attributes=members", rename("A2"))
+		if got := fmt.Sprint(r.doc["members"]); !strings.Contains(got, uid) || jstr(r.doc, "displayName") != "" || jstr(r.doc, "id") != gid {
+			t.Errorf("attributes=members: %s", r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", rename("A3"))
+		if r.doc["members"] != nil || jstr(r.doc, "displayName") != "A3" || r.header.Get("ETag") != `W/"4"` {
+			t.Errorf("excludedAttributes=members: %s %s", r.header.Get("ETag"), r.body)
+		}
+		r = e.must(200, "PATCH", "/scim/v2/Groups/"+gid+"?excludedAttributes=meta", rename("A4"))
+		if got := fmt.Sprint(r.doc["members"]); !strings.Contains(got, uid) || jstr(r.doc, "displayName") != "A4" || r.doc["meta"] != nil {
+			t.Errorf("excludedAttributes=meta (the entire resource but meta): %s", r.body)
+		}
+		u := e.must(200, "PATCH", "/scim/v2/Users/"+uid, scimPatchBody(scimOp("replace", "title", "Eng")))
+		if jstr(u.doc, "title") != "Eng" || jstr(u.doc, "id") != uid {
+			t.Errorf("user PATCH: %s", u.body)
+		}
+	})
+}
+
+// TestSCIMReinstatementKeepsIdPDeactivation: a group add brings back a user enforce-groups
+// removed, with the active flag its IdP last gave it: a user the IdP had deactivated before
+// the removal, or deactivates while removed, stays inactive (and so holds nothing); only an
+// explicit active=true activates (issue 14, item 1).
+func TestSCIMReinstatementKeepsIdPDeactivation(t *testing.T) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
+		ctx := context.Background()
+		gid := e.newGroup("Returners")
+		remove := func(id string) {
+			t.Helper()
+			if err := e.st.Update(ctx, func(tx store.Tx) error {
+				_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		state := func(id string) store.User {
+			t.Helper()
+			var u store.User
+			if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		setActive := func(id string, v bool) {
+			t.Helper()
+			e.must(200, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("replace", "active", v)))
+		}
+		addToGroup := func(id string) {
+			t.Helper()
+			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(id)})))
+		}
+
+		// Deactivated by the IdP, then removed by enforce-groups, then added to a group.
+		before := e.newUser("off-before@example.com", nil)
+		setActive(before, false)
+		remove(before)
+		addToGroup(before)
+		if u := state(before); u.Active || u.Removed {
+			t.Errorf("deactivated before removal, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
+		}
+
+		// Removed, then deactivated by the IdP while removed, then added to a group.
+		during := e.newUser("off-during@example.com", nil)
+		remove(during)
+		setActive(during, false)
+		if u := state(during); u.Active || !u.Removed || u.Version != 3 {
+			t.Errorf("PATCH active=false on a removed user: %+v; want it recorded (version 3), still removed", u)
+		}
+		addToGroup(during)
+		if u := state(during); u.Active || u.Removed {
+			t.Errorf("deactivated while removed, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
+		}
+		// Its IdP's explicit active=true activates it.
+		setActive(during, true)
+		if u := state(during); !u.Active || u.Removed {
+			t.Errorf("then active=true: active=%v removed=%v", u.Active, u.Removed)
+		}
+
+		// Active at the IdP throughout: the group add activates it.
+		on := e.newUser("on@example.com", nil)
+		remove(on)
+		addToGroup(on)
+		if u := state(on); !u.Active || u.Removed {
+			t.Errorf("active at its IdP, removed, added: active=%v removed=%v; want active", u.Active, u.Removed)
 		}
 	})
 }

@@ -67,6 +67,9 @@ func (s *API) scimError(r *http.Request, err error) *scim.Error {
 	if errors.As(err, &fe) {
 		return scim.ErrInvalidFilter("%s", fe.Msg)
 	}
+	if b, ok := respond.AsBusy(r, err); ok {
+		return scim.ErrStatus(b.Status, "%s", b.Msg)
+	}
 	status, _, known := respond.Classify(err)
 	if !known {
 		s.log.Error("scim request failed", "request_id", respond.RequestID(r.Context()), "error", err.Error())

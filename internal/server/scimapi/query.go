@@ -291,12 +291,20 @@ func (e *listExec) run(p page) (pageResult, error) {
 func (e *listExec) scan(p page) (pageResult, error) {
 	var res pageResult
 	var all []*scimRow // only when sorting in memory
+	var scan scanGuard
+	defer scan.done()
+	if err := e.startScan(&scan); err != nil {
+		return pageResult{}, err
+	}
 	q := store.Query{Filter: e.plan.cond, SkipTotal: true}
 	var last int64
 	for {
 		q.Page = store.Page{After: last, Limit: scanBatch} // After 0: from the start
 		rows, _, err := e.list(q)
 		if err != nil {
+			return pageResult{}, err
+		}
+		if err := scan.next(e, len(rows)); err != nil {
 			return pageResult{}, err
 		}
 		if len(rows) == 0 {
@@ -312,7 +320,7 @@ func (e *listExec) scan(p page) (pageResult, error) {
 			}
 		}
 		for _, r := range rows {
-			if e.plan.residual != nil && !e.plan.residual.Match(r.doc) {
+			if e.plan.residual != nil && !residualMatch(e.plan.residual, r, e.kind == scimUsers) {
 				continue
 			}
 			res.total++
@@ -359,10 +367,11 @@ func (e *listExec) needRelated() bool {
 
 // render builds the documents of rows that have none yet.
 func (e *listExec) render(rows []*scimRow) error {
-	for _, r := range rows {
+	for i, r := range rows {
 		if r.doc != nil {
 			continue
 		}
+		scanYield(i)
 		if e.kind == scimGroups {
 			doc, displays, err := service.LoadGroupDoc(r.group)
 			if err != nil {

@@ -67,7 +67,15 @@ func userOverlay(u store.User, has func(string) bool, base string, groups []stor
 			set[f.key] = f.v
 		}
 	}
-	set["active"] = u.Active
+	// An active the IdP never assigned, or removed (PATCH remove active), stays unassigned
+	// (RFC 7644 §3.5.2.2) and is not rendered; for access it counts as active (u.Active).
+	// An inactive user always shows active=false, whatever its document says: enforce-groups
+	// deactivates users without touching their documents.
+	if u.Active && !has("active") {
+		del = append(del, "active")
+	} else {
+		set["active"] = u.Active
+	}
 	if !has("emails") && len(u.Emails) > 0 {
 		list := make([]any, len(u.Emails))
 		for i, e := range u.Emails {

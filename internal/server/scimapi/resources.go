@@ -36,13 +36,17 @@ func (s *API) newSCIMCtx(r *http.Request, kind scimKind) (scimCtx, error) {
 type writeOpts struct {
 	// ifMatch is the If-Match header, or a Bulk operation's version; "" for none.
 	ifMatch string
-	// listMembers makes a Group PATCH answer list the members (see patchWantsMembers).
-	listMembers bool
+	// wantsBody: the request named attributes or excludedAttributes, so a Group PATCH
+	// answers 200 with the resource projected as asked instead of 204 (groupPatchStatus).
+	wantsBody bool
 }
 
 // requestWriteOpts reads the writeOpts of a single-resource request.
 func requestWriteOpts(r *http.Request) writeOpts {
-	return writeOpts{ifMatch: r.Header.Get("If-Match"), listMembers: patchWantsMembers(r)}
+	q := r.URL.Query()
+	_, attrs := qget(q, "attributes")
+	_, excluded := qget(q, "excludedAttributes")
+	return writeOpts{ifMatch: r.Header.Get("If-Match"), wantsBody: attrs || excluded}
 }
 
 // writeResource answers one resource with its ETag (and Location for 201).
@@ -171,9 +175,15 @@ func (s *API) scimPatch(w http.ResponseWriter, r *http.Request, kind scimKind, i
 		s.scimFail(w, r, err)
 		return
 	}
-	res, err := s.writeOps(kind).patch(r.Context(), c, requestWriteOpts(r), id, req)
+	o := requestWriteOpts(r)
+	res, err := s.writeOps(kind).patch(r.Context(), c, o, id, req)
 	if err != nil {
 		s.scimFail(w, r, err)
+		return
+	}
+	if kind == scimGroups && s.groupPatchStatus(o) == http.StatusNoContent {
+		w.Header().Set("ETag", scim.ETag(res.Version))
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	s.writePatched(w, res.Version, res.Body)

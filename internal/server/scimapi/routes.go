@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/scim"
-	"github.com/rolecall/rolecall/internal/scim/filter"
 )
 
 // The SCIM service provider is mounted at /scim/v2. IdPs are loose about the paths they
@@ -195,13 +194,6 @@ func (s *API) scimConfig(r *http.Request) scim.Config {
 		Pagination: &scim.Pagination{
 			Cursor: true, Index: true, DefaultPaginationMethod: "index",
 			DefaultPageSize: scimDefaultCount, MaxPageSize: scimMaxCount,
-		},
-		Limits: &scim.Limits{
-			MaxRequestBytes:    int(s.cfg.MaxBodyBytes),
-			MaxFilterLength:    filter.DefaultMaxLen,
-			MaxFilterDepth:     filter.DefaultMaxDepth,
-			MaxPatchOperations: scim.MaxPatchOperations,
-			MaxPageSize:        scimMaxCount,
 		},
 	}
 }

@@ -1,6 +1,7 @@
 // Package scimapi is rolecall's SCIM 2.0 service provider (RFC 7643/7644) at /scim/v2: the
 // routes (routes.go, lenient about the paths identity providers send), request decoding,
-// filters pushed down to the store where it evaluates them exactly, lists and cursors, Bulk,
+// filters pushed down to the store where it evaluates them exactly, lists and cursors (and
+// the per-org slots that bound the lists the store cannot answer, scan.go), Bulk,
 // and the rendering of users and groups — straight from their stored JSON where it is
 // canonical. Writes are the service layer's provisioning calls: this package opens no write
 // transaction and writes no audit event; it passes render callbacks so that the answer and
@@ -28,8 +29,15 @@ type Deps struct {
 	BaseURL string
 	// MaxBodyBytes is the request body limit, advertised as Bulk's maxPayloadSize.
 	MaxBodyBytes int64
-	// PatchNoContent makes a successful PATCH answer 204 instead of 200 + resource.
+	// PatchNoContent makes a successful User PATCH answer 204 instead of 200 + resource (a Group
+	// PATCH answers 204 anyway unless it names attributes or excludedAttributes).
 	PatchNoContent bool
+	// ScanConcurrency and ScanConcurrencyTotal bound the list scans running at once per org
+	// and in all (scan.go); ≤ 0: no limit.
+	ScanConcurrency, ScanConcurrencyTotal int
+	// ScanMax is the most candidates one scan may read; a larger one is refused with 400
+	// tooMany before it starts (scan.go). ≤ 0: no limit.
+	ScanMax int
 	// Authenticate wraps a handler: a scim-scope token is required, and a refusal is
 	// answered with WriteError.
 	Authenticate func(http.HandlerFunc) http.HandlerFunc
@@ -37,14 +45,15 @@ type Deps struct {
 
 // API serves the SCIM endpoints.
 type API struct {
-	cfg Deps
-	svc *service.Service
-	log *slog.Logger
+	cfg   Deps
+	svc   *service.Service
+	log   *slog.Logger
+	scans *scanLimiter
 }
 
 // Register adds the SCIM service provider's routes to mux.
 func Register(mux *http.ServeMux, d Deps) {
-	s := &API{cfg: d, svc: d.Service, log: d.Log}
+	s := &API{cfg: d, svc: d.Service, log: d.Log, scans: newScanLimiter(d.ScanConcurrency, d.ScanConcurrencyTotal)}
 	s.routes(mux)
 }
 

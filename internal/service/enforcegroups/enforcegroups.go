@@ -5,7 +5,7 @@
 // lists runs, and undoes a run. It knows nothing of HTTP: the admin API and the console map
 // its errors to statuses and say how to override a refusal in their own terms.
 //
-// It may import service, store, access, enforce, audit, api and the standard library (and
+// It may import service, store, access, enforce, events, audit, api and the standard library (and
 // uuid); never a handler package, client or cli. The CLI reaches it only through the admin
 // API (packages api and client).
 package enforcegroups
@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/enforce"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -151,9 +153,9 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 	var out api.EnforceApplyResult
 	// It moves every direct user binding: a transaction of its own, not a savepoint of a
 	// shared one (store.OwnTransaction).
-	err := s.Store.Update(store.OwnTransaction(ctx), func(tx store.Tx) error {
+	err := service.WriteEvents(store.OwnTransaction(ctx), s.Store, orgID, func(tx store.Tx, ob *service.Outbox) error {
 		var err error
-		out, err = s.apply(ctx, tx, orgID, req)
+		out, err = s.apply(ctx, tx, ob, orgID, req)
 		return err
 	})
 	if err != nil {
@@ -162,7 +164,7 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 	return out, nil
 }
 
-func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.EnforceApplyRequest) (api.EnforceApplyResult, error) {
+func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, orgID string, req api.EnforceApplyRequest) (api.EnforceApplyResult, error) {
 	var out api.EnforceApplyResult
 	if err := tx.LockOrg(ctx, orgID); err != nil {
 		return out, err
@@ -190,6 +192,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 		if err := tx.PutSettings(ctx, set); err != nil {
 			return out, err
 		}
+		ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: false}, After: events.Settings{GroupsOnly: true}})
 	}
 	out.Plan = wire(plan)
 	out.GroupsOnly = set.GroupsOnly
@@ -211,6 +214,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 			return out, err
 		}
 		users = append(users, store.RunUser{UserID: u.UserID, UserName: u.UserName, WasActive: u.Active, VersionAfter: after.Version})
+		ob.Add(events.UserRemoved, events.UserData{User: service.EventUser(after)})
 	}
 	planJSON, err := encodePlan(plan)
 	if err != nil {
@@ -227,6 +231,10 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, orgID string, req api.
 	if run.DeletedBindings, err = moveDirectBindings(ctx, tx, orgID, run.ID, plan); err != nil {
 		return out, err
 	}
+	revokedEvents(ob, st, plan)
+	changes := planAccess(plan)
+	ob.Add(events.EnforceApplied, events.EnforceRunData{RunID: run.ID, BindingsDeleted: run.DeletedBindings, UsersRemoved: len(users),
+		Access: &changes})
 	rv := RunToAPI(run, false)
 	out.Applied, out.RunID, out.Run = true, run.ID, &rv
 	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceApply, audit.TargetEnforceRun, run.ID,
@@ -348,4 +356,48 @@ func getRun(ctx context.Context, tx store.Tx, orgID, id string) (store.Run, erro
 		return r, refuse(store.ErrNotFound, fmt.Sprintf("no enforce-groups run %q in this organization (list them with `rolecall scim runs list`)", id))
 	}
 	return r, err
+}
+
+// planAccess is the effective-role changes of the users the plan lists, as the preview
+// computed them (the removed users, which lose everything, have their user.removed events).
+func planAccess(plan *enforce.Plan) events.AccessChanges {
+	var cs []events.RoleChange
+	for _, u := range plan.Users {
+		add := func(kind string, c enforce.Change) {
+			cs = append(cs, events.RoleChange{UserID: u.UserID, UserName: u.UserName, ResourceKind: kind,
+				ResourceID: c.ResourceID, ResourceName: c.Resource, Before: c.Before.String(), After: c.After.String()})
+		}
+		if c := u.Changes.Organization; c != nil {
+			add("organization", *c)
+		}
+		for _, c := range u.Changes.Clouds {
+			add("cloud", c)
+		}
+		for _, c := range u.Changes.Projects {
+			add("project", c)
+		}
+	}
+	return events.NewAccessChanges(cs)
+}
+
+// revokedEvents adds a grant.revoked event per direct binding the plan deletes, named from
+// the state the plan was computed from (no query: a run may delete 500,000 bindings).
+func revokedEvents(ob *service.Outbox, st *access.State, plan *enforce.Plan) {
+	if len(plan.Deletions) == 0 {
+		return
+	}
+	users := make(map[string]string, len(st.Users))
+	for _, u := range st.Users {
+		users[u.ID] = u.UserName
+	}
+	res := make(map[string]store.Resource, len(st.Resources))
+	for _, r := range st.Resources {
+		res[r.ID] = store.Resource{ID: r.ID, Kind: store.ResourceKind(r.Kind.String()), Name: r.Name, ParentID: r.ParentID}
+	}
+	for _, b := range plan.Deletions {
+		// Deletions are direct user bindings only (enforce.Plan).
+		sb := store.Binding{ID: b.ID, ResourceID: b.ResourceID, PrincipalType: store.PrincipalUser,
+			PrincipalID: b.PrincipalID, Role: b.Role.String()}
+		ob.Add(events.GrantRevoked, service.GrantEvent(sb, res[b.ResourceID], users[b.PrincipalID]))
+	}
 }

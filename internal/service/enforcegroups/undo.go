@@ -10,6 +10,8 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -24,9 +26,9 @@ func (s *Service) Undo(ctx context.Context, orgID, runID string) (api.EnforceUnd
 	var out api.EnforceUndoResult
 	// It moves every direct user binding: a transaction of its own, not a savepoint of a
 	// shared one (store.OwnTransaction).
-	err := s.Store.Update(store.OwnTransaction(ctx), func(tx store.Tx) error {
+	err := service.WriteEvents(store.OwnTransaction(ctx), s.Store, orgID, func(tx store.Tx, ob *service.Outbox) error {
 		var err error
-		out, err = s.undo(ctx, tx, orgID, runID)
+		out, err = s.undo(ctx, tx, ob, orgID, runID)
 		return err
 	})
 	if err != nil {
@@ -41,7 +43,7 @@ type userNow struct {
 	version int64
 }
 
-func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (api.EnforceUndoResult, error) {
+func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, orgID, runID string) (api.EnforceUndoResult, error) {
 	var out api.EnforceUndoResult
 	if err := tx.LockOrg(ctx, orgID); err != nil {
 		return out, err
@@ -119,6 +121,8 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 		default:
 			granted[k] = true
 			restore++
+			// The binding comes back as it was (same id): to a reader, granted again.
+			ob.Add(events.GrantCreated, service.GrantEvent(b, resources[b.ResourceID], v.PrincipalName))
 		}
 		if v.Status == api.UndoStatusSkipped {
 			skip = append(skip, b.ID)
@@ -155,6 +159,13 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 			if after.Version != cur.version+1 {
 				return out, refuse(store.ErrConflict, fmt.Sprintf("user %s was changed by its identity provider while undo ran: nothing was changed; run the undo again (the user will then be skipped)", ru.UserName))
 			}
+			if after.Active {
+				ob.Add(events.UserReactivated, events.UserData{User: service.EventUser(after)})
+			} else {
+				// Back to inactive, not removed: it still holds nothing, but the flag
+				// readers keep changed.
+				ob.Add(events.UserUpdated, events.UserData{User: service.EventUser(after), Changed: []string{"removed"}})
+			}
 		}
 		d.user(v)
 	}
@@ -178,6 +189,7 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, orgID, runID string) (a
 	if err != nil {
 		return out, err
 	}
+	ob.Add(events.EnforceUndone, events.EnforceRunData{RunID: run.ID, BindingsRestored: out.RestoredBindings, UsersRestored: out.RestoredUsers})
 	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceUndo, audit.TargetEnforceRun, run.ID, RunToAPI(run, false), undoAudit{
 		RunID: run.ID, RestoredBindings: out.RestoredBindings, SkippedBindings: out.SkippedBindings,
 		RestoredUsers: out.RestoredUsers, SkippedUsers: out.SkippedUsers,

@@ -108,6 +108,17 @@ func (d *dialect) removedLive() string {
 	return "removed AND deleted_at IS NULL"
 }
 
+// docActive is the active flag a user's stored SCIM document holds: false only when the
+// document says active false; true when it says true or nothing (an unassigned active counts
+// as active). It is the identity provider's latest word, which enforce-groups' removal does
+// not touch (it changes the active column only).
+func (d *dialect) docActive() string {
+	if d.name == dialectSQLite {
+		return "CASE WHEN doc IS NOT NULL AND json_valid(doc) AND json_type(doc, '$.active') = 'false' THEN 0 ELSE 1 END"
+	}
+	return "CASE WHEN doc IS NOT NULL AND (doc::jsonb -> 'active') = 'false'::jsonb THEN FALSE ELSE TRUE END"
+}
+
 // listArg encodes the values for a parameter used by list.
 func (d *dialect) listArg(vals []string) any {
 	if d.name == dialectSQLite {
@@ -244,7 +255,7 @@ func pingSQLite(ctx context.Context, db *sql.DB, timeout time.Duration) error {
 func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	n := max(cfg.maxConns, 2)
 	db.SetMaxOpenConns(n)
@@ -252,7 +263,7 @@ func openPostgres(ctx context.Context, dsn string, cfg config) (*Store, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err)
+		return nil, redactErr(fmt.Errorf("sqlstore: open %s: %w", redact(dsn), err), dsn)
 	}
 	return &Store{d: postgresDialect, w: db, r: db}, nil
 }

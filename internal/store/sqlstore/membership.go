@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -180,98 +181,158 @@ func (t *tx) checkCycles(ctx context.Context, orgID, target string, candidates [
 	return nil
 }
 
-// insertMembers inserts edges, skipping existing ones, and returns how many were new.
-func (t *tx) insertMembers(ctx context.Context, orgID, groupID string, ids []string, types map[string]store.MemberType) (int, error) {
+// insertMembers inserts edges, skipping existing ones, and returns the new ones (Type and
+// ID, in id order).
+func (t *tx) insertMembers(ctx context.Context, orgID, groupID string, ids []string, types map[string]store.MemberType) ([]store.Member, error) {
 	// Rows are inserted in id order so that two transactions adding overlapping members take
 	// their row locks in the same order and cannot deadlock (PostgreSQL).
 	ids = slices.Sorted(slices.Values(ids))
-	added := 0
+	var added []store.Member
 	err := chunks(ids, insertBatch, func(part []string) error {
 		args := make([]any, 0, len(part)*4)
 		for _, id := range part {
 			args = append(args, orgID, groupID, string(types[id]), id)
 		}
-		n, err := t.exec(ctx, "INSERT INTO memberships (org_id, group_id, member_type, member_id) VALUES "+
-			t.d.valuesList(len(part), 4)+" ON CONFLICT DO NOTHING", args...)
-		added += int(n)
-		return err
+		// RETURNING lists only the rows inserted (not those ON CONFLICT skipped): the
+		// members that change events report as added.
+		return t.scanMembers(ctx, &added, "INSERT INTO memberships (org_id, group_id, member_type, member_id) VALUES "+
+			t.d.valuesList(len(part), 4)+" ON CONFLICT DO NOTHING RETURNING member_type, member_id", args...)
 	})
-	return added, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	if err != nil {
+		return nil, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	}
+	// Both engines return inserted rows in insertion order in practice, but neither
+	// promises it: sort, so that events come in id order on every backend.
+	sortMembers(added)
+	return added, nil
+}
+
+// scanMembers runs a statement returning (member_type, member_id) rows and appends them.
+func (t *tx) scanMembers(ctx context.Context, out *[]store.Member, q string, args ...any) error {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m store.Member
+		var typ string
+		if err := rows.Scan(&typ, &m.ID); err != nil {
+			return err
+		}
+		m.Type = store.MemberType(typ)
+		*out = append(*out, m)
+	}
+	return rows.Err()
 }
 
 // AddMembers adds users and groups to a group; existing members are skipped.
 func (t *tx) AddMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
+	added, err := t.AddMembersReturning(ctx, orgID, groupID, ids)
+	return len(added), err
+}
+
+// AddMembersReturning is AddMembers returning the members added.
+func (t *tx) AddMembersReturning(ctx context.Context, orgID, groupID string, ids []string) ([]store.Member, error) {
 	if err := t.writableIn(ctx, "AddMembers", orgID); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
-		return 0, err
+		return nil, err
 	}
 	ids = dedupe(ids)
 	if len(ids) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	types, err := t.resolveMembers(ctx, orgID, groupID, ids)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	return t.insertMembers(ctx, orgID, groupID, ids, types)
 }
 
 // RemoveMembers removes the ids from the group; non-members are ignored.
 func (t *tx) RemoveMembers(ctx context.Context, orgID, groupID string, ids []string) (int, error) {
+	removed, err := t.RemoveMembersReturning(ctx, orgID, groupID, ids)
+	return len(removed), err
+}
+
+// RemoveMembersReturning is RemoveMembers returning the members removed.
+func (t *tx) RemoveMembersReturning(ctx context.Context, orgID, groupID string, ids []string) ([]store.Member, error) {
 	if err := t.writableIn(ctx, "RemoveMembers", orgID); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
-		return 0, err
+		return nil, err
 	}
-	removed := 0
+	var removed []store.Member
 	err := chunks(dedupe(ids), listBatch, func(part []string) error {
-		n, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id IN "+
-			t.d.list(3), orgID, groupID, t.d.listArg(part))
-		removed += int(n)
-		return err
+		return t.scanMembers(ctx, &removed, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id IN "+
+			t.d.list(3)+" RETURNING member_type, member_id", orgID, groupID, t.d.listArg(part))
 	})
-	return removed, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	if err != nil {
+		return nil, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	}
+	sortMembers(removed)
+	return removed, nil
 }
 
 // RemoveAllMembers empties the group.
 func (t *tx) RemoveAllMembers(ctx context.Context, orgID, groupID string) (int, error) {
+	removed, err := t.RemoveAllMembersReturning(ctx, orgID, groupID)
+	return len(removed), err
+}
+
+// RemoveAllMembersReturning is RemoveAllMembers returning the members removed.
+func (t *tx) RemoveAllMembersReturning(ctx context.Context, orgID, groupID string) ([]store.Member, error) {
 	if err := t.writableIn(ctx, "RemoveAllMembers", orgID); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
-		return 0, err
+		return nil, err
 	}
-	n, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2", orgID, groupID)
-	return int(n), t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	var removed []store.Member
+	if err := t.scanMembers(ctx, &removed, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 RETURNING member_type, member_id",
+		orgID, groupID); err != nil {
+		return nil, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	}
+	sortMembers(removed)
+	return removed, nil
 }
 
 // ReplaceMembers makes the member set exactly ids: one DELETE of the edges not in ids, one
 // INSERT … ON CONFLICT DO NOTHING of ids (batched).
 func (t *tx) ReplaceMembers(ctx context.Context, orgID, groupID string, ids []string) (int, int, error) {
+	added, removed, err := t.ReplaceMembersReturning(ctx, orgID, groupID, ids)
+	return len(added), len(removed), err
+}
+
+// ReplaceMembersReturning is ReplaceMembers returning the members added and removed.
+func (t *tx) ReplaceMembersReturning(ctx context.Context, orgID, groupID string, ids []string) (added, removed []store.Member, err error) {
 	if err := t.writableIn(ctx, "ReplaceMembers", orgID); err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
 	if err := t.liveGroup(ctx, orgID, groupID); err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
 	ids = dedupe(ids)
 	types, err := t.resolveMembers(ctx, orgID, groupID, ids)
 	if err != nil {
-		return 0, 0, err
+		return nil, nil, err
 	}
-	removed, err := t.exec(ctx, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id NOT IN "+
-		t.d.list(3), orgID, groupID, t.d.listArg(ids))
-	if err != nil {
-		return 0, 0, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
+	if err := t.scanMembers(ctx, &removed, "DELETE FROM memberships WHERE org_id = $1 AND group_id = $2 AND member_id NOT IN "+
+		t.d.list(3)+" RETURNING member_type, member_id", orgID, groupID, t.d.listArg(ids)); err != nil {
+		return nil, nil, t.d.mapErr(err, fmt.Sprintf("members of group %q", groupID))
 	}
-	added, err := t.insertMembers(ctx, orgID, groupID, ids, types)
-	if err != nil {
-		return 0, 0, err
+	sortMembers(removed)
+	if added, err = t.insertMembers(ctx, orgID, groupID, ids, types); err != nil {
+		return nil, nil, err
 	}
-	return added, int(removed), nil
+	return added, removed, nil
+}
+
+func sortMembers(ms []store.Member) {
+	slices.SortFunc(ms, func(a, b store.Member) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // memberSelect reads edges with the member's display name. Deleted member groups are left

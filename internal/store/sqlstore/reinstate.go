@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// ReinstateUsers clears the removed mark of those of ids that enforce-groups removed, making
-// them active again, in one statement per chunk of ids, and returns the ids it reinstated.
+// ReinstateUsers clears the removed mark of those of ids that enforce-groups removed and
+// gives them back the active flag their stored document holds (the IdP's latest word), in
+// one statement per chunk of ids, and returns the ids it reinstated.
 func (t *tx) ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]string, error) {
 	if err := t.writableIn(ctx, "ReinstateUsers", orgID); err != nil {
 		return nil, err
@@ -20,7 +21,7 @@ func (t *tx) ReinstateUsers(ctx context.Context, orgID string, ids []string) ([]
 	}
 	var out []string
 	err = chunks(dedupe(ids), listBatch, func(part []string) error {
-		rows, err := t.query(ctx, `UPDATE users SET removed = $3, active = $4, version = version + 1, last_modified = $5
+		rows, err := t.query(ctx, `UPDATE users SET removed = $3, active = `+t.d.docActive()+`, version = version + 1, last_modified = $5
 			WHERE org_id = $1 AND removed = $4 AND deleted_at IS NULL AND id IN `+t.d.list(2)+`
 			RETURNING id`, orgID, t.d.listArg(part), false, true, t.d.t(now()))
 		if err != nil {

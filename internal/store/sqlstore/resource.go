@@ -10,12 +10,17 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-const resourceCols = "id, org_id, kind, name, COALESCE(parent_id, ''), created_at"
+const resourceCols = "id, org_id, kind, name, COALESCE(parent_id, ''), public, created_at"
 
 func scanResource(sc interface{ Scan(...any) error }) (store.Resource, error) {
 	var r store.Resource
-	err := sc.Scan(&r.ID, &r.OrgID, &r.Kind, &r.Name, &r.ParentID, timeCol{&r.CreatedAt})
+	err := sc.Scan(resourceDest(&r)...)
 	return r, err
+}
+
+// resourceDest is the scan destination of resourceCols.
+func resourceDest(r *store.Resource) []any {
+	return []any{&r.ID, &r.OrgID, &r.Kind, &r.Name, &r.ParentID, &r.Public, timeCol{&r.CreatedAt}}
 }
 
 func nullable(s string) any {
@@ -38,6 +43,9 @@ func (t *tx) CreateResource(ctx context.Context, r store.Resource) (store.Resour
 	case store.KindCloud:
 		if r.ParentID != "" {
 			return store.Resource{}, fmt.Errorf("%w: cloud %q cannot have a parent", store.ErrInvalid, r.Name)
+		}
+		if r.Public {
+			return store.Resource{}, fmt.Errorf("%w: cloud %q cannot be public: only projects have a visibility", store.ErrInvalid, r.Name)
 		}
 	case store.KindProject:
 		if r.ParentID == "" {
@@ -67,9 +75,9 @@ func (t *tx) CreateResource(ctx context.Context, r store.Resource) (store.Resour
 		r.ID = newID()
 	}
 	r.CreatedAt = norm(r.CreatedAt)
-	n, err := t.exec(ctx, `INSERT INTO resources (id, org_id, kind, name, name_lower, parent_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		r.ID, r.OrgID, string(r.Kind), r.Name, fold(r.Name), nullable(r.ParentID), t.d.t(r.CreatedAt))
+	n, err := t.exec(ctx, `INSERT INTO resources (id, org_id, kind, name, name_lower, parent_id, public, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		r.ID, r.OrgID, string(r.Kind), r.Name, fold(r.Name), nullable(r.ParentID), r.Public, t.d.t(r.CreatedAt))
 	if err != nil {
 		return store.Resource{}, t.d.mapErr(err, what)
 	}
@@ -84,8 +92,7 @@ func (t *tx) getResource(ctx context.Context, what, where string, args ...any) (
 		return store.Resource{}, err
 	}
 	var r store.Resource
-	err := t.one(ctx, "SELECT "+resourceCols+" FROM resources WHERE org_id = $1 AND "+where, args,
-		&r.ID, &r.OrgID, &r.Kind, &r.Name, &r.ParentID, timeCol{&r.CreatedAt})
+	err := t.one(ctx, "SELECT "+resourceCols+" FROM resources WHERE org_id = $1 AND "+where, args, resourceDest(&r)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Resource{}, fmt.Errorf("%w: %s", store.ErrNotFound, what)
 	}
@@ -171,6 +178,28 @@ func (t *tx) RenameResource(ctx context.Context, orgID, id, name string) (store.
 		return store.Resource{}, t.d.mapErr(err, fmt.Sprintf("%s %q", r.Kind, name))
 	}
 	r.Name = name
+	return r, nil
+}
+
+// SetResourcePublic makes a project public or private.
+func (t *tx) SetResourcePublic(ctx context.Context, orgID, id string, public bool) (store.Resource, error) {
+	if err := t.writableIn(ctx, "SetResourcePublic", orgID); err != nil {
+		return store.Resource{}, err
+	}
+	r, err := t.Resource(ctx, orgID, id)
+	if err != nil {
+		return store.Resource{}, err
+	}
+	if r.Kind != store.KindProject {
+		return store.Resource{}, fmt.Errorf("%w: %s %q has no visibility: only projects are public or private", store.ErrInvalid, r.Kind, r.Name)
+	}
+	if r.Public == public {
+		return r, nil
+	}
+	if _, err := t.exec(ctx, "UPDATE resources SET public = $3 WHERE org_id = $1 AND id = $2", orgID, id, public); err != nil {
+		return store.Resource{}, t.d.mapErr(err, fmt.Sprintf("project %q", r.Name))
+	}
+	r.Public = public
 	return r, nil
 }
 

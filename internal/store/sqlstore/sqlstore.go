@@ -111,20 +111,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	return s, nil
 }
 
-// redact hides a password in a URL-shaped DSN so that errors can quote it.
-func redact(dsn string) string {
-	at := strings.LastIndex(dsn, "@")
-	scheme := strings.Index(dsn, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return dsn
-	}
-	userinfo := dsn[scheme+3 : at]
-	if i := strings.Index(userinfo, ":"); i >= 0 {
-		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
-	}
-	return dsn
-}
-
 // RowsRead reports how many result rows this Store has read from the database since it was
 // opened. It is a diagnostic: the conformance suite uses it to check that changing a large
 // group's membership never reads its member list.

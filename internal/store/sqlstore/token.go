@@ -36,8 +36,8 @@ func (t *tx) CreateToken(ctx context.Context, tk store.Token) (store.Token, erro
 	switch {
 	case strings.TrimSpace(tk.Name) == "":
 		return store.Token{}, fmt.Errorf("%w: token name is empty", store.ErrInvalid)
-	case tk.Scope != store.ScopeSCIM && tk.Scope != store.ScopeAdmin:
-		return store.Token{}, fmt.Errorf("%w: token scope %q (want scim or admin)", store.ErrInvalid, tk.Scope)
+	case tk.Scope != store.ScopeSCIM && tk.Scope != store.ScopeAdmin && tk.Scope != store.ScopeEvents:
+		return store.Token{}, fmt.Errorf("%w: token scope %q (want scim, admin or events)", store.ErrInvalid, tk.Scope)
 	case len(tk.Hash) == 0:
 		return store.Token{}, fmt.Errorf("%w: token %q has no hash", store.ErrInvalid, tk.Name)
 	}

@@ -203,6 +203,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 			return err
 		}},
 		{"RenameResource", func(tx store.Tx) error { _, err := tx.RenameResource(bg, B, ca.ID, "hijack"); return err }},
+		{"SetResourcePublic", func(tx store.Tx) error { _, err := tx.SetResourcePublic(bg, B, pa.ID, true); return err }},
 		{"DeleteResource", func(tx store.Tx) error { _, err := tx.DeleteResource(bg, B, pa.ID); return err }},
 		{"CreateBinding on A's resource", func(tx store.Tx) error {
 			_, _, err := tx.CreateBinding(bg, store.Binding{OrgID: B, ResourceID: pa.ID, PrincipalType: store.PrincipalUser, PrincipalID: ub.ID, Role: "owner"})

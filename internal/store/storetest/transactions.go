@@ -140,6 +140,7 @@ func testWritesInView(t *testing.T, s store.Store) {
 			_, err := tx.CreateResource(bg, store.Resource{OrgID: o.ID, Kind: store.KindCloud, Name: "x"})
 			return err
 		},
+		"SetResourcePublic": func(tx store.Tx) error { _, err := tx.SetResourcePublic(bg, o.ID, c.ID, true); return err },
 		"CreateBinding": func(tx store.Tx) error {
 			_, _, err := tx.CreateBinding(bg, store.Binding{OrgID: o.ID, ResourceID: c.ID, PrincipalType: store.PrincipalUser, PrincipalID: u.ID, Role: "owner"})
 			return err

@@ -20,6 +20,7 @@ func init() {
 		test{"DeleteUser", testDeleteUser},
 		test{"SetUserRemovedAndScan", testSetUserRemovedAndScan},
 		test{"ReinstateUsers", testReinstateUsers},
+		test{"ReinstateUsersKeepsTheIdPsActive", testReinstateKeepsIdPActive},
 	)
 }
 
@@ -390,6 +391,52 @@ func testReinstateUsers(t *testing.T, s store.Store) {
 		_, err = tx.ReinstateUsers(bg, a.ID, []string{removed.ID})
 		if err == nil {
 			t.Errorf("ReinstateUsers inside View succeeded")
+		}
+		return nil
+	})
+}
+
+// testReinstateKeepsIdPActive: a removed user comes back with the active flag its stored
+// document holds — the identity provider's latest word —, not always active: a user its IdP
+// had deactivated (document active false) stays inactive; a document that says true, or
+// nothing, gives active (issue 14, item 1).
+func testReinstateKeepsIdPActive(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "reinstate-idp")
+	doc := func(active string) func(*store.User) {
+		return func(u *store.User) {
+			body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + u.UserName + `"` + active + `}`
+			u.Doc = []byte(body)
+		}
+	}
+	off := newUser(t, s, o.ID, "idp-off", doc(`,"active":false`), func(u *store.User) { u.Active = false })
+	on := newUser(t, s, o.ID, "idp-on", doc(`,"active":true`))
+	unsaid := newUser(t, s, o.ID, "idp-unsaid", doc(``))
+	ids := []string{off.ID, on.ID, unsaid.ID}
+	update(t, s, func(tx store.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.SetUserRemoved(bg, o.ID, id, true, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		got, err := tx.ReinstateUsers(bg, o.ID, ids)
+		if err != nil {
+			return err
+		}
+		if len(got) != 3 {
+			t.Errorf("ReinstateUsers = %v, want all three", got)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		for id, want := range map[string]bool{off.ID: false, on.ID: true, unsaid.ID: true} {
+			u, err := tx.User(bg, o.ID, id)
+			must(t, "User", err)
+			if u.Removed || u.Active != want {
+				t.Errorf("reinstated %s: removed %v active %v; want not removed, active %v", u.UserName, u.Removed, u.Active, want)
+			}
 		}
 		return nil
 	})

@@ -1,0 +1,249 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/rolecall/rolecall/internal/events"
+	"github.com/rolecall/rolecall/internal/store"
+)
+
+// The payloads of change events, built from stored objects. They carry what a reader needs
+// to apply the change without calling back (ids, names, the active/removed flags that decide
+// whether a principal holds access): another server's decision index follows the feed.
+
+// EventUser is the event form of a user.
+func EventUser(u store.User) events.UserRef {
+	return events.UserRef{ID: u.ID, UserName: u.UserName, ExternalID: u.ExternalID, Active: u.Active, Removed: u.Removed}
+}
+
+// EventGroup is the event form of a group; a deleted group is not active.
+func EventGroup(g store.Group) events.GroupRef {
+	return events.GroupRef{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Active: g.Active && !g.Deleted}
+}
+
+// EventResource is the event form of a resource.
+func EventResource(r store.Resource) events.ResourceRef {
+	return events.ResourceRef{Kind: string(r.Kind), ID: r.ID, Name: r.Name, ParentID: r.ParentID, Public: r.Public}
+}
+
+// eventPrincipalType is a principal type as events name it (camelCase, as in JSON).
+func eventPrincipalType(pt store.PrincipalType) string {
+	if pt == store.PrincipalServiceAccount {
+		return "serviceAccount"
+	}
+	return string(pt)
+}
+
+// GrantEvent is the payload of a grant event for binding b on resource res to a principal
+// named name.
+func GrantEvent(b store.Binding, res store.Resource, name string) events.GrantData {
+	return events.GrantData{BindingID: b.ID, Role: b.Role, Resource: EventResource(res),
+		Principal: events.PrincipalRef{Type: eventPrincipalType(b.PrincipalType), ID: b.PrincipalID, Name: name}}
+}
+
+// grantData is the payload of a grant event for b, reading its resource and principal name.
+func (l lookup) grantData(b store.Binding) (events.GrantData, error) {
+	res, err := l.tx.Resource(l.ctx, l.orgID, b.ResourceID)
+	if err != nil {
+		return events.GrantData{}, err
+	}
+	name, err := principalName(l.ctx, l.tx, l.orgID, b.PrincipalType, b.PrincipalID)
+	return GrantEvent(b, res, name), err
+}
+
+// principalName reads a principal's name ("" when it is gone).
+func principalName(ctx context.Context, tx store.Tx, org string, pt store.PrincipalType, id string) (string, error) {
+	var name string
+	var err error
+	switch pt {
+	case store.PrincipalUser:
+		var u store.User
+		u, err = tx.User(ctx, org, id)
+		name = u.UserName
+	case store.PrincipalGroup:
+		var g store.Group
+		g, err = tx.Group(ctx, org, id)
+		name = g.DisplayName
+	case store.PrincipalServiceAccount:
+		var sa store.ServiceAccount
+		sa, err = tx.ServiceAccount(ctx, org, id)
+		name = sa.Name
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return name, err
+}
+
+// revokeCascade adds a grant.revoked event for each binding a delete takes with it (of a
+// resource, a user, a service account), so that a reader following grants drops them
+// without knowing the delete's cascade rules. Names are read once per resource and
+// principal.
+func revokeCascade(ctx context.Context, tx store.Tx, org string, ob *Outbox, bs []store.Binding) error {
+	res := map[string]store.Resource{}
+	names := map[string]string{}
+	for _, b := range bs {
+		r, ok := res[b.ResourceID]
+		if !ok {
+			var err error
+			if r, err = tx.Resource(ctx, org, b.ResourceID); err != nil {
+				return err
+			}
+			res[b.ResourceID] = r
+		}
+		key := string(b.PrincipalType) + "/" + b.PrincipalID
+		name, ok := names[key]
+		if !ok {
+			var err error
+			if name, err = principalName(ctx, tx, org, b.PrincipalType, b.PrincipalID); err != nil {
+				return err
+			}
+			names[key] = name
+		}
+		ob.Add(events.GrantRevoked, GrantEvent(b, r, name))
+	}
+	return nil
+}
+
+// memberEvents adds a membership event of type t for each member of group g in ms, with
+// the members' names (one query for the users, one read per group member).
+func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t events.Type, g store.Group, ms []store.Member) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	var userIDs []string
+	for _, m := range ms {
+		if m.Type == store.MemberUser {
+			userIDs = append(userIDs, m.ID)
+		}
+	}
+	names := map[string]string{}
+	if len(userIDs) > 0 {
+		var err error
+		if names, err = tx.UserNames(ctx, org, userIDs); err != nil {
+			return err
+		}
+	}
+	ref := EventGroup(g)
+	for _, m := range ms {
+		name := names[m.ID]
+		if m.Type == store.MemberGroup {
+			mg, err := tx.Group(ctx, org, m.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			name = mg.DisplayName
+		}
+		ob.Add(t, events.MembershipData{Group: ref, Member: events.MemberRef{Type: string(m.Type), ID: m.ID, Name: name}})
+	}
+	return nil
+}
+
+// reactivatedEvents adds the events of users a membership change reinstated: user.reactivated
+// for those that hold access again; user.updated (changed: removed) for those that come back
+// inactive, because their IdP had deactivated them (reinstatement keeps the IdP's active flag).
+func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string) error {
+	for _, id := range ids {
+		u, err := tx.User(ctx, org, id)
+		if err != nil {
+			return err
+		}
+		if u.Active {
+			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u)})
+		} else {
+			ob.Add(events.UserUpdated, events.UserData{User: EventUser(u), Changed: []string{"removed"}})
+		}
+	}
+	return nil
+}
+
+// groupChangeEvents adds the events of a group write after its group event (if any): the
+// members added and removed, then the users reinstated by being added.
+func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, g store.Group, mc *MemberChanges) error {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, mc.removedMembers); err != nil {
+		return err
+	}
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, mc.addedMembers); err != nil {
+		return err
+	}
+	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated)
+}
+
+// userEvents adds the events of a user written over before: user.updated when attributes
+// other than active changed (listing them), then user.deactivated or user.reactivated, with
+// the roles lost or regained, when whether it holds access changed.
+func userEvents(ctx context.Context, tx store.Tx, ob *Outbox, before, after store.User) error {
+	if changed := changedAttributes(before, after); len(changed) > 0 {
+		ob.Add(events.UserUpdated, events.UserData{User: EventUser(after), Changed: changed})
+	}
+	held, holds := before.Active && !before.Removed, after.Active && !after.Removed
+	if held == holds {
+		return nil
+	}
+	ac, err := holdingAccess(ctx, tx, after.OrgID, after.ID, holds)
+	if err != nil {
+		return err
+	}
+	t := events.UserDeactivated
+	if holds {
+		t = events.UserReactivated
+	}
+	ob.Add(t, events.UserData{User: EventUser(after), Access: ac})
+	return nil
+}
+
+// changedAttributes lists the top-level SCIM attributes whose value differs between two
+// versions of a user, sorted, leaving out active (its own events say it). The stored
+// document holds every attribute; the indexed columns are compared too, in case a document
+// omits them.
+func changedAttributes(a, b store.User) []string {
+	var da, db map[string]json.RawMessage
+	_ = json.Unmarshal(a.Doc, &da) // a stored document is JSON; a broken one compares as empty
+	_ = json.Unmarshal(b.Doc, &db)
+	set := map[string]bool{}
+	for k, va := range da {
+		if vb, ok := db[k]; !ok || !jsonEqual(va, vb) {
+			set[k] = true
+		}
+	}
+	for k := range db {
+		if _, ok := da[k]; !ok {
+			set[k] = true
+		}
+	}
+	if a.UserName != b.UserName {
+		set["userName"] = true
+	}
+	if a.ExternalID != b.ExternalID {
+		set["externalId"] = true
+	}
+	if a.DisplayName != b.DisplayName {
+		set["displayName"] = true
+	}
+	delete(set, "active")
+	delete(set, "schemas")
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// jsonEqual compares two JSON values by content (key order and spacing aside).
+func jsonEqual(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(va)
+	jb, _ := json.Marshal(vb)
+	return bytes.Equal(ja, jb)
+}
