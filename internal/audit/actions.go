@@ -32,6 +32,9 @@ const (
 
 	ActionGrantCreate = "grant.create"
 	ActionGrantRevoke = "grant.revoke"
+	// ActionGrantChangeRole replaces a principal's role on a resource: before is the old
+	// grant, after the new one (a new grant id).
+	ActionGrantChangeRole = "grant.change_role"
 
 	ActionEnforceApply = "enforce.apply"
 	ActionEnforceUndo  = "enforce.undo"

@@ -51,11 +51,28 @@ func memberViews(ms []store.Member) []api.Member {
 // prefixQuery is a Query for one page of objects whose name field starts with q (any when
 // empty), sorted by that name.
 func prefixQuery(field store.Field, q string, p store.Page) store.Query {
+	return nameQuery(field, store.CondSw, q, p)
+}
+
+// nameQuery is a Query for one page of objects whose name field matches q with op (sw or
+// co; any when q is empty), sorted by that name.
+func nameQuery(field store.Field, op store.CondOp, q string, p store.Page) store.Query {
 	sq := store.Query{Sort: field, Page: p}
 	if q = strings.TrimSpace(q); q != "" {
-		sq.Filter = &store.Cond{Op: store.CondSw, Field: field, Value: q}
+		sq.Filter = &store.Cond{Op: op, Field: field, Value: q}
 	}
 	return sq
+}
+
+// matchOp is the store operator of a search: sw uses the name index; co (substring) cannot,
+// so the database compares the org's name column row by row, without decoding a document.
+// That is one pass over the org's rows per page asked for: bounded by the org's size and
+// cheap next to loading anything, which is why the console offers it.
+func matchOp(contains bool) store.CondOp {
+	if contains {
+		return store.CondCo
+	}
+	return store.CondSw
 }
 
 // memberCount counts a group's direct members without loading them.
@@ -77,12 +94,13 @@ const (
 )
 
 // UserQuery selects a page of users: those whose userName (and, with Emails, an e-mail
-// address) starts with Prefix, in a state, sorted by userName.
+// address) starts with Prefix (with Contains: contains it), in a state, sorted by userName.
 type UserQuery struct {
-	Prefix string
-	Emails bool
-	Status UserStatus
-	Page   store.Page
+	Prefix   string
+	Contains bool
+	Emails   bool
+	Status   UserStatus
+	Page     store.Page
 }
 
 // Users lists one page of users and how many match.
@@ -91,7 +109,7 @@ func (s *Service) Users(ctx context.Context, org string, q UserQuery) (out []api
 		var us []store.User
 		var err error
 		if q.Status == UsersRemoved {
-			us, total, err = l.removedUsers(q.Prefix, q.Page)
+			us, total, err = l.removedUsers(q.Prefix, q.Contains, q.Page)
 		} else {
 			us, total, err = l.tx.ListUsers(l.ctx, l.orgID, usersQuery(q))
 		}
@@ -107,14 +125,15 @@ func (s *Service) Users(ctx context.Context, org string, q UserQuery) (out []api
 // usersQuery is the store query of q (but for UsersRemoved, which no column indexes).
 func usersQuery(q UserQuery) store.Query {
 	prefix := strings.TrimSpace(q.Prefix)
+	op := matchOp(q.Contains)
 	if !q.Emails && q.Status == UsersAll {
-		return prefixQuery(store.FieldUserName, prefix, q.Page)
+		return nameQuery(store.FieldUserName, op, prefix, q.Page)
 	}
 	var conds []store.Cond
 	if prefix != "" {
-		c := store.Cond{Op: store.CondSw, Field: store.FieldUserName, Value: prefix}
+		c := store.Cond{Op: op, Field: store.FieldUserName, Value: prefix}
 		if q.Emails {
-			c = store.Cond{Op: store.CondOr, Args: []store.Cond{c, {Op: store.CondSw, Field: store.FieldEmail, Value: prefix}}}
+			c = store.Cond{Op: store.CondOr, Args: []store.Cond{c, {Op: op, Field: store.FieldEmail, Value: prefix}}}
 		}
 		conds = append(conds, c)
 	}
@@ -137,11 +156,15 @@ func usersQuery(q UserQuery) store.Query {
 // removedUsers pages through the users enforce-groups removed. The store has no indexed
 // "removed" column to filter on, so this one filter scans the org's users (no documents
 // loaded); removed users are the rare case, looked at rarely.
-func (l lookup) removedUsers(prefix string, p store.Page) ([]store.User, int, error) {
+func (l lookup) removedUsers(prefix string, contains bool, p store.Page) ([]store.User, int, error) {
 	var matched []store.User
 	lq := strings.ToLower(prefix)
+	match := strings.HasPrefix
+	if contains {
+		match = strings.Contains
+	}
 	err := l.tx.ScanUsers(l.ctx, l.orgID, func(u store.User) error {
-		if u.Removed && strings.HasPrefix(strings.ToLower(u.UserName), lq) {
+		if u.Removed && match(strings.ToLower(u.UserName), lq) {
 			matched = append(matched, u)
 		}
 		return nil
@@ -229,8 +252,14 @@ func (s *Service) UserDetail(ctx context.Context, org, ref string) (d UserDetail
 // Groups lists one page of groups whose displayName starts with prefix (any when empty),
 // with their member counts, and how many match.
 func (s *Service) Groups(ctx context.Context, org, prefix string, p store.Page) (out []api.Group, total int, err error) {
+	return s.SearchGroups(ctx, org, prefix, false, p)
+}
+
+// SearchGroups is Groups with a choice: displayName starts with q, or (contains) holds q
+// anywhere.
+func (s *Service) SearchGroups(ctx context.Context, org, q string, contains bool, p store.Page) (out []api.Group, total int, err error) {
 	err = s.view(ctx, org, func(l lookup) error {
-		gs, n, err := l.tx.ListGroups(l.ctx, l.orgID, prefixQuery(store.FieldDisplayName, prefix, p))
+		gs, n, err := l.tx.ListGroups(l.ctx, l.orgID, nameQuery(store.FieldDisplayName, matchOp(contains), q, p))
 		if err != nil {
 			return err
 		}

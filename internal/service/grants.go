@@ -455,3 +455,74 @@ func (s *Service) Grants(ctx context.Context, org string, f GrantFilter) (out []
 	})
 	return out, err
 }
+
+// ChangeGrantRole replaces the role of grant id with role, in one transaction and one audit
+// event (grant.change_role, before the old grant, after the new one). The principal keeps
+// no moment without access. If it already holds role there, the old grant is simply
+// revoked into it. In groups-only mode a user's direct grant cannot be changed: that would
+// be a new direct user grant, and the refusal is the same as CreateGrant's.
+func (s *Service) ChangeGrantRole(ctx context.Context, org, id, role string) (v api.Grant, err error) {
+	err = s.update(ctx, org, func(l lookup) error {
+		b, err := l.binding(id)
+		if err != nil {
+			return err
+		}
+		old, err := l.grantView(b)
+		if err != nil {
+			return err
+		}
+		kind := store.ResourceKind(old.ResourceKind)
+		if err := validateGrantRole(kind, role); err != nil {
+			return err
+		}
+		if role == b.Role {
+			v = old
+			return nil
+		}
+		res, err := l.resource(kind, b.ResourceID)
+		if err != nil {
+			return err
+		}
+		who, err := l.grantee(b.PrincipalType, b.PrincipalID)
+		if err != nil {
+			return err
+		}
+		if who.Type == store.PrincipalUser {
+			if err := l.checkGroupsOnly(resolvedGrant{role: role, resource: res, who: who}); err != nil {
+				return err
+			}
+		}
+		// Events follow the store as it changes: the old grant's revocation is made while
+		// it is there, the new grant's creation once it is, exactly as RevokeGrant and
+		// CreateGrant make them; only the audit log keeps the change as one step.
+		revoked, err := l.grantData(b)
+		if err != nil {
+			return err
+		}
+		if revoked.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, false); err != nil {
+			return err
+		}
+		l.ob.Add(events.GrantRevoked, revoked)
+		if _, err := l.tx.DeleteBinding(l.ctx, l.orgID, b.ID); err != nil {
+			return err
+		}
+		nb, isNew, err := l.tx.CreateBinding(l.ctx, store.Binding{OrgID: l.orgID, ResourceID: b.ResourceID,
+			PrincipalType: b.PrincipalType, PrincipalID: b.PrincipalID, Role: role,
+			CreatedAt: store.Now(), CreatedBy: audit.ActorFrom(l.ctx).Name})
+		if err != nil {
+			return err
+		}
+		if isNew {
+			created := GrantEvent(nb, res, who.Name)
+			if created.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, nb, true); err != nil {
+				return err
+			}
+			l.ob.Add(events.GrantCreated, created)
+		}
+		if v, err = l.grantView(nb); err != nil {
+			return err
+		}
+		return l.audit(audit.ActionGrantChangeRole, audit.TargetGrant, nb.ID, old, v)
+	})
+	return v, err
+}

@@ -11,6 +11,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -81,7 +82,32 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/projects", c.page(c.projects))
 	mux.Handle("GET /ui/projects/{project}", c.page(c.project))
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
+	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
+
+	mux.Handle("POST /ui/clouds", c.page(c.cloudCreate))
+	mux.Handle("POST /ui/clouds/{cloud}/rename", c.page(c.cloudRename))
+	mux.Handle("GET /ui/clouds/{cloud}/delete", c.page(c.cloudDeleteConfirm))
+	mux.Handle("POST /ui/clouds/{cloud}/delete", c.page(c.cloudDelete))
+	mux.Handle("POST /ui/projects", c.page(c.projectCreate))
+	mux.Handle("POST /ui/projects/{project}/rename", c.page(c.projectRename))
+	mux.Handle("GET /ui/projects/{project}/delete", c.page(c.projectDeleteConfirm))
+	mux.Handle("POST /ui/projects/{project}/delete", c.page(c.projectDelete))
+	mux.Handle("POST /ui/service-accounts", c.page(c.serviceAccountCreate))
+	mux.Handle("GET /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDeleteConfirm))
+	mux.Handle("POST /ui/service-accounts/{account}/delete", c.page(c.serviceAccountDelete))
+
+	mux.Handle("GET /ui/tokens", c.page(c.tokens))
+	mux.Handle("POST /ui/tokens", c.page(c.tokenCreate))
+	mux.Handle("GET /ui/tokens/{token}/created", c.page(c.tokenCreated))
+	mux.Handle("GET /ui/tokens/{token}/revoke", c.page(c.tokenRevokeConfirm))
+	mux.Handle("POST /ui/tokens/{token}/revoke", c.page(c.tokenRevoke))
+	mux.Handle("GET /ui/settings", c.page(c.settings))
+	mux.Handle("POST /ui/settings", c.page(c.settingsUpdate))
+
+	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
+	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
+	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
 
 	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
 	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))
@@ -89,8 +115,10 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
 
-	mux.Handle("/ui/", c.secure(func(w http.ResponseWriter, r *http.Request) {
-		c.fail(w, r, http.StatusNotFound, "There is no console page at "+r.URL.Path+".")
+	// Unknown pages need a session like any other, so that the 404 keeps the navigation
+	// (and says nothing to a stranger about which pages exist).
+	mux.Handle("/ui/", c.page(func(w http.ResponseWriter, r *http.Request) {
+		c.fail(w, r, http.StatusNotFound, "There is no console page at "+r.URL.Path+": pick a page from the navigation above.")
 	}))
 }
 
@@ -104,6 +132,19 @@ func newConsole(d Deps) *console {
 		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
 		"join":     strings.Join,
 		"add":      func(a, b int) int { return a + b },
+		// grantActions is what a grant row's change-role and revoke forms need.
+		"grantActions": func(v uiView, g api.Grant) map[string]any {
+			return map[string]any{"G": g, "CSRF": v.Session.CSRF, "Back": v.Here, "Roles": uiRoles[g.ResourceKind]}
+		},
+		"roles": func(kind string) []string { return uiRoles[kind] },
+		// dict passes several values to a partial template.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 		"prettyJSON": func(b json.RawMessage) string {
 			var out bytes.Buffer
 			if len(b) == 0 || json.Indent(&out, b, "", "  ") != nil {
@@ -171,6 +212,8 @@ type uiView struct {
 	Notice string
 	Error  string
 	Data   any
+	// Here is the page's own URL: where its forms come back to.
+	Here string
 }
 
 // render writes page with status. Pages are rendered into a buffer first so that a template
@@ -184,6 +227,12 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 	if v.Session == nil {
 		v.Session = uiSessionFrom(r.Context())
+	}
+	v.Here = r.URL.RequestURI()
+	if v.Session != nil && r.Method == http.MethodGet {
+		if f := c.sessions.takeFlash(v.Session.key); f.Notice != "" || f.Error != "" {
+			v.Notice, v.Error = cmp.Or(v.Notice, f.Notice), cmp.Or(v.Error, f.Error)
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -211,7 +260,7 @@ func (c *console) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	msg := err.Error()
 	var ae *api.Error
 	if errors.As(err, &ae) {
-		msg = ae.Message
+		msg = consoleHints(ae.Message)
 	}
 	if !known {
 		c.cfg.Log.Error("console request failed", "request_id", respond.RequestID(r.Context()), "error", err.Error())

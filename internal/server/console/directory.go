@@ -29,7 +29,7 @@ type uiUsersData struct {
 	Pager     uiPager
 }
 
-// users lists users whose userName or an e-mail address starts with q, by status, paged.
+// users lists users whose userName or an e-mail address contains q, by status, paged.
 func (c *console) users(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	status := r.URL.Query().Get("status")
@@ -44,7 +44,7 @@ func (c *console) users(w http.ResponseWriter, r *http.Request) {
 	if status != uiStatusAll {
 		st = service.UserStatus(status)
 	}
-	us, total, err := c.cfg.Service.Users(r.Context(), orgOf(r), service.UserQuery{Prefix: q, Emails: true, Status: st,
+	us, total, err := c.cfg.Service.Users(r.Context(), orgOf(r), service.UserQuery{Prefix: q, Contains: true, Emails: true, Status: st,
 		Page: store.Page{Offset: offset, Limit: uiPageSize}})
 	if err != nil {
 		c.failErr(w, r, err)
@@ -58,12 +58,33 @@ func (c *console) users(w http.ResponseWriter, r *http.Request) {
 // user shows one user: its record, its groups and every resource it has access to, each
 // with its sources (direct, via which group and nesting path, implicit org owner).
 func (c *console) user(w http.ResponseWriter, r *http.Request) {
-	d, err := c.cfg.Service.UserDetail(r.Context(), orgOf(r), r.PathValue("user"))
+	ud, err := c.cfg.Service.UserDetail(r.Context(), orgOf(r), r.PathValue("user"))
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d := uiUserData{UserDetail: ud}
+	if d.Direct, err = c.cfg.Service.Grants(r.Context(), orgOf(r), service.GrantFilter{PrincipalType: api.PrincipalUser, Principal: ud.User.ID}); err == nil {
+		var st api.OrgSettings
+		if st, err = c.cfg.Service.Settings(r.Context(), orgOf(r)); err == nil {
+			d.GroupsOnly = st.GroupsOnly
+			d.Where, err = c.grantTargets(r)
+		}
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
 	}
 	c.render(w, r, http.StatusOK, "user", uiView{Title: d.User.UserName, Nav: "users", Data: d})
+}
+
+type uiUserData struct {
+	service.UserDetail
+	// Direct are the user's direct grants, which the page can change and revoke.
+	Direct []api.Grant
+	// GroupsOnly: the org refuses new direct user grants, so the page offers no grant form.
+	GroupsOnly bool
+	Where      []uiWhere
 }
 
 type uiGroupsData struct {
@@ -72,12 +93,12 @@ type uiGroupsData struct {
 	Pager  uiPager
 }
 
-// groups lists groups whose displayName starts with q, paged.
+// groups lists groups whose displayName contains q, paged.
 func (c *console) groups(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	offset := uiOffset(r)
 	d := uiGroupsData{Q: q}
-	gs, total, err := c.cfg.Service.Groups(r.Context(), orgOf(r), q, store.Page{Offset: offset, Limit: uiPageSize})
+	gs, total, err := c.cfg.Service.SearchGroups(r.Context(), orgOf(r), q, true, store.Page{Offset: offset, Limit: uiPageSize})
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -90,6 +111,8 @@ func (c *console) groups(w http.ResponseWriter, r *http.Request) {
 type uiGroupData struct {
 	service.GroupDetail
 	Pager uiPager
+	// Where are the resources the grant form offers.
+	Where []uiWhere
 }
 
 // group shows one group: its record, the groups it is in, its members (paged) and its
@@ -102,5 +125,9 @@ func (c *console) group(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := uiGroupData{GroupDetail: gd, Pager: pager(r, offset, len(gd.Members), gd.Group.Members)}
+	if d.Where, err = c.grantTargets(r); err != nil {
+		c.failErr(w, r, err)
+		return
+	}
 	c.render(w, r, http.StatusOK, "group", uiView{Title: d.Group.DisplayName, Nav: "groups", Data: d})
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,8 +16,12 @@ import (
 // with their grants, and the audit log with its filters.
 
 type uiResourcesData struct {
-	Kind string
-	Rows []service.ResourceSummary
+	Kind  string
+	Q     string
+	Rows  []service.ResourceSummary
+	Pager uiPager
+	// Clouds are what the new-project form offers (projects page only).
+	Clouds []service.ResourceSummary
 }
 
 func (c *console) clouds(w http.ResponseWriter, r *http.Request) {
@@ -28,9 +33,18 @@ func (c *console) projects(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *console) resourceList(w http.ResponseWriter, r *http.Request, kind store.ResourceKind, title, nav string) {
-	d := uiResourcesData{Kind: string(kind)}
+	d := uiResourcesData{Kind: string(kind), Q: strings.TrimSpace(r.URL.Query().Get("q"))}
 	var err error
 	d.Rows, err = c.cfg.Service.ResourceSummaries(r.Context(), orgOf(r), kind)
+	// Clouds and projects are read whole for their counts, so the search (substring of the
+	// name, or for projects of their cloud's name) and the paging are done here.
+	d.Rows = slices.DeleteFunc(d.Rows, func(row service.ResourceSummary) bool {
+		return !containsFold(row.Name, d.Q) && !(kind == store.KindProject && containsFold(row.Cloud, d.Q))
+	})
+	d.Rows, d.Pager = pageOf(r, d.Rows)
+	if err == nil && kind == store.KindProject {
+		d.Clouds, err = c.cfg.Service.ResourceSummaries(r.Context(), orgOf(r), store.KindCloud)
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -56,14 +70,56 @@ func (c *console) resourceDetail(w http.ResponseWriter, r *http.Request, kind st
 	c.render(w, r, http.StatusOK, "resource", uiView{Title: d.Resource.Name, Nav: nav, Data: d})
 }
 
+type uiAccountsData struct {
+	Q     string
+	Rows  []service.AccountGrants
+	Pager uiPager
+}
+
+// containsFold reports whether s contains q, ignoring case; an empty q matches all.
+func containsFold(s, q string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(q))
+}
+
+// pageOf cuts the page the request's offset asks for out of rows read whole.
+func pageOf[T any](r *http.Request, rows []T) ([]T, uiPager) {
+	offset := min(uiOffset(r), len(rows))
+	page := rows[offset:min(offset+uiPageSize, len(rows))]
+	return page, pager(r, offset, len(page), len(rows))
+}
+
 // serviceAccounts lists the service accounts with their grants.
 func (c *console) serviceAccounts(w http.ResponseWriter, r *http.Request) {
-	d, err := c.cfg.Service.ServiceAccountGrants(r.Context(), orgOf(r))
+	all, err := c.cfg.Service.ServiceAccountGrants(r.Context(), orgOf(r))
 	if err != nil {
 		c.failErr(w, r, err)
 		return
 	}
+	d := uiAccountsData{Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+	d.Rows, d.Pager = pageOf(r, slices.DeleteFunc(all, func(a service.AccountGrants) bool { return !containsFold(a.Name, d.Q) }))
 	c.render(w, r, http.StatusOK, "service_accounts", uiView{Title: "Service accounts", Nav: "service-accounts", Data: d})
+}
+
+type uiAccountData struct {
+	Account api.ServiceAccount
+	Grants  []api.Grant
+	Where   []uiWhere
+}
+
+// serviceAccount shows one service account with its grants and the form to grant it more.
+func (c *console) serviceAccount(w http.ResponseWriter, r *http.Request) {
+	var d uiAccountData
+	var err error
+	if d.Account, err = c.cfg.Service.ServiceAccount(r.Context(), orgOf(r), r.PathValue("account")); err == nil {
+		if d.Grants, err = c.cfg.Service.Grants(r.Context(), orgOf(r), service.GrantFilter{PrincipalType: api.PrincipalServiceAccount, Principal: d.Account.ID}); err == nil {
+			d.Where, err = c.grantTargets(r)
+		}
+	}
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "service_account", uiView{Title: d.Account.Name, Nav: "service-accounts", Data: d})
 }
 
 // uiAuditTargetTypes are the target types the audit filter offers.

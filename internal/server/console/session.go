@@ -54,7 +54,14 @@ type uiSession struct {
 	created   time.Time
 	expires   time.Time // absolute end: sign-in + uiSessionMax, or the token's expiry if sooner
 	lastSeen  time.Time
+	// flash is the banner of the next page this session renders: the outcome of a POST
+	// that redirected. Kept here, not in the URL, so that no link can put words in it.
+	flash uiFlash
 }
+
+// uiFlash is a one-time banner: a notice or an error. A new token's secret travels the same
+// way, in memory only, from the POST that created it to the one page that shows it.
+type uiFlash struct{ Notice, Error, TokenID, Secret string }
 
 // uiSessions is the in-memory session store.
 type uiSessions struct {
@@ -133,6 +140,28 @@ func (ss *uiSessions) get(id string) (*uiSession, bool) {
 	s.lastSeen = now
 	cp := *s
 	return &cp, true
+}
+
+// setFlash keeps f for the session's next page.
+func (ss *uiSessions) setFlash(key string, f uiFlash) {
+	ss.mu.Lock()
+	if s, ok := ss.m[key]; ok {
+		s.flash = f
+	}
+	ss.mu.Unlock()
+}
+
+// takeFlash returns the session's flash and forgets it: it is shown once.
+func (ss *uiSessions) takeFlash(key string) uiFlash {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.m[key]
+	if !ok {
+		return uiFlash{}
+	}
+	f := s.flash
+	s.flash = uiFlash{}
+	return f
 }
 
 func (ss *uiSessions) remove(key string) {
