@@ -117,3 +117,100 @@ func memberOp(t *testing.T, kind string, ms []scim.Member) scim.PatchOperation {
 	}
 	return req.Operations[0]
 }
+
+// TestReinstatementRestoresOwnActive: on both backends, a group add reinstates a removed user
+// with its own active (the IdP's latest word, kept in its document), never activating a user
+// the IdP deactivated — before the removal, or by a PATCH active=false while removed, which
+// must be recorded although the removed user already shows active=false.
+func TestReinstatementRestoresOwnActive(t *testing.T) {
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
+	groupRender := service.GroupRender{Render: func(g store.Group, doc map[string]any, _ []store.Member, _ map[string]string) map[string]any {
+		doc["id"], doc["displayName"] = g.ID, g.DisplayName
+		return doc
+	}}
+	userDoc := func(u store.User) (map[string]any, error) {
+		doc, err := service.DecodeDoc(u.Doc)
+		if err == nil {
+			doc["id"], doc["active"] = u.ID, u.Active // the columns are authoritative
+		}
+		return doc, err
+	}
+	userRender := service.UserRender{
+		Answer: func(u store.User, _ []store.Group) (any, error) { return userDoc(u) },
+		Audit:  func(u store.User) (any, error) { return userDoc(u) },
+		Doc:    userDoc,
+	}
+	patch := func(t *testing.T, body string) []scim.PatchOperation {
+		req, err := scim.DecodePatch([]byte(`{"schemas":["` + scim.URNPatchOp + `"],"Operations":[` + body + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req.Operations
+	}
+	for _, b := range sqltest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			st := sqltest.Open(t, b.DSN(t))
+			svc := service.New(st)
+			var org, group string
+			err := st.Update(ctx, func(tx store.Tx) error {
+				o, err := auth.CreateOrg(ctx, tx, "acme")
+				if err != nil {
+					return err
+				}
+				g, err := tx.CreateGroup(ctx, store.Group{OrgID: o.ID, DisplayName: "g", Active: true})
+				org, group = o.ID, g.ID
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name, userName string
+				active         bool   // what the IdP created the user with
+				whileRemoved   string // a PATCH operation the IdP sends to the removed user
+				want           bool
+			}{
+				{"deactivated by the IdP", "off", false, "", false},
+				{"active", "on", true, "", true},
+				{"deactivated while removed", "late-off", true, `{"op":"replace","path":"active","value":false}`, false},
+				{"renamed while removed", "renamed", false, `{"op":"replace","path":"displayName","value":"R"}`, false},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					nu, err := service.UserFromDoc(org, map[string]any{"userName": c.userName, "active": c.active})
+					if err != nil {
+						t.Fatal(err)
+					}
+					w, err := svc.CreateUser(ctx, nu, userRender)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := st.Update(ctx, func(tx store.Tx) error {
+						_, err := tx.SetUserRemoved(ctx, org, w.ID, true, false)
+						return err
+					}); err != nil {
+						t.Fatal(err)
+					}
+					if c.whileRemoved != "" {
+						pw, err := svc.PatchUser(ctx, org, w.ID, "", patch(t, c.whileRemoved), userRender)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if pw.Version != 3 {
+							t.Errorf("PATCH of the removed user left version %d, want it recorded (3)", pw.Version)
+						}
+					}
+					if _, err := svc.PatchGroup(ctx, org, group, "", []scim.PatchOperation{memberOp(t, "add", []scim.Member{{Value: w.ID}})}, groupRender); err != nil {
+						t.Fatal(err)
+					}
+					u, err := svc.User(ctx, org, w.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if u.Removed || u.Active != c.want {
+						t.Errorf("after the group add: removed=%v active=%v, want removed=false active=%v", u.Removed, u.Active, c.want)
+					}
+				})
+			}
+		})
+	}
+}

@@ -83,35 +83,64 @@ func currentUser(ctx context.Context, tx store.Tx, org, id, ifMatchHeader string
 // removed by enforce-groups comes back only when the IdP says active=true explicitly
 // (the store keeps Removed only while inactive); a write that leaves active out keeps it
 // removed and inactive (active would default to true).
-func keepRemoved(u store.User, nu *store.User, explicitActive bool) {
+//
+// The removal hides the user's own active (its stored document's, which a later group add
+// restores: store.ReinstateUsers), so a write to a removed user keeps the IdP's word on it
+// in the stored document: what the write said explicitly, else what the document said
+// before. A write that leaves active out
+// must neither turn it on (a PUT without active would default it to true) nor off.
+func keepRemoved(u store.User, nu *store.User, explicitActive bool) error {
 	nu.ID = u.ID
 	nu.Removed = u.Removed
-	if u.Removed && !explicitActive {
-		nu.Active = false
+	if !u.Removed || explicitActive {
+		return nil
 	}
+	nu.Active = false
+	old, err := DecodeDoc(u.Doc)
+	if err != nil {
+		return err
+	}
+	doc, err := DecodeDoc(nu.Doc)
+	if err != nil {
+		return err
+	}
+	own, said := old["active"].(bool)
+	if now, ok := doc["active"]; ok == said && (!said || now == own) {
+		return nil
+	}
+	if said {
+		doc["active"] = own
+	} else {
+		delete(doc, "active")
+	}
+	nu.Doc, err = json.Marshal(doc)
+	return err
 }
 
-// idpActiveChanged reports whether doc, a removed user's patched document, sets active to
-// other than what the user's stored document says. The document a PATCH applies to shows a
-// removed user as active=false (enforce-groups deactivated it without touching its document),
-// so an IdP's PATCH active=false looks like no change; yet it is the IdP's word, which a later
-// reinstatement (a group add) restores, and must be stored.
-func idpActiveChanged(u store.User, doc map[string]any) bool {
-	if !u.Removed {
-		return false
+// patchBase is the document a PATCH of u applies to, and for a removed user whether ops set
+// active explicitly. It is u as rendered, except that a removed user shows its own active
+// (its stored document's, absent when the IdP never sent one) instead of the false the
+// removal shows: otherwise the IdP's active=false on a removed user it had left active would
+// be "no change", not recorded, and a later group add would turn the user on.
+func patchBase(u store.User, v *UserRender, ops []scim.PatchOperation) (doc map[string]any, explicitActive bool, err error) {
+	doc, err = v.Doc(u)
+	if err != nil || !u.Removed {
+		return doc, false, err
 	}
-	said, ok := doc["active"].(bool)
-	if !ok {
-		return false
+	stored, err := DecodeDoc(u.Doc)
+	if err != nil {
+		return nil, false, err
 	}
-	var stored struct {
-		Active *bool `json:"active"`
+	delete(doc, "active")
+	// Whether ops set active shows on the document without it; errors show below, on the
+	// document the PATCH applies to.
+	if probe, err := scim.ApplyPatch(scim.UserResourceType, doc, ops); err == nil {
+		_, explicitActive = probe.Doc["active"].(bool)
 	}
-	if json.Unmarshal(u.Doc, &stored) != nil {
-		return true // an unreadable document: write the new one
+	if own, ok := stored["active"].(bool); ok {
+		doc["active"] = own
 	}
-	storedActive := stored.Active == nil || *stored.Active // unassigned counts as active
-	return storedActive != said
+	return doc, explicitActive, nil
 }
 
 // updateUser writes nu over u (read in this transaction at u.Version) and records the
@@ -150,7 +179,9 @@ func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string
 			return err
 		}
 		nu := nu
-		keepRemoved(u, &nu, explicitActive)
+		if err := keepRemoved(u, &nu, explicitActive); err != nil {
+			return err
+		}
 		out, err = s.updateUser(ctx, tx, ob, &v, audit.ActionSCIMUserReplace, u, nu)
 		return err
 	})
@@ -166,7 +197,7 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		if err != nil {
 			return err
 		}
-		cur, err := v.Doc(u)
+		cur, explicitActive, err := patchBase(u, &v, ops)
 		if err != nil {
 			return err
 		}
@@ -177,7 +208,10 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		if len(res.Members) > 0 {
 			return scim.ErrInvalidPath("users have no members")
 		}
-		if !res.Changed && !idpActiveChanged(u, res.Doc) {
+		// An explicit active=true reinstates a removed user even when its own active already
+		// was true.
+		reinstate := u.Removed && explicitActive && res.Doc["active"] == true
+		if !res.Changed && !reinstate {
 			body, err := v.answer(ctx, tx, u)
 			out = Written{ID: id, Version: u.Version, Body: body}
 			return err
@@ -186,8 +220,12 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 		if err != nil {
 			return err
 		}
-		_, explicitActive := res.Doc["active"].(bool)
-		keepRemoved(u, &nu, explicitActive)
+		if !u.Removed {
+			_, explicitActive = res.Doc["active"].(bool)
+		}
+		if err := keepRemoved(u, &nu, explicitActive); err != nil {
+			return err
+		}
 		out, err = s.updateUser(ctx, tx, ob, &v, audit.ActionSCIMUserPatch, u, nu)
 		return err
 	})

@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // Field names an attribute that backends can filter and sort on in SQL. The names are the
 // SCIM attribute paths they stand for.
 type Field string
@@ -65,4 +67,13 @@ type Query struct {
 	// document and needs the emails table only for users whose document has none, and
 	// loading them was an eighth of a page's cost. ListUsers only.
 	EmailsFor func(User) bool
+}
+
+// PagerTx resolves the keys cursor paging continues from.
+type PagerTx interface {
+	// PageKey returns the Seq (the key Page.After takes) of user id of the org, or of group
+	// id when groups is set, whether or not it was deleted since: a SCIM cursor names the
+	// last resource of a page, which may be deleted before the client asks for the next.
+	// ErrNotFound when the org has no such resource (another org's id included).
+	PageKey(ctx context.Context, orgID string, groups bool, id string) (int64, error)
 }

@@ -59,6 +59,7 @@ type Tx interface {
 	AuditTx
 	RunTx
 	EventTx
+	PagerTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so

@@ -3,6 +3,7 @@ package scimapi
 import (
 	"net/url"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/service"
@@ -75,17 +76,18 @@ func FuzzSCIMSearchBody(f *testing.F) {
 }
 
 func FuzzSCIMCursor(f *testing.F) {
-	f.Add("djE6MTI", int64(12))
-	f.Add("", int64(1))
-	f.Add("!!", int64(1<<62))
-	f.Fuzz(func(t *testing.T, c string, n int64) {
+	f.Add("djI6MDFhMjQxMGQtYjA2Ni03OGI5", "01a2410d-b066-78b9-b00c-6a7ccf791ab5")
+	f.Add("djE6MTI", "x")
+	f.Add("", "")
+	f.Add("!!", "\xff")
+	f.Fuzz(func(t *testing.T, c, id string) {
 		_, _ = decodeCursor(c)
-		if n <= 0 {
+		if id == "" || len(id) > maxCursorID || !utf8.ValidString(id) {
 			return
 		}
-		got, err := decodeCursor(encodeCursor(n))
-		if err != nil || got != n {
-			t.Fatalf("cursor %d round-trips to %d, %v", n, got, err)
+		got, err := decodeCursor(encodeCursor(id))
+		if err != nil || got != id {
+			t.Fatalf("cursor %q round-trips to %q, %v", id, got, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package scimapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -104,7 +105,11 @@ func (s *API) scimAnswerQuery(w http.ResponseWriter, r *http.Request, kind scimK
 		offset, limit := q.startIndex-1, q.count
 		for _, part := range parts {
 			e := &listExec{s: s, ctx: ctx, tx: tx, org: org, base: base, kind: part.kind, plan: part.plan, sort: part.sort}
-			res, err := e.run(page{offset: offset, limit: limit, cursor: q.cursor, after: q.after})
+			after, err := cursorKey(ctx, tx, org, part.kind, q.after)
+			if err != nil {
+				return err
+			}
+			res, err := e.run(page{offset: offset, limit: limit, cursor: q.cursor, after: after})
 			if err != nil {
 				return err
 			}
@@ -125,7 +130,7 @@ func (s *API) scimAnswerQuery(w http.ResponseWriter, r *http.Request, kind scimK
 				resp.Resources = append(resp.Resources, out)
 			}
 			resp.TotalResults += res.total
-			if res.next != 0 {
+			if res.next != "" {
 				resp.NextCursor = encodeCursor(res.next)
 			}
 			offset = max(0, offset-res.total)
@@ -142,4 +147,17 @@ func (s *API) scimAnswerQuery(w http.ResponseWriter, r *http.Request, kind scimK
 		resp.StartIndex = q.startIndex
 	}
 	writeSCIM(w, http.StatusOK, resp)
+}
+
+// cursorKey resolves the id a cursor names to the Seq paging continues after (0 for none):
+// 400 invalidCursor unless it is a user (group) of the caller's org.
+func cursorKey(ctx context.Context, tx store.Tx, org string, kind scimKind, id string) (int64, error) {
+	if id == "" {
+		return 0, nil
+	}
+	seq, err := tx.PageKey(ctx, org, kind == scimGroups, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, invalidCursor(encodeCursor(id))
+	}
+	return seq, err
 }

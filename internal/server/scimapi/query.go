@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/scim/filter"
@@ -31,8 +32,8 @@ type scimQuery struct {
 	count      int
 	sortBy     string
 	descending bool
-	cursor     bool  // cursor paging was asked for
-	after      int64 // the Seq a cursor points after (0: from the start)
+	cursor     bool   // cursor paging was asked for
+	after      string // the id of the resource a cursor points after ("": from the start)
 	attributes string
 	excluded   string
 }
@@ -134,11 +135,11 @@ func buildQuery(raw map[string]string) (scimQuery, error) {
 		}
 		q.cursor = true
 		if c != "" {
-			seq, err := decodeCursor(c)
+			id, err := decodeCursor(c)
 			if err != nil {
 				return q, err
 			}
-			q.after = seq
+			q.after = id
 		}
 		if q.sortBy != "" {
 			return q, scim.ErrInvalidValue("cursor paging returns results in creation order and cannot be combined with sortBy; use startIndex paging to sort")
@@ -147,25 +148,40 @@ func buildQuery(raw map[string]string) (scimQuery, error) {
 	return q, nil
 }
 
-// Cursors are opaque to clients: base64url of "v1:" and the Seq of the last resource
-// returned. A cursor that does not decode is refused with 400 invalidCursor (RFC 9865 §5).
-// A forged but well-formed cursor can only select another page of the caller's own org,
-// so no signature is needed.
-const cursorPrefix = "v1:"
+// Cursors are opaque to clients: base64url of "v2:" and the id of the last resource
+// returned. They carry nothing global: no Seq (a global row number would tell one org how
+// many rows the others created), only an id the client was just shown, so an org's cursors
+// are the same whatever other orgs do. The server resolves the id to its Seq in the caller's
+// org when the cursor comes back (store.PageKey, deleted resources included), so a cursor
+// is verified without any key (servers sharing a database need share nothing else): one
+// that does not decode, or that names no resource of this org and type (another org's
+// cursor, a /Users cursor on /Groups, an edited one, a v1 cursor of an older server) is
+// refused with 400 invalidCursor (RFC 9865 §5). An edited cursor that names another resource
+// of the caller's own org selects another page of what the caller may read anyway.
+const cursorPrefix = "v2:"
 
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
+// maxCursorID bounds the id a cursor may carry (ids are UUIDs; clients may choose their own
+// for nothing here, so 256 bytes is generous).
+const maxCursorID = 256
+
+func encodeCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id))
 }
 
-func decodeCursor(c string) (int64, error) {
+func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(c, "="))
 	if err == nil && strings.HasPrefix(string(b), cursorPrefix) {
-		if n, err := strconv.ParseInt(string(b[len(cursorPrefix):]), 10, 64); err == nil && n > 0 {
-			return n, nil
+		if id := string(b[len(cursorPrefix):]); id != "" && len(id) <= maxCursorID && utf8.ValidString(id) {
+			return id, nil
 		}
 	}
-	return 0, &scim.Error{Status: http.StatusBadRequest, ScimType: "invalidCursor",
-		Detail: "cursor " + strconv.Quote(truncateText(c, 64)) + " is not one this server issued; start again with cursor= (empty) and follow nextCursor"}
+	return "", invalidCursor(c)
+}
+
+// invalidCursor is RFC 9865's 400 for cursor c.
+func invalidCursor(c string) *scim.Error {
+	return &scim.Error{Status: http.StatusBadRequest, ScimType: "invalidCursor",
+		Detail: "cursor " + strconv.Quote(truncateText(c, 64)) + " is not one this server issued for this organization and resource type; start again with cursor= (empty) and follow nextCursor"}
 }
 
 func truncateText(s string, n int) string {
@@ -185,6 +201,14 @@ type scimRow struct {
 	doc      map[string]any // nil until needed: answers are written from the stored JSON when they can
 	groups   []store.Group  // a user's groups, once related
 	related  bool           // groups (User) or members (Group) are loaded, and in doc if doc is set
+}
+
+// id is the resource's id.
+func (r *scimRow) id() string {
+	if r.group.ID != "" {
+		return r.group.ID
+	}
+	return r.user.ID
 }
 
 // listExec runs one list query of one resource type inside a read transaction.
@@ -209,13 +233,13 @@ type page struct {
 	offset int
 	limit  int
 	cursor bool
-	after  int64
+	after  int64 // the Seq the cursor's resource has (0: from the start)
 }
 
 type pageResult struct {
 	rows  []*scimRow
 	total int
-	next  int64 // Seq for nextCursor; 0 when there is no next page
+	next  string // the id nextCursor names; "" when there is no next page
 }
 
 func (e *listExec) list(q store.Query) ([]*scimRow, int, error) {
@@ -281,7 +305,7 @@ func (e *listExec) run(p page) (pageResult, error) {
 		res := pageResult{rows: rows, total: total}
 		if p.cursor && len(rows) > p.limit {
 			res.rows = rows[:p.limit]
-			res.next = res.rows[p.limit-1].seq
+			res.next = res.rows[p.limit-1].id()
 		}
 		return res, nil
 	}
@@ -333,8 +357,8 @@ func (e *listExec) scan(p page) (pageResult, error) {
 				}
 				if len(res.rows) < p.limit {
 					res.rows = append(res.rows, r)
-				} else if res.next == 0 && p.limit > 0 {
-					res.next = res.rows[len(res.rows)-1].seq
+				} else if res.next == "" && p.limit > 0 {
+					res.next = res.rows[len(res.rows)-1].id()
 				}
 			default:
 				if i := res.total - 1; i >= p.offset && i < p.offset+p.limit {

@@ -302,6 +302,50 @@ func TestSCIMPatchNoContent(t *testing.T) {
 	e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": id}})))
 }
 
+// TestSCIMPatchAnswer: RFC 7644 §3.5.2 lets a successful PATCH answer 200 with the entire
+// resource or 204. A Group PATCH answers 204 (with its ETag) unless the request asks for
+// attributes, then 200 with the group projected as asked — members included unless
+// excluded; a User PATCH answers 200 with the user.
+func TestSCIMPatchAnswer(t *testing.T) {
+	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
+		uid := e.newUser("pa@example.com", nil)
+		r := e.must(200, "PATCH", "/scim/v2/Users/"+uid, scimPatchBody(scimOp("replace", "title", "T")))
+		if jstr(r.doc, "userName") != "pa@example.com" || jstr(r.doc, "title") != "T" {
+			t.Errorf("User PATCH answer: %s", r.body)
+		}
+		gid := e.newGroup("PA")
+		add := func(query string) scimResp {
+			return e.do("PATCH", "/scim/v2/Groups/"+gid+query, scimPatchBody(scimOp("add", "members", []any{map[string]any{"value": uid}})))
+		}
+		r = add("")
+		if r.status != 204 || len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
+			t.Errorf("Group PATCH without attributes: %d ETag %q body %q, want 204, W/\"2\", no body", r.status, r.header.Get("ETag"), r.body)
+		}
+		for _, c := range []struct {
+			query       string
+			members     bool
+			displayName bool
+		}{
+			{"?attributes=members", true, false},
+			{"?attributes=displayName", false, true},
+			{"?excludedAttributes=externalId", true, true},
+			{"?excludedAttributes=members", false, true},
+		} {
+			r := add(c.query)
+			if r.status != 200 {
+				t.Errorf("Group PATCH%s: %d %s, want 200", c.query, r.status, r.body)
+				continue
+			}
+			if got := jget(r.doc, "members") != nil; got != c.members {
+				t.Errorf("Group PATCH%s lists members: %v, want %v (%s)", c.query, got, c.members, r.body)
+			}
+			if got := jstr(r.doc, "displayName") != ""; got != c.displayName || jstr(r.doc, "id") != gid {
+				t.Errorf("Group PATCH%s: %s", c.query, r.body)
+			}
+		}
+	})
+}
+
 func TestSCIMOrgIsolation(t *testing.T) {
 	e := newSCIMEnv(t, server.Config{})
 	id := e.newUser("mine@example.com", nil)
