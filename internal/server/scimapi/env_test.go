@@ -46,7 +46,14 @@ func forEachBackend(t *testing.T, cfg server.Config, fn func(t *testing.T, e *sc
 // backend.
 func newSCIMEnv(t testing.TB, cfg server.Config) *scimEnv {
 	t.Helper()
-	return fromTestenv(t, testenv.New(t, sqltest.SQLiteDSN(t), testenv.Options{Config: cfg, SCIMTokenName: "okta"}))
+	return newSCIMEnvAt(t, sqltest.SQLiteDSN(t), cfg)
+}
+
+// newSCIMEnvAt is one server on the database at dsn, for tests that need more than one
+// fresh database per backend.
+func newSCIMEnvAt(t testing.TB, dsn string, cfg server.Config) *scimEnv {
+	t.Helper()
+	return fromTestenv(t, testenv.New(t, dsn, testenv.Options{Config: cfg, SCIMTokenName: "okta"}))
 }
 
 func fromTestenv(t testing.TB, env *testenv.Env) *scimEnv {
