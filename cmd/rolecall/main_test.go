@@ -173,7 +173,7 @@ func TestOfflineOrgAndToken(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &tok) != nil || tok.Org != "acme" || tok.Scope != "admin" || tok.Secret == "" {
 		t.Fatalf("offline token create: %d %s %s", code, out, errOut)
 	}
-	if _, errOut, code := run(t, nil, "token", "create", "--name", "x", "--scope", "root", "--db", db); code == 0 || !strings.Contains(errOut, "use scim, admin or events") {
+	if _, errOut, code := run(t, nil, "token", "create", "--name", "x", "--scope", "root", "--db", db); code == 0 || !strings.Contains(errOut, `scope "root": use scim, admin`) {
 		t.Fatalf("bad scope: %d %s", code, errOut)
 	}
 	if _, errOut, code := run(t, nil, "token", "create", "--name", "x", "--scope", "scim", "--org", "acme"); code == 0 || !strings.Contains(errOut, "--org needs --db") {
