@@ -4,9 +4,7 @@ package main
 // SQLite database, driven over HTTP and through its own CLI.
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,108 +13,24 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
-var binary string
+// TestMain removes the binary the tests built once (testenv.Binary).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolecall-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "rolecall")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building rolecall: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// proc is a running `rolecall serve`.
-type proc struct {
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	stderr strings.Builder
-	done   chan error
-}
-
-func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stderr.String() }
-
-var listenRE = regexp.MustCompile(`msg="rolecall listening" addr=(\S+)`)
-
-// startServer runs `rolecall serve` on db with env and waits until it listens.
-func startServer(t *testing.T, db string, env ...string) *proc {
+// startServer runs `rolecall serve` on the SQLite file db with env and waits until it listens.
+func startServer(t *testing.T, db string, env ...string) *testenv.Proc {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+db)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.stderr.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case err := <-p.done:
-		t.Fatalf("server exited before listening: %v\n%s", err, p.log())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("server did not start listening\n%s", p.log())
-	}
-	return p
-}
-
-// stop sends SIGTERM and checks the server exits cleanly.
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("server exited with %v after SIGTERM\n%s", err, p.log())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("server did not stop within 15s of SIGTERM\n%s", p.log())
-	}
+	return testenv.StartServe(t, "sqlite:"+db, env)
 }
 
 // run runs the CLI and returns stdout, stderr and the exit code.
 func run(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(testenv.Binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -150,34 +64,34 @@ const bootstrapToken = "test-bootstrap-token-0123456789"
 func TestServeBootstrapPrintsTokenOnce(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rolecall.db")
 	p := startServer(t, db)
-	m := regexp.MustCompile(`(?m)^\s+(rc_[A-Za-z0-9_-]{43})$`).FindStringSubmatch(p.log())
+	m := regexp.MustCompile(`(?m)^\s+(rc_[A-Za-z0-9_-]{43})$`).FindStringSubmatch(p.Log())
 	if m == nil {
-		t.Fatalf("first start did not print an admin token:\n%s", p.log())
+		t.Fatalf("first start did not print an admin token:\n%s", p.Log())
 	}
-	if code, body := get(t, p.url+"/api/v1/org", m[1]); code != 200 || !strings.Contains(body, `"name":"default"`) {
+	if code, body := get(t, p.URL+"/api/v1/org", m[1]); code != 200 || !strings.Contains(body, `"name":"default"`) {
 		t.Fatalf("printed token does not work: %d %s", code, body)
 	}
-	p.stop(t)
+	p.Stop(t)
 	p2 := startServer(t, db)
-	if strings.Contains(p2.log(), "rc_") || strings.Contains(p2.log(), "created organization") {
-		t.Fatalf("second start printed a token again:\n%s", p2.log())
+	if strings.Contains(p2.Log(), "rc_") || strings.Contains(p2.Log(), "created organization") {
+		t.Fatalf("second start printed a token again:\n%s", p2.Log())
 	}
-	p2.stop(t)
+	p2.Stop(t)
 }
 
 func TestServeOpsAndTokens(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "rolecall.db")
 	p := startServer(t, db, "ROLECALL_BOOTSTRAP_TOKEN="+bootstrapToken)
-	if strings.Contains(p.log(), bootstrapToken) {
+	if strings.Contains(p.Log(), bootstrapToken) {
 		t.Fatal("the bootstrap token was printed")
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if code, body := get(t, p.url+path, ""); code != 200 {
+		if code, body := get(t, p.URL+path, ""); code != 200 {
 			t.Fatalf("GET %s = %d %s", path, code, body)
 		}
 	}
 
-	env := []string{"ROLECALL_URL=" + p.url, "ROLECALL_TOKEN=" + bootstrapToken}
+	env := []string{"ROLECALL_URL=" + p.URL, "ROLECALL_TOKEN=" + bootstrapToken}
 	out, errOut, code := run(t, env, "token", "create", "--name", "okta", "--scope", "scim")
 	if code != 0 {
 		t.Fatalf("token create: exit %d: %s", code, errOut)
@@ -187,7 +101,7 @@ func TestServeOpsAndTokens(t *testing.T) {
 		t.Fatalf("token create printed %q, want the secret alone", out)
 	}
 	// The scim token may not use the admin API, and says why.
-	if code, body := get(t, p.url+"/api/v1/tokens", secret); code != 403 || !strings.Contains(body, `scope \"scim\"`) {
+	if code, body := get(t, p.URL+"/api/v1/tokens", secret); code != 403 || !strings.Contains(body, `scope \"scim\"`) {
 		t.Fatalf("scim token on admin API: %d %s", code, body)
 	}
 	out, _, code = run(t, env, "token", "list", "-o", "json")
@@ -201,7 +115,7 @@ func TestServeOpsAndTokens(t *testing.T) {
 	if _, errOut, code = run(t, env, "token", "revoke", "okta"); code != 0 {
 		t.Fatalf("token revoke: %d %s", code, errOut)
 	}
-	if code, body := get(t, p.url+"/api/v1/org", secret); code != 401 || !strings.Contains(body, "revoked") {
+	if code, body := get(t, p.URL+"/api/v1/org", secret); code != 401 || !strings.Contains(body, "revoked") {
 		t.Fatalf("revoked token: %d %s", code, body)
 	}
 	for _, tc := range []struct{ header, want string }{
@@ -209,7 +123,7 @@ func TestServeOpsAndTokens(t *testing.T) {
 		{"Basic abc", "malformed"},
 		{"Bearer " + strings.Repeat("x", 30), "unknown or revoked token"},
 	} {
-		req, _ := http.NewRequest(http.MethodGet, p.url+"/api/v1/org", nil)
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/api/v1/org", nil)
 		if tc.header != "" {
 			req.Header.Set("Authorization", tc.header)
 		}
@@ -223,11 +137,11 @@ func TestServeOpsAndTokens(t *testing.T) {
 			t.Errorf("Authorization %q: %d %s; want 401 mentioning %q", tc.header, resp.StatusCode, b, tc.want)
 		}
 	}
-	if code, body := get(t, p.url+"/api/v1/org?access_token="+bootstrapToken, bootstrapToken); code != 401 || !strings.Contains(body, "URL") {
+	if code, body := get(t, p.URL+"/api/v1/org?access_token="+bootstrapToken, bootstrapToken); code != 401 || !strings.Contains(body, "URL") {
 		t.Errorf("token in query: %d %s", code, body)
 	}
 	// Metrics count what was served, by route pattern.
-	_, metrics := get(t, p.url+"/metrics", "")
+	_, metrics := get(t, p.URL+"/metrics", "")
 	if !strings.Contains(metrics, `rolecall_http_requests_total{code="401",method="GET",route="GET /api/v1/org"}`) {
 		t.Errorf("metrics lack the request counter:\n%.2000s", metrics)
 	}
@@ -237,10 +151,10 @@ func TestServeOpsAndTokens(t *testing.T) {
 		t.Errorf("store write metrics: %v updates in %v commits; want ≥ 1 commit and updates ≥ commits", updates, commits)
 	}
 	// Logs carry a request id and never a token.
-	if !strings.Contains(p.log(), "request_id=") || strings.Contains(p.log(), bootstrapToken) || strings.Contains(p.log(), secret) {
-		t.Errorf("logs: want request ids and no secrets:\n%s", p.log())
+	if !strings.Contains(p.Log(), "request_id=") || strings.Contains(p.Log(), bootstrapToken) || strings.Contains(p.Log(), secret) {
+		t.Errorf("logs: want request ids and no secrets:\n%s", p.Log())
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 func TestOfflineOrgAndToken(t *testing.T) {
@@ -268,10 +182,10 @@ func TestOfflineOrgAndToken(t *testing.T) {
 	// A server on that database serves the acme org with the offline token, and does not
 	// bootstrap a second org.
 	p := startServer(t, strings.TrimPrefix(db, "sqlite:"))
-	if c, body := get(t, p.url+"/api/v1/org", tok.Secret); c != 200 || !strings.Contains(body, `"name":"acme"`) {
+	if c, body := get(t, p.URL+"/api/v1/org", tok.Secret); c != 200 || !strings.Contains(body, `"name":"acme"`) {
 		t.Fatalf("offline token on server: %d %s", c, body)
 	}
-	p.stop(t)
+	p.Stop(t)
 	out, _, _ = run(t, nil, "org", "list", "--db", db)
 	if strings.Contains(out, "default") || !strings.Contains(out, "acme") {
 		t.Fatalf("org list: %s", out)

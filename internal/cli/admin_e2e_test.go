@@ -139,7 +139,7 @@ func TestAdminCLIJSON(t *testing.T) {
 // TestAdminCLICompletion checks cobra's completion command and the name completion of
 // arguments and flags, which asks the server.
 func TestAdminCLICompletion(t *testing.T) {
-	e := newCLIEnv(t, "sqlite:"+t.TempDir()+"/rolecall.db")
+	e := newCLIEnv(t)
 	e.seed([]string{"alice@example.com"}, nil, [][2]any{{"eng", []string{"alice@example.com"}}})
 	for _, args := range [][]string{{"cloud", "create", "prod"}, {"cloud", "create", "preview"}, {"cloud", "create", "dev"},
 		{"project", "create", "api", "--cloud", "prod"}} {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,11 +14,9 @@ import (
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
-	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // updateAdminGolden rewrites the golden files: go test ./internal/cli -run TestAdminCLI -update
@@ -30,6 +27,7 @@ var updateAdminGolden = flag.Bool("update", false, "rewrite the golden files in 
 type cliEnv struct {
 	t     *testing.T
 	st    store.Store
+	dsn   string // the server's database, for offline commands (--db)
 	url   string
 	orgID string
 	token string
@@ -38,35 +36,22 @@ type cliEnv struct {
 const cliTestToken = "rc_cli_test_token_0123456789abc"
 
 // cliBackends runs fn on SQLite, and on PostgreSQL (a subtest that says it skipped when
-// ROLECALL_TEST_POSTGRES is not set).
+// sqltest.EnvPostgres is not set).
 func cliBackends(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
-	for _, b := range sqltest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { fn(t, newCLIEnv(t, b.DSN(t))) })
-	}
+	testenv.Each(t, testenv.Options{AdminToken: cliTestToken}, func(t *testing.T, env *testenv.Env) {
+		fn(t, fromTestenv(t, env))
+	})
 }
 
-func newCLIEnv(t *testing.T, dsn string) *cliEnv {
+// newCLIEnv is a server on a fresh SQLite database, for tests that do not depend on the
+// backend.
+func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, created, err := auth.Bootstrap(ctx, st, cliTestToken); err != nil || !created {
-		t.Fatalf("bootstrap: created=%v err=%v", created, err)
-	}
-	var orgID string
-	if err := st.View(ctx, func(tx store.Tx) error {
-		org, err := tx.OrgByName(ctx, auth.DefaultOrg)
-		orgID = org.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.New(server.Config{}, st, nil, nil).Handler())
-	t.Cleanup(srv.Close)
-	return &cliEnv{t: t, st: st, url: srv.URL, orgID: orgID, token: cliTestToken}
+	return fromTestenv(t, testenv.New(t, sqltest.SQLiteDSN(t), testenv.Options{AdminToken: cliTestToken}))
+}
+
+func fromTestenv(t *testing.T, env *testenv.Env) *cliEnv {
+	return &cliEnv{t: t, st: env.Store, dsn: env.DSN, url: env.URL, orgID: env.OrgID, token: env.AdminToken}
 }
 
 // run runs the CLI in-process and returns its output and exit code.

@@ -15,39 +15,18 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
-	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 var updateGolden = flag.Bool("update-enforce", false, "rewrite testdata/enforce/*.golden")
 
-// enforceEnv is a real rolecall server (httptest, temp database) holding one seeded org.
+// enforceEnv is a real rolecall server (httptest, temp database) holding one seeded org,
+// seeded by the demo's own seedOrg (not testenv.Seed) so that the demo's path is the one tested.
 type enforceEnv struct {
 	st     store.Store
 	orgID  string
 	ids    map[string]string
 	url    string
 	secret string
-}
-
-func openTestStore(t *testing.T, dsn string) store.Store {
-	t.Helper()
-	st, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// eachStore runs fn as a subtest per backend (PostgreSQL's says it skipped when
-// ROLECALL_TEST_POSTGRES is not set).
-func eachStore(t *testing.T, fn func(t *testing.T, open func(*testing.T) store.Store)) {
-	for _, b := range sqltest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			fn(t, func(t *testing.T) store.Store { return openTestStore(t, b.DSN(t)) })
-		})
-	}
 }
 
 // newEnforceEnv starts a server on st with the org name seeded from s.

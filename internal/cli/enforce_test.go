@@ -15,14 +15,15 @@ import (
 	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestGoldenDryRun: the reference organization, seeded through the store and served by a
 // real server, previews exactly as the reference page (up to the elapsed time), and the
 // dry run changes nothing.
 func TestGoldenDryRun(t *testing.T) {
-	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnforceEnv(t, open(t), DemoOrg, enforce.ReferenceState())
+	testenv.EachStore(t, func(t *testing.T, st store.Store) {
+		e := newEnforceEnv(t, st, DemoOrg, enforce.ReferenceState())
 		r := e.run(t, nil, "scim", "enforce-groups", "--dry-run")
 		if r.code != 0 || r.stderr != "" {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -37,8 +38,8 @@ func TestGoldenDryRun(t *testing.T) {
 // TestGoldenLive: a live run with --yes prints the preview, the box, and what it applied;
 // afterwards there is nothing left to change, and a second live run records nothing.
 func TestGoldenLive(t *testing.T) {
-	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnforceEnv(t, open(t), DemoOrg, enforce.ReferenceState())
+	testenv.EachStore(t, func(t *testing.T, st store.Store) {
+		e := newEnforceEnv(t, st, DemoOrg, enforce.ReferenceState())
 		r := e.run(t, nil, "scim", "enforce-groups", "--yes")
 		if r.code != 0 || r.stderr != "" {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -88,7 +89,7 @@ func TestPrompt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnforceEnv(t, openTestStore(t, "sqlite:"+t.TempDir()+"/db"), DemoOrg, enforce.ReferenceState())
+			e := newEnforceEnv(t, testenv.SQLite(t), DemoOrg, enforce.ReferenceState())
 			r := e.run(t, tc.stdin(), "scim", "enforce-groups")
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
@@ -116,8 +117,8 @@ func TestPrompt(t *testing.T) {
 // TestStaleBetweenPreviewAndApply: a membership change while the admin reads the preview
 // makes apply refuse (409) and change nothing.
 func TestStaleBetweenPreviewAndApply(t *testing.T) {
-	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnforceEnv(t, open(t), DemoOrg, enforce.ReferenceState())
+	testenv.EachStore(t, func(t *testing.T, st store.Store) {
+		e := newEnforceEnv(t, st, DemoOrg, enforce.ReferenceState())
 		in := &tty{r: strings.NewReader("y\n"), onRead: func() {
 			ctx := context.Background()
 			err := e.st.Update(ctx, func(tx store.Tx) error {
@@ -149,7 +150,7 @@ func noOwnerReference() *access.State {
 }
 
 func TestAllowNoOwner(t *testing.T) {
-	e := newEnforceEnv(t, openTestStore(t, "sqlite:"+t.TempDir()+"/db"), "acme", noOwnerReference())
+	e := newEnforceEnv(t, testenv.SQLite(t), "acme", noOwnerReference())
 	r := e.run(t, nil, "scim", "enforce-groups", "--yes")
 	want := `Error: after enforce-groups no user or service account would be an owner of organization "acme": grant owner on the organization to a group first, or pass --allow-no-owner`
 	if r.code != 1 || strings.TrimSpace(r.stderr) != want {
@@ -169,7 +170,7 @@ func TestAllowNoOwner(t *testing.T) {
 }
 
 func TestJSONOutput(t *testing.T) {
-	e := newEnforceEnv(t, openTestStore(t, "sqlite:"+t.TempDir()+"/db"), DemoOrg, enforce.ReferenceState())
+	e := newEnforceEnv(t, testenv.SQLite(t), DemoOrg, enforce.ReferenceState())
 	r := e.run(t, nil, "scim", "enforce-groups", "--dry-run", "-o", "json")
 	var p enforce.Plan
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &p) != nil || p.SchemaVersion != 1 || len(p.Users) != 2 || p.Fingerprint == "" {
@@ -200,8 +201,8 @@ func TestJSONOutput(t *testing.T) {
 // TestUndoCommand: undo prints what it restored and what it skipped, with the reasons; a
 // second undo is refused.
 func TestUndoCommand(t *testing.T) {
-	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		e := newEnforceEnv(t, open(t), DemoOrg, enforce.ReferenceState())
+	testenv.EachStore(t, func(t *testing.T, st store.Store) {
+		e := newEnforceEnv(t, st, DemoOrg, enforce.ReferenceState())
 		r := e.run(t, nil, "scim", "enforce-groups", "--yes", "-o", "json")
 		var res api.EnforceApplyResult
 		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &res) != nil {
@@ -246,7 +247,7 @@ func TestUndoCommand(t *testing.T) {
 }
 
 func TestUndoUnknownRun(t *testing.T) {
-	e := newEnforceEnv(t, openTestStore(t, "sqlite:"+t.TempDir()+"/db"), DemoOrg, enforce.ReferenceState())
+	e := newEnforceEnv(t, testenv.SQLite(t), DemoOrg, enforce.ReferenceState())
 	r := e.run(t, nil, "scim", "enforce-groups", "undo", "nope")
 	if r.code != 1 || !strings.Contains(r.stderr, `no enforce-groups run "nope"`) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)

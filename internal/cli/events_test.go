@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/events"
-	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes to it.
@@ -51,77 +50,74 @@ func decodeLines(t *testing.T, out string) []events.CloudEvent {
 // `events tail -o json` prints the feed as CloudEvents lines with an events-scope token,
 // resumes with --after, filters with --types, and --follow prints a new event as it commits.
 func TestEventsTail(t *testing.T) {
-	for _, b := range sqltest.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			dsn := b.DSN(t)
-			e := newCLIEnv(t, dsn)
-			feedTok, errOut, code := e.run("token", "create", "--db", dsn, "--org", "default", "--name", "feed", "--scope", "events")
+	cliBackends(t, func(t *testing.T, e *cliEnv) {
+		dsn := e.dsn
+		feedTok, errOut, code := e.run("token", "create", "--db", dsn, "--org", "default", "--name", "feed", "--scope", "events")
+		if code != 0 {
+			t.Fatalf("offline token create: %d %s", code, errOut)
+		}
+		feedTok = strings.TrimSpace(feedTok)
+		if _, errOut, code := e.run("cloud", "create", "prod"); code != 0 {
+			t.Fatalf("cloud create: %s", errOut)
+		}
+
+		out, errOut, code := e.run("events", "tail", "-o", "json", "--token", feedTok)
+		if code != 0 {
+			t.Fatalf("events tail: %d %s", code, errOut)
+		}
+		evs := decodeLines(t, out)
+		if len(evs) != 2 || evs[0].Type != string(events.TokenCreated) || evs[0].Actor == "" ||
+			evs[1].Type != string(events.ResourceCreated) {
+			t.Fatalf("events tail printed %+v", evs)
+		}
+		if err := events.Validate(evs[1]); err != nil {
+			t.Error(err)
+		}
+		// The events token reads the feed and nothing else.
+		if _, errOut, code := e.run("cloud", "list", "--token", feedTok); code == 0 || !strings.Contains(errOut, "events") {
+			t.Errorf("cloud list with an events token: exit %d, %s", code, errOut)
+		}
+
+		if _, errOut, code := e.run("project", "create", "billing", "--cloud", "prod"); code != 0 {
+			t.Fatalf("project create: %s", errOut)
+		}
+		out, _, _ = e.run("events", "tail", "-o", "json", "--after", evs[1].Revision)
+		if got := decodeLines(t, out); len(got) != 1 || got[0].Subject == evs[1].Subject {
+			t.Errorf("--after %s printed %+v", evs[1].Revision, got)
+		}
+		out, _, _ = e.run("events", "tail", "-o", "json", "--types", "token.created")
+		if got := decodeLines(t, out); len(got) != 1 || got[0].Type != string(events.TokenCreated) {
+			t.Errorf("--types token.created printed %+v", got)
+		}
+		if _, errOut, code := e.run("events", "tail", "--types", "user.exploded"); code == 0 || !strings.Contains(errOut, "unknown event type") {
+			t.Errorf("unknown type: exit %d %s", code, errOut)
+		}
+
+		// --follow: a new event shows as it commits; interrupting ends it cleanly.
+		ctx, cancel := context.WithCancel(context.Background())
+		var stdout, stderr syncBuffer
+		env := map[string]string{"ROLECALL_URL": e.url, "ROLECALL_TOKEN": feedTok}
+		app := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
+		done := make(chan int, 1)
+		go func() { done <- app.Run(ctx, []string{"events", "tail", "--follow", "--types", "resource.created"}) }()
+		if _, errOut, code := e.run("cloud", "create", "staging"); code != 0 {
+			t.Fatalf("cloud create: %s", errOut)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(stdout.String(), "clouds/") || strings.Count(stdout.String(), "resource.created") < 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("--follow printed:\n%s\nstderr: %s", stdout.String(), stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case code := <-done:
 			if code != 0 {
-				t.Fatalf("offline token create: %d %s", code, errOut)
+				t.Errorf("interrupted --follow exited %d: %s", code, stderr.String())
 			}
-			feedTok = strings.TrimSpace(feedTok)
-			if _, errOut, code := e.run("cloud", "create", "prod"); code != 0 {
-				t.Fatalf("cloud create: %s", errOut)
-			}
-
-			out, errOut, code := e.run("events", "tail", "-o", "json", "--token", feedTok)
-			if code != 0 {
-				t.Fatalf("events tail: %d %s", code, errOut)
-			}
-			evs := decodeLines(t, out)
-			if len(evs) != 2 || evs[0].Type != string(events.TokenCreated) || evs[0].Actor == "" ||
-				evs[1].Type != string(events.ResourceCreated) {
-				t.Fatalf("events tail printed %+v", evs)
-			}
-			if err := events.Validate(evs[1]); err != nil {
-				t.Error(err)
-			}
-			// The events token reads the feed and nothing else.
-			if _, errOut, code := e.run("cloud", "list", "--token", feedTok); code == 0 || !strings.Contains(errOut, "events") {
-				t.Errorf("cloud list with an events token: exit %d, %s", code, errOut)
-			}
-
-			if _, errOut, code := e.run("project", "create", "billing", "--cloud", "prod"); code != 0 {
-				t.Fatalf("project create: %s", errOut)
-			}
-			out, _, _ = e.run("events", "tail", "-o", "json", "--after", evs[1].Revision)
-			if got := decodeLines(t, out); len(got) != 1 || got[0].Subject == evs[1].Subject {
-				t.Errorf("--after %s printed %+v", evs[1].Revision, got)
-			}
-			out, _, _ = e.run("events", "tail", "-o", "json", "--types", "token.created")
-			if got := decodeLines(t, out); len(got) != 1 || got[0].Type != string(events.TokenCreated) {
-				t.Errorf("--types token.created printed %+v", got)
-			}
-			if _, errOut, code := e.run("events", "tail", "--types", "user.exploded"); code == 0 || !strings.Contains(errOut, "unknown event type") {
-				t.Errorf("unknown type: exit %d %s", code, errOut)
-			}
-
-			// --follow: a new event shows as it commits; interrupting ends it cleanly.
-			ctx, cancel := context.WithCancel(context.Background())
-			var stdout, stderr syncBuffer
-			env := map[string]string{"ROLECALL_URL": e.url, "ROLECALL_TOKEN": feedTok}
-			app := &App{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
-			done := make(chan int, 1)
-			go func() { done <- app.Run(ctx, []string{"events", "tail", "--follow", "--types", "resource.created"}) }()
-			if _, errOut, code := e.run("cloud", "create", "staging"); code != 0 {
-				t.Fatalf("cloud create: %s", errOut)
-			}
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(stdout.String(), "clouds/") || strings.Count(stdout.String(), "resource.created") < 3 {
-				if time.Now().After(deadline) {
-					t.Fatalf("--follow printed:\n%s\nstderr: %s", stdout.String(), stderr.String())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-			cancel()
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Errorf("interrupted --follow exited %d: %s", code, stderr.String())
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("--follow did not stop when interrupted")
-			}
-		})
-	}
+		case <-time.After(5 * time.Second):
+			t.Fatal("--follow did not stop when interrupted")
+		}
+	})
 }

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // The CLI never pretends: a mistake on the command line fails, errors have one shape, and
 // nothing is deleted or created that the admin did not ask for.
 
 func TestUnknownSubcommandsFail(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -38,7 +37,7 @@ func TestUnknownSubcommandsFail(t *testing.T) {
 }
 
 func TestJSONErrorsOnStderr(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	for _, tc := range []struct {
 		args         []string
 		status       int
@@ -63,7 +62,7 @@ func TestJSONErrorsOnStderr(t *testing.T) {
 }
 
 func TestTokenLifetimeInDays(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	out, errOut, code := e.run("token", "create", "--name", "okta", "--scope", "SCIM", "--expires-in", "30d", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -81,7 +80,7 @@ func TestTokenLifetimeInDays(t *testing.T) {
 }
 
 func TestRoleNamesIgnoreCase(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	if _, errOut, code := e.run("service-account", "create", "deploy"); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -95,7 +94,7 @@ func TestRoleNamesIgnoreCase(t *testing.T) {
 func TestOfflineRefusesMissingSQLite(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	for _, args := range [][]string{
 		{"token", "list", "--db", "sqlite:missing.db"},
 		{"backup", "copy.db", "--db", "sqlite:missing.db"},
@@ -118,7 +117,7 @@ func TestOfflineRefusesMissingSQLite(t *testing.T) {
 }
 
 func TestDeleteAsksFirst(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	for _, args := range [][]string{
 		{"cloud", "create", "prod"}, {"project", "create", "api", "--cloud", "prod"},
 		{"service-account", "create", "ci"}, {"grant", "collaborator", "--service-account", "ci", "--project", "api"},
@@ -153,7 +152,7 @@ func TestDeleteAsksFirst(t *testing.T) {
 }
 
 func TestUnknownTokenSaysSo(t *testing.T) {
-	e := newCLIEnv(t, sqltest.SQLiteDSN(t))
+	e := newCLIEnv(t)
 	for _, tok := range []string{"rc_short", "rc_" + strings.Repeat("A", 43)} {
 		e.token = tok
 		_, errOut, code := e.run("cloud", "list")

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestAuditExportStreamsJSONLines exports more than one page of audit events with
@@ -22,16 +24,16 @@ func TestAuditExportStreamsJSONLines(t *testing.T) {
 		ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint("u", i),
 			"data": map[string]any{"schemas": []string{userSchema}, "userName": fmt.Sprintf("export%04d@example.com", i)}}
 	}
-	must(t, 200, "POST", p.url+"/scim/v2/Bulk", tok, bulkRequest(ops), nil)
+	must(t, 200, "POST", p.URL+"/scim/v2/Bulk", tok, bulkRequest(ops), nil)
 	for i := range 150 {
-		must(t, 201, "POST", p.url+"/api/v1/clouds", bootstrapToken, map[string]string{"name": fmt.Sprint("c", i)}, nil)
+		must(t, 201, "POST", p.URL+"/api/v1/clouds", bootstrapToken, map[string]string{"name": fmt.Sprint("c", i)}, nil)
 	}
 	db := openSQL(t, b)
 	total := queryInt(t, db, "SELECT count(*) FROM audit_events")
 	export := func(args ...string) []map[string]any {
 		t.Helper()
-		cmd := exec.Command(binary, append([]string{"audit", "export"}, args...)...)
-		cmd.Env = append(os.Environ(), "ROLECALL_URL="+p.url, "ROLECALL_TOKEN="+bootstrapToken)
+		cmd := exec.Command(testenv.Binary(t), append([]string{"audit", "export"}, args...)...)
+		cmd.Env = append(os.Environ(), "ROLECALL_URL="+p.URL, "ROLECALL_TOKEN="+bootstrapToken)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("audit export %v: %v", args, err)
@@ -63,5 +65,5 @@ func TestAuditExportStreamsJSONLines(t *testing.T) {
 	if none := export("--actor", "nobody"); len(none) != 0 {
 		t.Errorf("--actor nobody exported %d events", len(none))
 	}
-	p.stop(t)
+	p.Stop(t)
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestBackupUnderLoad backs up a live server's SQLite database with `rolecall backup` while
@@ -22,7 +24,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	p := start(t, live.dsn)
 	tok := scimToken(t, p, "okta")
 	var g struct{ ID string }
-	must(t, 201, "POST", p.url+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "all"}, &g)
+	must(t, 201, "POST", p.URL+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "all"}, &g)
 
 	var stop atomic.Bool
 	var wrote atomic.Int64
@@ -33,14 +35,14 @@ func TestBackupUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := 0; !stop.Load(); i++ {
 				var u struct{ ID string }
-				status, body, _ := call("POST", p.url+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema},
+				status, body, _ := call("POST", p.URL+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema},
 					"userName": fmt.Sprintf("w%d-%05d@example.com", w, i)})
 				if status != 201 {
 					t.Errorf("load: POST %d %s", status, body)
 					return
 				}
 				_ = jsonInto(body, &u)
-				if status, body, _ := call("PATCH", p.url+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 204 {
+				if status, body, _ := call("PATCH", p.URL+"/scim/v2/Groups/"+g.ID, tok, memberPatch([]string{u.ID})); status != 204 {
 					t.Errorf("load: PATCH %d %s", status, body)
 					return
 				}
@@ -50,7 +52,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	hot := filepath.Join(dir, "hot.db")
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, hot).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, hot).CombinedOutput(); err != nil {
 		t.Fatalf("backup under load: %v\n%s", err, out)
 	} else if !strings.Contains(string(out), "Backed up") {
 		t.Errorf("backup output: %s", out)
@@ -83,18 +85,18 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	restored := start(t, hb.dsn)
 	var list struct{ TotalResults int }
-	must(t, 200, "GET", restored.url+"/scim/v2/Users?count=0", tok, nil, &list)
+	must(t, 200, "GET", restored.URL+"/scim/v2/Users?count=0", tok, nil, &list)
 	if list.TotalResults != users {
 		t.Errorf("server on the copy lists %d users, the copy holds %d", list.TotalResults, users)
 	}
-	restored.stop(t)
+	restored.Stop(t)
 
 	// Quiet now: a second backup equals the live database, table by table.
 	cold := filepath.Join(dir, "cold.db")
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, cold).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, cold).CombinedOutput(); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(binary, "backup", "--db", live.dsn, cold).CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
+	if out, err := exec.Command(testenv.Binary(t), "backup", "--db", live.dsn, cold).CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
 		t.Errorf("backup over an existing file: %v %s", err, out)
 	}
 	ldb := openSQL(t, live)
@@ -109,5 +111,5 @@ func TestBackupUnderLoad(t *testing.T) {
 			t.Errorf("table %s differs: live %d rows, copy %d rows", table, len(a), len(b))
 		}
 	}
-	p.stop(t)
+	p.Stop(t)
 }

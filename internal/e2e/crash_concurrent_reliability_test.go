@@ -64,7 +64,7 @@ func TestCrashConcurrentWrites(t *testing.T) {
 				}
 			}
 			w.afterAll(t)
-			w.p.stop(t)
+			w.p.Stop(t)
 		})
 	}
 }
@@ -77,19 +77,19 @@ func (w *ccWorld) setup(t *testing.T) {
 		w.poolName = append(w.poolName, fmt.Sprintf("crash-pool-%03d@example.com", i))
 	}
 	w.pool = w.bulkUsers(t, w.poolName)
-	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": ccTaken}, nil)
+	must(t, 201, "POST", w.p.URL+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": ccTaken}, nil)
 }
 
 // round runs the clients, kills the server under them, restarts it and checks.
 func (w *ccWorld) round(t *testing.T, rng *rand.Rand, round int) {
 	var shared struct{ ID string }
-	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema},
+	must(t, 201, "POST", w.p.URL+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema},
 		"displayName": fmt.Sprintf("Crash-R%02d-Shared", round)}, &shared)
 	clients := make([]*ccClient, ccWorkers)
 	gate := make(chan struct{})
 	var wg sync.WaitGroup
 	for n := range clients {
-		clients[n] = &ccClient{n: n, round: round, rng: rand.New(rand.NewPCG(rng.Uint64(), uint64(n))), url: w.p.url,
+		clients[n] = &ccClient{n: n, round: round, rng: rand.New(rand.NewPCG(rng.Uint64(), uint64(n))), url: w.p.URL,
 			scim: w.scim, pool: w.pool, poolName: w.poolName, shared: shared.ID,
 			users: map[string]ccUser{}, groups: map[string]ccGroup{}}
 		wg.Go(func() { clients[n].run(gate) })
@@ -98,7 +98,7 @@ func (w *ccWorld) round(t *testing.T, rng *rand.Rand, round int) {
 	close(gate)
 	time.Sleep(delay)
 	batching := w.batching()
-	w.p.kill()
+	w.p.Kill()
 	wg.Wait()
 	w.settle(t)
 	w.p = w.start(t)
@@ -134,7 +134,7 @@ func (w *ccWorld) round(t *testing.T, rng *rand.Rand, round int) {
 // batching reads the server's group-commit counters (SQLite): how many Updates committed in
 // how many transactions since it started, to show that the kill landed among grouped writes.
 func (w *ccWorld) batching() string {
-	status, body, _ := call("GET", w.p.url+"/metrics", "", nil)
+	status, body, _ := call("GET", w.p.URL+"/metrics", "", nil)
 	if status != 200 {
 		return ""
 	}
@@ -487,7 +487,7 @@ func (w *ccWorld) checkAPI(t *testing.T, round int, clients []*ccClient, obsUser
 				UserName string
 				Active   bool
 			}
-			status, body, _ := call("GET", w.p.url+"/scim/v2/Users/"+u.id, w.scim, nil)
+			status, body, _ := call("GET", w.p.URL+"/scim/v2/Users/"+u.id, w.scim, nil)
 			_ = jsonInto(body, &doc)
 			obs := obsUsers[c.live[0]]
 			switch {
@@ -501,7 +501,7 @@ func (w *ccWorld) checkAPI(t *testing.T, round int, clients []*ccClient, obsUser
 		if len(c.gnames) > 0 {
 			g := c.groups[c.gnames[0]]
 			var doc struct{ Members []struct{ Value string } }
-			must(t, 200, "GET", w.p.url+"/scim/v2/Groups/"+g.id, w.scim, nil, &doc)
+			must(t, 200, "GET", w.p.URL+"/scim/v2/Groups/"+g.id, w.scim, nil, &doc)
 			if obs := obsGroups[c.gnames[0]]; len(obs) != 1 || len(doc.Members) != len(obs[0].members) {
 				t.Errorf("round %d: GET group %s lists %d members, the database holds %s", round, g.id, len(doc.Members), ccJoin(obs))
 			}
@@ -509,10 +509,10 @@ func (w *ccWorld) checkAPI(t *testing.T, round int, clients []*ccClient, obsUser
 	}
 	name := fmt.Sprintf("Crash-R%02d-After@Example.com", round)
 	var u struct{ ID string }
-	must(t, 201, "POST", w.p.url+"/scim/v2/Users", w.scim, map[string]any{"schemas": []string{userSchema}, "userName": name}, &u)
-	must(t, 200, "PATCH", w.p.url+"/scim/v2/Users/"+u.ID, w.scim, map[string]any{"schemas": []string{ccPatchOp},
+	must(t, 201, "POST", w.p.URL+"/scim/v2/Users", w.scim, map[string]any{"schemas": []string{userSchema}, "userName": name}, &u)
+	must(t, 200, "PATCH", w.p.URL+"/scim/v2/Users/"+u.ID, w.scim, map[string]any{"schemas": []string{ccPatchOp},
 		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": false}}}, nil)
-	must(t, 204, "DELETE", w.p.url+"/scim/v2/Users/"+u.ID, w.scim, nil, nil)
+	must(t, 204, "DELETE", w.p.URL+"/scim/v2/Users/"+u.ID, w.scim, nil, nil)
 }
 
 // afterAll: across all rounds, no userName is held twice and the audit log counts one create

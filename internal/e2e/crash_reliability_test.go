@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // crashWorld is the org the crash test works in: big enough that a kill can land inside a
@@ -15,7 +17,7 @@ import (
 type crashWorld struct {
 	b       backend
 	db      *sql.DB
-	p       *proc
+	p       *testenv.Proc
 	scim    string
 	userIDs []string // the members a large PATCH adds
 	// tag and gen name the server's PostgreSQL sessions (application_name), so that settle
@@ -25,7 +27,7 @@ type crashWorld struct {
 }
 
 // start starts a new generation of the server on the world's database.
-func (w *crashWorld) start(t *testing.T) *proc {
+func (w *crashWorld) start(t *testing.T) *testenv.Proc {
 	t.Helper()
 	w.gen++
 	return start(t, w.serverDSN())
@@ -73,7 +75,7 @@ const (
 
 func (w *crashWorld) restart(t *testing.T) {
 	t.Helper()
-	w.p.kill()
+	w.p.Kill()
 	w.settle(t)
 	w.p = w.start(t)
 }
@@ -85,8 +87,8 @@ func (w *crashWorld) checkGlobal(t *testing.T, when string) {
 	for what, n := range orphans(t, w.db) {
 		t.Errorf("%s: %d × %s", when, n, what)
 	}
-	if status, body, _ := call("GET", w.p.url+"/readyz", "", nil); status != 200 {
-		t.Fatalf("%s: readyz %d %s\nserver log:\n%s", when, status, body, w.p.log())
+	if status, body, _ := call("GET", w.p.URL+"/readyz", "", nil); status != 200 {
+		t.Fatalf("%s: readyz %d %s\nserver log:\n%s", when, status, body, w.p.Log())
 	}
 }
 
@@ -111,7 +113,7 @@ func TestCrashConsistency(t *testing.T) {
 				outcomes["patch "+w.crashPatch(t, rng, round)]++
 				outcomes["apply "+w.crashApply(t, rng, round)]++
 			}
-			w.p.stop(t)
+			w.p.Stop(t)
 			t.Logf("%s: %d kills; outcomes %v", b.name, 3*crashRounds, outcomes)
 		})
 	}
@@ -129,13 +131,13 @@ func (w *crashWorld) setup(t *testing.T) {
 		w.userIDs = append(w.userIDs, w.bulkUsers(t, names)...)
 	}
 	var g struct{ ID string }
-	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": "everyone"}, &g)
+	must(t, 201, "POST", w.p.URL+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": "everyone"}, &g)
 	w.patchMembers(t, g.ID, w.userIDs, 204)
-	must(t, 201, "POST", w.p.url+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "prod"}, nil)
+	must(t, 201, "POST", w.p.URL+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "prod"}, nil)
 	for i := range crashGrants {
-		must(t, 201, "POST", w.p.url+"/api/v1/projects", bootstrapToken, map[string]string{"name": fmt.Sprint("proj-", i), "cloud": "prod"}, nil)
+		must(t, 201, "POST", w.p.URL+"/api/v1/projects", bootstrapToken, map[string]string{"name": fmt.Sprint("proj-", i), "cloud": "prod"}, nil)
 	}
-	must(t, 201, "POST", w.p.url+"/api/v1/grants", bootstrapToken, map[string]string{"role": "owner", "principalType": "group",
+	must(t, 201, "POST", w.p.URL+"/api/v1/grants", bootstrapToken, map[string]string{"role": "owner", "principalType": "group",
 		"principal": "everyone", "resourceKind": "organization"}, nil)
 	w.checkGlobal(t, "after setup")
 }
@@ -157,7 +159,7 @@ func (w *crashWorld) bulkUsers(t *testing.T, names []string) []string {
 	var resp struct {
 		Operations []struct{ Location, Status string }
 	}
-	must(t, 200, "POST", w.p.url+"/scim/v2/Bulk", w.scim, bulkRequest(ops), &resp)
+	must(t, 200, "POST", w.p.URL+"/scim/v2/Bulk", w.scim, bulkRequest(ops), &resp)
 	ids := make([]string, 0, len(names))
 	for _, op := range resp.Operations {
 		if op.Status != "201" {
@@ -177,7 +179,7 @@ func bulkRequest(ops []map[string]any) map[string]any {
 
 func (w *crashWorld) patchMembers(t *testing.T, groupID string, ids []string, want int) {
 	t.Helper()
-	must(t, want, "PATCH", w.p.url+"/scim/v2/Groups/"+groupID, w.scim, memberPatch(ids), nil)
+	must(t, want, "PATCH", w.p.URL+"/scim/v2/Groups/"+groupID, w.scim, memberPatch(ids), nil)
 }
 
 func memberPatch(ids []string) map[string]any {
@@ -196,7 +198,7 @@ func (w *crashWorld) during(t *testing.T, rng *rand.Rand, spanMS int, send func(
 	got := make(chan int, 1)
 	go func() { got <- send() }()
 	time.Sleep(time.Duration(1+rng.IntN(spanMS)) * time.Millisecond)
-	w.p.kill()
+	w.p.Kill()
 	status := <-got
 	w.restart(t)
 	return status
@@ -218,7 +220,7 @@ func (w *crashWorld) crashBulk(t *testing.T, rng *rand.Rand, round int) string {
 	}
 	var body []byte
 	status := w.during(t, rng, 150, func() int {
-		s, b, _ := call("POST", w.p.url+"/scim/v2/Bulk", w.scim, bulkRequest(ops))
+		s, b, _ := call("POST", w.p.URL+"/scim/v2/Bulk", w.scim, bulkRequest(ops))
 		body = b
 		return s
 	})
@@ -253,9 +255,9 @@ func (w *crashWorld) crashBulk(t *testing.T, rng *rand.Rand, round int) string {
 func (w *crashWorld) crashPatch(t *testing.T, rng *rand.Rand, round int) string {
 	t.Helper()
 	var g struct{ ID string }
-	must(t, 201, "POST", w.p.url+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": fmt.Sprint("big-", round)}, &g)
+	must(t, 201, "POST", w.p.URL+"/scim/v2/Groups", w.scim, map[string]any{"schemas": []string{groupSchema}, "displayName": fmt.Sprint("big-", round)}, &g)
 	status := w.during(t, rng, 100, func() int {
-		s, _, _ := call("PATCH", w.p.url+"/scim/v2/Groups/"+g.ID, w.scim, memberPatch(w.userIDs))
+		s, _, _ := call("PATCH", w.p.URL+"/scim/v2/Groups/"+g.ID, w.scim, memberPatch(w.userIDs))
 		return s
 	})
 	members := queryInt(t, w.db, "SELECT count(*) FROM memberships WHERE group_id = $1", g.ID)
@@ -281,16 +283,16 @@ func (w *crashWorld) crashApply(t *testing.T, rng *rand.Rand, round int) string 
 	t.Helper()
 	for i := range crashGrants {
 		user := fmt.Sprintf("member%05d@example.com", (round*crashGrants+i)%crashMembers)
-		must(t, 201, "POST", w.p.url+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
+		must(t, 201, "POST", w.p.URL+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
 			"principal": user, "resourceKind": "project", "resource": fmt.Sprint("proj-", i)}, nil)
 	}
 	direct := func() int { return queryInt(t, w.db, "SELECT count(*) FROM bindings WHERE principal_type = 'user'") }
 	runs := func() int { return queryInt(t, w.db, "SELECT count(*) FROM enforcement_runs") }
 	beforeDirect, beforeRuns := direct(), runs()
 	var pv struct{ Plan struct{ Fingerprint string } }
-	must(t, 200, "POST", w.p.url+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
+	must(t, 200, "POST", w.p.URL+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
 	status := w.during(t, rng, 60, func() int {
-		s, _, _ := call("POST", w.p.url+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint})
+		s, _, _ := call("POST", w.p.URL+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint})
 		return s
 	})
 	afterDirect, afterRuns := direct(), runs()
@@ -310,8 +312,8 @@ func (w *crashWorld) crashApply(t *testing.T, rng *rand.Rand, round int) string 
 	}
 	if !applied {
 		// Leave no direct binding for the next round: apply for real, without a kill.
-		must(t, 200, "POST", w.p.url+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
-		must(t, 201, "POST", w.p.url+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint}, nil)
+		must(t, 200, "POST", w.p.URL+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
+		must(t, 201, "POST", w.p.URL+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint}, nil)
 	}
 	w.checkGlobal(t, fmt.Sprintf("round %d apply", round))
 	return outcome(status, applied)

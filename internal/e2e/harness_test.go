@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"database/sql"
 	"encoding/json"
@@ -9,13 +8,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,26 +18,11 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rolecall-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "rolecall")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/rolecall")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building rolecall: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain removes the binary the tests built once (testenv.Binary).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // bootstrapToken is the first admin token of every test database.
 const bootstrapToken = "rc_e2e_bootstrap_token_0123456789abcdef"
@@ -76,84 +56,10 @@ func backends(t *testing.T) []backend {
 	return append(out, backend{name: "postgres", dsn: dsn, sql: dsn})
 }
 
-// proc is a running `rolecall serve`.
-type proc struct {
-	cmd  *exec.Cmd
-	url  string
-	mu   sync.Mutex
-	logb strings.Builder
-	done chan error
-}
-
-func (p *proc) log() string { p.mu.Lock(); defer p.mu.Unlock(); return p.logb.String() }
-
-// listenRE finds the listen address in the text or the JSON log format.
-var listenRE = regexp.MustCompile(`rolecall listening"?[ ,]"?addr"?[=:]"?([^"\s]+)`)
-
-// start runs `rolecall serve` on dsn and waits until it listens.
-func start(t *testing.T, dsn string, args ...string) *proc {
+// start runs `rolecall serve` on dsn with the bootstrap token and waits until it listens.
+func start(t *testing.T, dsn string, args ...string) *testenv.Proc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
-	cmd.Env = append(os.Environ(), "ROLECALL_BOOTSTRAP_TOKEN="+bootstrapToken)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logb.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() { p.kill() })
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case err := <-p.done:
-		p.done <- err
-		t.Fatalf("server exited before listening: %v\n%s", err, p.log())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start listening\n%s", p.log())
-	}
-	return p
-}
-
-// kill sends SIGKILL (no graceful anything) and waits for the process to be gone.
-func (p *proc) kill() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	err := <-p.done
-	p.done <- err
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
-			t.Fatalf("server exited with %v after SIGTERM\n%s", err, p.log())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("server did not stop after SIGTERM\n%s", p.log())
-	}
+	return testenv.StartServe(t, dsn, []string{"ROLECALL_BOOTSTRAP_TOKEN=" + bootstrapToken}, args...)
 }
 
 // client is an HTTP client with a deadline, so that no test can hang on a request.
@@ -212,10 +118,10 @@ func must(t *testing.T, want int, method, url, token string, body, out any) []by
 }
 
 // scimToken issues a SCIM token through the admin API.
-func scimToken(t *testing.T, p *proc, name string) string {
+func scimToken(t *testing.T, p *testenv.Proc, name string) string {
 	t.Helper()
 	var tok struct{ Secret string }
-	must(t, 201, "POST", p.url+"/api/v1/tokens", bootstrapToken, map[string]string{"name": name, "scope": "scim"}, &tok)
+	must(t, 201, "POST", p.URL+"/api/v1/tokens", bootstrapToken, map[string]string{"name": name, "scope": "scim"}, &tok)
 	return tok.Secret
 }
 

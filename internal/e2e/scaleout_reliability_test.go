@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // TestScaleOutTwoServers runs two `rolecall serve` processes on one PostgreSQL database and
@@ -19,7 +20,7 @@ func TestScaleOutTwoServers(t *testing.T) {
 	db := openSQL(t, b)
 	s1 := start(t, b.dsn)
 	s2 := start(t, b.dsn)
-	servers := []*proc{s1, s2}
+	servers := []*testenv.Proc{s1, s2}
 	tok := scimToken(t, s1, "okta")
 
 	// Racing POSTs of the same userNames, alternately to each server: exactly one 201 per
@@ -37,7 +38,7 @@ func TestScaleOutTwoServers(t *testing.T) {
 				if r%2 == 1 {
 					name = strings.ToLower(name) // uniqueness is case-insensitive
 				}
-				status, body, _ := call("POST", servers[(r+i)%2].url+"/scim/v2/Users", tok,
+				status, body, _ := call("POST", servers[(r+i)%2].URL+"/scim/v2/Users", tok,
 					map[string]any{"schemas": []string{userSchema}, "userName": name})
 				switch status {
 				case 201:
@@ -74,21 +75,21 @@ func TestScaleOutTwoServers(t *testing.T) {
 		ID   string
 		Meta struct{ Version string }
 	}
-	must(t, 201, "POST", s1.url+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema}, "userName": "etag@example.com"}, &u)
-	_, _, hdr := call("GET", s2.url+"/scim/v2/Users/"+u.ID, tok, nil)
+	must(t, 201, "POST", s1.URL+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema}, "userName": "etag@example.com"}, &u)
+	_, _, hdr := call("GET", s2.URL+"/scim/v2/Users/"+u.ID, tok, nil)
 	if hdr.Get("ETag") != u.Meta.Version {
 		t.Fatalf("s2 ETag %q, s1 version %q", hdr.Get("ETag"), u.Meta.Version)
 	}
 	patch := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 		"Operations": []map[string]any{{"op": "replace", "path": "displayName", "value": "one"}}}
-	if status, body, _ := call("PATCH", s1.url+"/scim/v2/Users/"+u.ID, tok, patch, "If-Match", u.Meta.Version); status != 200 {
+	if status, body, _ := call("PATCH", s1.URL+"/scim/v2/Users/"+u.ID, tok, patch, "If-Match", u.Meta.Version); status != 200 {
 		t.Fatalf("PATCH with the current version on s1: %d %s", status, body)
 	}
 	for i, s := range servers {
-		if status, body, _ := call("PATCH", s.url+"/scim/v2/Users/"+u.ID, tok, patch, "If-Match", u.Meta.Version); status != 412 {
+		if status, body, _ := call("PATCH", s.URL+"/scim/v2/Users/"+u.ID, tok, patch, "If-Match", u.Meta.Version); status != 412 {
 			t.Errorf("stale If-Match on server %d: %d %s, want 412", i+1, status, body)
 		}
-		if status, body, _ := call("PUT", s.url+"/scim/v2/Users/"+u.ID, tok, map[string]any{"schemas": []string{userSchema},
+		if status, body, _ := call("PUT", s.URL+"/scim/v2/Users/"+u.ID, tok, map[string]any{"schemas": []string{userSchema},
 			"userName": "etag@example.com"}, "If-Match", u.Meta.Version); status != 412 {
 			t.Errorf("stale If-Match PUT on server %d: %d %s, want 412", i+1, status, body)
 		}
@@ -96,26 +97,26 @@ func TestScaleOutTwoServers(t *testing.T) {
 
 	// enforce-groups apply sent to both servers at once: one applies (201), the other is
 	// refused (409 stale plan) or finds nothing left to do (200), and one run is recorded.
-	must(t, 201, "POST", s1.url+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "prod"}, nil)
+	must(t, 201, "POST", s1.URL+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "prod"}, nil)
 	var g struct{ ID string }
-	must(t, 201, "POST", s1.url+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "admins",
+	must(t, 201, "POST", s1.URL+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": "admins",
 		"members": []map[string]string{{"value": u.ID}}}, &g)
-	must(t, 201, "POST", s1.url+"/api/v1/grants", bootstrapToken, map[string]string{"role": "owner", "principalType": "group",
+	must(t, 201, "POST", s1.URL+"/api/v1/grants", bootstrapToken, map[string]string{"role": "owner", "principalType": "group",
 		"principal": "admins", "resourceKind": "organization"}, nil)
 	for i := range names {
-		must(t, 201, "POST", s2.url+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
+		must(t, 201, "POST", s2.URL+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
 			"principal": fmt.Sprintf("race%02d@example.com", i), "resourceKind": "cloud", "resource": "prod"}, nil)
 	}
 	for attempt := range 5 {
 		var pv struct{ Plan struct{ Fingerprint string } }
-		must(t, 200, "POST", s1.url+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
+		must(t, 200, "POST", s1.URL+"/api/v1/enforce/preview", bootstrapToken, map[string]any{}, &pv)
 		statuses := make([]int, 2)
 		var wg sync.WaitGroup
 		for i, s := range servers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				statuses[i], _, _ = call("POST", s.url+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint})
+				statuses[i], _, _ = call("POST", s.URL+"/api/v1/enforce/apply", bootstrapToken, map[string]any{"fingerprint": pv.Plan.Fingerprint})
 			}()
 		}
 		wg.Wait()
@@ -139,13 +140,13 @@ func TestScaleOutTwoServers(t *testing.T) {
 		}
 		// Re-grant for the next attempt.
 		for i := range names {
-			must(t, 201, "POST", servers[i%2].url+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
+			must(t, 201, "POST", servers[i%2].URL+"/api/v1/grants", bootstrapToken, map[string]string{"role": "readonly", "principalType": "user",
 				"principal": fmt.Sprintf("race%02d@example.com", i), "resourceKind": "cloud", "resource": "prod"}, nil)
 		}
 	}
 	for what, n := range orphans(t, db) {
 		t.Errorf("at the end: %d × %s", n, what)
 	}
-	s1.stop(t)
-	s2.stop(t)
+	s1.Stop(t)
+	s2.Stop(t)
 }

@@ -16,7 +16,7 @@ func TestServerLogNeverHoldsTokens(t *testing.T) {
 			p := start(t, b.dsn, "--log-format", format, "--log-level", "debug")
 			scim := scimToken(t, p, "okta")
 			revoked := scimToken(t, p, "old")
-			must(t, 200, "DELETE", p.url+"/api/v1/tokens/old", bootstrapToken, nil, nil)
+			must(t, 200, "DELETE", p.URL+"/api/v1/tokens/old", bootstrapToken, nil, nil)
 			unknown := "rc_" + strings.Repeat("Z", 43)
 			for _, c := range []struct {
 				path, token string
@@ -31,13 +31,13 @@ func TestServerLogNeverHoldsTokens(t *testing.T) {
 				{"/api/v1/clouds?token=" + bootstrapToken, bootstrapToken, 401},
 				{"/scim/v2/Users/../../api?bearer=" + unknown, scim, 0},
 			} {
-				status, body, _ := call("GET", p.url+c.path, c.token, nil)
+				status, body, _ := call("GET", p.URL+c.path, c.token, nil)
 				if c.want != 0 && status != c.want {
 					t.Errorf("GET %s = %d %s, want %d", c.path, status, body, c.want)
 				}
 			}
-			p.stop(t)
-			log := p.log()
+			p.Stop(t)
+			log := p.Log()
 			if !strings.Contains(log, "401") {
 				t.Fatalf("the log does not show the refused requests:\n%s", log)
 			}

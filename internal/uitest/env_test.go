@@ -2,18 +2,12 @@ package uitest
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/server"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // env is a real server over HTTP on a fresh SQLite database that holds the enforce-groups
@@ -32,30 +26,9 @@ const (
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var orgID string
-	err = st.Update(ctx, func(tx store.Tx) error {
-		org, err := auth.CreateOrg(ctx, tx, orgName)
-		if err != nil {
-			return err
-		}
-		orgID = org.ID
-		_, err = auth.CreateToken(ctx, tx, org.ID, api.CreateTokenRequest{Name: adminTokenName, Scope: "admin"}, adminToken)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := service.Seed(ctx, st, orgID, enforce.ReferenceState(), 0); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.New(server.Config{}, st, nil, nil).Handler())
-	t.Cleanup(srv.Close)
+	st := testenv.SQLite(t)
+	orgID, _ := testenv.SeedWithAdmin(t, st, orgName, enforce.ReferenceState(), adminTokenName, adminToken)
+	srv := testenv.Serve(t, st, server.Config{}, nil)
 	return &env{url: srv.URL, st: st, orgID: orgID}
 }
 

@@ -6,18 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
-	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
-	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // adminEnv is a real server on a fresh database with the bootstrap org and its admin token.
@@ -31,44 +25,12 @@ type adminEnv struct {
 
 const adminTestToken = "rc_admin_test_token_0123456789"
 
-// adminBackends runs fn on SQLite, and on PostgreSQL when ROLECALL_TEST_POSTGRES is set.
+// adminBackends runs fn on SQLite, and on PostgreSQL (a subtest that skips with
+// sqltest.SkipMessage when sqltest.EnvPostgres is not set).
 func adminBackends(t *testing.T, fn func(t *testing.T, e *adminEnv)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, newAdminEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db")))
+	testenv.Each(t, testenv.Options{AdminToken: adminTestToken}, func(t *testing.T, env *testenv.Env) {
+		fn(t, &adminEnv{t: t, st: env.Store, url: env.URL, orgID: env.OrgID, token: env.AdminToken})
 	})
-	if base := os.Getenv("ROLECALL_TEST_POSTGRES"); base != "" {
-		t.Run("postgres", func(t *testing.T) { fn(t, newAdminEnv(t, adminPostgresDSN(t, base))) })
-	}
-}
-
-// adminPostgresDSN makes a schema of its own in the database, dropped when the test ends.
-func adminPostgresDSN(t *testing.T, base string) string {
-	t.Helper()
-	return sqltest.PostgresDSN(t)
-}
-
-func newAdminEnv(t *testing.T, dsn string) *adminEnv {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", dsn, err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, created, err := auth.Bootstrap(ctx, st, adminTestToken); err != nil || !created {
-		t.Fatalf("bootstrap: created=%v err=%v", created, err)
-	}
-	var orgID string
-	if err := st.View(ctx, func(tx store.Tx) error {
-		org, err := tx.OrgByName(ctx, auth.DefaultOrg)
-		orgID = org.ID
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.New(server.Config{}, st, nil, nil).Handler())
-	t.Cleanup(srv.Close)
-	return &adminEnv{t: t, st: st, url: srv.URL, orgID: orgID, token: adminTestToken}
 }
 
 // do sends a request with the given token and decodes a 2xx answer into out; it returns the

@@ -8,19 +8,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/server"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // uiEnv is a real server on a fresh SQLite database holding the enforce-groups reference
@@ -43,32 +38,10 @@ const (
 
 func newUIEnv(t *testing.T) *uiEnv {
 	t.Helper()
-	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test-setup"})
-	st, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var orgID string
-	err = st.Update(ctx, func(tx store.Tx) error {
-		org, err := auth.CreateOrg(ctx, tx, uiTestOrg)
-		if err != nil {
-			return err
-		}
-		orgID = org.ID
-		_, err = auth.CreateToken(ctx, tx, org.ID, api.CreateTokenRequest{Name: uiTestTokenName, Scope: "admin"}, uiTestToken)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := service.Seed(ctx, st, orgID, enforce.ReferenceState(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.SQLite(t)
+	orgID, ids := testenv.SeedWithAdmin(t, st, uiTestOrg, enforce.ReferenceState(), uiTestTokenName, uiTestToken)
 	log := slog.New(slog.NewTextHandler(uiTestLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := httptest.NewServer(server.New(server.Config{}, st, log, nil).Handler())
-	t.Cleanup(srv.Close)
+	srv := testenv.Serve(t, st, server.Config{}, log)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &uiEnv{t: t, st: st, srv: srv, orgID: orgID, ids: ids, client: client}

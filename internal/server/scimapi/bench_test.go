@@ -33,7 +33,7 @@ func benchUsers() int {
 // benchEnv is a server on SQLite with n users created directly in the store.
 func benchEnv(b *testing.B, n int) (*scimEnv, []string) {
 	b.Helper()
-	e := newSCIMEnv(b, "sqlite", server.Config{})
+	e := newSCIMEnv(b, server.Config{})
 	ctx := context.Background()
 	const batch = 5000
 	for start := 0; start < n; start += batch {

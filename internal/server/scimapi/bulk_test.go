@@ -513,7 +513,7 @@ func TestSCIMBulkCrash(t *testing.T) {
 
 // TestSCIMBulkGolden pins one BulkResponse; refresh with -update.
 func TestSCIMBulkGolden(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	r := e.must(200, "POST", "/scim/v2/Bulk", bulkBody(0,
 		bulkOpBody("POST", "/Users", "qwerty", map[string]any{"schemas": []string{scim.URNUser}, "userName": "Alice", "externalId": "a1"}),
 		bulkOpBody("POST", "/Groups", "ytrewq", bulkGroup("Tour Guides", "bulkId:qwerty")),

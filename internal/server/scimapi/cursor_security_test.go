@@ -10,6 +10,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // walkCursors pages through path (which takes &cursor=) with e's token and returns the
@@ -46,7 +47,7 @@ func otherOrg(t *testing.T, e *scimEnv, name string) *scimEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.token = createSCIMToken(t, e.st, o.org)
+	o.token = e.createSCIMToken(t, o.org)
 	return &o
 }
 
@@ -56,12 +57,12 @@ func otherOrg(t *testing.T, e *scimEnv, name string) *scimEnv {
 // org's cursor, a cursor of the other resource type and an edited one are refused with 400
 // invalidCursor (RFC 9865).
 func TestSCIMCursorsRevealNothingAboutOtherOrgs(t *testing.T) {
-	for _, backend := range scimBackends() {
-		t.Run(backend, func(t *testing.T) {
+	for _, backend := range sqltest.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
 			ctx := context.Background()
 			// world runs org B's walk in a fresh database after org A created noise users.
 			world := func(noise int) (b, a *scimEnv, cursors []string) {
-				b = newSCIMEnv(t, backend, server.Config{})
+				b = newSCIMEnvAt(t, backend.DSN(t), server.Config{})
 				a = otherOrg(t, b, "org-a")
 				err := b.st.Update(ctx, func(tx store.Tx) error {
 					for i := range noise {

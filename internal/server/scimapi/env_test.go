@@ -7,21 +7,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/rolecall/rolecall/internal/api"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // The SCIM tests run end to end: a real server (server.New(...).Handler()) over HTTP on a
-// real sqlstore database, SQLite always and PostgreSQL when ROLECALL_TEST_POSTGRES is set
+// real sqlstore database, SQLite always and PostgreSQL when sqltest.EnvPostgres is set
 // (each test in a fresh schema, dropped afterwards).
 
 // scimEnv is one server with one org and a SCIM token.
@@ -32,76 +29,41 @@ type scimEnv struct {
 	org   string
 	token string
 	admin string // an admin-scope token of the same org
+	env   *testenv.Env
 
 	benchIDs []string // users created by benchmarks
 }
 
-// scimBackends lists the database backends to run on.
-func scimBackends() []string {
-	if os.Getenv("ROLECALL_TEST_POSTGRES") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
-// forEachBackend runs fn as a subtest per backend, each with a fresh server.
+// forEachBackend runs fn as a subtest per backend (testenv.Each: the PostgreSQL subtest
+// skips with sqltest.SkipMessage without a test database), each with a fresh server.
 func forEachBackend(t *testing.T, cfg server.Config, fn func(t *testing.T, e *scimEnv)) {
-	for _, b := range scimBackends() {
-		t.Run(b, func(t *testing.T) {
-			fn(t, newSCIMEnv(t, b, cfg))
-		})
-	}
-}
-
-func scimTestDSN(t testing.TB, backend string) string {
-	t.Helper()
-	if backend == "sqlite" {
-		return sqltest.SQLiteDSN(t)
-	}
-	return sqltest.PostgresDSN(t)
-}
-
-func newSCIMEnv(t testing.TB, backend string, cfg server.Config) *scimEnv {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, scimTestDSN(t, backend))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	adminTok, _, err := auth.Bootstrap(ctx, st, "")
-	if err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	e := &scimEnv{t: t, st: st, admin: adminTok.Secret}
-	err = st.View(ctx, func(tx store.Tx) error {
-		org, err := tx.OrgByName(ctx, auth.DefaultOrg)
-		e.org = org.ID
-		return err
+	testenv.Each(t, testenv.Options{Config: cfg, SCIMTokenName: "okta"}, func(t *testing.T, env *testenv.Env) {
+		fn(t, fromTestenv(t, env))
 	})
-	if err != nil {
-		t.Fatalf("default org: %v", err)
-	}
-	e.token = createSCIMToken(t, st, e.org)
-	e.srv = httptest.NewServer(server.New(cfg, st, nil, nil).Handler())
-	t.Cleanup(e.srv.Close)
-	return e
+}
+
+// newSCIMEnv is one server on a fresh SQLite database, for tests that do not depend on the
+// backend.
+func newSCIMEnv(t testing.TB, cfg server.Config) *scimEnv {
+	t.Helper()
+	return newSCIMEnvAt(t, sqltest.SQLiteDSN(t), cfg)
+}
+
+// newSCIMEnvAt is one server on the database at dsn, for tests that need more than one
+// fresh database per backend.
+func newSCIMEnvAt(t testing.TB, dsn string, cfg server.Config) *scimEnv {
+	t.Helper()
+	return fromTestenv(t, testenv.New(t, dsn, testenv.Options{Config: cfg, SCIMTokenName: "okta"}))
+}
+
+func fromTestenv(t testing.TB, env *testenv.Env) *scimEnv {
+	return &scimEnv{t: t, st: env.Store, srv: env.Server, org: env.OrgID, token: env.SCIMToken, admin: env.AdminToken, env: env}
 }
 
 // createSCIMToken issues a SCIM token in the org and returns its secret.
-func createSCIMToken(t testing.TB, st store.Store, orgID string) string {
+func (e *scimEnv) createSCIMToken(t testing.TB, orgID string) string {
 	t.Helper()
-	ctx := context.Background()
-	var secret string
-	err := st.Update(ctx, func(tx store.Tx) error {
-		tok, err := auth.CreateToken(ctx, tx, orgID, api.CreateTokenRequest{Name: "okta", Scope: "scim"}, "")
-		secret = tok.Secret
-		return err
-	})
-	if err != nil {
-		t.Fatalf("create scim token: %v", err)
-	}
-	return secret
+	return e.env.Token(t, orgID, "okta", store.ScopeSCIM)
 }
 
 // scimResp is an answer, with its body decoded when it is JSON.

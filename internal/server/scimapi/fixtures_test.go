@@ -162,7 +162,7 @@ func checkGolden(t *testing.T, e *scimEnv, name string, r scimResp, ids map[stri
 }
 
 func TestSCIMGolden(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	user := e.must(201, "POST", "/scim/v2/Users", map[string]any{
 		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
 		"userName":    "bjensen@example.com",

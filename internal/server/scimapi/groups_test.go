@@ -213,7 +213,7 @@ func (e *scimEnv) auditEvents(action string) []store.AuditEvent {
 // membership PATCH and a members-excluded read do not read the member list: their cost must
 // not grow with the group.
 func TestSCIMMembershipReadsNoMemberList(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	ss, ok := e.st.(*sqlstore.Store)
 	if !ok {
 		t.Skip("store does not count rows")

@@ -80,7 +80,7 @@ func seedOrg(t *testing.T, e *scimEnv, name string, n int) (orgID, token string)
 	if name == "" {
 		return orgID, e.token
 	}
-	return orgID, createSCIMToken(t, e.st, orgID)
+	return orgID, e.createSCIMToken(t, orgID)
 }
 
 // scanAnswer is what scimGet got.
@@ -116,7 +116,7 @@ var worstFilter = "/scim/v2/Users?filter=" + url.QueryEscape(`groups.value eq "x
 // org's scan takes the second slot, and a third org's scan finds the server full (429); once
 // the scans end, their slots are free again.
 func TestScanSlots(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	const n = scanBatchSize + 100 // more than one batch: a scan that needs a slot
 	_, tokA := seedOrg(t, e, "", n)
 	_, tokB := seedOrg(t, e, "bravo", n)
@@ -173,7 +173,7 @@ func TestScanSlots(t *testing.T) {
 // context the store's queries get; a scan still running at the deadline stops there and is
 // answered 503 with Retry-After, and the server is not left holding it.
 func TestRequestDeadlineReachesQuery(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	seedOrg(t, e, "", scanBatchSize+100)
 	const timeout = 300 * time.Millisecond
 	g := &gateStore{Store: e.st, entered: make(chan time.Time, 8), release: make(chan struct{})}
@@ -207,7 +207,7 @@ func TestRequestDeadlineReachesQuery(t *testing.T) {
 // indexes; the same filter narrowed by an indexed attribute below the cap is answered, and
 // so are indexed filters on the whole org.
 func TestScanSizeCap(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	seedOrg(t, e, "", 300)
 	counting := &scanCounter{Store: e.st}
 	srv := httptest.NewServer(server.New(server.Config{ScanMax: 150}, counting, nil, nil).Handler())

@@ -20,7 +20,7 @@ import (
 // extension schema they do not know there. The limits stay advertised through the standard
 // members.
 func TestServiceProviderConfigStandardOnly(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	r := e.must(http.StatusOK, "GET", "/scim/v2/ServiceProviderConfig", nil)
 	if got := fmt.Sprint(r.doc["schemas"]); got != "[urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig]" {
 		t.Errorf("schemas = %s, want only the core ServiceProviderConfig schema", got)

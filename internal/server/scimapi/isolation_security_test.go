@@ -9,25 +9,18 @@ import (
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/audit"
-	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server"
-	"github.com/rolecall/rolecall/internal/store"
 )
 
 // asOrg returns a view of e's server that authenticates with a SCIM token of a new org.
 func (e *scimEnv) asOrg(t *testing.T, name string) *scimEnv {
 	t.Helper()
 	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
-	var orgID string
-	err := e.st.Update(ctx, func(tx store.Tx) error {
-		org, err := auth.CreateOrg(ctx, tx, name)
-		orgID = org.ID
-		return err
-	})
+	org, err := e.env.Service.CreateOrg(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &scimEnv{t: t, st: e.st, srv: e.srv, org: orgID, token: createSCIMToken(t, e.st, orgID)}
+	return &scimEnv{t: t, st: e.st, srv: e.srv, org: org.ID, token: e.createSCIMToken(t, org.ID), env: e.env}
 }
 
 // TestSCIMOrgIsolationMatrix uses org A's SCIM token against org B's users and groups through

@@ -230,7 +230,7 @@ func TestSCIMUserErrors(t *testing.T) {
 func TestSCIMOversizedChunkedBody(t *testing.T) {
 	// Without a Content-Length the middleware cannot refuse up front; the limit then trips
 	// while the handler reads the body, and must still be 413.
-	e := newSCIMEnv(t, "sqlite", server.Config{MaxBodyBytes: 1024})
+	e := newSCIMEnv(t, server.Config{MaxBodyBytes: 1024})
 	pr := strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + strings.Repeat("x", 4000) + `"}`)
 	req, _ := http.NewRequest("POST", e.srv.URL+"/scim/v2/Users", struct{ *strings.Reader }{pr})
 	req.ContentLength = -1
@@ -292,7 +292,7 @@ func TestSCIMReactivation(t *testing.T) {
 }
 
 func TestSCIMPatchNoContent(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{PatchNoContent: true})
+	e := newSCIMEnv(t, server.Config{PatchNoContent: true})
 	id := e.newUser("nc@example.com", nil)
 	r := e.must(204, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("replace", "active", false)))
 	if len(r.body) != 0 || r.header.Get("ETag") != `W/"2"` {
@@ -347,7 +347,7 @@ func TestSCIMPatchAnswer(t *testing.T) {
 }
 
 func TestSCIMOrgIsolation(t *testing.T) {
-	e := newSCIMEnv(t, "sqlite", server.Config{})
+	e := newSCIMEnv(t, server.Config{})
 	id := e.newUser("mine@example.com", nil)
 	gid := e.newGroup("Mine", id)
 	other := *e
@@ -364,7 +364,7 @@ func TestSCIMOrgIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other.token = createSCIMToken(t, e.st, other.org)
+	other.token = e.createSCIMToken(t, other.org)
 	other.wantError(other.do("GET", "/scim/v2/Users/"+id, nil), 404, "", "")
 	other.wantError(other.do("GET", "/scim/v2/Groups/"+gid, nil), 404, "", "")
 	other.wantError(other.do("DELETE", "/scim/v2/Users/"+id, nil), 404, "", "")

@@ -13,7 +13,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/access/accesstest"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
@@ -22,77 +22,6 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
 )
-
-// genOrg draws a small random organization: clouds and projects, users in every state
-// (active, inactive, removed), groups (some inactive) with arbitrary nesting (no cycles: the
-// store refuses them, so edges only go from a higher to a lower group index), service
-// accounts and bindings of every principal type with roles valid for their resource.
-func genOrg(t *rapid.T) *access.State {
-	s := &access.State{Resources: []access.Resource{{ID: "org", Kind: access.KindOrganization, Name: "org"}}}
-	nClouds := rapid.IntRange(1, 3).Draw(t, "clouds")
-	for i := range nClouds {
-		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("c", i), Kind: access.KindCloud, Name: fmt.Sprint("cloud-", i)})
-	}
-	for i := range rapid.IntRange(0, 4).Draw(t, "projects") {
-		s.Resources = append(s.Resources, access.Resource{ID: fmt.Sprint("p", i), Kind: access.KindProject, Name: fmt.Sprint("proj-", i),
-			ParentID: fmt.Sprint("c", rapid.IntRange(0, nClouds-1).Draw(t, "parent"))})
-	}
-	for i := range rapid.IntRange(0, 6).Draw(t, "users") {
-		s.Users = append(s.Users, access.User{ID: fmt.Sprint("u", i), UserName: fmt.Sprintf("user%d@example.com", i),
-			Active: rapid.IntRange(0, 3).Draw(t, "active") > 0, Removed: rapid.IntRange(0, 5).Draw(t, "removed") == 0})
-	}
-	for i := range rapid.IntRange(0, 4).Draw(t, "groups") {
-		s.Groups = append(s.Groups, access.Group{ID: fmt.Sprint("g", i), DisplayName: fmt.Sprint("group-", i),
-			Active: rapid.IntRange(0, 3).Draw(t, "groupActive") > 0})
-	}
-	seen := map[string]bool{}
-	if len(s.Groups) > 0 {
-		for range rapid.IntRange(0, 10).Draw(t, "memberships") {
-			gi := rapid.IntRange(0, len(s.Groups)-1).Draw(t, "group")
-			var m access.Membership
-			if len(s.Users) > 0 && (gi == 0 || rapid.Bool().Draw(t, "userMember")) {
-				m = access.Membership{GroupID: s.Groups[gi].ID, MemberType: access.PrincipalUser,
-					MemberID: s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "member")].ID}
-			} else if gi > 0 {
-				m = access.Membership{GroupID: s.Groups[gi].ID, MemberType: access.PrincipalGroup,
-					MemberID: s.Groups[rapid.IntRange(0, gi-1).Draw(t, "member")].ID}
-			} else {
-				continue
-			}
-			if k := m.GroupID + "/" + m.MemberID; !seen[k] {
-				seen[k] = true
-				s.Memberships = append(s.Memberships, m)
-			}
-		}
-	}
-	for i := range rapid.IntRange(0, 2).Draw(t, "accounts") {
-		s.ServiceAccounts = append(s.ServiceAccounts, access.ServiceAccount{ID: fmt.Sprint("sa", i), Name: fmt.Sprint("sa-", i)})
-	}
-	for i := range rapid.IntRange(0, 14).Draw(t, "bindings") {
-		res := s.Resources[rapid.IntRange(0, len(s.Resources)-1).Draw(t, "resource")]
-		valid := access.ValidRoles(res.Kind)
-		role := valid[rapid.IntRange(0, len(valid)-1).Draw(t, "role")]
-		var pt access.PrincipalType
-		var pid string
-		switch k := rapid.IntRange(0, 2).Draw(t, "principalType"); {
-		case k == 0 && len(s.Users) > 0:
-			pt, pid = access.PrincipalUser, s.Users[rapid.IntRange(0, len(s.Users)-1).Draw(t, "principal")].ID
-		case k == 1 && len(s.Groups) > 0:
-			pt, pid = access.PrincipalGroup, s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "principal")].ID
-		case len(s.ServiceAccounts) > 0:
-			pt, pid = access.PrincipalServiceAccount, s.ServiceAccounts[rapid.IntRange(0, len(s.ServiceAccounts)-1).Draw(t, "principal")].ID
-		default:
-			continue
-		}
-		k := res.ID + pid + string(role)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprint("b", i), ResourceID: res.ID, PrincipalType: pt, PrincipalID: pid, Role: role})
-	}
-	return s
-}
 
 // orgTables dumps an org's rows of every table enforce-groups may touch, sorted. Columns
 // that must change when a row changes twice (a user's version and lastModified: an ETag
@@ -173,7 +102,8 @@ func TestApplyProperties(t *testing.T) {
 	svc := enforcegroups.New(st)
 	var n, undone atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {
-		state := genOrg(rt)
+		// Storable: the store refuses nesting cycles and repeated rows.
+		state := accesstest.Draw(rt, accesstest.Options{Storable: true})
 		var orgID string
 		if err := st.Update(ctx, func(tx store.Tx) error {
 			org, err := auth.CreateOrg(ctx, tx, fmt.Sprint("org-", n.Add(1)))

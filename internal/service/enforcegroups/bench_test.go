@@ -12,6 +12,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // Size of the benchmark organization: the enforce-groups budget of DESIGN.md.
@@ -84,20 +85,20 @@ func largeState() *access.State {
 // (one transaction) and undoes. It reports the seconds of each step and the process's peak
 // RSS. It runs only with -bench:
 //
-//	go test -run '^$' -bench ApplyLarge/sqlite -benchtime 1x -timeout 60m ./internal/enforcement/
-//	ROLECALL_TEST_POSTGRES=postgres://… go test -run '^$' -bench ApplyLarge/postgres -benchtime 1x -timeout 60m ./internal/enforcement/
+//	go test -run '^$' -bench ApplyLarge/sqlite -benchtime 1x -timeout 60m ./internal/service/enforcegroups/
+//	ROLECALL_TEST_POSTGRES=postgres://… go test -run '^$' -bench ApplyLarge/postgres -benchtime 1x -timeout 60m ./internal/service/enforcegroups/
 func BenchmarkApplyLarge(b *testing.B) {
 	if testing.Short() {
 		b.Skip("seeding 1.6 million rows takes minutes")
 	}
-	b.Run("sqlite", func(b *testing.B) { benchApplyLarge(b, openSQLite(b)) })
+	b.Run("sqlite", func(b *testing.B) { benchApplyLarge(b, testenv.SQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { benchApplyLarge(b, openPostgres(b)) })
 }
 
 func benchApplyLarge(b *testing.B, st store.Store) {
 	s := largeState()
 	t0 := time.Now()
-	orgID, _ := seeded(b, st, "bench", s)
+	orgID, _ := testenv.Seed(b, st, "bench", s)
 	b.Logf("seeded %d users, %d groups, %d memberships, %d bindings in %s", len(s.Users), len(s.Groups),
 		len(s.Memberships), len(s.Bindings), time.Since(t0).Round(time.Millisecond))
 	s = nil

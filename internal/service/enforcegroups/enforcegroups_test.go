@@ -13,6 +13,7 @@ import (
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 func preview(t *testing.T, svc *enforcegroups.Service, orgID string) api.EnforcePreview {
@@ -46,7 +47,7 @@ func auditActions(t *testing.T, st store.Store, orgID string) []string {
 	}
 	var out []string
 	for _, e := range evs {
-		if e.Actor != "seed" {
+		if e.Actor != testenv.Actor {
 			out = append(out, e.Action)
 		}
 	}
@@ -58,7 +59,7 @@ func auditActions(t *testing.T, st store.Store, orgID string) []string {
 func TestPreviewReference(t *testing.T) {
 	want := planLines(enforce.Compute(enforce.ReferenceState()))
 	eachBackend(t, func(t *testing.T, st store.Store) {
-		orgID, _ := seeded(t, st, "example-org", enforce.ReferenceState())
+		orgID, _ := testenv.Seed(t, st, "example-org", enforce.ReferenceState())
 		before := takeSnapshot(t, st, orgID)
 		pv := preview(t, newService(st), orgID)
 		if got := planLines(&pv.Plan); !slices.Equal(got, want) {
@@ -81,7 +82,7 @@ func TestPreviewReference(t *testing.T) {
 func TestApplyThenUndo(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		svc := newService(st)
-		orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
+		orgID, ids := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 		before := takeSnapshot(t, st, orgID)
 		pv := preview(t, svc, orgID)
 
@@ -178,7 +179,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 		t.Run(w.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, st store.Store) {
 				svc := newService(st)
-				orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
+				orgID, ids := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 				pv := preview(t, svc, orgID)
 				ctx := ctxAs("idp")
 				if err := st.Update(ctx, func(tx store.Tx) error { return w.write(ctx, tx, orgID, ids) }); err != nil {
@@ -216,7 +217,7 @@ func noOwnerState() *access.State {
 func TestApplyNoOwner(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		svc := newService(st)
-		orgID, _ := seeded(t, st, "acme", noOwnerState())
+		orgID, _ := testenv.Seed(t, st, "acme", noOwnerState())
 		pv := preview(t, svc, orgID)
 		if pv.Plan.OwnerAfter {
 			t.Fatal("plan keeps an owner")
@@ -250,7 +251,7 @@ func TestApplyNothingToChange(t *testing.T) {
 		s.Bindings = slicesDeleteUserBindings(s.Bindings)
 		s.Users = s.Users[:2] // user1, user2: both in active groups
 		s.Memberships = s.Memberships[:3]
-		orgID, _ := seeded(t, st, "acme", s)
+		orgID, _ := testenv.Seed(t, st, "acme", s)
 		pv := preview(t, svc, orgID)
 		if !pv.Plan.Empty() {
 			t.Fatalf("plan not empty: %+v", pv.Plan)
@@ -288,7 +289,7 @@ func slicesDeleteUserBindings(bs []access.Binding) []access.Binding {
 func TestApplyEnablesGroupsOnly(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		svc := newService(st)
-		orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
+		orgID, _ := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 		pv := preview(t, svc, orgID)
 		res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint, EnableGroupsOnly: true})
 		if err != nil || !res.Applied || !res.GroupsOnly {
@@ -308,8 +309,8 @@ func TestApplyEnablesGroupsOnly(t *testing.T) {
 }
 
 func TestApplyNeedsFingerprint(t *testing.T) {
-	st := openSQLite(t)
-	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
+	st := testenv.SQLite(t)
+	orgID, _ := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 	_, err := newService(st).Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{})
 	if !errors.Is(err, enforcegroups.ErrNoFingerprint) {
 		t.Fatalf("apply without fingerprint: %v", err)
@@ -322,7 +323,7 @@ func TestApplyNeedsFingerprint(t *testing.T) {
 func TestUndoSkipsWhatChangedSince(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		svc := newService(st)
-		orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
+		orgID, ids := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 		pv := preview(t, svc, orgID)
 		res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
 		if err != nil {
@@ -383,8 +384,8 @@ func TestUndoSkipsWhatChangedSince(t *testing.T) {
 }
 
 func TestUndoUnknownRun(t *testing.T) {
-	st := openSQLite(t)
-	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
+	st := testenv.SQLite(t)
+	orgID, _ := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 	_, err := newService(st).Undo(ctxAs("admin"), orgID, "no-such-run")
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("undo of an unknown run: %v", err)
@@ -393,14 +394,14 @@ func TestUndoUnknownRun(t *testing.T) {
 
 // TestRunsAreScopedToTheirOrg: another org sees neither the runs nor can undo them.
 func TestRunsAreScopedToTheirOrg(t *testing.T) {
-	st := openSQLite(t)
+	st := testenv.SQLite(t)
 	svc := newService(st)
-	orgID, _ := seeded(t, st, "acme", enforce.ReferenceState())
+	orgID, _ := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 	s := enforce.ReferenceState()
 	for i := range s.Users {
 		s.Users[i].UserName = "other-" + s.Users[i].UserName
 	}
-	other, _ := seeded(t, st, "other", s)
+	other, _ := testenv.Seed(t, st, "other", s)
 	pv := preview(t, svc, orgID)
 	res, err := svc.Apply(ctxAs("admin"), orgID, api.EnforceApplyRequest{Fingerprint: pv.Plan.Fingerprint})
 	if err != nil {

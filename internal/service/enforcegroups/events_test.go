@@ -10,6 +10,7 @@ import (
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // feedAfter reads the org's events after cursor.
@@ -33,7 +34,7 @@ func feedAfter(t *testing.T, st store.Store, orgID string, after int64) []store.
 func TestApplyAndUndoEvents(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st store.Store) {
 		svc := newService(st)
-		orgID, ids := seeded(t, st, "acme", enforce.ReferenceState())
+		orgID, ids := testenv.Seed(t, st, "acme", enforce.ReferenceState())
 		start := int64(0)
 		if evs := feedAfter(t, st, orgID, 0); len(evs) > 0 {
 			start = evs[len(evs)-1].Seq

@@ -3,83 +3,32 @@ package enforcegroups_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/enforce"
-	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 	"github.com/rolecall/rolecall/internal/store"
-	"github.com/rolecall/rolecall/internal/store/sqlstore"
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
-// backend opens a fresh, empty store.
-type backend struct {
-	name string
-	open func(t testing.TB) store.Store
-}
+// eachBackend runs fn as a subtest per backend with a fresh store (the PostgreSQL subtest
+// skips with sqltest.SkipMessage without a test database).
+func eachBackend(t *testing.T, fn func(t *testing.T, st store.Store)) { testenv.EachStore(t, fn) }
 
-// backends are SQLite always and PostgreSQL when ROLECALL_TEST_POSTGRES names a database
-// (each test then works in a schema of its own, dropped afterwards).
-func backends() []backend {
-	bs := []backend{{"sqlite", openSQLite}}
-	if os.Getenv("ROLECALL_TEST_POSTGRES") != "" {
-		bs = append(bs, backend{"postgres", openPostgres})
-	}
-	return bs
-}
-
-// eachBackend runs fn as a subtest per backend.
-func eachBackend(t *testing.T, fn func(t *testing.T, st store.Store)) {
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.open(t)) })
-	}
-}
-
-func openDSN(t testing.TB, dsn string) store.Store {
-	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func openSQLite(t testing.TB) store.Store {
-	return openDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "rolecall.db"))
-}
-
+// openPostgres opens a fresh PostgreSQL store, skipping with sqltest.SkipMessage without one.
 func openPostgres(t testing.TB) store.Store {
 	t.Helper()
-	return openDSN(t, sqltest.PostgresDSN(t))
+	return sqltest.Open(t, sqltest.PostgresDSN(t))
 }
 
 // ctxAs is a context whose audit actor is name.
 func ctxAs(name string) context.Context {
 	return audit.WithActor(context.Background(), audit.Actor{Name: name, RequestID: "test"})
-}
-
-// seeded creates an org and seeds s into it; it returns the org's id and the ID mapping.
-func seeded(t testing.TB, st store.Store, name string, s *access.State) (string, map[string]string) {
-	t.Helper()
-	ctx := ctxAs("seed")
-	var org store.Org
-	if err := st.Update(ctx, func(tx store.Tx) (err error) { org, err = tx.CreateOrg(ctx, name); return err }); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := service.Seed(ctx, st, org.ID, s, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return org.ID, ids
 }
 
 func newService(st store.Store) *enforcegroups.Service { return enforcegroups.New(st) }

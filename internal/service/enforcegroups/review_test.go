@@ -3,7 +3,6 @@ package enforcegroups_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // raceState: "owner" keeps the org through the active group "admins"; "alice" is inactive,
@@ -38,11 +38,9 @@ func raceState() *access.State {
 // (retrying its read-modify-write as the SCIM layer does). SQLite serialises writers, so only
 // PostgreSQL can interleave.
 func TestApplyDoesNotLoseConcurrentUserWrite(t *testing.T) {
-	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
-		t.Skip("needs ROLECALL_TEST_POSTGRES: SQLite cannot interleave two writers")
-	}
+	// PostgreSQL only (openPostgres skips without it): SQLite cannot interleave two writers.
 	st := openPostgres(t)
-	orgID, ids := seeded(t, st, "race-org", raceState())
+	orgID, ids := testenv.Seed(t, st, "race-org", raceState())
 	alice := ids["u-alice"]
 	var r reactivation
 	// Once apply has read the org's state in its transaction, reactivate alice from another
@@ -147,11 +145,9 @@ func (t hookTx) SetUserRemoved(ctx context.Context, orgID, id string, removed, a
 // while undo runs (on PostgreSQL) must not be overwritten by the restore: it waits for the
 // org, which undo holds, and lands after it.
 func TestUndoDoesNotLoseConcurrentUserWrite(t *testing.T) {
-	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
-		t.Skip("needs ROLECALL_TEST_POSTGRES: SQLite cannot interleave two writers")
-	}
+	// PostgreSQL only (openPostgres skips without it): SQLite cannot interleave two writers.
 	st := openPostgres(t)
-	orgID, ids := seeded(t, st, "race-org", raceState())
+	orgID, ids := testenv.Seed(t, st, "race-org", raceState())
 	alice := ids["u-alice"]
 	svc := newService(st)
 	pv := preview(t, svc, orgID)

@@ -12,6 +12,7 @@ import (
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // TestBackup copies a live SQLite store (open, with uncheckpointed WAL content) and opens
@@ -21,7 +22,7 @@ func TestBackup(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	src := "sqlite:" + filepath.Join(dir, "live.db")
-	st := openDSN(t, src)
+	st := sqltest.Open(t, src)
 	if _, _, err := auth.Bootstrap(ctx, st, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,7 @@ func TestBackup(t *testing.T) {
 	if err := sqlstore.Backup(ctx, src, dest); err != nil {
 		t.Fatal(err)
 	}
-	cp := openDSN(t, "sqlite:"+dest)
+	cp := sqltest.Open(t, "sqlite:"+dest)
 	var orgs []store.Org
 	if err := cp.View(ctx, func(tx store.Tx) (err error) { orgs, err = tx.ListOrgs(ctx); return err }); err != nil || len(orgs) != 1 || orgs[0].Name != auth.DefaultOrg {
 		t.Fatalf("copy holds orgs %v (%v)", orgs, err)

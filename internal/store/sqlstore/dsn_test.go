@@ -45,7 +45,7 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 		"postgres://rolecall:" + secret + "@127.0.0.1:1/rolecall?sslmode=disable&connect_timeout=2",
 		"postgres://127.0.0.1:1/rolecall?user=rolecall&password=" + secret + "&sslmode=disable&connect_timeout=2",
 	}
-	if base := os.Getenv("ROLECALL_TEST_POSTGRES"); base != "" {
+	if base := os.Getenv(envPostgres); base != "" {
 		// A real server that refuses the password.
 		rest := strings.TrimPrefix(strings.TrimPrefix(base, "postgres://"), "postgresql://")
 		if at := strings.LastIndex(rest, "@"); at >= 0 {

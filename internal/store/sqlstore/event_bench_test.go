@@ -11,16 +11,12 @@ import (
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
-// benchStores opens a fresh store per backend (PostgreSQL when ROLECALL_TEST_POSTGRES is
+// benchStores opens a fresh store per backend (PostgreSQL when sqltest.EnvPostgres is
 // set) with one org.
 func benchStores(b *testing.B, fn func(b *testing.B, s store.Store, orgID string)) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			dsn := sqltest.SQLiteDSN(b)
-			if backend == "postgres" {
-				dsn = sqltest.PostgresDSN(b)
-			}
-			s := openDSN(b, dsn)
+	for _, backend := range sqltest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			s := sqltest.Open(b, backend.DSN(b))
 			var org store.Org
 			if err := s.Update(bg, func(tx store.Tx) error {
 				var err error

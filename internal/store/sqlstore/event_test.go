@@ -7,23 +7,18 @@ import (
 
 	"github.com/rolecall/rolecall/internal/store"
 	"github.com/rolecall/rolecall/internal/store/sqlstore"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // TestWaitRevisionAcrossStores: two Stores on one database stand for two servers (or a
 // server and an offline admin command). A waiter on B must wake within 1 s of a commit
 // made through A, which B learns of only by polling.
 func TestWaitRevisionAcrossStores(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return sqliteDSN(t) }},
-		{"postgres", postgresDSN},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dsn := tc.dsn(t)
-			a := openDSN(t, dsn)
-			b := openDSN(t, dsn)
+	for _, tc := range sqltest.Backends() {
+		t.Run(tc.Name, func(t *testing.T) {
+			dsn := tc.DSN(t)
+			a := sqltest.Open(t, dsn)
+			b := sqltest.Open(t, dsn)
 			var org store.Org
 			if err := a.Update(bg, func(tx store.Tx) error {
 				var err error
@@ -70,7 +65,7 @@ func TestWaitRevisionAcrossStores(t *testing.T) {
 
 // TestWaitRevisionAfterClose: Close wakes waiters instead of leaving them blocked.
 func TestWaitRevisionAfterClose(t *testing.T) {
-	s, err := sqlstore.Open(bg, sqliteDSN(t))
+	s, err := sqlstore.Open(bg, sqltest.SQLiteDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

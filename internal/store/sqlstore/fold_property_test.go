@@ -16,6 +16,7 @@ import (
 	"github.com/rolecall/rolecall/internal/scim/filter"
 	"github.com/rolecall/rolecall/internal/scim/fold"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // foldAlphabet mixes ASCII with the runes on which a lower-casing database and an EqualFold
@@ -46,7 +47,7 @@ var foldOps = map[string]store.CondOp{
 // ROLECALL_TEST_POSTGRES is set.
 func TestFoldSQLMatchesMemory(t *testing.T) {
 	backends := map[string]func(*testing.T) store.Store{"sqlite": openSQLite}
-	if os.Getenv("ROLECALL_TEST_POSTGRES") != "" {
+	if os.Getenv(sqltest.EnvPostgres) != "" {
 		backends["postgres"] = openPostgres
 	}
 	for name, open := range backends {

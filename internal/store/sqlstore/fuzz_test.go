@@ -9,6 +9,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/scim/fold"
 	"github.com/rolecall/rolecall/internal/store"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 )
 
 // fuzzNames are userNames chosen to trip LIKE-style escaping, quoting and case folding.
@@ -22,7 +23,7 @@ func FuzzTextFilter(f *testing.F) {
 			f.Add(uint8(op), v)
 		}
 	}
-	s := openDSN(f, sqliteDSN(f))
+	s := sqltest.Open(f, sqltest.SQLiteDSN(f))
 	ctx := context.Background()
 	var org store.Org
 	if err := s.Update(ctx, func(tx store.Tx) error {

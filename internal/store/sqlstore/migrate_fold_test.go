@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ func TestRefoldOnUpgrade(t *testing.T) {
 		testRefoldOnUpgrade(t, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("ROLECALL_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
-		}
-		testRefoldOnUpgrade(t, pgSchemaDSN(t, base))
+		testRefoldOnUpgrade(t, pgSchemaDSN(t))
 	})
 }
 

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -43,11 +42,7 @@ func TestMigrations(t *testing.T) {
 		testMigrations(t, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("ROLECALL_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
-		}
-		testMigrations(t, pgSchemaDSN(t, base))
+		testMigrations(t, pgSchemaDSN(t))
 	})
 }
 

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,11 +95,7 @@ func forPlanBackends(t *testing.T, check func(*testing.T, *Store)) {
 		check(t, openForPlans(t, "sqlite:"+filepath.Join(t.TempDir(), "plans.db")))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("ROLECALL_TEST_POSTGRES")
-		if dsn == "" {
-			t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
-		}
-		check(t, openForPlans(t, pgSchemaDSN(t, dsn)))
+		check(t, openForPlans(t, pgSchemaDSN(t)))
 	})
 }
 
@@ -200,16 +198,31 @@ func checkPlans(t *testing.T, s *Store) {
 	}
 }
 
-// pgSchemaDSN creates a fresh schema and returns a DSN using it.
-func pgSchemaDSN(t *testing.T, base string) string {
+// envPostgres and skipMessage are sqltest.EnvPostgres and sqltest.SkipMessage, which these
+// same-package tests cannot import (sqltest imports sqlstore: a cycle). CI greps the message.
+const (
+	envPostgres = "ROLECALL_TEST_POSTGRES"
+	skipMessage = envPostgres + " is not set: PostgreSQL suite skipped"
+)
+
+// pgSchemaDSN creates a fresh schema in the database named by envPostgres, dropped when the
+// test ends, and returns a DSN using it; it skips the test when the variable is not set.
+// The schema name is random (not the pid) so that tests in one process may run in parallel.
+func pgSchemaDSN(t *testing.T) string {
 	t.Helper()
+	base := os.Getenv(envPostgres)
+	if base == "" {
+		t.Skip(skipMessage)
+	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("plan_%d", os.Getpid())
-	if _, err := admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema); err != nil {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "plan_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,40 +12,19 @@ import (
 	"github.com/rolecall/rolecall/internal/store/storetest"
 )
 
-// sqliteDSN returns the DSN of a fresh SQLite file.
-func sqliteDSN(t testing.TB) string {
-	return "sqlite:" + filepath.Join(t.TempDir(), "rolecall.db")
-}
-
-func openDSN(t testing.TB, dsn string) store.Store {
-	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", dsn, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 var bg = context.Background()
 
-func openSQLite(t *testing.T) store.Store { return openDSN(t, sqliteDSN(t)) }
+// openSQLite and openPostgres open fresh stores for storetest.Run (sqltest does the work).
+func openSQLite(t *testing.T) store.Store { return sqltest.Open(t, sqltest.SQLiteDSN(t)) }
 
-// postgresDSN returns a DSN of a fresh schema in the database named by
-// ROLECALL_TEST_POSTGRES, dropped when the test ends; it skips the test when the variable is
-// not set.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	return sqltest.PostgresDSN(t)
-}
-
-func openPostgres(t *testing.T) store.Store { return openDSN(t, postgresDSN(t)) }
+func openPostgres(t *testing.T) store.Store { return sqltest.Open(t, sqltest.PostgresDSN(t)) }
 
 func TestStoreSQLite(t *testing.T) { storetest.Run(t, openSQLite) }
 
 func TestStorePostgres(t *testing.T) {
-	if os.Getenv("ROLECALL_TEST_POSTGRES") == "" {
-		t.Skip("ROLECALL_TEST_POSTGRES is not set: PostgreSQL suite skipped")
+	// One skip for the whole suite rather than one per storetest subtest.
+	if os.Getenv(sqltest.EnvPostgres) == "" {
+		t.Skip(sqltest.SkipMessage)
 	}
 	storetest.Run(t, openPostgres)
 }
