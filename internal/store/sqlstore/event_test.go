@@ -99,7 +99,7 @@ func TestWaitRevisionAfterClose(t *testing.T) {
 // returned (what lets a decision right after a write see it); with nobody waiting it says
 // it does not know.
 func TestPeekRevision(t *testing.T) {
-	s := openDSN(t, sqliteDSN(t)).(store.RevisionPeeker).(interface {
+	s := sqltest.Open(t, sqltest.SQLiteDSN(t)).(interface {
 		store.Store
 		store.RevisionPeeker
 	})
