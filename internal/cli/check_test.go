@@ -8,7 +8,7 @@ import (
 // TestActionAndCheck: custom actions are defined, listed and deleted from the CLI, and
 // rolecall check answers allow (exit 0) or deny (exit 1) with the reason, following them.
 func TestActionAndCheck(t *testing.T) {
-	e := newCLIEnv(t, "sqlite:"+t.TempDir()+"/cli.db")
+	e := newCLIEnv(t)
 	e.seed([]string{"alice@example.com"}, nil, nil)
 	for _, args := range [][]string{
 		{"cloud", "create", "prod"},

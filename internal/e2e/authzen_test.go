@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
+	"github.com/rolecall/rolecall/internal/testenv"
 )
 
 // The AuthZEN decision API against the real binary: the certification scenario's core
@@ -18,12 +19,12 @@ import (
 // scenario provisions the mapped fixture on p and returns a decision token: alice is a
 // collaborator on record-1 through team ⊂ eng; bob readonly there by a direct grant;
 // everyone (group all, carl inactive) readonly on record-2.
-func scenario(t *testing.T, p *proc) string {
+func scenario(t *testing.T, p *testenv.Proc) string {
 	t.Helper()
 	tok := scimToken(t, p, "okta")
-	must(t, 201, "POST", p.url+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "main"}, nil)
+	must(t, 201, "POST", p.URL+"/api/v1/clouds", bootstrapToken, map[string]string{"name": "main"}, nil)
 	for _, name := range []string{"record-1", "record-2"} {
-		must(t, 201, "POST", p.url+"/api/v1/projects", bootstrapToken, map[string]string{"name": name, "cloud": "main"}, nil)
+		must(t, 201, "POST", p.URL+"/api/v1/projects", bootstrapToken, map[string]string{"name": name, "cloud": "main"}, nil)
 	}
 	ids := map[string]string{}
 	for _, u := range []struct {
@@ -31,7 +32,7 @@ func scenario(t *testing.T, p *proc) string {
 		active bool
 	}{{"alice", true}, {"bob", true}, {"carl", false}} {
 		var out struct{ ID string }
-		must(t, 201, "POST", p.url+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema}, "userName": u.name, "active": u.active}, &out)
+		must(t, 201, "POST", p.URL+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema}, "userName": u.name, "active": u.active}, &out)
 		ids[u.name] = out.ID
 	}
 	group := func(name string, members ...string) {
@@ -40,7 +41,7 @@ func scenario(t *testing.T, p *proc) string {
 			ms = append(ms, map[string]string{"value": ids[m]})
 		}
 		var out struct{ ID string }
-		must(t, 201, "POST", p.url+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": name, "members": ms}, &out)
+		must(t, 201, "POST", p.URL+"/scim/v2/Groups", tok, map[string]any{"schemas": []string{groupSchema}, "displayName": name, "members": ms}, &out)
 		ids[name] = out.ID
 	}
 	group("team", "alice")
@@ -51,10 +52,10 @@ func scenario(t *testing.T, p *proc) string {
 		{"role": "readonly", "principalType": "user", "principal": "bob", "resourceKind": "project", "resource": "record-1"},
 		{"role": "readonly", "principalType": "group", "principal": "all", "resourceKind": "project", "resource": "record-2"},
 	} {
-		must(t, 201, "POST", p.url+"/api/v1/grants", bootstrapToken, g, nil)
+		must(t, 201, "POST", p.URL+"/api/v1/grants", bootstrapToken, g, nil)
 	}
 	var dt struct{ Secret string }
-	must(t, 201, "POST", p.url+"/api/v1/tokens", bootstrapToken, map[string]string{"name": "gateway", "scope": "decision"}, &dt)
+	must(t, 201, "POST", p.URL+"/api/v1/tokens", bootstrapToken, map[string]string{"name": "gateway", "scope": "decision"}, &dt)
 	return dt.Secret
 }
 
@@ -75,8 +76,8 @@ func TestAuthZENScenario(t *testing.T) {
 			p := start(t, b.dsn)
 			dt := scenario(t, p)
 			var meta map[string]any
-			must(t, 200, "GET", p.url+"/.well-known/authzen-configuration", "", nil, &meta)
-			if meta["access_evaluation_endpoint"] != p.url+"/access/v1/evaluation" {
+			must(t, 200, "GET", p.URL+"/.well-known/authzen-configuration", "", nil, &meta)
+			if meta["access_evaluation_endpoint"] != p.URL+"/access/v1/evaluation" {
 				t.Errorf("metadata: %v", meta)
 			}
 			for file, want := range map[string]bool{
@@ -84,7 +85,7 @@ func TestAuthZENScenario(t *testing.T) {
 				"scenario/c-2-2-8-1": true, "scenario/c-2-2-9-1": true,
 			} {
 				var d struct{ Decision bool }
-				must(t, 200, "POST", p.url+"/access/v1/evaluation", dt, fixture(t, file), &d)
+				must(t, 200, "POST", p.URL+"/access/v1/evaluation", dt, fixture(t, file), &d)
 				if d.Decision != want {
 					t.Errorf("%s: %v, want %v", file, d.Decision, want)
 				}
@@ -93,7 +94,7 @@ func TestAuthZENScenario(t *testing.T) {
 				"scenario/c-3-2-2-1": "TF", "scenario/c-3-2-5-1": "TF", "scenario/c-3-4-1-1": "TF", "scenario/c-3-2-1-1": "TT",
 			} {
 				var resp struct{ Evaluations []struct{ Decision bool } }
-				must(t, 200, "POST", p.url+"/access/v1/evaluations", dt, fixture(t, file), &resp)
+				must(t, 200, "POST", p.URL+"/access/v1/evaluations", dt, fixture(t, file), &resp)
 				got := ""
 				for _, d := range resp.Evaluations {
 					got += map[bool]string{true: "T", false: "F"}[d.Decision]
@@ -103,12 +104,12 @@ func TestAuthZENScenario(t *testing.T) {
 				}
 			}
 			var subjects struct{ Results []struct{ ID string } }
-			must(t, 200, "POST", p.url+"/access/v1/search/subject", dt, fixture(t, "scenario/c-4-2-1-1"), &subjects)
+			must(t, 200, "POST", p.URL+"/access/v1/search/subject", dt, fixture(t, "scenario/c-4-2-1-1"), &subjects)
 			if len(subjects.Results) != 2 || subjects.Results[0].ID != "alice" || subjects.Results[1].ID != "bob" {
 				t.Errorf("subject search: %+v (carl is inactive: never listed)", subjects)
 			}
 			var actions struct{ Results []struct{ Name string } }
-			must(t, 200, "POST", p.url+"/access/v1/search/action", dt, fixture(t, "scenario/c-4-4-1-1"), &actions)
+			must(t, 200, "POST", p.URL+"/access/v1/search/action", dt, fixture(t, "scenario/c-4-4-1-1"), &actions)
 			names := ""
 			for _, a := range actions.Results {
 				names += a.Name + " "
@@ -116,10 +117,10 @@ func TestAuthZENScenario(t *testing.T) {
 			if !strings.Contains(names, "read ") || !strings.Contains(names, "write ") || strings.Contains(names, "delete") {
 				t.Errorf("action search: %s", names)
 			}
-			if status, body, _ := call("POST", p.url+"/access/v1/evaluation", dt, `{"subject":{"type":"user"}}`); status != 400 || !strings.Contains(string(body), "subject.id") {
+			if status, body, _ := call("POST", p.URL+"/access/v1/evaluation", dt, `{"subject":{"type":"user"}}`); status != 400 || !strings.Contains(string(body), "subject.id") {
 				t.Errorf("malformed: %d %s, want 400 naming subject.id", status, body)
 			}
-			if status, _, _ := call("GET", p.url+"/api/v1/grants", dt, nil); status != 403 {
+			if status, _, _ := call("GET", p.URL+"/api/v1/grants", dt, nil); status != 403 {
 				t.Errorf("decision token on the admin API: %d, want 403", status)
 			}
 		})
@@ -138,7 +139,7 @@ func TestAuthZENTwoServers(t *testing.T) {
 		Decision bool
 		Context  struct{ Revision int64 }
 	}
-	must(t, 200, "POST", s2.url+"/access/v1/evaluation", dt, q, &d) // s2 builds its index
+	must(t, 200, "POST", s2.URL+"/access/v1/evaluation", dt, q, &d) // s2 builds its index
 	if d.Decision {
 		t.Fatal("bob may delete record-2 before the grant")
 	}
@@ -148,12 +149,12 @@ func TestAuthZENTwoServers(t *testing.T) {
 		if round == 1 {
 			path = "/api/v1/grants/revoke"
 		}
-		must(t, map[int]int{0: 201, 1: 200, 2: 201}[round], "POST", s1.url+path, bootstrapToken,
+		must(t, map[int]int{0: 201, 1: 200, 2: 201}[round], "POST", s1.URL+path, bootstrapToken,
 			map[string]string{"role": "owner", "principalType": "user", "principal": "bob", "resourceKind": "project", "resource": "record-2"}, nil)
 		committed := time.Now()
 		want := round != 1
 		for {
-			must(t, 200, "POST", s2.url+"/access/v1/evaluation", dt, q, &d)
+			must(t, 200, "POST", s2.URL+"/access/v1/evaluation", dt, q, &d)
 			if d.Decision == want {
 				break
 			}
