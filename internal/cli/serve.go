@@ -138,7 +138,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
 		ScanMax: int(f.scanMax), DecisionCacheBytes: f.decisionCacheBytes},
 		st, log, prometheus.NewRegistry())
-	log.Info("rolecall listening", "addr", l.Addr().String(), "db", redactDSN(f.db), "version", Version())
+	log.Info("rolecall listening", "addr", l.Addr().String(), "console", consoleURL(f.baseURL, l.Addr()), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)
 }
 
@@ -223,4 +223,21 @@ func (a *App) envFloat(name string, def float64) float64 {
 		fmt.Fprintf(a.Stderr, "warning: ignoring %s=%q: not a number\n", name, v)
 	}
 	return def
+}
+
+// consoleURL is where a person opens the web console: under --base-url when set, else on the
+// listening address, with an unspecified host (":8080" listens on every interface) shown as
+// localhost so that the URL can be opened on the machine itself.
+func consoleURL(baseURL string, addr net.Addr) string {
+	if baseURL != "" {
+		return strings.TrimRight(baseURL, "/") + "/ui"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/ui"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/ui"
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -75,4 +76,24 @@ func TestServeNeverPrintsTheDSNPassword(t *testing.T) {
 			t.Errorf("the startup line does not show the DSN with its password masked:\n%s", log)
 		}
 	})
+}
+
+func TestConsoleURL(t *testing.T) {
+	for _, tc := range []struct {
+		base, addr, want string
+	}{
+		{"", "[::]:8080", "http://localhost:8080/ui"},
+		{"", "0.0.0.0:8080", "http://localhost:8080/ui"},
+		{"", "127.0.0.1:18080", "http://127.0.0.1:18080/ui"},
+		{"", "[::1]:8080", "http://[::1]:8080/ui"},
+		{"https://rolecall.example.com/", "[::]:8080", "https://rolecall.example.com/ui"},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := consoleURL(tc.base, addr); got != tc.want {
+			t.Errorf("consoleURL(%q, %s) = %s, want %s", tc.base, tc.addr, got, tc.want)
+		}
+	}
 }

@@ -19,6 +19,10 @@ import (
 func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	// Ops: unauthenticated, for load balancers and Prometheus.
 	mux.HandleFunc("GET /healthz", s.healthz)
+	// A person who opens the server's address in a browser lands on the console.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ui", http.StatusFound)
+	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.handler)
 
