@@ -285,3 +285,27 @@ func (e *scimEnv) lastAuditMentions(s string) bool {
 	}
 	return found
 }
+
+// markRemoved marks user id removed and inactive in the store, as an enforce-groups apply
+// does, without a run.
+func (e *scimEnv) markRemoved(id string) {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.st.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// storedUser reads user id from the store.
+func (e *scimEnv) storedUser(id string) store.User {
+	e.t.Helper()
+	ctx := context.Background()
+	var u store.User
+	if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}

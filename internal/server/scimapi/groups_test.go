@@ -267,27 +267,10 @@ func TestSCIMMembershipReadsNoMemberList(t *testing.T) {
 // names it; re-sending a membership that exists changes nothing.
 func TestSCIMGroupAddReinstatesRemovedUser(t *testing.T) {
 	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
-		ctx := context.Background()
 		a := e.newUser("back-a@example.com", nil)
 		b := e.newUser("back-b@example.com", nil)
 		gid := e.newGroup("Returners")
-		remove := func(id string) {
-			t.Helper()
-			if err := e.st.Update(ctx, func(tx store.Tx) error {
-				_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		state := func(id string) store.User {
-			t.Helper()
-			var u store.User
-			if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
+		remove, state := e.markRemoved, e.storedUser
 		remove(a)
 		remove(b)
 		e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(a)})))
@@ -345,76 +328,6 @@ func TestSCIMGroupPatchAnswer(t *testing.T) {
 		u := e.must(200, "PATCH", "/scim/v2/Users/"+uid, scimPatchBody(scimOp("replace", "title", "Eng")))
 		if jstr(u.doc, "title") != "Eng" || jstr(u.doc, "id") != uid {
 			t.Errorf("user PATCH: %s", u.body)
-		}
-	})
-}
-
-// TestSCIMReinstatementKeepsIdPDeactivation: a group add brings back a user enforce-groups
-// removed, with the active flag its IdP last gave it: a user the IdP had deactivated before
-// the removal, or deactivates while removed, stays inactive (and so holds nothing); only an
-// explicit active=true activates (issue 14, item 1).
-func TestSCIMReinstatementKeepsIdPDeactivation(t *testing.T) {
-	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
-		ctx := context.Background()
-		gid := e.newGroup("Returners")
-		remove := func(id string) {
-			t.Helper()
-			if err := e.st.Update(ctx, func(tx store.Tx) error {
-				_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		state := func(id string) store.User {
-			t.Helper()
-			var u store.User
-			if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
-		setActive := func(id string, v bool) {
-			t.Helper()
-			e.must(200, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("replace", "active", v)))
-		}
-		addToGroup := func(id string) {
-			t.Helper()
-			e.must(204, "PATCH", "/scim/v2/Groups/"+gid, scimPatchBody(scimOp("add", "members", []any{member(id)})))
-		}
-
-		// Deactivated by the IdP, then removed by enforce-groups, then added to a group.
-		before := e.newUser("off-before@example.com", nil)
-		setActive(before, false)
-		remove(before)
-		addToGroup(before)
-		if u := state(before); u.Active || u.Removed {
-			t.Errorf("deactivated before removal, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
-		}
-
-		// Removed, then deactivated by the IdP while removed, then added to a group.
-		during := e.newUser("off-during@example.com", nil)
-		remove(during)
-		setActive(during, false)
-		if u := state(during); u.Active || !u.Removed || u.Version != 3 {
-			t.Errorf("PATCH active=false on a removed user: %+v; want it recorded (version 3), still removed", u)
-		}
-		addToGroup(during)
-		if u := state(during); u.Active || u.Removed {
-			t.Errorf("deactivated while removed, then added: active=%v removed=%v; want inactive, not removed", u.Active, u.Removed)
-		}
-		// Its IdP's explicit active=true activates it.
-		setActive(during, true)
-		if u := state(during); !u.Active || u.Removed {
-			t.Errorf("then active=true: active=%v removed=%v", u.Active, u.Removed)
-		}
-
-		// Active at the IdP throughout: the group add activates it.
-		on := e.newUser("on@example.com", nil)
-		remove(on)
-		addToGroup(on)
-		if u := state(on); !u.Active || u.Removed {
-			t.Errorf("active at its IdP, removed, added: active=%v removed=%v; want active", u.Active, u.Removed)
 		}
 	})
 }

@@ -1,12 +1,10 @@
 package scimapi_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	"github.com/rolecall/rolecall/internal/server"
-	"github.com/rolecall/rolecall/internal/store"
 )
 
 // TestSCIMRemovedUserStaysRemovedWithoutActiveTrue: a user enforce-groups removed comes back
@@ -14,21 +12,10 @@ import (
 // say so, exactly like a PUT that leaves active out.
 func TestSCIMRemovedUserStaysRemovedWithoutActiveTrue(t *testing.T) {
 	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
-		ctx := context.Background()
 		id := e.newUser("gone@example.com", nil)
-		err := e.st.Update(ctx, func(tx store.Tx) error {
-			_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e.markRemoved(id)
 		e.must(200, "PATCH", "/scim/v2/Users/"+id, scimPatchBody(scimOp("remove", "active", nil)))
-		var u store.User
-		if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
-			t.Fatal(err)
-		}
-		if u.Active || !u.Removed {
+		if u := e.storedUser(id); u.Active || !u.Removed {
 			t.Fatalf("PATCH remove active brought back a removed user: active=%v removed=%v", u.Active, u.Removed)
 		}
 	})
@@ -70,18 +57,11 @@ func TestSCIMReinstatementKeepsTheIdPsActive(t *testing.T) {
 		}, false},
 	}
 	forEachBackend(t, server.Config{}, func(t *testing.T, e *scimEnv) {
-		ctx := context.Background()
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				e.t = t
 				id := e.newUser("u@example.com", c.create)
-				err := e.st.Update(ctx, func(tx store.Tx) error {
-					_, err := tx.SetUserRemoved(ctx, e.org, id, true, false)
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				e.markRemoved(id)
 				if c.write != nil {
 					c.write(e, id)
 				}
@@ -90,10 +70,7 @@ func TestSCIMReinstatementKeepsTheIdPsActive(t *testing.T) {
 				if r.status != 200 && r.status != 204 {
 					t.Fatalf("group add: %d %s", r.status, r.body)
 				}
-				var u store.User
-				if err := e.st.View(ctx, func(tx store.Tx) (err error) { u, err = tx.User(ctx, e.org, id); return err }); err != nil {
-					t.Fatal(err)
-				}
+				u := e.storedUser(id)
 				if u.Removed || u.Active != c.want {
 					t.Errorf("after the group add: removed=%v active=%v, want removed=false active=%v", u.Removed, u.Active, c.want)
 				}
