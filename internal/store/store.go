@@ -61,6 +61,7 @@ type Tx interface {
 	EventTx
 	PagerTx
 	ActionTx
+	WebhookTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so
