@@ -30,13 +30,28 @@ var listenRE = regexp.MustCompile(`rolecall listening"?[ ,]"?addr"?[=:]"?([^"\s]
 // environment, and waits until it listens.
 func StartServe(t testing.TB, dsn string, env []string, args ...string) *Proc {
 	t.Helper()
-	cmd := exec.Command(Binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
+	return Start(t, "", env, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
+}
+
+// Start runs the binary with args in dir (empty: the test's working directory) and env
+// added to the environment, and waits until it logs "rolecall listening" with its address:
+// `serve`, or `demo --serve` once its organization is seeded. Stdout and stderr both go to
+// Log.
+func Start(t testing.TB, dir string, env []string, args ...string) *Proc {
+	t.Helper()
+	cmd := exec.Command(Binary(t), args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
+	// One pipe for both streams, so that Log keeps their order.
+	stderr, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		stderr.Close()
 		t.Fatal(err)
 	}
 	p := &Proc{cmd: cmd, done: make(chan error, 1)}
@@ -56,6 +71,7 @@ func StartServe(t testing.TB, dsn string, env []string, args ...string) *Proc {
 				}
 			}
 		}
+		stderr.Close()
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(p.Kill)
