@@ -57,7 +57,30 @@ func noSuch(what, ref string) error {
 	if h := listHint[what]; h != "" {
 		msg += " (list them with `" + h + "`)"
 	}
+	if what == api.PrincipalUser || what == api.PrincipalGroup {
+		msg += ". " + SCIMOrigin + " " + scimCheck(what, ref)
+	}
 	return notFoundf("%s", msg)
+}
+
+// SCIMOrigin is the sentence that a not-found user or group message adds: the newcomer who
+// looks for a way to create one in rolecall learns where they come from. The console cuts
+// the message after it and names its own pages instead of the CLI commands that follow.
+const SCIMOrigin = "Users and groups are not created in rolecall: they arrive from your identity provider over SCIM (/scim/v2)."
+
+// scimCheck says how to check what the identity provider sent about ref, and what to do
+// without one.
+func scimCheck(what, ref string) string {
+	prefix := ref
+	if at := strings.IndexByte(prefix, '@'); at > 0 {
+		prefix = prefix[:at]
+	}
+	if r := []rune(prefix); len(r) > 3 {
+		prefix = string(r[:3])
+	}
+	return fmt.Sprintf("To check what it sent: `rolecall %s list --prefix %s` and `rolecall audit list --action scim.%s.create` (or scim.%s.delete). "+
+		"No identity provider yet? `rolecall seed example` loads example users and groups, or send what it would (README, First steps)",
+		what, prefix, what, what)
 }
 
 // lookup resolves ids-or-names inside one org and one transaction.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -91,7 +92,12 @@ func consoleMessage(err error) string {
 }
 
 // consoleHints replaces the CLI hints of a service message with the console page to look at.
+// A not-found user or group ends with where they come from and the CLI commands that check
+// what the identity provider sent; here the audit log page is the place to look.
 func consoleHints(msg string) string {
+	if i := strings.Index(msg, service.SCIMOrigin); i >= 0 {
+		msg = msg[:i+len(service.SCIMOrigin)] + " The Audit log page shows what it sent (actions scim.user.create, scim.group.create)"
+	}
 	return cliHint.ReplaceAllStringFunc(msg, func(m string) string {
 		return " (see the " + uiListPages[cliHint.FindStringSubmatch(m)[1]] + " page)"
 	})
