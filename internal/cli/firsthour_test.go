@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/service"
 )
 
@@ -80,4 +87,49 @@ func TestEmptyOrgPreview(t *testing.T) {
 			t.Errorf("enforce-groups on an empty org: exit %d\n%s%s", code, out, errs)
 		}
 	})
+}
+
+func TestDemoServeRefusals(t *testing.T) {
+	run := func(args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		a := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+		code := a.Run(context.Background(), args)
+		return errb.String(), code
+	}
+	if errs, code := run("demo", "--db", "sqlite:x.db"); code != 1 || !strings.Contains(errs, "--db and --listen go with --serve") {
+		t.Errorf("demo --db without --serve: exit %d %s", code, errs)
+	}
+	// A port in use fails before the database is touched: no file appears.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	db := filepath.Join(t.TempDir(), "demo.db")
+	errs, code := run("demo", "--serve", "--db", "sqlite:"+db, "--listen", l.Addr().String())
+	if code != 1 || !strings.Contains(errs, "choose one with --listen") {
+		t.Errorf("demo --serve on a busy port: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("demo --serve on a busy port created %s (%v)", db, err)
+	}
+}
+
+func TestGroupOrder(t *testing.T) {
+	s := enforce.ReferenceState()
+	order, err := groupOrder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, g := range order {
+		pos[g.ID] = i
+	}
+	if len(order) != len(s.Groups) || pos["group-backend"] > pos["group-engineering"] {
+		t.Errorf("order %v: backend must come before engineering, which holds it", order)
+	}
+	s.Memberships = append(s.Memberships, access.Membership{GroupID: "group-backend", MemberType: access.PrincipalGroup, MemberID: "group-engineering"})
+	if _, err := groupOrder(s); err == nil || !strings.Contains(err.Error(), "a member of itself") {
+		t.Errorf("a cycle: %v", err)
+	}
 }
