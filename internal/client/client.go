@@ -1,6 +1,8 @@
-// Package client is the typed Go client of rolecall's admin API (/api/v1). The CLI reaches
-// the server through it and nothing else, so every CLI feature is also an API feature. It
-// may import api and the standard library.
+// Package client is the typed Go client of rolecall's admin API (/api/v1), plus the few
+// SCIM requests (/scim/v2) an identity provider sends to create users and groups, which
+// `rolecall seed example` plays (scim.go). The CLI reaches the server through it and nothing
+// else, so every CLI feature is also an API feature. It may import api and the standard
+// library.
 package client
 
 import (
