@@ -136,6 +136,13 @@ func TestDemoServe(t *testing.T) {
 				}
 			}
 			checkExample(t, p.URL, token)
+			// The banner's "Try" commands work as printed.
+			if out, errs, code := cli(t, p.URL, token, "user", "list"); code != 0 || !strings.Contains(out, "orphan-user@example.com") {
+				t.Errorf("user list: exit %d\n%s%s", code, out, errs)
+			}
+			if out, errs, code := cli(t, p.URL, token, "access", "explain", "--user", "user1@example.com", "--cloud", "prod-cloud"); code != 0 || !strings.Contains(out, "collaborator") || !strings.Contains(out, "engineering") {
+				t.Errorf("access explain: exit %d\n%s%s", code, out, errs)
+			}
 
 			// A second demo on the same database refuses to seed over the data.
 			cmd := exec.Command(testenv.Binary(t), append(args, "--listen", "127.0.0.1:0")...)
