@@ -77,7 +77,8 @@ func (c *DecisionContext) appendJSON(b []byte) []byte {
 		en, hasEn = c.reasonEN, true
 	}
 	if c.Role != nil || c.Sources != nil || len(c.ReasonAdmin) > 1 || len(c.ReasonAdmin) == 1 && !hasEn {
-		m, err := json.Marshal(*c) // a copy, so that c itself stays on the caller's stack
+		// Marshal a copy, so that c itself stays on the caller's stack.
+		m, err := json.Marshal(*c)
 		if err != nil { // not reached: every field marshals
 			panic(err)
 		}
