@@ -82,6 +82,10 @@ type WebhookProgress struct {
 	LastDeliveredAt *time.Time
 	// Disable, when not "", disables the endpoint with this reason (WebhookDisabled…).
 	Disable string
+	// RenewUntil, when set and the lease is not released, extends the lease to it: a
+	// dispatcher that works longer than its lease (a slow receiver, a long backlog) renews
+	// it with each write of progress instead of losing it to another server mid-stream.
+	RenewUntil time.Time
 }
 
 // WebhookAttempt is one line of an endpoint's delivery log.
@@ -142,6 +146,13 @@ type WebhookTx interface {
 	// when release is true. ErrVersionMismatch when owner no longer holds the lease (it
 	// expired and another took it): the caller must drop what it was doing.
 	AdvanceWebhook(ctx context.Context, orgID, id, owner string, p WebhookProgress, release bool) error
+
+	// RewindWebhook moves the endpoint's cursor back to cursor (0 <= cursor <= its Cursor)
+	// so that the events after it are delivered again, in order ("replay from seq N"). It
+	// resets Attempts, NextAttemptAt and FailingSince and breaks any lease, so that a
+	// dispatcher busy with the endpoint gets ErrVersionMismatch on its next AdvanceWebhook
+	// rather than writing its old position back over the rewind.
+	RewindWebhook(ctx context.Context, orgID, id string, cursor int64) (WebhookEndpoint, error)
 
 	// AppendWebhookAttempt adds a line to the endpoint's delivery log (ID assigned).
 	AppendWebhookAttempt(ctx context.Context, a WebhookAttempt) (WebhookAttempt, error)
