@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/delivery"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/decisions"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
@@ -70,6 +71,9 @@ type Config struct {
 	// (serve --decision-cache-bytes); past it the least recently used are evicted. 0 means
 	// decisions.DefaultMaxBytes.
 	DecisionCacheBytes int64
+	// WebhookAllowPrivate lets webhook endpoints be loopback, private or link-local
+	// addresses (serve --webhook-allow-private): tests, and receivers on an internal network.
+	WebhookAllowPrivate bool
 }
 
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
@@ -158,6 +162,7 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log,
 			OnBuild: func(d time.Duration) { decisionBuilds.Observe(d.Seconds()) }})}
+	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL})
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(decisionBuilds, newDecisionCollector(s.decisions.Stats),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
