@@ -238,3 +238,21 @@ func TestWebhookCLI(t *testing.T) {
 		adminGolden(t, "webhook.golden", webhookStable(strings.ReplaceAll(tr.buf.String(), rx.srv.URL, "http://RECEIVER")))
 	})
 }
+
+// TestWebhookCLIRefusesPrivateAddresses: a server started without --webhook-allow-private
+// refuses an endpoint on a loopback or private address, or localhost, with a message that
+// names the flag, and stores nothing.
+func TestWebhookCLIRefusesPrivateAddresses(t *testing.T) {
+	e := newCLIEnv(t)
+	for _, u := range []string{"http://127.0.0.1:9/hooks", "https://10.1.2.3/hooks", "http://169.254.169.254/latest", "http://localhost:8080/x"} {
+		_, errOut, code := e.run("webhook", "add", u)
+		if code != 1 || !strings.Contains(errOut, "--webhook-allow-private") {
+			t.Errorf("webhook add %s: exit %d, %q; want 1 and a message naming --webhook-allow-private", u, code, errOut)
+		}
+	}
+	out, _, code := e.run("webhook", "list", "-o", "json")
+	var l api.List[api.WebhookEndpoint]
+	if err := json.Unmarshal([]byte(out), &l); err != nil || code != 0 || l.Total != 0 {
+		t.Errorf("after refusals, list = %d %s (%v)", code, out, err)
+	}
+}
