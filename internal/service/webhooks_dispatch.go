@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/audit"
@@ -25,14 +26,26 @@ func (s *Service) LeaseWebhooks(ctx context.Context, owner string, now, until ti
 	return out, err
 }
 
-// WebhookEvents reads the events after a cursor for an endpoint with types (store.EventTx
-// EventsAfter; ErrCursorExpired when they are no longer all retained).
-func (s *Service) WebhookEvents(ctx context.Context, org string, after int64, types []string, limit int) (page store.EventPage, err error) {
+// WebhookEvents reads the events after cursor for endpoint e (store.EventTx EventsAfter
+// with e's types; ErrCursorExpired when they are no longer all retained), and whether owner
+// still holds e's lease, in one snapshot: a dispatcher whose lease was broken (an admin
+// changed the endpoint) stops rather than send with stale settings.
+func (s *Service) WebhookEvents(ctx context.Context, e store.WebhookEndpoint, owner string, cursor int64, limit int) (page store.EventPage, held bool, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		page, err = tx.EventsAfter(ctx, org, store.EventQuery{After: after, Types: types, Limit: limit})
+		cur, err := tx.Webhook(ctx, e.OrgID, e.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if held = cur.LeaseOwner == owner && cur.Enabled; !held {
+			return nil
+		}
+		page, err = tx.EventsAfter(ctx, e.OrgID, store.EventQuery{After: cursor, Types: e.Types, Limit: limit})
 		return err
 	})
-	return page, err
+	return page, held, err
 }
 
 // WaitRevision blocks until org's revision passes after (or ctx ends), when the store can
@@ -74,4 +87,29 @@ func (s *Service) WebhookProgress(ctx context.Context, e store.WebhookEndpoint, 
 			Why      string `json:"why"`
 		}{after, p.Disable, why})
 	})
+}
+
+// WebhookOrgs lists the orgs that have at least one enabled endpoint: the orgs whose
+// commits the dispatcher watches for (WaitRevision) to deliver at once.
+func (s *Service) WebhookOrgs(ctx context.Context) (out []string, err error) {
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		orgs, err := tx.ListOrgs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			es, err := tx.ListWebhooks(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				if e.Enabled {
+					out = append(out, o.ID)
+					break
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
 }

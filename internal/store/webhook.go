@@ -71,6 +71,12 @@ type WebhookEndpoint struct {
 	FailingSince *time.Time
 	// LastDeliveredAt is when an event was last delivered (2xx).
 	LastDeliveredAt *time.Time
+	// LeaseOwner and LeaseUntil: the dispatcher delivering to it now and until when ("" and
+	// zero when free). Read-only: written by LeaseWebhooks and AdvanceWebhook. A dispatcher
+	// checks it before sending, so that one whose lease was broken (UpdateWebhook,
+	// RewindWebhook) stops before it sends with stale settings.
+	LeaseOwner string
+	LeaseUntil time.Time
 }
 
 // WebhookProgress is what a dispatcher writes back after attempts on a leased endpoint.
@@ -131,7 +137,9 @@ type WebhookTx interface {
 	ListWebhooks(ctx context.Context, orgID string) ([]WebhookEndpoint, error)
 	// UpdateWebhook replaces URL, Description, Types, Enabled, DisabledReason and Secrets
 	// (never the delivery state) and sets UpdatedAt. Enabling an endpoint resets Attempts,
-	// NextAttemptAt and FailingSince so that it is tried at once.
+	// NextAttemptAt and FailingSince so that it is tried at once. It breaks any lease
+	// (AdvanceWebhook then answers ErrVersionMismatch to its holder): a dispatcher working
+	// with the old URL, types or secrets stops, and the next lease reads the new ones.
 	UpdateWebhook(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
 	// DeleteWebhook deletes the endpoint and its log; ErrNotFound when there is none.
 	DeleteWebhook(ctx context.Context, orgID, id string) error

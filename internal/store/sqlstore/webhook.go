@@ -22,7 +22,7 @@ import (
 // gets ErrVersionMismatch and stops.
 
 const webhookCols = `org_id, id, url, description, types, enabled, disabled_reason, secrets, created_at, created_by,
-	updated_at, cursor, attempts, next_attempt_at, failing_since, last_delivered_at`
+	updated_at, cursor, attempts, next_attempt_at, failing_since, last_delivered_at, COALESCE(lease_owner, ''), lease_until`
 
 // secretJSON is one element of the secrets column.
 type secretJSON struct {
@@ -36,7 +36,7 @@ func scanWebhook(sc interface{ Scan(...any) error }) (store.WebhookEndpoint, err
 	var types, secrets string
 	err := sc.Scan(&e.OrgID, &e.ID, &e.URL, &e.Description, &types, &e.Enabled, &e.DisabledReason, &secrets,
 		timeCol{&e.CreatedAt}, &e.CreatedBy, timeCol{&e.UpdatedAt}, &e.Cursor, &e.Attempts, timeCol{&e.NextAttemptAt},
-		timePtrCol{&e.FailingSince}, timePtrCol{&e.LastDeliveredAt})
+		timePtrCol{&e.FailingSince}, timePtrCol{&e.LastDeliveredAt}, &e.LeaseOwner, timeCol{&e.LeaseUntil})
 	if err != nil {
 		return e, err
 	}
@@ -121,7 +121,8 @@ func (t *tx) CreateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.
 	e.UpdatedAt = e.CreatedAt
 	e.NextAttemptAt = e.CreatedAt
 	e.Attempts, e.FailingSince, e.LastDeliveredAt = 0, nil, nil
-	_, err = t.exec(ctx, `INSERT INTO webhooks (`+webhookCols+`)
+	_, err = t.exec(ctx, `INSERT INTO webhooks (org_id, id, url, description, types, enabled, disabled_reason, secrets,
+			created_at, created_by, updated_at, cursor, attempts, next_attempt_at, failing_since, last_delivered_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, NULL, NULL)`,
 		e.OrgID, e.ID, e.URL, e.Description, types, e.Enabled, e.DisabledReason, secrets,
 		t.d.t(e.CreatedAt), e.CreatedBy, t.d.t(e.UpdatedAt), e.Cursor, t.d.t(e.NextAttemptAt))
@@ -177,7 +178,8 @@ func (t *tx) ListWebhooks(ctx context.Context, orgID string) ([]store.WebhookEnd
 }
 
 // UpdateWebhook replaces the endpoint's settings (never its delivery state); enabling a
-// disabled endpoint makes it due at once.
+// disabled endpoint makes it due at once. It breaks the lease, so that a dispatcher holding
+// it stops and the next one starts with the new URL, types and secrets.
 func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 	if err := t.writable("UpdateWebhook"); err != nil {
 		return store.WebhookEndpoint{}, err
@@ -193,7 +195,7 @@ func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.
 			attempts = CASE WHEN enabled THEN attempts WHEN $6 THEN 0 ELSE attempts END,
 			next_attempt_at = CASE WHEN enabled THEN next_attempt_at WHEN $6 THEN $9 ELSE next_attempt_at END,
 			failing_since = CASE WHEN enabled THEN failing_since WHEN $6 THEN NULL ELSE failing_since END,
-			enabled = $6
+			enabled = $6, lease_owner = NULL, lease_until = NULL
 		WHERE org_id = $1 AND id = $2`,
 		e.OrgID, e.ID, e.URL, e.Description, types, e.Enabled, e.DisabledReason, secrets, t.d.t(at))
 	if err != nil {

@@ -165,6 +165,12 @@ func testWebhooksLease(t *testing.T, s store.Store) {
 	if got[0].Cursor != 0 || got[1].Cursor != 1 {
 		t.Errorf("leased cursors %d, %d; want 0, 1", got[0].Cursor, got[1].Cursor)
 	}
+	if r := getWebhook(t, s, o.ID, a.ID); r.LeaseOwner != "w1" || r.LeaseUntil.IsZero() || got[0].LeaseOwner != "w1" {
+		t.Errorf("lease owner read back %q until %v (leased %q)", r.LeaseOwner, r.LeaseUntil, got[0].LeaseOwner)
+	}
+	if r := getWebhook(t, s, o.ID, disabled.ID); r.LeaseOwner != "" || !r.LeaseUntil.IsZero() {
+		t.Errorf("a free endpoint reads lease %q until %v", r.LeaseOwner, r.LeaseUntil)
+	}
 	// Held leases are not given to another owner until they expire.
 	if again := lease(t, s, "w2", now.Add(2*time.Second), now.Add(time.Minute), 10); len(again) != 0 {
 		t.Fatalf("w2 leased %v while w1 holds them", ids(again))
@@ -300,10 +306,21 @@ func testWebhooksAdvanceLostLease(t *testing.T, s store.Store) {
 	if got := getWebhook(t, s, o.ID, e.ID); got.Cursor != 1 {
 		t.Errorf("cursor = %d after a refused advance, want 1", got.Cursor)
 	}
+	// An admin's update breaks the lease: the holder must re-lease to see the new settings.
+	cur := getWebhook(t, s, o.ID, e.ID)
+	cur.Description = "changed"
+	update(t, s, func(tx store.Tx) error { _, err := tx.UpdateWebhook(bg, cur); return err })
+	err = s.Update(bg, func(tx store.Tx) error {
+		return tx.AdvanceWebhook(bg, o.ID, e.ID, "new", store.WebhookProgress{Cursor: 2, NextAttemptAt: now}, true)
+	})
+	wantErr(t, "AdvanceWebhook after an update", err, store.ErrVersionMismatch)
+	if got := lease(t, s, "newer", time.Now().Add(time.Second), time.Now().Add(time.Hour), 1); len(got) != 1 || got[0].Description != "changed" {
+		t.Fatalf("after an update leased %+v", got)
+	}
 	// Deleted while leased: refused the same way.
 	update(t, s, func(tx store.Tx) error { return tx.DeleteWebhook(bg, o.ID, e.ID) })
 	err = s.Update(bg, func(tx store.Tx) error {
-		return tx.AdvanceWebhook(bg, o.ID, e.ID, "new", store.WebhookProgress{Cursor: 2, NextAttemptAt: now}, true)
+		return tx.AdvanceWebhook(bg, o.ID, e.ID, "newer", store.WebhookProgress{Cursor: 2, NextAttemptAt: now}, true)
 	})
 	wantErr(t, "AdvanceWebhook of a deleted endpoint", err, store.ErrVersionMismatch)
 }
