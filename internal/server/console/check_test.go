@@ -90,6 +90,25 @@ func TestUICheckAccess(t *testing.T) {
 	r, _ = e.checkPage("user", "user1@example.com", "fly", "project", "proj-1")
 	wantAll(t, "unknown action", r.body, "<code>unknown_action</code>")
 
+	// An inactive user is denied, and the page says its sources do not apply.
+	// (Deactivated as an identity provider does it: a SCIM PATCH.)
+	ctx0 := audit.WithActor(context.Background(), audit.Actor{Name: "test"})
+	const scimToken = "rc_ui_check_scim_token_0123456789"
+	if _, err := service.New(e.st).CreateToken(ctx0, e.orgID, api.CreateTokenRequest{Name: "idp", Scope: string(store.ScopeSCIM)}, scimToken); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPatch, e.srv.URL+"/scim/v2/Users/"+e.ids["user-2"], strings.NewReader(
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`))
+	req.Header.Set("Authorization", "Bearer "+scimToken)
+	req.Header.Set("Content-Type", "application/scim+json")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode/100 != 2 {
+		t.Fatalf("deactivating user2 over SCIM: %v %v", err, res)
+	} else {
+		res.Body.Close()
+	}
+	r, _ = e.checkPage("user", "user2@example.com", "read", "cloud", "dev-cloud")
+	wantAll(t, "inactive user", r.body, `<span class="badge bad">deny</span>`, "<code>subject_inactive</code>", "would apply were it active again")
+
 	// Malformed questions are refused in words.
 	r, _ = e.checkPage("group", "engineering", "read", "organization", "")
 	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Unknown kind of subject") {
