@@ -38,6 +38,9 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
+// flushEvery bounds the events sent between two writes of progress.
+const flushEvery = 50
+
 // Defaults of Options.
 const (
 	DefaultLease    = 30 * time.Second
@@ -310,6 +313,13 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			}
 			if !w.send(ctx, ev) {
 				return
+			}
+			// Within a long page, write progress every flushEvery events: a server that
+			// dies sends again at most that many (with the same webhook-ids).
+			if len(w.log) >= flushEvery {
+				if !w.flush(false, "") {
+					return
+				}
 			}
 		}
 		if page.Next > w.p.Cursor {
