@@ -20,9 +20,9 @@ import (
 	"github.com/rolecall/rolecall/webhook"
 )
 
-// hookReceiver is a platform's receiver: it verifies every delivery with the secret it
+// cliHookReceiver is a platform's receiver: it verifies every delivery with the secret it
 // holds and keeps the verified events in arrival order; its answer can be changed.
-type hookReceiver struct {
+type cliHookReceiver struct {
 	srv *httptest.Server
 
 	mu      sync.Mutex
@@ -33,8 +33,8 @@ type hookReceiver struct {
 	refused int
 }
 
-func newHookReceiver(t *testing.T) *hookReceiver {
-	rx := &hookReceiver{status: http.StatusNoContent}
+func newCLIHookReceiver(t *testing.T) *cliHookReceiver {
+	rx := &cliHookReceiver{status: http.StatusNoContent}
 	rx.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rx.mu.Lock()
@@ -65,7 +65,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	return rx
 }
 
-func (rx *hookReceiver) set(status int, secret string) {
+func (rx *cliHookReceiver) set(status int, secret string) {
 	rx.mu.Lock()
 	defer rx.mu.Unlock()
 	rx.status = status
@@ -75,7 +75,7 @@ func (rx *hookReceiver) set(status int, secret string) {
 }
 
 // waitFor waits (up to 15 s) until the receiver holds n verified events and returns them.
-func (rx *hookReceiver) waitFor(t *testing.T, n int) ([]events.CloudEvent, []string) {
+func (rx *cliHookReceiver) waitFor(t *testing.T, n int) ([]events.CloudEvent, []string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -133,7 +133,7 @@ func TestWebhookCLIEndToEnd(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			p := start(t, b.dsn, "--webhook-allow-private")
 			cli := cliOf(t, p)
-			rx := newHookReceiver(t)
+			rx := newCLIHookReceiver(t)
 
 			out := cli(0, "webhook", "add", rx.srv.URL+"/hooks", "--types", "resource.created,resource.deleted")
 			m, secret := e2eWebhookAdded.FindStringSubmatch(out), e2eWebhookSecret.FindString(out)
