@@ -41,9 +41,10 @@ type uiDecision struct {
 	ImplicitCollaborator bool
 }
 
-// check answers GET /ui/check?subjectType=&subject=&action=&resourceType=&resource=. Without a
-// subject or an action it shows the empty form (prefilled from whatever the query holds, so
-// that a user's or a resource's page can link to it half filled).
+// check answers GET /ui/check?ask=1&subjectType=&subject=&action=&resourceType=&resource=.
+// Without ask (the form's submit sends it) or a subject it shows the form only, prefilled
+// from whatever the query holds, so that a user's or a resource's page can link to it half
+// filled without answering a question nobody asked yet.
 func (c *console) check(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := uiCheckData{
@@ -73,7 +74,7 @@ func (c *console) check(w http.ResponseWriter, r *http.Request) {
 		d.Custom = append(d.Custom, a.Name)
 	}
 	view := uiView{Title: "Check access", Nav: "check", Data: &d}
-	if d.Subject == "" {
+	if d.Subject == "" || q.Get("ask") == "" {
 		c.render(w, r, http.StatusOK, "check", view)
 		return
 	}

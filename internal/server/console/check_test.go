@@ -20,7 +20,7 @@ var checkRevision = regexp.MustCompile(`class="revision">(\d+)<`)
 // checkPage asks the check-access page and returns the answer and the revision it shows.
 func (e *uiEnv) checkPage(subjectType, subject, action, resourceType, resource string) (uiResp, int) {
 	e.t.Helper()
-	q := url.Values{"subjectType": {subjectType}, "subject": {subject}, "action": {action},
+	q := url.Values{"ask": {"1"}, "subjectType": {subjectType}, "subject": {subject}, "action": {action},
 		"resourceType": {resourceType}, "resource": {resource}}
 	r := e.get("/ui/check?" + q.Encode())
 	rev := -1
@@ -146,7 +146,12 @@ func TestUICheckAccess(t *testing.T) {
 		t.Errorf("revision after the revoke %d, before %d", after, before)
 	}
 
-	// The user and resource pages link to the box, half filled.
+	// The user and resource pages link to the box, half filled; it answers only once asked.
 	wantAll(t, "user page", e.get("/ui/users/"+e.ids["user-1"]).body, `href="/ui/check?subjectType=user&amp;subject=user1%40example.com"`)
+	r = e.get("/ui/check?subjectType=user&subject=user1%40example.com")
+	wantAll(t, "half-filled form", r.body, `name="subject" required value="user1@example.com"`)
+	if strings.Contains(r.body, `id="decision"`) {
+		t.Errorf("the half-filled form answers before it is submitted:\n%s", r.body)
+	}
 	wantAll(t, "project page", e.get("/ui/projects/"+e.ids["project-1"]).body, `href="/ui/check?resourceType=project&amp;resource=proj-1"`)
 }
