@@ -13,6 +13,10 @@ type Token struct {
 	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
 	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	// LastRequest is what the token last sent, with LastUsedAt its time: the method and the
+	// resource type, e.g. "PATCH /Groups/…" (recorded at most once a minute per token; the
+	// SCIM sync-health signal).
+	LastRequest string `json:"lastRequest,omitempty"`
 }
 
 // CreateTokenRequest asks for a new token in the caller's org.

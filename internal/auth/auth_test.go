@@ -202,3 +202,19 @@ func TestDecisionScope(t *testing.T) {
 		t.Errorf("ParseScope(Decision): %v", err)
 	}
 }
+
+func TestRequestLine(t *testing.T) {
+	for _, tc := range []struct{ method, path, want string }{
+		{"PATCH", "/scim/v2/Groups/2f1c-77", "PATCH /Groups/…"},
+		{"GET", "/scim/v2/Users", "GET /Users"},
+		{"get", "/scim/v2/Users?filter=userName+eq+%22a%22", "GET /Users"},
+		{"POST", "/scim/v2/Bulk", "POST /Bulk"},
+		{"POST", "/api/v1/grants", "POST /api/v1/grants"},
+		{"GET", "/api/v1/users/alice@example.com/access", "GET /api/v1/users/…"},
+		{"POST", "/access/v1/evaluation", "POST /access/v1/evaluation"},
+	} {
+		if got := auth.RequestLine(tc.method, tc.path); got != tc.want {
+			t.Errorf("RequestLine(%s %s) = %q, want %q", tc.method, tc.path, got, tc.want)
+		}
+	}
+}
