@@ -35,7 +35,8 @@ func ActorFrom(ctx context.Context) Actor {
 }
 
 // Log appends one event in tx. before and after are marshalled to JSON (nil → null); pass
-// the API representation of the target so that the log reads like the API.
+// the API representation of the target so that the log reads like the API, and so that
+// Describe can name the target and summarise the event from them.
 func Log(ctx context.Context, tx store.Tx, orgID, action, targetType, targetID string, before, after any) error {
 	a := ActorFrom(ctx)
 	e := store.AuditEvent{
@@ -54,6 +55,7 @@ func Log(ctx context.Context, tx store.Tx, orgID, action, targetType, targetID s
 	if e.After, err = marshal(after); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
+	Describe(&e)
 	_, err = tx.AppendAudit(ctx, e)
 	return err
 }
