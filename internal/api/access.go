@@ -124,13 +124,28 @@ type AuditEvent struct {
 	Action     string          `json:"action"`
 	TargetType string          `json:"targetType"`
 	TargetID   string          `json:"targetId"`
-	Before     json.RawMessage `json:"before,omitempty"`
+	// TargetName is what the target was called when the event was written ("alice@example.com",
+	// "collaborator on prod-cloud to bob@example.com"); empty when nothing names it.
+	TargetName string `json:"targetName,omitempty"`
+	// Target is the target as people read it: type and name, or type and id when unnamed
+	// ("user alice@example.com", "grant collaborator on prod-cloud to bob@example.com").
+	Target string `json:"target"`
+	// Summary is the event in one line ("okta deactivated alice@example.com").
+	Summary string `json:"summary"`
+	// SubjectType, SubjectID and SubjectName name the principal of a grant event.
+	SubjectType string          `json:"subjectType,omitempty"`
+	SubjectID   string          `json:"subjectId,omitempty"`
+	SubjectName string          `json:"subjectName,omitempty"`
+	Before      json.RawMessage `json:"before,omitempty"`
 	After      json.RawMessage `json:"after,omitempty"`
 	RequestID  string          `json:"requestId,omitempty"`
 }
 
-// AuditFilter narrows an audit list. Target is an id, or a name when TargetType names a
-// kind of object that still exists (cloud, project, service_account, user, group).
+// AuditFilter narrows an audit list. Action is an action, a prefix ending in "." or "*"
+// ("enforce."), or a comma-separated list of both. Target is an id or a name (a user's
+// userName, a group's, resource's, token's or service account's name): the events about
+// that object and, for a principal, the grants to and from it; TargetType narrows what the
+// name is looked up as.
 type AuditFilter struct {
 	Since, Until time.Time
 	Actor        string

@@ -94,6 +94,9 @@ func TestAdminCLITable(t *testing.T) {
 		tr.do(0, "audit", "list", "--limit", "5")
 		tr.do(0, "audit", "list", "--action", "grant.revoke")
 		tr.do(0, "audit", "list", "--target", "cloud/prod")
+		tr.do(0, "audit", "list", "--target", "bob@example.com")
+		tr.do(0, "audit", "list", "--target", "deploy")
+		tr.do(0, "audit", "list", "--action", "org.,project.delete", "--limit", "3")
 		tr.do(1, "audit", "list", "--since", "yesterday")
 
 		tr.do(1, "--server", "http://127.0.0.1:1", "cloud", "list")

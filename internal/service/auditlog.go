@@ -152,6 +152,15 @@ func (s *Service) AuditLog(ctx context.Context, org string, q store.AuditQuery) 
 	return es, total, err
 }
 
+// AuditEventView is the wire form of an event AuditLog returned: with its target as people
+// read it (audit.Label) and its summary.
+func AuditEventView(e store.AuditEvent) api.AuditEvent {
+	return api.AuditEvent{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, TargetType: e.TargetType,
+		TargetID: e.TargetID, TargetName: e.TargetName, Target: audit.Label(e), Summary: e.Summary,
+		SubjectType: e.SubjectType, SubjectID: e.SubjectID, SubjectName: e.SubjectName,
+		Before: e.Before, After: e.After, RequestID: e.RequestID}
+}
+
 // nullable drops a JSON null so that "before"/"after" are absent rather than null.
 func nullable(m []byte) []byte {
 	if string(m) == "null" {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server/respond"
 	"github.com/rolecall/rolecall/internal/service"
@@ -127,11 +128,13 @@ func (c *console) page(h http.HandlerFunc) http.Handler { return c.secure(c.sign
 
 func newConsole(d Deps) *console {
 	funcs := template.FuncMap{
-		"time":     uiTime,
-		"roleName": roleName,
-		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
-		"join":     strings.Join,
-		"add":      func(a, b int) int { return a + b },
+		"time":       uiTime,
+		"roleName":   roleName,
+		"kindName":   func(k string) string { return strings.ReplaceAll(k, "_", " ") },
+		"lastSeen":   func(t api.Token) string { return t.LastSeen(time.Now()) },
+		"auditLabel": audit.Label,
+		"join":       strings.Join,
+		"add":        func(a, b int) int { return a + b },
 		// grantActions is what a grant row's change-role and revoke forms need.
 		"grantActions": func(v uiView, g api.Grant) map[string]any {
 			return map[string]any{"G": g, "CSRF": v.Session.CSRF, "Back": v.Here, "Roles": uiRoles[g.ResourceKind]}

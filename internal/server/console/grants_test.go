@@ -117,6 +117,21 @@ func TestUIGrantChangeRoleRevoke(t *testing.T) {
 	if ev := e.lastAudit(audit.ActionGrantRevoke); ev.Actor != uiTestTokenName {
 		t.Errorf("revoke audited as %q", ev.Actor)
 	}
+
+	// The audit log reads as sentences, finds the grants by the group's plain name and an
+	// action prefix, and keeps the ids on hover.
+	log := e.get("/ui/audit?target=backend&action=grant.")
+	for _, w := range []string{
+		uiTestTokenName + " revoked owner on staging-cloud from group backend",
+		uiTestTokenName + " changed group backend&#39;s role on staging-cloud from readonly to owner",
+		uiTestTokenName + " granted readonly on staging-cloud to group backend",
+		`title="` + bs[0].ID + `">grant owner on staging-cloud to group backend`,
+		"Showing 1–3 of 3",
+	} {
+		if !strings.Contains(log.body, w) {
+			t.Errorf("the audit page lacks %q:\n%s", w, log.body)
+		}
+	}
 }
 
 func TestUIGrantFromGroupPage(t *testing.T) {
