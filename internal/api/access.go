@@ -118,12 +118,12 @@ type AccessSource struct {
 
 // AuditEvent is one recorded change.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	Time       time.Time       `json:"time"`
-	Actor      string          `json:"actor"`
-	Action     string          `json:"action"`
-	TargetType string          `json:"targetType"`
-	TargetID   string          `json:"targetId"`
+	Seq        int64     `json:"seq"`
+	Time       time.Time `json:"time"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"targetType"`
+	TargetID   string    `json:"targetId"`
 	// TargetName is what the target was called when the event was written ("alice@example.com",
 	// "collaborator on prod-cloud to bob@example.com"); empty when nothing names it.
 	TargetName string `json:"targetName,omitempty"`
@@ -137,8 +137,8 @@ type AuditEvent struct {
 	SubjectID   string          `json:"subjectId,omitempty"`
 	SubjectName string          `json:"subjectName,omitempty"`
 	Before      json.RawMessage `json:"before,omitempty"`
-	After      json.RawMessage `json:"after,omitempty"`
-	RequestID  string          `json:"requestId,omitempty"`
+	After       json.RawMessage `json:"after,omitempty"`
+	RequestID   string          `json:"requestId,omitempty"`
 }
 
 // AuditFilter narrows an audit list. Action is an action, a prefix ending in "." or "*"
