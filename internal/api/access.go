@@ -20,6 +20,9 @@ type Grant struct {
 	// Note, on creation only, says why the grant gives nothing yet (an inactive or removed
 	// user holds nothing until its identity provider reactivates it).
 	Note string `json:"note,omitempty"`
+	// Replaced, on a creation with replace only, lists the grants of other roles the
+	// principal held on the resource and that this grant replaced.
+	Replaced []Grant `json:"replaced,omitempty"`
 }
 
 // GrantRequest names a grant to create or revoke. Principal and Resource are ids or names
@@ -30,6 +33,10 @@ type GrantRequest struct {
 	Principal     string `json:"principal"`
 	ResourceKind  string `json:"resourceKind"`
 	Resource      string `json:"resource,omitempty"`
+	// Replace, on a creation, replaces the roles the principal already holds directly on
+	// the resource with Role, in one transaction. Without it such a grant is refused (409)
+	// with the existing grant named: a principal holds one role per resource.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // GrantFilter narrows a grant list: by principal, by resource, or both. Empty fields match
@@ -114,6 +121,11 @@ type AccessSource struct {
 	GroupID   string   `json:"groupId,omitempty"`
 	GroupName string   `json:"groupName,omitempty"`
 	Path      []string `json:"path,omitempty"`
+	// Redundant marks a grant (direct or group) that another source covers for this user on
+	// this resource, CoveredBy naming it ("group engineering (owner)"): revoking it would
+	// not change the user's role here.
+	Redundant bool   `json:"redundant,omitempty"`
+	CoveredBy string `json:"coveredBy,omitempty"`
 }
 
 // AuditEvent is one recorded change.

@@ -174,7 +174,11 @@ func printExplanation(w io.Writer, ex api.Explanation) error {
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, s := range r.Sources {
-			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, describeSource(s, r))
+			line := describeSource(s, r)
+			if s.Redundant {
+				line += "  [redundant: " + s.CoveredBy + " already gives as much]"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, line)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -158,7 +158,7 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 		}
 		for i, src := range ex.Sources {
 			re.Sources[i] = api.AccessSource{Kind: src.Kind.String(), Role: src.Role.String(), GrantID: src.BindingID,
-				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path}
+				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path, Redundant: src.Redundant, CoveredBy: src.CoveredBy}
 		}
 		out.Resources = append(out.Resources, re)
 	}

@@ -265,3 +265,39 @@ func TestUIGrantFromUserAndServiceAccountPages(t *testing.T) {
 		url.Values{"csrf": {csrf}, "back": {back}, "role": {"owner"}})
 	e.followFlash(r, back, "groups-only mode is on")
 }
+
+// A second role for a principal on a resource is refused with what exists, until "Replace
+// the existing role" is ticked: then it is a change of role in one step. The user's page
+// marks grants that another source covers as redundant.
+func TestUIGrantReplaceAndRedundant(t *testing.T) {
+	e := newUIEnv(t)
+	csrf := e.mustSignIn()
+	cloud := e.ids["cloud-staging"]
+	back := "/ui/clouds/" + cloud
+	user := e.ids["user-1"]
+	if page := e.get(back); !strings.Contains(page.body, `name="replace"`) || !strings.Contains(page.body, "Replace the existing role") {
+		t.Fatalf("the grant form offers no replace choice:\n%s", page.body)
+	}
+	if page := e.get("/ui/users/" + user); !strings.Contains(page.body, "redundant: org ownership (owner) already gives as much") {
+		t.Fatalf("user1's direct owner grant on staging-cloud is not marked redundant:\n%s", page.body)
+	}
+
+	form := url.Values{"csrf": {csrf}, "back": {back}, "resourceKind": {"cloud"}, "resource": {cloud},
+		"principalType": {"user"}, "principal": {"user1@example.com"}, "role": {"readonly"}}
+	r := e.post("/ui/grants", form)
+	e.followFlash(r, back, "Nothing was changed: User “user1@example.com” already holds owner (granted by seed at ")
+	if bs := e.bindingsOn(cloud, store.PrincipalUser, user); len(bs) != 1 || bs[0].Role != "owner" {
+		t.Fatalf("bindings after the refused grant: %+v", bs)
+	}
+
+	form.Set("replace", "1")
+	r = e.post("/ui/grants", form)
+	e.followFlash(r, back, "Changed the role of user “user1@example.com” on cloud “staging-cloud” from owner to readonly.")
+	bs := e.bindingsOn(cloud, store.PrincipalUser, user)
+	if len(bs) != 1 || bs[0].Role != "readonly" {
+		t.Fatalf("bindings after the replace: %+v", bs)
+	}
+	if ev := e.lastAudit(audit.ActionGrantChangeRole); ev.Actor != uiTestTokenName || ev.TargetID != bs[0].ID {
+		t.Errorf("replace audited as %+v", ev)
+	}
+}
