@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/access"
 )
 
 // Grant is a role binding: Role on a resource, granted to a principal.
@@ -47,6 +49,10 @@ type GrantFilter struct {
 	ResourceKind  string
 	Resource      string
 }
+
+// AccessReviewRows is GET /api/v1/access/rows: the access review as one row per principal
+// and resource with the source of the role (the CSV export's rows).
+type AccessReviewRows = List[access.ReviewRow]
 
 // UserRef names a user and says whether it can hold access.
 type UserRef struct {
