@@ -85,6 +85,11 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
 	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
+	mux.Handle("GET /ui/access", c.page(c.accessReview))
+	mux.Handle("GET /ui/access/review.csv", c.page(c.accessReviewCSV))
+	mux.Handle("GET /ui/access/review.json", c.page(c.accessReviewJSON))
+	mux.Handle("GET /ui/enforce/preview.csv", c.page(c.enforcePreviewCSV))
+	mux.Handle("GET /ui/enforce/preview.json", c.page(c.enforcePreviewJSON))
 
 	mux.Handle("POST /ui/clouds", c.page(c.cloudCreate))
 	mux.Handle("POST /ui/clouds/{cloud}/rename", c.page(c.cloudRename))
