@@ -116,5 +116,23 @@ func TestAuditLogReadable(t *testing.T) {
 		if _, _, err := e.svc.AuditLog(e.ctx, e.org, store.AuditQuery{Action: " , "}); err == nil {
 			t.Errorf("an action filter naming nothing was accepted")
 		}
+
+		// A row written before names and summaries were recorded (as migration 0022 leaves
+		// them) is described from its documents when read, or by type and id.
+		if err := e.st.Update(e.ctx, func(tx store.Tx) error {
+			if _, err := tx.AppendAudit(e.ctx, store.AuditEvent{OrgID: e.org, Actor: "okta", Action: "scim.user.delete",
+				TargetType: "user", TargetID: "old-id", Before: []byte(`{"userName":"gone@example.com"}`)}); err != nil {
+				return err
+			}
+			_, err := tx.AppendAudit(e.ctx, store.AuditEvent{OrgID: e.org, Actor: "cli", Action: "widget.poke", TargetType: "widget", TargetID: "w-1"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		es, _, err = e.svc.AuditLog(e.ctx, e.org, store.AuditQuery{Page: store.Page{Limit: 2}})
+		if err != nil || len(es) != 2 || es[1].Summary != "okta deleted user gone@example.com" || es[1].TargetName != "gone@example.com" ||
+			es[0].Summary != "cli widget.poke widget w-1" || service.AuditEventView(es[0]).Target != "widget w-1" {
+			t.Errorf("old rows read back as %+v", es)
+		}
 	})
 }
