@@ -18,9 +18,7 @@ func Describe(e *store.AuditEvent) {
 	if e.Summary != "" {
 		return
 	}
-	var before, after doc
-	_ = json.Unmarshal(e.Before, &before) // a document that is not an object describes nothing
-	_ = json.Unmarshal(e.After, &after)
+	before, after := parse(e.Before), parse(e.After)
 	cur := after
 	if cur == nil {
 		cur = before
@@ -253,37 +251,136 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// doc is a before/after document read loosely: a missing or mistyped field reads as zero.
-type doc map[string]any
+// doc is a before/after document read loosely: only the fields a description needs are
+// decoded (into a struct, not a map: Log describes every write, SCIM's included), and a
+// missing or mistyped field reads as zero. A nil doc is an absent document.
+type doc = *fields
+
+type fields struct {
+	UserName      string            `json:"userName"`
+	DisplayName   string            `json:"displayName"`
+	Name          string            `json:"name"`
+	Scope         string            `json:"scope"`
+	Cloud         string            `json:"cloud"`
+	Visibility    string            `json:"visibility"`
+	Role          string            `json:"role"`
+	ResourceKind  string            `json:"resourceKind"`
+	ResourceName  string            `json:"resourceName"`
+	PrincipalType string            `json:"principalType"`
+	PrincipalID   string            `json:"principalId"`
+	PrincipalName string            `json:"principalName"`
+	Active        *bool             `json:"active"`
+	GroupsOnly    bool              `json:"groupsOnly"`
+	Added         int               `json:"added"`
+	Removed       int               `json:"removed"`
+	Deleted       int               `json:"deletedBindings"`
+	RemovedUsers  int               `json:"removedUsers"`
+	RestoredB     int               `json:"restoredBindings"`
+	RestoredU     int               `json:"restoredUsers"`
+	SkippedB      int               `json:"skippedBindings"`
+	SkippedU      int               `json:"skippedUsers"`
+	MemberChanges *fields           `json:"memberChanges"`
+	Object        *fields           `json:"object"`
+	Grants        []json.RawMessage `json:"grants"`
+}
+
+// parse reads a document; nil when there is none (absent, null, or not an object).
+func parse(raw json.RawMessage) doc {
+	if len(raw) == 0 || raw[0] != '{' {
+		trimmed := strings.TrimSpace(string(raw))
+		if !strings.HasPrefix(trimmed, "{") {
+			return nil
+		}
+	}
+	f := &fields{}
+	_ = json.Unmarshal(raw, f) // a mistyped field is skipped; the others are read
+	return f
+}
 
 func (d doc) str(k string) string {
-	s, _ := d[k].(string)
-	return s
+	if d == nil {
+		return ""
+	}
+	switch k {
+	case "userName":
+		return d.UserName
+	case "displayName":
+		return d.DisplayName
+	case "name":
+		return d.Name
+	case "scope":
+		return d.Scope
+	case "cloud":
+		return d.Cloud
+	case "visibility":
+		return d.Visibility
+	case "role":
+		return d.Role
+	case "resourceKind":
+		return d.ResourceKind
+	case "resourceName":
+		return d.ResourceName
+	case "principalType":
+		return d.PrincipalType
+	case "principalId":
+		return d.PrincipalID
+	case "principalName":
+		return d.PrincipalName
+	}
+	return ""
 }
 
 func (d doc) num(k string) int {
-	f, _ := d[k].(float64)
-	return int(f)
+	if d == nil {
+		return 0
+	}
+	switch k {
+	case "added":
+		return d.Added
+	case "removed":
+		return d.Removed
+	case "deletedBindings":
+		return d.Deleted
+	case "removedUsers":
+		return d.RemovedUsers
+	case "restoredBindings":
+		return d.RestoredB
+	case "restoredUsers":
+		return d.RestoredU
+	case "skippedBindings":
+		return d.SkippedB
+	case "skippedUsers":
+		return d.SkippedU
+	}
+	return 0
 }
 
 func (d doc) boolean(k string) bool {
-	b, _ := d[k].(bool)
-	return b
+	return d != nil && k == "groupsOnly" && d.GroupsOnly
 }
 
 // active is a SCIM user's active, true when absent (RFC 7643 leaves it to the provider;
 // rolecall stores users active unless told otherwise).
 func (d doc) active() bool {
-	b, ok := d["active"].(bool)
-	return !ok || b
+	return d == nil || d.Active == nil || *d.Active
 }
 
 func (d doc) obj(k string) doc {
-	m, _ := d[k].(map[string]any)
-	return m
+	if d == nil {
+		return nil
+	}
+	switch k {
+	case "memberChanges":
+		return d.MemberChanges
+	case "object":
+		return d.Object
+	}
+	return nil
 }
 
-func (d doc) list(k string) []any {
-	l, _ := d[k].([]any)
-	return l
+func (d doc) list(k string) []json.RawMessage {
+	if d == nil || k != "grants" {
+		return nil
+	}
+	return d.Grants
 }
