@@ -1,7 +1,9 @@
 // Package audit records who changed what. Every mutation in rolecall — SCIM, admin API,
 // enforce-groups, offline CLI — writes exactly one event through Log inside the same
 // transaction as the change, so the log and the data can never disagree. Action names and
-// target types are the constants of actions.go. It may import the store package and the
+// target types are the constants of actions.go. Describe (describe.go) makes each event
+// readable as it is written: the target's name, a grant's principal as a searchable
+// subject, and a one-line summary, all derived from the event's before/after documents. It may import the store package and the
 // standard library.
 package audit
 
