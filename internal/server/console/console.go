@@ -5,8 +5,9 @@
 // needs no build step and reads without JavaScript. Sessions and CSRF are in session.go, the
 // pages in directory.go, resources.go and enforce.go.
 //
-// It may import service, service/enforcegroups, enforce (plan types it shows), auth, audit,
-// api, store, server/respond and the standard library; never server, scimapi or adminapi.
+// It may import service, service/enforcegroups, access and enforce (review and plan types it
+// shows and exports), auth, audit, api, store, server/respond and the standard library; never
+// server, scimapi or adminapi.
 package console
 
 import (
@@ -85,11 +86,6 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
 	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
-	mux.Handle("GET /ui/access", c.page(c.accessReview))
-	mux.Handle("GET /ui/access/review.csv", c.page(c.accessReviewCSV))
-	mux.Handle("GET /ui/access/review.json", c.page(c.accessReviewJSON))
-	mux.Handle("GET /ui/enforce/preview.csv", c.page(c.enforcePreviewCSV))
-	mux.Handle("GET /ui/enforce/preview.json", c.page(c.enforcePreviewJSON))
 
 	mux.Handle("POST /ui/clouds", c.page(c.cloudCreate))
 	mux.Handle("POST /ui/clouds/{cloud}/rename", c.page(c.cloudRename))
@@ -120,6 +116,13 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/enforce/runs/{run}", c.page(c.enforceRun))
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
+
+	// The access review and the exports (exports.go).
+	mux.Handle("GET /ui/access", c.page(c.accessReview))
+	mux.Handle("GET /ui/access/review.csv", c.page(c.accessReviewCSV))
+	mux.Handle("GET /ui/access/review.json", c.page(c.accessReviewJSON))
+	mux.Handle("GET /ui/enforce/preview.csv", c.page(c.enforcePreviewCSV))
+	mux.Handle("GET /ui/enforce/preview.json", c.page(c.enforcePreviewJSON))
 
 	// Unknown pages need a session like any other, so that the 404 keeps the navigation
 	// (and says nothing to a stranger about which pages exist).
