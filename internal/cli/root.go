@@ -1,5 +1,6 @@
 // Package cli is rolecall's command line: one file per noun, output.go for table|json
-// rendering (-o csv only where a command exports rows: access review, enforce-groups --dry-run). Commands reach a server only through package client; only `serve` and the
+// rendering (-o csv only where a command exports rows: access review, enforce-groups
+// --dry-run). Commands reach a server only through package client; only `serve` and the
 // offline admin commands (`--db`) open the database, and those call package service rather
 // than the store. It may import every internal package but the handler packages under
 // server (it starts server itself) and service/enforcegroups: enforce-groups runs through
