@@ -218,3 +218,40 @@ func TestRequestLine(t *testing.T) {
 		}
 	}
 }
+
+// TestLastSeenCoalesced: what a token sent is recorded with its last use, at most once per
+// TouchEvery: requests inside the window cost no write, the first after it is recorded.
+func TestLastSeenCoalesced(t *testing.T) {
+	ctx := context.Background()
+	e := newTokenEnv(t, time.Hour, nil)
+	e.a.TouchEvery = time.Minute
+	send := func(method, path string) {
+		t.Helper()
+		if _, err := e.a.Authenticate(auth.WithRequest(ctx, method, path), e.header, store.ScopeSCIM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func() (string, time.Time) {
+		t.Helper()
+		var tk store.Token
+		if err := e.st.Store.View(ctx, func(tx store.Tx) (err error) { tk, err = tx.Token(ctx, e.org, e.tok.ID); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if tk.LastUsedAt == nil {
+			return tk.LastRequest, time.Time{}
+		}
+		return tk.LastRequest, *tk.LastUsedAt
+	}
+	start := e.clk.t
+	send("POST", "/scim/v2/Users")
+	e.clk.t = start.Add(30 * time.Second)
+	send("PATCH", "/scim/v2/Groups/g-1") // inside the minute: not written
+	if req, at := seen(); req != "POST /Users" || !at.Equal(start.Truncate(time.Microsecond)) {
+		t.Errorf("after two requests within a minute: %q at %v, want the first", req, at)
+	}
+	e.clk.t = start.Add(61 * time.Second)
+	send("PATCH", "/scim/v2/Groups/g-1")
+	if req, at := seen(); req != "PATCH /Groups/…" || !at.Equal(e.clk.t.Truncate(time.Microsecond)) {
+		t.Errorf("after the window: %q at %v, want PATCH /Groups/… at %v", req, at, e.clk.t)
+	}
+}
