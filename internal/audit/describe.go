@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -286,11 +287,8 @@ type fields struct {
 
 // parse reads a document; nil when there is none (absent, null, or not an object).
 func parse(raw json.RawMessage) doc {
-	if len(raw) == 0 || raw[0] != '{' {
-		trimmed := strings.TrimSpace(string(raw))
-		if !strings.HasPrefix(trimmed, "{") {
-			return nil
-		}
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return nil
 	}
 	f := &fields{}
 	_ = json.Unmarshal(raw, f) // a mistyped field is skipped; the others are read
