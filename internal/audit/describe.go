@@ -100,12 +100,23 @@ func Describe(e *store.AuditEvent) {
 		}
 	}
 	if e.TargetName == "" {
-		e.TargetName = name
+		e.TargetName = oneLine(name)
 	}
 	if what == "" {
 		what = fmt.Sprintf("%s %s", e.Action, Label(*e))
 	}
-	e.Summary = actor + " " + what
+	e.Summary = oneLine(actor + " " + what)
+}
+
+// oneLine keeps a summary on one line whatever an identity provider put in a name: control
+// characters (a newline in a userName) become spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Label names an event's target for people: its type and name ("user alice@example.com",

@@ -60,6 +60,8 @@ func TestDescribe(t *testing.T) {
 			"prod-cloud", "alice renamed cloud prod to prod-cloud", "cloud prod-cloud", ""},
 		{"settings", "alice", ActionOrgSettingsUpdate, TargetOrganization, "o1", `{"groupsOnly":false}`, `{"groupsOnly":true}`,
 			"", "alice turned groups-only mode on", "organization o1", ""},
+		{"control characters stay out of the line", "okta", ActionSCIMUserCreate, TargetUser, "u9", ``, `{"userName":"eve\nroot"}`,
+			"eve root", "okta created user eve root", "user eve root", ""},
 		{"unknown action: type and id", "x", "thing.happen", "widget", "w1", ``, `not json`,
 			"", "x thing.happen widget w1", "widget w1", ""},
 	} {
