@@ -22,6 +22,7 @@ type orgB struct {
 	cloud                         api.Cloud
 	projectID, accountID, grantID string
 	userID, groupID, tokenID      string
+	webhookID                     string
 	runID                         string
 }
 
@@ -35,6 +36,7 @@ const (
 	bToken   = "b-admin"
 	bOrg     = "org-b"
 	bAction  = "b-deploy"
+	bHookURL = "https://b-hooks.example/receive"
 )
 
 func newOrgB(t *testing.T, e *adminEnv) *orgB {
@@ -75,6 +77,9 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 	asB(201, "POST", "/api/v1/grants", api.GrantRequest{Role: "owner", PrincipalType: "service_account", Principal: bAccount,
 		ResourceKind: "organization"}, nil)
 	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
+	var hook api.CreatedWebhook
+	asB(201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: bHookURL}, &hook)
+	b.webhookID = hook.Endpoint.ID
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
 	err = e.st.Update(ctx, func(tx store.Tx) error {
 		r, err := tx.CreateRun(ctx, store.Run{OrgID: b.id, CreatedAt: store.Now(), Actor: "test", Fingerprint: "fp", Plan: []byte(`{}`)}, nil, nil)
@@ -90,7 +95,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, b.webhookID, "b-hooks.example"}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -144,10 +149,13 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"token":   {b.tokenID, bToken},
 			"run":     {b.runID},
 			"action":  {bAction},
+			"webhook": {b.webhookID},
 		}
 		bodies := map[string]any{
-			"PATCH /api/v1/clouds/{cloud}":     api.RenameRequest{Name: "stolen"},
-			"PATCH /api/v1/projects/{project}": api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/clouds/{cloud}":              api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/projects/{project}":          api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/webhooks/{webhook}":          api.UpdateWebhookRequest{Description: adminPtr("stolen")},
+			"POST /api/v1/webhooks/{webhook}/redeliver": api.RedeliverRequest{Revision: 1},
 		}
 		wildcard := regexp.MustCompile(`\{([^}]+)\}`)
 		for route := range documentedRoutes(doc) {
@@ -169,11 +177,12 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions"} {
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions", "GET /api/v1/webhooks"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
 		}
 		expect("POST /api/v1/enforce/preview", 200, "POST", "/api/v1/enforce/preview", nil)
+		expect("GET /api/v1/access/rows", 200, "GET", "/api/v1/access/rows", nil)
 
 		// Queries and bodies that name B's objects: 404 naming what was asked for.
 		for _, q := range []string{"cloud=" + bCloud, "cloud=" + b.cloud.ID} {
@@ -233,6 +242,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		if len(bActions.Items) != 1 || bActions.Items[0].Project != "owner" {
 			t.Errorf("B's actions after A set one of the same name: %+v", bActions.Items)
 		}
+		expect("POST /api/v1/webhooks", 201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: "https://a-hooks.example/"})
 		covered["POST /api/v1/tokens"] = true
 		if got, raw := e.do(e.token, "POST", "/api/v1/tokens", api.CreateTokenRequest{Name: bToken, Scope: "admin"}, nil); got != 201 {
 			t.Errorf("A's token named like B's = %d %s", got, raw)

@@ -237,6 +237,11 @@ var openAPITypes = map[string]any{
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},
 	"EventPage": api.EventPage{}, "CloudEvent": events.CloudEvent{},
+	"WebhookEndpoint": api.WebhookEndpoint{}, "WebhookEndpointList": api.List[api.WebhookEndpoint]{},
+	"CreateWebhookRequest": api.CreateWebhookRequest{}, "UpdateWebhookRequest": api.UpdateWebhookRequest{},
+	"CreatedWebhook": api.CreatedWebhook{}, "RotateWebhookSecretRequest": api.RotateWebhookSecretRequest{},
+	"WebhookDelivery": api.WebhookDelivery{}, "WebhookDeliveries": api.WebhookDeliveries{},
+	"RedeliverRequest": api.RedeliverRequest{}, "RedeliverResult": api.RedeliverResult{}, "WebhookTestResult": api.WebhookTestResult{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.
