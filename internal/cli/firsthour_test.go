@@ -26,8 +26,8 @@ func TestUnknownPrincipalSaysSCIM(t *testing.T) {
 		if _, errs, code := e.run("cloud", "create", "prod-cloud"); code != 0 {
 			t.Fatal(errs)
 		}
-		group := []string{"`rolecall group list --prefix eng`", "`rolecall audit list --action scim.group.create` (or scim.group.delete)"}
-		user := []string{"`rolecall user list --prefix ali`", "`rolecall audit list --action scim.user.create` (or scim.user.delete)"}
+		group := []string{"`rolecall group list --prefix eng`", "`rolecall audit list --target engineering` or `--action scim.group.`"}
+		user := []string{"`rolecall user list --prefix ali`", "`rolecall audit list --target alice@example.com` or `--action scim.user.`"}
 		for _, c := range []struct {
 			args []string
 			want []string
@@ -38,6 +38,8 @@ func TestUnknownPrincipalSaysSCIM(t *testing.T) {
 			{[]string{"grant", "owner", "--user", "alice@example.com", "--org"}, user},
 			{[]string{"access", "explain", "--user", "alice@example.com", "--cloud", "prod-cloud"}, user},
 			{[]string{"user", "get", "alice@example.com"}, user},
+			// A name with a space is quoted, so that the command can be pasted.
+			{[]string{"group", "members", "Data Team"}, []string{"`rolecall group list --prefix Dat`", "`rolecall audit list --target 'Data Team'`"}},
 		} {
 			_, errs, code := e.run(c.args...)
 			want := append([]string{"Error: no ", "in this organization", service.SCIMOrigin, "`rolecall seed example`"}, c.want...)
@@ -68,7 +70,7 @@ func TestUnknownPrincipalSaysSCIM(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 404 || !strings.Contains(string(body), "over SCIM (/scim/v2)") || !strings.Contains(string(body), "scim.group.create") {
+		if resp.StatusCode != 404 || !strings.Contains(string(body), "over SCIM (/scim/v2)") || !strings.Contains(string(body), "scim.group.") {
 			t.Errorf("GET /api/v1/groups/engineering = %d\n%s", resp.StatusCode, body)
 		}
 	})

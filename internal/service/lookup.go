@@ -68,6 +68,16 @@ func noSuch(what, ref string) error {
 // the message after it and names its own pages instead of the CLI commands that follow.
 const SCIMOrigin = "Users and groups are not created in rolecall: they arrive from your identity provider over SCIM (/scim/v2)."
 
+// shellWord quotes s for a command line when it holds anything but plain name characters.
+func shellWord(s string) string {
+	for _, r := range s {
+		if !(r == '@' || r == '.' || r == '-' || r == '_' || r == '+' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}
+
 // scimCheck says how to check what the identity provider sent about ref, and what to do
 // without one.
 func scimCheck(what, ref string) string {
@@ -78,9 +88,9 @@ func scimCheck(what, ref string) string {
 	if r := []rune(prefix); len(r) > 3 {
 		prefix = string(r[:3])
 	}
-	return fmt.Sprintf("To check what it sent: `rolecall %s list --prefix %s` and `rolecall audit list --action scim.%s.create` (or scim.%s.delete). "+
+	return fmt.Sprintf("To check what it sent: `rolecall %s list --prefix %s`, and `rolecall audit list --target %s` or `--action scim.%s.` for what it created, changed or deleted. "+
 		"No identity provider yet? `rolecall seed example` loads example users and groups, or send what it would (README, First steps)",
-		what, prefix, what, what)
+		what, shellWord(prefix), shellWord(ref), what)
 }
 
 // lookup resolves ids-or-names inside one org and one transaction.

@@ -109,7 +109,7 @@ func consoleMessage(err error) string {
 // what the identity provider sent; here the audit log page is the place to look.
 func consoleHints(msg string) string {
 	if i := strings.Index(msg, service.SCIMOrigin); i >= 0 {
-		msg = msg[:i+len(service.SCIMOrigin)] + " The Audit log page shows what it sent (actions scim.user.create, scim.group.create)"
+		msg = msg[:i+len(service.SCIMOrigin)] + " The Audit log page shows what it sent: filter on the action scim. or on this name"
 	}
 	return cliHint.ReplaceAllStringFunc(msg, func(m string) string {
 		return " (see the " + uiListPages[cliHint.FindStringSubmatch(m)[1]] + " page)"
