@@ -41,6 +41,17 @@ const (
 
 	ActionEnforceApply = "enforce.apply"
 	ActionEnforceUndo  = "enforce.undo"
+	// ActionEnforceScheduled is a due run of the org's drift schedule: it applied
+	// enforce-groups within the schedule's limits (after names the run) or only reported.
+	ActionEnforceScheduled = "enforce.scheduled"
+	// ActionScheduleSet and ActionScheduleDelete set and turn off the drift schedule.
+	ActionScheduleSet    = "enforce.schedule.set"
+	ActionScheduleDelete = "enforce.schedule.delete"
+
+	// ActionUserExempted and ActionUserUnexempted mark a user exempt from enforce-groups
+	// (break-glass) and lift it.
+	ActionUserExempted   = "user.exempted"
+	ActionUserUnexempted = "user.unexempted"
 )
 
 // Target types of audit events: what kind of object TargetID names.
@@ -55,4 +66,5 @@ const (
 	TargetGrant          = "grant"
 	TargetEnforceRun     = "enforce_run"
 	TargetCustomAction   = "custom_action"
+	TargetDriftSchedule  = "drift_schedule"
 )

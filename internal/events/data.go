@@ -163,6 +163,15 @@ type EnforceRunData struct {
 // Settings are the org settings an event reports.
 type Settings struct {
 	GroupsOnly bool `json:"groupsOnly"`
+	// MaxExemptions is how many users may be exempt from enforce-groups.
+	MaxExemptions int `json:"maxExemptions,omitempty"`
+}
+
+// ExemptionData is the data of user.exempted and user.unexempted.
+type ExemptionData struct {
+	User UserRef `json:"user"`
+	// Reason is why the user is (or was) exempt, as the admin gave it.
+	Reason string `json:"reason"`
 }
 
 // SettingsData is the data of settings.changed.
@@ -189,6 +198,11 @@ type DriftData struct {
 	NewDirectGrants    int    `json:"newDirectGrants"`
 	UsersWithoutGroups int    `json:"usersWithoutGroups"`
 	UnboundGroups      int    `json:"unboundGroups"`
+	// UsersExempt counts the exempt users, whose direct grants are kept outside group control.
+	UsersExempt int `json:"usersExempt"`
+	// Scheduled is true when the org's schedule computed the report (on-demand reports, from
+	// the CLI, the admin API or the console, emit no event).
+	Scheduled bool `json:"scheduled"`
 	// Access is what applying enforce-groups now would change.
 	Access AccessChanges `json:"access"`
 }

@@ -89,6 +89,7 @@ func (d ActionsData) Subject() string        { return "actions/" + d.Changed }
 func (d TokenData) Subject() string          { return "tokens/" + d.Token.ID }
 func (d DriftData) Subject() string          { return "drift" }
 func (d ScheduledRunData) Subject() string   { return "schedule" }
+func (d ExemptionData) Subject() string      { return "users/" + d.User.ID + "/exemption" }
 
 // ErrUnknownType is returned by New for a type not in the catalogue.
 var ErrUnknownType = errors.New("events: unknown event type")

@@ -19,7 +19,7 @@ import (
 // principal. Roles are checked against the resource kind by package access. Grants to
 // inactive or removed users are allowed: such a user simply holds nothing until its identity
 // provider reactivates it, and the answer says so in "note". In groups-only mode a new
-// direct user grant is refused.
+// direct user grant is refused, except to an exempt (break-glass) user.
 
 // grantNames names the resources and principals of grants, loading each kind at most once
 // per request.
@@ -253,10 +253,15 @@ func kindArticle(kind store.ResourceKind) string {
 	return "a"
 }
 
-// checkGroupsOnly refuses a new direct user grant when the org is in groups-only mode.
+// checkGroupsOnly refuses a new direct user grant when the org is in groups-only mode, unless
+// the user is exempt from enforce-groups.
 func (l lookup) checkGroupsOnly(g resolvedGrant) error {
 	st, err := l.tx.Settings(l.ctx, l.orgID)
 	if err != nil || !st.GroupsOnly {
+		return err
+	}
+	// Break-glass users stay outside group control: they may still get direct grants.
+	if exempt, err := l.isExempt(g.who.ID); err != nil || exempt {
 		return err
 	}
 	sel := "--org"
