@@ -13,11 +13,14 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -70,7 +73,13 @@ type Config struct {
 	// (serve --decision-cache-bytes); past it the least recently used are evicted. 0 means
 	// decisions.DefaultMaxBytes.
 	DecisionCacheBytes int64
+	// ScheduleTick is how often Serve looks for due drift schedules (enforcegroups.RunDue);
+	// 0 means DefaultScheduleTick, negative turns the loop off.
+	ScheduleTick time.Duration
 }
+
+// DefaultScheduleTick: a due schedule runs within 30 seconds of its time.
+const DefaultScheduleTick = 30 * time.Second
 
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
 // starts over from the state (its cursor answers 410).
@@ -123,6 +132,9 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = DefaultEventRetention
+	}
+	if cfg.ScheduleTick == 0 {
+		cfg.ScheduleTick = DefaultScheduleTick
 	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
@@ -193,6 +205,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	// rather than hold it up for their whole wait.
 	hs.RegisterOnShutdown(s.stop)
 	go s.pruneEvents(ctx)
+	if s.cfg.ScheduleTick > 0 {
+		go s.runSchedules(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -241,4 +256,35 @@ func (s *Server) pruneEventsOnce(ctx context.Context) {
 	case n > 0:
 		s.log.Info("deleted old change events", "events", n, "retention", s.cfg.EventRetention.String())
 	}
+}
+
+// runSchedules runs the orgs' due drift schedules every ScheduleTick until ctx ends. The
+// lease owner names this server uniquely, so that with several servers on one database each
+// due schedule is claimed and run by exactly one of them.
+func (s *Server) runSchedules(ctx context.Context) {
+	owner := scheduleOwner()
+	t := time.NewTicker(s.cfg.ScheduleTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		done, err := s.enforce.RunDue(ctx, owner)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("drift schedule run failed; it runs again at its next time", "error", err.Error())
+		}
+		for org, r := range done {
+			s.log.Info("drift schedule ran", "org", org, "applied", r.Applied, "run", r.RunID, "reason", r.Reason)
+		}
+	}
+}
+
+// scheduleOwner is this process's lease name: host, pid and a random part.
+func scheduleOwner() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
