@@ -237,6 +237,9 @@ var openAPITypes = map[string]any{
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},
 	"EventPage": api.EventPage{}, "CloudEvent": events.CloudEvent{},
+	"Exemption": api.Exemption{}, "ExemptUserRequest": api.ExemptUserRequest{}, "Exemptions": api.Exemptions{},
+	"DriftGrant": api.DriftGrant{}, "DriftGroup": api.DriftGroup{}, "DriftSummary": api.DriftSummary{}, "DriftReport": api.DriftReport{},
+	"ScheduledRun": api.ScheduledRun{}, "DriftSchedule": api.DriftSchedule{}, "SetDriftScheduleRequest": api.SetDriftScheduleRequest{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.
