@@ -80,12 +80,20 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "", "rolecall server URL (env ROLECALL_URL; default "+DefaultServer+")")
 	pf.StringVar(&a.token, "token", "", "admin API token (env ROLECALL_TOKEN)")
-	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table (or text) or json; csv where a command says so")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.output = strings.ToLower(a.output)
 		switch a.output {
 		case "table", "json":
 			return nil
+		case "text":
+			a.output = "table"
+			return nil
+		case "csv":
+			if cmd.Annotations[csvAnnotation] != "" {
+				return nil
+			}
+			return fmt.Errorf("--output csv: %s writes no CSV; use table or json", cmd.CommandPath())
 		}
 		return fmt.Errorf("--output %q: use table or json", a.output)
 	}
