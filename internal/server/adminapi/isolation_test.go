@@ -35,6 +35,7 @@ const (
 	bToken   = "b-admin"
 	bOrg     = "org-b"
 	bAction  = "b-deploy"
+	bReason  = "b-break-glass-reason"
 )
 
 func newOrgB(t *testing.T, e *adminEnv) *orgB {
@@ -75,6 +76,8 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 	asB(201, "POST", "/api/v1/grants", api.GrantRequest{Role: "owner", PrincipalType: "service_account", Principal: bAccount,
 		ResourceKind: "organization"}, nil)
 	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
+	asB(201, "PUT", "/api/v1/users/"+url.PathEscape(bUser)+"/exemption", api.ExemptUserRequest{Reason: bReason}, nil)
+	asB(200, "PUT", "/api/v1/enforce/schedule", api.SetDriftScheduleRequest{Every: "24h"}, nil)
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
 	err = e.st.Update(ctx, func(tx store.Tx) error {
 		r, err := tx.CreateRun(ctx, store.Run{OrgID: b.id, CreatedAt: store.Now(), Actor: "test", Fingerprint: "fp", Plan: []byte(`{}`)}, nil, nil)
@@ -90,7 +93,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, bReason}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -146,8 +149,9 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"action":  {bAction},
 		}
 		bodies := map[string]any{
-			"PATCH /api/v1/clouds/{cloud}":     api.RenameRequest{Name: "stolen"},
-			"PATCH /api/v1/projects/{project}": api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/clouds/{cloud}":       api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/projects/{project}":   api.RenameRequest{Name: "stolen"},
+			"PUT /api/v1/users/{user}/exemption": api.ExemptUserRequest{Reason: "stolen"},
 		}
 		wildcard := regexp.MustCompile(`\{([^}]+)\}`)
 		for route := range documentedRoutes(doc) {
@@ -169,11 +173,20 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions"} {
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions",
+			"GET /api/v1/exemptions", "GET /api/v1/enforce/drift"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
 		}
 		expect("POST /api/v1/enforce/preview", 200, "POST", "/api/v1/enforce/preview", nil)
+		// B has a drift schedule, A none; A's own schedule leaves B's as it was.
+		expect("GET /api/v1/enforce/schedule", 404, "GET", "/api/v1/enforce/schedule", nil)
+		expect("PUT /api/v1/enforce/schedule", 200, "PUT", "/api/v1/enforce/schedule", api.SetDriftScheduleRequest{Every: "1h", AutoApply: true})
+		expect("DELETE /api/v1/enforce/schedule", 200, "DELETE", "/api/v1/enforce/schedule", nil)
+		var bSched api.DriftSchedule
+		if got, raw := e.do(b.token, "GET", "/api/v1/enforce/schedule", nil, &bSched); got != 200 || bSched.Every != "24h0m0s" || bSched.AutoApply {
+			t.Errorf("B's schedule after A set and deleted its own: %d %s", got, raw)
+		}
 
 		// Queries and bodies that name B's objects: 404 naming what was asked for.
 		for _, q := range []string{"cloud=" + bCloud, "cloud=" + b.cloud.ID} {

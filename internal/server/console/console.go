@@ -75,6 +75,8 @@ func Register(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /ui/users", c.page(c.users))
 	mux.Handle("GET /ui/users/{user}", c.page(c.user))
+	mux.Handle("POST /ui/users/{user}/exempt", c.page(c.userExempt))
+	mux.Handle("POST /ui/users/{user}/unexempt", c.page(c.userUnexempt))
 	mux.Handle("GET /ui/groups", c.page(c.groups))
 	mux.Handle("GET /ui/groups/{group}", c.page(c.group))
 	mux.Handle("GET /ui/clouds", c.page(c.clouds))
