@@ -42,7 +42,8 @@ func LoadState(ctx context.Context, tx store.Tx, orgID string) (*access.State, e
 			ids[e.UserID] = true
 		}
 		for i := range st.Users {
-			st.Users[i].Exempt = ids[st.Users[i].ID]
+			// A removed user's exemption grants nothing, as MoveUserBindings reads it.
+			st.Users[i].Exempt = ids[st.Users[i].ID] && !st.Users[i].Removed
 		}
 	}
 	err = tx.ScanGroups(ctx, orgID, func(g store.Group) error {

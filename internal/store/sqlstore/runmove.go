@@ -12,8 +12,11 @@ import (
 // whose rows never travel to Go and back (which cost seconds per direction in 500-row
 // batches and 5,000-id lists).
 
-// notExempt leaves out the bindings of exempt users (break-glass accounts keep theirs).
-const notExempt = ` AND principal_id NOT IN (SELECT user_id FROM user_exemptions WHERE org_id = $1)`
+// notExempt leaves out the bindings of exempt users (break-glass accounts keep theirs). A
+// removed user's exemption does not count, as for the planner (enforce.Build skips removed
+// users): its bindings move like everyone's.
+const notExempt = ` AND principal_id NOT IN (SELECT e.user_id FROM user_exemptions e
+	JOIN users u ON u.org_id = e.org_id AND u.id = e.user_id AND NOT u.removed WHERE e.org_id = $1)`
 
 // runBindingCols are the columns of enforcement_run_bindings that hold a binding.
 const runBindingCols = "org_id, run_id, binding_id, resource_id, principal_type, principal_id, role, created_at, created_by"

@@ -91,10 +91,18 @@ func testExemptionsSurviveMove(t *testing.T, s store.Store) {
 	o := newOrg(t, s, "exmove")
 	c := newResource(t, s, o.ID, store.KindCloud, "c1", "")
 	keep, gone := newUser(t, s, o.ID, "keep@example.com"), newUser(t, s, o.ID, "gone@example.com")
+	removed := newUser(t, s, o.ID, "removed@example.com")
 	kb := grant(t, s, o.ID, c.ID, store.PrincipalUser, keep.ID, "owner")
 	grant(t, s, o.ID, c.ID, store.PrincipalUser, gone.ID, "readonly")
+	grant(t, s, o.ID, c.ID, store.PrincipalUser, removed.ID, "readonly")
 	update(t, s, func(tx store.Tx) error {
-		_, err := tx.PutExemption(bg, store.Exemption{OrgID: o.ID, UserID: keep.ID, Reason: "break glass", CreatedAt: store.Now()})
+		for _, id := range []string{keep.ID, removed.ID} {
+			if _, err := tx.PutExemption(bg, store.Exemption{OrgID: o.ID, UserID: id, Reason: "break glass", CreatedAt: store.Now()}); err != nil {
+				return err
+			}
+		}
+		// A removed user's exemption does not keep its bindings (the planner skips removed users).
+		_, err := tx.SetUserRemoved(bg, o.ID, removed.ID, true, false)
 		return err
 	})
 	var moved int
@@ -106,8 +114,8 @@ func testExemptionsSurviveMove(t *testing.T, s store.Store) {
 		moved, err = tx.MoveUserBindings(bg, o.ID, run.ID)
 		return err
 	})
-	if moved != 1 {
-		t.Errorf("MoveUserBindings moved %d, want 1 (the exempt user's binding stays)", moved)
+	if moved != 2 {
+		t.Errorf("MoveUserBindings moved %d, want 2 (the exempt user's binding stays, the removed exempt user's goes)", moved)
 	}
 	view(t, s, func(tx store.Tx) error {
 		var left []string
