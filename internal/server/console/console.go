@@ -106,6 +106,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ui/tokens/{token}/revoke", c.page(c.tokenRevoke))
 	mux.Handle("GET /ui/settings", c.page(c.settings))
 	mux.Handle("POST /ui/settings", c.page(c.settingsUpdate))
+	mux.Handle("POST /ui/settings/exemptions", c.page(c.settingsExemptions))
 
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
 	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
