@@ -61,7 +61,9 @@ type ScheduleTx interface {
 	// DriftSchedule returns the org's schedule; ErrNotFound when it has none.
 	DriftSchedule(ctx context.Context, orgID string) (DriftSchedule, error)
 	// PutDriftSchedule creates or replaces the org's schedule settings (Every, AutoApply,
-	// the limits, NextRunAt, UpdatedAt, UpdatedBy); the last run and the lease are kept.
+	// the limits, NextRunAt, UpdatedAt, UpdatedBy). The last run is kept; the lease is freed,
+	// so that a run still going under the old settings cannot record itself (FinishScheduleRun
+	// answers ErrConflict and its transaction rolls back): the new settings win.
 	PutDriftSchedule(ctx context.Context, s DriftSchedule) error
 	// DeleteDriftSchedule turns the org's schedule off; ErrNotFound when it has none.
 	DeleteDriftSchedule(ctx context.Context, orgID string) error

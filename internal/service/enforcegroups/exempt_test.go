@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -473,5 +474,42 @@ func TestScheduleRaceTwoServers(t *testing.T) {
 		if n := eventTypes(t, a, orgID)[events.EnforceScheduled]; n != 1 {
 			t.Errorf("round %d: %d enforce.scheduled events, want 1", round, n)
 		}
+	}
+}
+
+// TestScheduleReplacedWhileRunning: a schedule set again while a server holds its lease is
+// free for any server at once under the new settings (the old lease does not block it).
+func TestScheduleReplacedWhileRunning(t *testing.T) {
+	st := testenv.SQLite(t)
+	orgID, _ := testenv.Seed(t, st, "replaced", enforce.ReferenceState())
+	es := newService(st)
+	if _, err := es.SetSchedule(ctxAs("admin"), orgID, api.SetDriftScheduleRequest{Every: "1h", FirstRunIn: "0s", AutoApply: true,
+		MaxUsersRemoved: 5, MaxBindingsDeleted: 50}); err != nil {
+		t.Fatal(err)
+	}
+	// The store's view of a run that claimed the lease, then lost it to a new `schedule set`.
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.ClaimDueSchedules(ctx, store.Now(), "old-server", store.Now().Add(time.Hour), 10)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := es.SetSchedule(ctxAs("admin"), orgID, api.SetDriftScheduleRequest{Every: "2h", FirstRunIn: "0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new settings are due at once: a server claims and runs them (report only).
+	done, err := es.RunDue(ctxAs("server"), "new-server")
+	if err != nil || done[orgID].Applied || done[orgID].Reason != "auto-apply is off: reported only" {
+		t.Fatalf("run under the new settings = %+v, %v", done, err)
+	}
+	if n := runCount(t, st, orgID); n != 0 {
+		t.Errorf("%d enforce runs, want none", n)
+	}
+	sc, err := es.Schedule(ctxAs("admin"), orgID)
+	if err != nil || sc.Every != "2h0m0s" || !sc.NextRunAt.After(set.NextRunAt) {
+		t.Errorf("schedule = %+v, %v", sc, err)
 	}
 }

@@ -41,6 +41,10 @@ const (
 // ErrNoSchedule: the org has no drift schedule.
 var ErrNoSchedule = errors.New("no drift schedule")
 
+// errScheduleChanged: a due run could not record itself because the schedule was set again
+// or turned off while it ran (its lease was freed).
+var errScheduleChanged = errors.New("the drift schedule changed while it ran")
+
 // ParseEvery parses an interval: Go durations ("24h", "90m") optionally led by whole days
 // ("7d", "1d12h").
 func ParseEvery(s string) (time.Duration, error) {
@@ -244,6 +248,11 @@ func (s *Service) runScheduled(ctx context.Context, sc store.DriftSchedule, owne
 	if err == nil {
 		return res, nil
 	}
+	if errors.Is(err, errScheduleChanged) {
+		// Set again or turned off while it ran: the new settings win, nothing of this run
+		// was kept (its transaction rolled back), and there is nothing to record it on.
+		return api.ScheduledRun{RanAt: s.now(), Reason: "the schedule was changed or turned off while it ran: nothing was applied"}, nil
+	}
 	if ctx.Err() != nil {
 		return res, err
 	}
@@ -263,6 +272,9 @@ func (s *Service) recordScheduled(ctx context.Context, tx store.Tx, ob *service.
 		return err
 	}
 	if err := tx.FinishScheduleRun(ctx, sc.OrgID, owner, res.RanAt, res.RanAt.Add(sc.Every), result); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %w", errScheduleChanged, err)
+		}
 		return err
 	}
 	if report != nil && report.Summary.Drifted {

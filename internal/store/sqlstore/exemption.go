@@ -113,7 +113,7 @@ func (t *tx) DriftSchedule(ctx context.Context, orgID string) (store.DriftSchedu
 }
 
 // PutDriftSchedule creates or replaces the org's schedule settings, keeping its last run and
-// lease.
+// freeing its lease.
 func (t *tx) PutDriftSchedule(ctx context.Context, s store.DriftSchedule) error {
 	if err := t.writable("PutDriftSchedule"); err != nil {
 		return err
@@ -133,7 +133,8 @@ func (t *tx) PutDriftSchedule(ctx context.Context, s store.DriftSchedule) error 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (org_id) DO UPDATE SET every_seconds = excluded.every_seconds, auto_apply = excluded.auto_apply,
 			max_users_removed = excluded.max_users_removed, max_bindings_deleted = excluded.max_bindings_deleted,
-			next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			next_run_at = excluded.next_run_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+			lease_owner = '', lease_until = NULL`,
 		s.OrgID, every, s.AutoApply, s.MaxUsersRemoved, s.MaxBindingsDeleted, t.d.t(s.NextRunAt), t.d.t(norm(s.UpdatedAt)), s.UpdatedBy)
 	return t.d.mapErr(err, fmt.Sprintf("drift schedule of org %q", s.OrgID))
 }

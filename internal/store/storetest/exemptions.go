@@ -214,13 +214,22 @@ func testDriftSchedule(t *testing.T, s store.Store) {
 	if c := claim(due.Add(time.Hour), "a"); len(c) != 0 {
 		t.Errorf("claimed before the next run: %+v", c)
 	}
-	// Replacing the settings keeps the last run.
-	put.Every, put.AutoApply, put.NextRunAt = time.Hour, false, due.Add(time.Hour)
+	// Replacing the settings keeps the last run and frees the lease: a run still going under
+	// the old settings cannot record itself.
+	later := due.Add(2 * time.Hour)
+	put.NextRunAt = later
+	update(t, s, func(tx store.Tx) error { return tx.PutDriftSchedule(bg, put) })
+	if c := claim(later, "c"); len(c) != 1 {
+		t.Fatalf("claim at %v = %+v", later, c)
+	}
+	put.Every, put.AutoApply, put.NextRunAt = time.Hour, false, later.Add(time.Hour)
 	update(t, s, func(tx store.Tx) error { return tx.PutDriftSchedule(bg, put) })
 	view(t, s, func(tx store.Tx) (err error) { got, err = tx.DriftSchedule(bg, o.ID); return err })
-	if got.Every != time.Hour || got.AutoApply || got.LastRunAt == nil || !got.LastRunAt.Equal(due) {
+	if got.Every != time.Hour || got.AutoApply || got.LastRunAt == nil || !got.LastRunAt.Equal(due) || got.LeaseOwner != "" || got.LeaseUntil != nil {
 		t.Errorf("after replace: %+v", got)
 	}
+	err = s.Update(bg, func(tx store.Tx) error { return tx.FinishScheduleRun(bg, o.ID, "c", later, later, nil) })
+	wantErr(t, "FinishScheduleRun of a run the new settings replaced", err, store.ErrConflict)
 	update(t, s, func(tx store.Tx) error { return tx.DeleteDriftSchedule(bg, o.ID) })
 	err = s.Update(bg, func(tx store.Tx) error { return tx.DeleteDriftSchedule(bg, o.ID) })
 	wantErr(t, "DeleteDriftSchedule twice", err, store.ErrNotFound)
