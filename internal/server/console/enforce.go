@@ -76,6 +76,8 @@ type uiEnforceData struct {
 	Pager uiPager
 	// Drift is the drift report the preview is part of (one snapshot).
 	Drift api.DriftReport
+	// Schedule is the org's drift schedule; nil when it has none.
+	Schedule *api.DriftSchedule
 	// Form echoes what was posted when the page is shown again after a refusal.
 	Confirm                        string
 	AllowNoOwner, EnableGroupsOnly bool
@@ -103,6 +105,12 @@ func (c *console) enforceData(r *http.Request) (uiEnforceData, error) {
 	d := uiEnforceData{Org: pv.Org, GroupsOnly: pv.GroupsOnly, Runs: runs,
 		Pager: pager(r, offset, len(runs), total), Drift: drift}
 	d.uiPlan = newUIPlan(&d.Drift.Plan)
+	switch sc, err := svc.Schedule(r.Context(), orgID); {
+	case err == nil:
+		d.Schedule = &sc
+	case !errors.Is(err, enforcegroups.ErrNoSchedule):
+		return uiEnforceData{}, err
+	}
 	return d, nil
 }
 

@@ -1,12 +1,15 @@
 package console_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 )
 
 // TestUIExemption: the user page marks and lifts an exemption (a reason required, CSRF
@@ -38,10 +41,18 @@ func TestUIExemption(t *testing.T) {
 		t.Errorf("users list shows %d exempt badges, want 1", strings.Count(list, `class="badge exempt"`))
 	}
 	enforcePage := e.get("/ui/enforce").body
-	for _, want := range []string{`<section class="drift"`, "No run applied yet", `<table class="exempt-users">`, "Exempt (kept as they are) (1)"} {
+	for _, want := range []string{`<section class="drift"`, "No run applied yet", `<table class="exempt-users">`, "Exempt (kept as they are) (1)", "No drift schedule"} {
 		if !strings.Contains(enforcePage, want) {
 			t.Errorf("enforce page lacks %q", want)
 		}
+	}
+
+	// With a schedule, the drift section says what it does.
+	if _, err := enforcegroups.New(e.st).SetSchedule(context.Background(), e.orgID, api.SetDriftScheduleRequest{Every: "24h", AutoApply: true, MaxUsersRemoved: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if body := e.get("/ui/enforce").body; !strings.Contains(body, "Drift schedule: every 24h0m0s, applies enforce-groups when it removes at most 2 users") {
+		t.Error("enforce page does not describe the schedule")
 	}
 
 	settings := e.get("/ui/settings").body
