@@ -1,7 +1,8 @@
 // Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
 // logging, metrics, panic recovery, body limits, request deadlines), the connection cap
 // (listener.go), token authentication and per-token rate limiting, the ops endpoints
-// (/healthz, /readyz, /metrics) and the route index (routes.go).
+// (/healthz, /readyz, /metrics), the route index (routes.go), and the background jobs Serve
+// starts (deleting old change events, running due drift schedules).
 // Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
 // (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
 // configuration and the authentication wrapper it needs; the audiences share only

@@ -2,8 +2,11 @@
 // (package enforce) Plan for an organization from the state service.LoadState reads, applies
 // it atomically (one transaction that re-plans under the org lock and refuses when the
 // fingerprint moved, with one audit event), records every live run with its restore point,
-// lists runs, and undoes a run. It knows nothing of HTTP: the admin API and the console map
-// its errors to statuses and say how to override a refusal in their own terms.
+// lists runs, and undoes a run. It also computes the drift report (drift.go: what a fresh
+// preview would change against the last applied run) and runs the orgs' drift schedules
+// (schedule.go: claimed with a lease, applied within their limits or only reported). It knows
+// nothing of HTTP: the admin API and the console map its errors to statuses and say how to
+// override a refusal in their own terms.
 //
 // It may import service, store, access, enforce, events, audit, api and the standard library (and
 // uuid); never a handler package, client or cli. The CLI reaches it only through the admin
