@@ -13,9 +13,6 @@ import (
 	"github.com/rolecall/rolecall/internal/client"
 )
 
-// csvAnnotation marks a command that writes CSV with -o csv (root.go checks it).
-const csvAnnotation = "rolecall/csv"
-
 // driftCommand is `rolecall scim drift`: the drift report in the preview's text format, as
 // JSON or as CSV.
 func (a *App) driftCommand() *cobra.Command {
@@ -38,10 +35,10 @@ emits the com.rolecall.drift.reported event, this one does not.`,
 					return err
 				}
 				d := driftText(r)
-				switch a.output {
-				case "json":
+				switch {
+				case a.json():
 					return printJSON(a.Stdout, r)
-				case "csv":
+				case a.csv():
 					w := csv.NewWriter(a.Stdout)
 					if err := w.Write(enforcetext.DriftCSVHeader); err != nil {
 						return err

@@ -90,6 +90,7 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 			a.output = "table"
 			return nil
 		case "csv":
+			// CSV is for the exports that are tables of rows; elsewhere it would be a lie.
 			if cmd.Annotations[csvAnnotation] != "" {
 				return nil
 			}
@@ -127,6 +128,13 @@ func firstNonEmpty(xs ...string) string {
 	}
 	return ""
 }
+
+// csvAnnotation marks the commands that write --output csv.
+const csvAnnotation = "rolecall/csv"
+
+// csv reports whether --output csv was asked for (only commands marked with csvAnnotation
+// get this far with it).
+func (a *App) csv() bool { return a.output == "csv" }
 
 // json reports whether --output json was asked for.
 func (a *App) json() bool { return a.output == "json" }
