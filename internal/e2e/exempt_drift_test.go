@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/store/sqlstore/sqltest"
 	"github.com/rolecall/rolecall/internal/testenv"
 )
 
@@ -204,5 +205,38 @@ func TestExemptDriftSchedule(t *testing.T) {
 				t.Errorf("enforce.scheduled audit events: %d", audits.Total)
 			}
 		})
+	}
+}
+
+// TestScheduleTwoServersPostgres: two real servers on one PostgreSQL database, both looking
+// for due schedules every 50 ms: each due run happens exactly once (one enforce.scheduled
+// event and one audit event per round), whichever server takes it.
+func TestScheduleTwoServersPostgres(t *testing.T) {
+	dsn := sqltest.PostgresDSN(t)
+	a := start(t, dsn, "--schedule-tick", "50ms")
+	b := start(t, dsn, "--schedule-tick", "50ms")
+	tok := scimToken(t, a, "okta")
+	must(t, 201, "POST", a.URL+"/scim/v2/Users", tok, map[string]any{"schemas": []string{userSchema}, "userName": "alice", "active": true}, nil)
+	since := time.Now().Add(-time.Second)
+	const rounds = 4
+	for round := range rounds {
+		// Report-only runs: every round is a due run, and none changes the organization.
+		cliOut(t, a, "scim", "schedule", "set", "--every", "1h", "--first-run-in", "0s")
+		s := waitSchedule(t, b, since)
+		since = *s.LastRunAt
+		if s.LastResult.Applied {
+			t.Errorf("round %d applied: %+v", round, s.LastResult)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a second run of any round would have happened by now
+	var page api.EventPage
+	must(t, 200, "GET", a.URL+"/api/v1/events?limit=1000&types=com.rolecall.enforce.scheduled", bootstrapToken, nil, &page)
+	if len(page.Events) != rounds {
+		t.Errorf("%d enforce.scheduled events for %d due runs on two servers, want exactly one each", len(page.Events), rounds)
+	}
+	var audits api.List[api.AuditEvent]
+	must(t, 200, "GET", a.URL+"/api/v1/audit?action=enforce.scheduled", bootstrapToken, nil, &audits)
+	if audits.Total != rounds {
+		t.Errorf("%d enforce.scheduled audit events, want %d", audits.Total, rounds)
 	}
 }
