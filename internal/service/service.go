@@ -14,8 +14,9 @@
 // transaction), and admin API views (package api) to the admin API and the console.
 //
 // It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, events, scim (pure, for documents and SCIM
-// errors), api (wire types and errors) and the standard library; never a handler package
-// (server and below), client or cli.
+// errors), api (wire types and errors), delivery and webhook (sending and signing webhook
+// deliveries) and the standard library; never a handler package (server and below), client
+// or cli.
 package service
 
 import (
@@ -27,6 +28,8 @@ import (
 // Service runs the use cases on one store.
 type Service struct {
 	store store.Store
+	// wh configures webhook checks and sends (SetWebhooks).
+	wh WebhookOptions
 }
 
 // New returns the service over st.

@@ -22,6 +22,7 @@ type orgB struct {
 	cloud                         api.Cloud
 	projectID, accountID, grantID string
 	userID, groupID, tokenID      string
+	webhookID                     string
 	runID                         string
 }
 
@@ -36,6 +37,7 @@ const (
 	bOrg     = "org-b"
 	bAction  = "b-deploy"
 	bReason  = "b-break-glass-reason"
+	bHookURL = "https://b-hooks.example/receive"
 )
 
 func newOrgB(t *testing.T, e *adminEnv) *orgB {
@@ -78,6 +80,9 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
 	asB(201, "PUT", "/api/v1/users/"+url.PathEscape(bUser)+"/exemption", api.ExemptUserRequest{Reason: bReason}, nil)
 	asB(200, "PUT", "/api/v1/enforce/schedule", api.SetDriftScheduleRequest{Every: "24h"}, nil)
+	var hook api.CreatedWebhook
+	asB(201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: bHookURL}, &hook)
+	b.webhookID = hook.Endpoint.ID
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
 	err = e.st.Update(ctx, func(tx store.Tx) error {
 		r, err := tx.CreateRun(ctx, store.Run{OrgID: b.id, CreatedAt: store.Now(), Actor: "test", Fingerprint: "fp", Plan: []byte(`{}`)}, nil, nil)
@@ -93,7 +98,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, bReason}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, bReason, b.webhookID, "b-hooks.example"}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -147,11 +152,14 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"token":   {b.tokenID, bToken},
 			"run":     {b.runID},
 			"action":  {bAction},
+			"webhook": {b.webhookID},
 		}
 		bodies := map[string]any{
-			"PATCH /api/v1/clouds/{cloud}":       api.RenameRequest{Name: "stolen"},
-			"PATCH /api/v1/projects/{project}":   api.RenameRequest{Name: "stolen"},
-			"PUT /api/v1/users/{user}/exemption": api.ExemptUserRequest{Reason: "stolen"},
+			"PATCH /api/v1/clouds/{cloud}":              api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/projects/{project}":          api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/webhooks/{webhook}":          api.UpdateWebhookRequest{Description: adminPtr("stolen")},
+			"POST /api/v1/webhooks/{webhook}/redeliver": api.RedeliverRequest{Revision: 1},
+			"PUT /api/v1/users/{user}/exemption":        api.ExemptUserRequest{Reason: "stolen"},
 		}
 		wildcard := regexp.MustCompile(`\{([^}]+)\}`)
 		for route := range documentedRoutes(doc) {
@@ -173,7 +181,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions",
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions", "GET /api/v1/webhooks",
 			"GET /api/v1/exemptions", "GET /api/v1/enforce/drift"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
@@ -246,6 +254,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		if len(bActions.Items) != 1 || bActions.Items[0].Project != "owner" {
 			t.Errorf("B's actions after A set one of the same name: %+v", bActions.Items)
 		}
+		expect("POST /api/v1/webhooks", 201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: "https://a-hooks.example/"})
 		covered["POST /api/v1/tokens"] = true
 		if got, raw := e.do(e.token, "POST", "/api/v1/tokens", api.CreateTokenRequest{Name: bToken, Scope: "admin"}, nil); got != 201 {
 			t.Errorf("A's token named like B's = %d %s", got, raw)

@@ -240,6 +240,11 @@ var openAPITypes = map[string]any{
 	"Exemption": api.Exemption{}, "ExemptUserRequest": api.ExemptUserRequest{}, "Exemptions": api.Exemptions{},
 	"DriftGrant": api.DriftGrant{}, "DriftGroup": api.DriftGroup{}, "DriftSummary": api.DriftSummary{}, "DriftReport": api.DriftReport{},
 	"ScheduledRun": api.ScheduledRun{}, "DriftSchedule": api.DriftSchedule{}, "SetDriftScheduleRequest": api.SetDriftScheduleRequest{},
+	"WebhookEndpoint": api.WebhookEndpoint{}, "WebhookEndpointList": api.List[api.WebhookEndpoint]{},
+	"CreateWebhookRequest": api.CreateWebhookRequest{}, "UpdateWebhookRequest": api.UpdateWebhookRequest{},
+	"CreatedWebhook": api.CreatedWebhook{}, "RotateWebhookSecretRequest": api.RotateWebhookSecretRequest{},
+	"WebhookDelivery": api.WebhookDelivery{}, "WebhookDeliveries": api.WebhookDeliveries{},
+	"RedeliverRequest": api.RedeliverRequest{}, "RedeliverResult": api.RedeliverResult{}, "WebhookTestResult": api.WebhookTestResult{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.
