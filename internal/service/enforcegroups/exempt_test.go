@@ -347,15 +347,36 @@ func TestUnboundGroups(t *testing.T) {
 // schedule's record. Every due run emits enforce.scheduled and writes one enforce.scheduled
 // audit event.
 func TestScheduledRunLimitsProperty(t *testing.T) {
-	st := testenv.SQLite(t)
+	eachBackend(t, func(t *testing.T, st store.Store) { scheduledRunLimits(t, st) })
+}
+
+func scheduledRunLimits(t *testing.T, st store.Store) {
 	es := newService(st)
-	n := 0
+	n, applied, reported := 0, 0, 0
+	defer func() {
+		// Both outcomes must be exercised, or the property says nothing about one of them.
+		if !t.Failed() && (applied == 0 || reported == 0) {
+			t.Errorf("of %d drawn runs %d applied and %d only reported; want both", n, applied, reported)
+		}
+		t.Logf("%d drawn runs: %d applied, %d only reported", n, applied, reported)
+	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		s := accesstest.Draw(rt, accesstest.Options{Storable: true, Exempt: true, Public: true})
 		n++
 		orgID, _ := testenv.Seed(t, st, fmt.Sprint("sched-prop-", n), s)
+		if rapid.Bool().Draw(rt, "robotOwner") {
+			// An org owner no run touches, so that applying is often allowed.
+			svc := service.New(st)
+			if _, err := svc.CreateServiceAccount(ctxAs("admin"), orgID, "robot"); err != nil {
+				rt.Fatal(err)
+			}
+			if _, _, err := svc.CreateGrant(ctxAs("admin"), orgID, api.GrantRequest{Role: "owner", PrincipalType: "service_account",
+				Principal: "robot", ResourceKind: "organization"}); err != nil {
+				rt.Fatal(err)
+			}
+		}
 		req := api.SetDriftScheduleRequest{Every: "1h", FirstRunIn: "0s", AutoApply: rapid.IntRange(0, 3).Draw(rt, "auto") > 0,
-			MaxUsersRemoved: rapid.IntRange(0, 3).Draw(rt, "maxRemoved"), MaxBindingsDeleted: rapid.IntRange(0, 8).Draw(rt, "maxDeleted")}
+			MaxUsersRemoved: rapid.IntRange(0, 6).Draw(rt, "maxRemoved"), MaxBindingsDeleted: rapid.IntRange(0, 16).Draw(rt, "maxDeleted")}
 		if _, err := es.SetSchedule(ctxAs("admin"), orgID, req); err != nil {
 			rt.Fatal(err)
 		}
@@ -379,6 +400,11 @@ func TestScheduledRunLimitsProperty(t *testing.T) {
 		if res.Applied != within {
 			rt.Fatalf("applied=%v but within limits=%v (auto %v, removes %d/%d, deletes %d/%d, owner %v): %s",
 				res.Applied, within, req.AutoApply, len(p.RemovedUsers), req.MaxUsersRemoved, p.DeleteBindings, req.MaxBindingsDeleted, p.OwnerAfter, res.Reason)
+		}
+		if res.Applied {
+			applied++
+		} else {
+			reported++
 		}
 		if res.Applied {
 			r, err := es.Run(ctxAs("admin"), orgID, res.RunID)
