@@ -24,7 +24,7 @@ func TestExemptionAndScheduleCommands(t *testing.T) {
 		{[]string{"scim", "schedule", "set", "--every", "10s"}, "use 1m to 366d"},
 		{[]string{"scim", "schedule", "set", "--every", "soon"}, `"soon" is not a duration`},
 		{[]string{"scim", "schedule", "show"}, "has no drift schedule; set one with `rolecall scim schedule set --every 24h`"},
-		{[]string{"cloud", "list", "-o", "csv"}, "--output csv: rolecall cloud list writes no CSV; use table or json"},
+		{[]string{"cloud", "list", "-o", "csv"}, "--output csv is written by rolecall access review, rolecall scim enforce-groups --dry-run and rolecall scim drift only"},
 		{[]string{"org", "set", "--max-exemptions", "0"}, "maxExemptions 0: use 1 to 100"},
 	} {
 		out, errOut, code := e.run(tc.args...)

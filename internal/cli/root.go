@@ -1,5 +1,6 @@
 // Package cli is rolecall's command line: one file per noun, output.go for table|json
-// rendering. Commands reach a server only through package client; only `serve` and the
+// rendering (-o csv only where a command exports rows: access review, enforce-groups
+// --dry-run). Commands reach a server only through package client; only `serve` and the
 // offline admin commands (`--db`) open the database, and those call package service rather
 // than the store. It may import every internal package but the handler packages under
 // server (it starts server itself) and service/enforcegroups: enforce-groups runs through
@@ -80,7 +81,7 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "", "rolecall server URL (env ROLECALL_URL; default "+DefaultServer+")")
 	pf.StringVar(&a.token, "token", "", "admin API token (env ROLECALL_TOKEN)")
-	pf.StringVarP(&a.output, "output", "o", "table", "output format: table (or text) or json; csv where a command says so")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table (or text) or json (csv for access review, scim enforce-groups --dry-run and scim drift)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.output = strings.ToLower(a.output)
 		switch a.output {
@@ -94,9 +95,9 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 			if cmd.Annotations[csvAnnotation] != "" {
 				return nil
 			}
-			return fmt.Errorf("--output csv: %s writes no CSV; use table or json", cmd.CommandPath())
+			return fmt.Errorf("--output csv is written by rolecall access review, rolecall scim enforce-groups --dry-run and rolecall scim drift only; use table or json here")
 		}
-		return fmt.Errorf("--output %q: use table or json", a.output)
+		return fmt.Errorf("--output %q: use table or json (or csv for access review, scim enforce-groups --dry-run and scim drift)", a.output)
 	}
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.tokenCommand(), a.orgCommand())
 	for _, add := range extraCommands {

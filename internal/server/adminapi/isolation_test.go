@@ -195,6 +195,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		if got, raw := e.do(b.token, "GET", "/api/v1/enforce/schedule", nil, &bSched); got != 200 || bSched.Every != "24h0m0s" || bSched.AutoApply {
 			t.Errorf("B's schedule after A set and deleted its own: %d %s", got, raw)
 		}
+		expect("GET /api/v1/access/rows", 200, "GET", "/api/v1/access/rows", nil)
 
 		// Queries and bodies that name B's objects: 404 naming what was asked for.
 		for _, q := range []string{"cloud=" + bCloud, "cloud=" + b.cloud.ID} {
