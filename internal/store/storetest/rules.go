@@ -204,7 +204,10 @@ func testRuleChanges(t *testing.T, s store.Store) {
 	}
 	at := store.Now()
 	var undone store.RuleChange
-	update(t, s, func(tx store.Tx) (err error) { undone, err = tx.MarkRuleChangeUndone(bg, o.ID, c1.ID, at, "carol"); return err })
+	update(t, s, func(tx store.Tx) (err error) {
+		undone, err = tx.MarkRuleChangeUndone(bg, o.ID, c1.ID, at, "carol")
+		return err
+	})
 	if undone.UndoneAt == nil || undone.UndoneBy != "carol" {
 		t.Fatalf("MarkRuleChangeUndone = %+v", undone)
 	}
