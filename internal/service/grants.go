@@ -29,6 +29,7 @@ type grantNames struct {
 	users     map[string]string
 	groups    map[string]string
 	accounts  map[string]string
+	rules     map[string]string // rule ID → name, read when a grant is rule-made
 }
 
 func (n *grantNames) load(bs []store.Binding) error {
@@ -50,6 +51,13 @@ func (n *grantNames) load(bs []store.Binding) error {
 	}
 	var users []string
 	for _, b := range bs {
+		if b.RuleID != "" && n.rules == nil {
+			names, err := ruleNames(l.ctx, l.tx, l.orgID)
+			if err != nil {
+				return err
+			}
+			n.rules = names
+		}
 		switch b.PrincipalType {
 		case store.PrincipalUser:
 			if _, ok := n.users[b.PrincipalID]; !ok {
@@ -105,7 +113,7 @@ func (n *grantNames) view(b store.Binding) api.Grant {
 	}
 	return api.Grant{ID: b.ID, Role: b.Role, ResourceKind: string(res.Kind), ResourceID: b.ResourceID, ResourceName: res.Name,
 		PrincipalType: string(b.PrincipalType), PrincipalID: b.PrincipalID, PrincipalName: name,
-		CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy}
+		CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy, RuleID: b.RuleID, RuleName: n.rules[b.RuleID]}
 }
 
 // grantViews names bindings and sorts them: organization, clouds, projects; then resource
@@ -297,6 +305,9 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 		}
 		existing, err := l.tx.FindBinding(l.ctx, l.orgID, g.resource.ID, g.who.Type, g.who.ID, g.role)
 		if err == nil {
+			if err := l.refuseRuleMade(existing, "grant by hand"); err != nil {
+				return err
+			}
 			v, err = l.grantView(existing)
 			return err
 		}
@@ -360,8 +371,12 @@ func (s *Service) RevokeGrant(ctx context.Context, org string, req api.GrantRequ
 	return v, err
 }
 
-// deleteGrant deletes a binding and records it.
+// deleteGrant deletes a binding and records it. A rule-made binding is refused: its rule
+// owns it.
 func (l lookup) deleteGrant(b store.Binding) (api.Grant, error) {
+	if err := l.refuseRuleMade(b, "revoke"); err != nil {
+		return api.Grant{}, err
+	}
 	v, err := l.grantView(b)
 	if err != nil {
 		return v, err
@@ -465,6 +480,9 @@ func (s *Service) ChangeGrantRole(ctx context.Context, org, id, role string) (v 
 	err = s.update(ctx, org, func(l lookup) error {
 		b, err := l.binding(id)
 		if err != nil {
+			return err
+		}
+		if err := l.refuseRuleMade(b, "change the role of"); err != nil {
 			return err
 		}
 		old, err := l.grantView(b)

@@ -128,6 +128,9 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 		}
 		v = cloudView(c, 0)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(c)})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(audit.ActionCloudCreate, audit.TargetCloud, c.ID, nil, v)
 	})
 	return v, err
@@ -172,6 +175,9 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 			return err
 		}
 		l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(res), PreviousName: oldName})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(resourceActions[kind].rename, string(kind), res.ID, before, out)
 	})
 	return out, err
@@ -280,6 +286,9 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		}
 		v = projectView(p, cloud)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(audit.ActionProjectCreate, audit.TargetProject, p.ID, nil, v)
 	})
 	return v, err
@@ -319,6 +328,9 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 				return nameTaken(err, "project", name)
 			}
 			l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(p), PreviousName: oldName})
+			if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+				return err
+			}
 			v = projectView(p, cloud)
 			if err := l.audit(audit.ActionProjectRename, audit.TargetProject, p.ID, before, v); err != nil {
 				return err

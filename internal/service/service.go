@@ -13,7 +13,7 @@
 // render callbacks where an answer or an audit event must be rendered inside the
 // transaction), and admin API views (package api) to the admin API and the console.
 //
-// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, events, scim (pure, for documents and SCIM
+// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, rules (pure: group → role rules), events, scim (pure, for documents and SCIM
 // errors), api (wire types and errors) and the standard library; never a handler package
 // (server and below), client or cli.
 package service
@@ -27,6 +27,8 @@ import (
 // Service runs the use cases on one store.
 type Service struct {
 	store store.Store
+	// rules caches each org's compiled group rules (rules.go).
+	rules ruleCache
 }
 
 // New returns the service over st.
