@@ -112,3 +112,10 @@ type RuleChange struct {
 	UndoneAt        *time.Time `json:"undoneAt,omitempty"`
 	UndoneBy        string     `json:"undoneBy,omitempty"`
 }
+
+// RulePatchRequest is the body of PATCH /api/v1/rules/{rule}: the fields to change and the
+// fingerprint of the preview confirmed (the same request with ?dryRun=true answers it).
+type RulePatchRequest struct {
+	RulePatch
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
