@@ -257,12 +257,23 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 	}
 	cur := slices.Clone(old)
 	var p proposal
-	// placed puts r at 1-based position pos among cur (last when pos is 0 or too large).
+	// Positions are renumbered 1..n only when a rule is put at a given place (the rules
+	// after it really move); otherwise they stay, so that deleting or changing one rule
+	// shows no other rule as changed.
+	renumber := false
+	// placed puts r at 1-based position pos among cur; without one (pos 0) it goes last,
+	// after the last position.
 	placed := func(r rules.Rule, pos int) {
-		if pos <= 0 || pos > len(cur) {
+		switch {
+		case pos <= 0 || pos > len(cur):
+			r.Position = 1
+			if len(cur) > 0 {
+				r.Position = max(cur[len(cur)-1].Position+1, len(cur)+1)
+			}
 			cur = append(cur, r)
-		} else {
+		default:
 			cur = slices.Insert(cur, pos-1, r)
+			renumber = true
 		}
 	}
 	switch {
@@ -287,6 +298,8 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 			}
 			return a.Position - b.Position
 		})
+		// Positions all given are kept as they are; otherwise the order sent numbers them.
+		renumber = slices.ContainsFunc(req.Rules, func(in api.RuleInput) bool { return in.Position == nil })
 		p.action, p.summary = audit.ActionRuleReplaced, fmt.Sprintf("replaced the rule set (%d rules)", len(cur))
 	case req.Add != nil:
 		r, err := ruleFromInput(*req.Add)
@@ -343,12 +356,13 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 		if pt.Role != nil {
 			r.Role = strings.TrimSpace(*pt.Role)
 		}
-		cur = slices.Delete(cur, i, i+1)
-		pos := i + 1
-		if pt.Position != nil {
-			pos = *pt.Position
+		if pt.Position != nil && *pt.Position != i+1 {
+			cur = slices.Delete(cur, i, i+1)
+			placed(r, max(*pt.Position, 1))
+			renumber = true
+		} else {
+			cur[i] = r
 		}
-		placed(r, pos)
 		p.action, p.summary = audit.ActionRuleChanged, fmt.Sprintf("changed rule %q", r.Name)
 	default:
 		i := findRule(cur, req.Delete)
@@ -358,8 +372,10 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 		p.action, p.summary = audit.ActionRuleDeleted, fmt.Sprintf("deleted rule %q", cur[i].Name)
 		cur = slices.Delete(cur, i, i+1)
 	}
-	for i := range cur {
-		cur[i].Position = i + 1
+	if renumber {
+		for i := range cur {
+			cur[i].Position = i + 1
+		}
 	}
 	p.rules = cur
 	return p, nil
