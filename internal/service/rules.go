@@ -195,24 +195,25 @@ func storedRule(org string, r rules.Rule, old *store.GroupRule, now store.GroupR
 	return g
 }
 
-// RuleIDFor is the ID a new rule named name gets when the client gives none: derived from
-// the name (ignoring case, as names are unique), so that a preview and the apply that
-// follows agree on it without the client carrying it.
-func RuleIDFor(name string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(name))))
-	return "rule-" + hex.EncodeToString(sum[:6])
+// RuleIDFor is the ID a new rule named name gets in org when the client gives none: derived
+// from the org and the name (ignoring case, as names are unique), so that a preview and the
+// apply that follows agree on it without the client carrying it, and two orgs' rules of one
+// name have different IDs.
+func RuleIDFor(org, name string) string {
+	sum := sha256.Sum256([]byte(org + "\x00" + strings.ToLower(strings.TrimSpace(name))))
+	return "rule-" + hex.EncodeToString(sum[:8])
 }
 
 // ruleFromInput resolves a client's rule; kinds and match names are checked here, the rest
 // by rules.Compile.
-func ruleFromInput(in api.RuleInput) (rules.Rule, error) {
+func ruleFromInput(org string, in api.RuleInput) (rules.Rule, error) {
 	r := rules.Rule{ID: strings.TrimSpace(in.ID), Name: strings.TrimSpace(in.Name), Value: in.Value,
 		ResourceName: strings.TrimSpace(in.ResourceName), Role: strings.TrimSpace(in.Role)}
 	if r.Name == "" {
 		return r, badRequest("a rule needs a name")
 	}
 	if r.ID == "" {
-		r.ID = RuleIDFor(r.Name)
+		r.ID = RuleIDFor(org, r.Name)
 	}
 	m, err := rules.ParseMatchKind(in.Match)
 	if err != nil {
@@ -245,7 +246,7 @@ type proposal struct {
 }
 
 // propose builds the new rule set that req asks for from old (in order).
-func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
+func propose(org string, old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 	n := 0
 	for _, set := range []bool{req.Rules != nil, req.Add != nil, req.Change != "", req.Delete != ""} {
 		if set {
@@ -280,7 +281,7 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 	case req.Rules != nil:
 		cur = cur[:0:0]
 		for _, in := range req.Rules {
-			r, err := ruleFromInput(in)
+			r, err := ruleFromInput(org, in)
 			if err != nil {
 				return p, err
 			}
@@ -302,7 +303,7 @@ func propose(old []rules.Rule, req api.RuleChangeRequest) (proposal, error) {
 		renumber = slices.ContainsFunc(req.Rules, func(in api.RuleInput) bool { return in.Position == nil })
 		p.action, p.summary = audit.ActionRuleReplaced, fmt.Sprintf("replaced the rule set (%d rules)", len(cur))
 	case req.Add != nil:
-		r, err := ruleFromInput(*req.Add)
+		r, err := ruleFromInput(org, *req.Add)
 		if err != nil {
 			return p, err
 		}
@@ -500,7 +501,7 @@ func (s *Service) PreviewRuleChange(ctx context.Context, org string, req api.Rul
 		if err != nil {
 			return err
 		}
-		p, err := propose(rulesOf(rs.stored), req)
+		p, err := propose(org, rulesOf(rs.stored), req)
 		if err != nil {
 			return err
 		}
@@ -520,9 +521,6 @@ func (s *Service) PreviewRuleChange(ctx context.Context, org string, req api.Rul
 // hands over the bindings, records the restore point, and writes one audit event, the
 // grant events and rules.changed. A change that changes nothing records nothing.
 func (s *Service) ApplyRuleChange(ctx context.Context, org string, req api.RuleChangeRequest) (api.RuleApplyResult, error) {
-	if req.Fingerprint == "" {
-		return api.RuleApplyResult{}, badRequest("applying a rule change needs the fingerprint of the preview you confirmed: take it from the preview (POST /api/v1/rules/preview, or dryRun=true)")
-	}
 	var out api.RuleApplyResult
 	err := s.write(store.OwnTransaction(ctx), org, func(tx store.Tx, ob *Outbox) error {
 		if err := tx.LockOrg(ctx, org); err != nil {
@@ -532,9 +530,14 @@ func (s *Service) ApplyRuleChange(ctx context.Context, org string, req api.RuleC
 		if err != nil {
 			return err
 		}
-		p, err := propose(rulesOf(rs.stored), req)
+		p, err := propose(org, rulesOf(rs.stored), req)
 		if err != nil {
 			return err
+		}
+		// Checked after the rule is found, so that a rule of another org is a 404 whatever
+		// the request holds.
+		if req.Fingerprint == "" {
+			return badRequest("applying a rule change needs the fingerprint of the preview you confirmed: take it from the preview (POST /api/v1/rules/preview, or dryRun=true)")
 		}
 		pv, err := previewOf(rs, p)
 		if err != nil {

@@ -110,7 +110,7 @@ func TestRules(t *testing.T) {
 			p.Summary.UsersChanged != 1 || p.Users[0].UserName != "alice" {
 			t.Fatalf("preview summary %+v problems %+v users %+v", p.Summary, p.Problems, p.Users)
 		}
-		if len(pv.Rules) != 1 || pv.Rules[0].ID != service.RuleIDFor("projects") || pv.Rules[0].Position != 1 {
+		if len(pv.Rules) != 1 || pv.Rules[0].ID != service.RuleIDFor(e.org, "projects") || pv.Rules[0].Position != 1 {
 			t.Fatalf("proposed rules %+v", pv.Rules)
 		}
 		e.expect("preview writes nothing")
