@@ -98,6 +98,13 @@ func TestRulesFromSCIM(t *testing.T) {
 			if out := rolecall("rule", "list", "-o", "json"); !strings.Contains(out, `"total": 0`) {
 				t.Fatalf("rule list: %s", out)
 			}
+			db := openSQL(t, b)
+			if n := queryInt(t, db, "SELECT count(*) FROM rule_changes"); n != 4 {
+				t.Errorf("%d rule changes recorded, want 4", n)
+			}
+			if o := orphans(t, db); len(o) > 0 {
+				t.Errorf("inconsistent rows: %v", o)
+			}
 		})
 	}
 }

@@ -886,6 +886,14 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 	if err != nil {
 		return rules.Changes{}, err
 	}
+	if set == nil {
+		// No rules: nothing to do unless rule-made bindings are left over (the partial index
+		// on rule_id makes this one cheap read, the whole cost of an org without rules).
+		made, err := tx.RuleBindings(ctx, org, "")
+		if err != nil || len(made) == 0 {
+			return rules.Changes{}, err
+		}
+	}
 	var bs []store.Binding
 	var groups []rules.Group
 	if only != nil {
@@ -907,7 +915,7 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 		return rules.Changes{}, err
 	}
 	if set == nil && len(current) == 0 {
-		return rules.Changes{}, nil // no rules, nothing they made: the common case costs two reads
+		return rules.Changes{}, nil
 	}
 	if set == nil {
 		if set, err = rules.Compile(nil); err != nil {
