@@ -28,7 +28,7 @@ func (a *App) ruleCommand() *cobra.Command {
 		Use:   "rule",
 		Short: "Group → role rules: bind roles to IdP groups by displayName, externalId or a pattern",
 	}
-	cmd.AddCommand(a.ruleAddCommand(), a.ruleListCommand(), a.rulePreviewCommand(), a.ruleDeleteCommand(),
+	cmd.AddCommand(a.ruleAddCommand(), a.ruleListCommand(), a.rulePreviewCommand(), a.ruleMoveCommand(), a.ruleDeleteCommand(),
 		a.ruleUndoCommand(), a.ruleChangesCommand())
 	return cmd
 }
@@ -105,6 +105,25 @@ func (a *App) ruleDeleteCommand() *cobra.Command {
 			return a.ruleChange(cmd, api.RuleChangeRequest{Delete: args[0]}, f)
 		},
 	}
+	f.register(cmd)
+	return cmd
+}
+
+func (a *App) ruleMoveCommand() *cobra.Command {
+	var f ruleChangeFlags
+	var position int
+	cmd := &cobra.Command{
+		Use:   "move NAME|ID --position N",
+		Short: "Move a rule (1 = first): where two rules make the same grant, the first owns it (previewed, then applied when you confirm)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if position < 1 {
+				return fmt.Errorf("--position is required: where the rule goes, 1 being first")
+			}
+			return a.ruleChange(cmd, api.RuleChangeRequest{Change: args[0], Patch: &api.RulePatch{Position: &position}}, f)
+		},
+	}
+	cmd.Flags().IntVar(&position, "position", 0, "the rule's new place, 1 being first")
 	f.register(cmd)
 	return cmd
 }

@@ -58,6 +58,15 @@ func TestGoldenRules(t *testing.T) {
 		}
 		checkGolden(t, "rule-add-missing-project.golden", r.stdout)
 
+		r = e.run(t, nil, "rule", "move", "backend-projects", "--position", "1", "--yes")
+		if r.code != 0 || !strings.Contains(r.stdout, `Changed rule "backend-projects"`) {
+			t.Fatalf("move: %d %s %s", r.code, r.stdout, r.stderr)
+		}
+		r = e.run(t, nil, "rule", "move", "backend-projects", "--position", "2", "--yes")
+		if r.code != 0 {
+			t.Fatalf("move back: %d %s", r.code, r.stderr)
+		}
+
 		r = e.run(t, nil, "rule", "list")
 		if r.code != 0 {
 			t.Fatalf("list: %d %s", r.code, r.stderr)
@@ -89,7 +98,7 @@ func TestGoldenRules(t *testing.T) {
 			t.Fatalf("undo %s: %d %s, %d rule bindings", id, r.code, r.stderr, ruleBindings())
 		}
 		r = e.run(t, nil, "rule", "changes", "-o", "json")
-		if r.code != 0 || !strings.Contains(r.stdout, `"total": 4`) {
+		if r.code != 0 || !strings.Contains(r.stdout, `"total": 6`) {
 			t.Fatalf("changes: %d %s %s", r.code, r.stdout, r.stderr)
 		}
 	})
