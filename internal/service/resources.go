@@ -122,6 +122,9 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 		return v, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		c, err := l.tx.CreateResource(l.ctx, store.Resource{OrgID: l.orgID, Kind: store.KindCloud, Name: name, CreatedAt: store.Now()})
 		if err != nil {
 			return nameTaken(err, "cloud", name)
@@ -157,6 +160,9 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 		return nil, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		res, err := l.resource(kind, ref)
 		if err != nil {
 			return err
@@ -275,6 +281,9 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		return v, badRequest("a project needs a cloud (id or name): every project is in exactly one cloud")
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		cloud, err := l.resource(store.KindCloud, strings.TrimSpace(cloudRef))
 		if err != nil {
 			return err
@@ -313,6 +322,11 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 		return v, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if name != "" {
+			if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+				return err
+			}
+		}
 		p, err := l.resource(store.KindProject, ref)
 		if err != nil {
 			return err

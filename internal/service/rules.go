@@ -971,6 +971,20 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 	return applyRuleChanges(ctx, tx, org, ob, names, c)
 }
 
+// lockForRules takes the org lock, exclusively, before a write that reconciles every group
+// (creating or renaming a cloud or project) when the org has rules. On PostgreSQL a SCIM
+// group write holds the lock shared while it reconciles its group against the resources it
+// reads; without this, a group created while a cloud is created could see the cloud missing,
+// while the cloud's reconcile did not see the group yet, and neither would bind it. Taken
+// before the transaction's first write, so that it is never an upgrade of a shared hold.
+func lockForRules(ctx context.Context, tx store.Tx, org string) error {
+	rs, err := tx.GroupRules(ctx, org)
+	if err != nil || len(rs) == 0 {
+		return err
+	}
+	return tx.LockOrg(ctx, org)
+}
+
 // ruleNames maps rule IDs to names for messages and views.
 func ruleNames(ctx context.Context, tx store.Tx, org string) (map[string]string, error) {
 	rs, err := tx.GroupRules(ctx, org)

@@ -369,3 +369,44 @@ func TestRulesApplyThenDeleteRestores(t *testing.T) {
 		}
 	})
 }
+
+// TestRulesConcurrentGroupAndCloud creates groups and the clouds their names capture at the
+// same moment, pair by pair: whichever commits first, the other's reconcile must bind the
+// group (on PostgreSQL both run at once under READ COMMITTED; resource creation takes the
+// org lock when the org has rules, so that neither misses the other).
+func TestRulesConcurrentGroupAndCloud(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "eng", Match: "pattern", Value: `^eng-(?P<cloud>c[0-9]+)$`, Role: "readonly"}})
+		const n = 20
+		errs := make(chan error, 2*n)
+		for i := range n {
+			start := make(chan struct{})
+			done := make(chan struct{}, 2)
+			go func() {
+				<-start
+				_, err := e.svc.CreateGroup(e.ctx, e.org, map[string]any{"displayName": fmt.Sprintf("eng-c%d", i)}, nil, groupRender)
+				errs <- err
+				done <- struct{}{}
+			}()
+			go func() {
+				<-start
+				_, err := e.svc.CreateCloud(e.ctx, e.org, fmt.Sprintf("c%d", i))
+				errs <- err
+				done <- struct{}{}
+			}()
+			close(start)
+			<-done
+			<-done
+		}
+		for range 2 * n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var want []string
+		for i := range n {
+			want = append(want, fmt.Sprintf("eng-c%d readonly c%d [eng]", i, i))
+		}
+		e.wantGroupGrants("concurrent creates", want...)
+	})
+}
