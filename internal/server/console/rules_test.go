@@ -31,6 +31,12 @@ func TestUIRules(t *testing.T) {
 		t.Fatalf("preview = %d\n%s", pv.status, pv.body)
 	}
 	fp := e.field(fingerprintField, pv.body)
+	// An invalid rule: the form again, with what is wrong and what was typed.
+	bad := url.Values{"csrf": {csrf}, "name": {"bad"}, "match": {"pattern"}, "value": {`^x-(?P<projet>.+)$`}, "target": {"captured"}, "role": {"owner"}}
+	if r := e.post("/ui/rules/preview", bad); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.body, "unknown capture name") || !strings.Contains(r.body, `value="^x-(?P&lt;projet&gt;.&#43;)$"`) {
+		t.Fatalf("invalid rule preview = %d\n%s", r.status, r.body)
+	}
 	// Without CSRF: refused, nothing added.
 	noCSRF := url.Values{}
 	for k, v := range form {
