@@ -86,6 +86,10 @@ func TestUIRules(t *testing.T) {
 		t.Fatalf("group page does not badge the rule-made grant:\n%s", g.body)
 	}
 
+	if u := e.get("/ui/users/user2@example.com"); !strings.Contains(u.body, `bound by rule <a href="/ui/rules">devs-staging</a>`) {
+		t.Fatalf("the user's page does not name the rule:\n%s", u.body)
+	}
+
 	// Delete: preview, then apply.
 	ruleID := e.field(ruleDeleteLink, page.body)
 	del := e.get("/ui/rules/" + ruleID + "/delete")
