@@ -49,6 +49,17 @@ const (
 
 	ActionEnforceApply = "enforce.apply"
 	ActionEnforceUndo  = "enforce.undo"
+
+	// Webhook endpoints. webhook.disabled is written by an admin turning an endpoint off and
+	// by the dispatcher (actor "rolecall") when a receiver answered 410, failed for about
+	// three days or fell behind the event retention.
+	ActionWebhookCreate       = "webhook.created"
+	ActionWebhookUpdate       = "webhook.updated"
+	ActionWebhookDelete       = "webhook.deleted"
+	ActionWebhookSecretRotate = "webhook.secret_rotated"
+	ActionWebhookDisable      = "webhook.disabled"
+	ActionWebhookRedeliver    = "webhook.redelivered"
+	ActionWebhookTest         = "webhook.tested"
 )
 
 // Target types of audit events: what kind of object TargetID names.
@@ -64,4 +75,5 @@ const (
 	TargetEnforceRun     = "enforce_run"
 	TargetCustomAction   = "custom_action"
 	TargetRuleChange     = "rule_change"
+	TargetWebhook        = "webhook"
 )

@@ -26,11 +26,12 @@ type crashWorld struct {
 	gen int
 }
 
-// start starts a new generation of the server on the world's database.
-func (w *crashWorld) start(t *testing.T) *testenv.Proc {
+// start starts a new generation of the server on the world's database, with args added
+// to serve's.
+func (w *crashWorld) start(t *testing.T, args ...string) *testenv.Proc {
 	t.Helper()
 	w.gen++
-	return start(t, w.serverDSN())
+	return start(t, w.serverDSN(), args...)
 }
 
 // serverDSN is the DSN the server runs on: on PostgreSQL it names the sessions after the

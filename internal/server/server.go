@@ -7,8 +7,9 @@
 // configuration and the authentication wrapper it needs; the audiences share only
 // server/respond, never each other.
 //
-// It may import service, service/enforcegroups, auth, store, api, audit, its subpackages and
-// the standard library (and Prometheus); never client or cli.
+// It may import service, service/enforcegroups, auth, store, api, audit, delivery and
+// dispatch (the webhook dispatcher it runs while serving), its subpackages and the standard
+// library (and Prometheus); never client or cli.
 package server
 
 import (
@@ -24,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rolecall/rolecall/internal/auth"
+	"github.com/rolecall/rolecall/internal/delivery"
+	"github.com/rolecall/rolecall/internal/dispatch"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/service/decisions"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
@@ -70,6 +73,13 @@ type Config struct {
 	// (serve --decision-cache-bytes); past it the least recently used are evicted. 0 means
 	// decisions.DefaultMaxBytes.
 	DecisionCacheBytes int64
+	// WebhookAllowPrivate lets webhook endpoints be loopback, private or link-local
+	// addresses (serve --webhook-allow-private): tests, and receivers on an internal network.
+	WebhookAllowPrivate bool
+	// WebhookLease is how long the webhook dispatcher leases an endpoint (serve
+	// --webhook-lease): a server that dies delays its endpoints by at most this. 0 means
+	// dispatch.DefaultLease.
+	WebhookLease time.Duration
 }
 
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
@@ -104,8 +114,10 @@ type Server struct {
 	// decisions holds the orgs' decision indexes (the AuthZEN API's).
 	decisions *decisions.Cache
 	metrics   *metrics
-	handler   http.Handler
-	limiter   *rateLimiter // nil when rate limiting is off
+	// dispatch delivers change events to webhook endpoints while Serve runs.
+	dispatch *dispatch.Dispatcher
+	handler  http.Handler
+	limiter  *rateLimiter // nil when rate limiting is off
 	// stopping ends when graceful shutdown begins (stop): long-polls answer then.
 	stopping context.Context
 	stop     context.CancelFunc
@@ -154,10 +166,14 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	decisionBuilds := newDecisionBuildHistogram()
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
-		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log})}
+		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log,
+			OnBuild: func(d time.Duration) { decisionBuilds.Observe(d.Seconds()) }})}
+	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL})
+	s.dispatch = dispatch.New(s.svc, dispatch.Options{Lease: cfg.WebhookLease, Registerer: reg, Log: log})
 	s.stopping, s.stop = context.WithCancel(context.Background())
-	reg.MustRegister(
+	reg.MustRegister(decisionBuilds, newDecisionCollector(s.decisions.Stats),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
 		}, func() float64 { return float64(s.conns.Load()) }),
@@ -193,6 +209,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	// rather than hold it up for their whole wait.
 	hs.RegisterOnShutdown(s.stop)
 	go s.pruneEvents(ctx)
+	// The dispatcher stops with ctx and, before Serve returns, writes back its progress and
+	// releases its leases, so that another server (or this one restarted) resumes at once.
+	dctx, dstop := context.WithCancel(ctx)
+	ddone := make(chan struct{})
+	go func() { defer close(ddone); s.dispatch.Run(dctx) }()
+	defer func() { dstop(); <-ddone }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -240,5 +262,13 @@ func (s *Server) pruneEventsOnce(ctx context.Context) {
 		s.log.Warn("deleting old change events failed; retrying at the next run", "error", err.Error(), "retention", s.cfg.EventRetention.String())
 	case n > 0:
 		s.log.Info("deleted old change events", "events", n, "retention", s.cfg.EventRetention.String())
+	}
+	// The webhook delivery log is kept as long as the events it is about.
+	n, err = s.svc.PruneWebhookAttempts(ctx, time.Now().Add(-s.cfg.EventRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Warn("deleting old webhook delivery log lines failed; retrying at the next run", "error", err.Error())
+	case n > 0:
+		s.log.Info("deleted old webhook delivery log lines", "lines", n, "retention", s.cfg.EventRetention.String())
 	}
 }

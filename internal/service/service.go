@@ -14,8 +14,9 @@
 // transaction), and admin API views (package api) to the admin API and the console.
 //
 // It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, rules (pure: group → role rules), events, scim (pure, for documents and SCIM
-// errors), api (wire types and errors) and the standard library; never a handler package
-// (server and below), client or cli.
+// errors), api (wire types and errors), delivery and webhook (sending and signing webhook
+// deliveries) and the standard library; never a handler package (server and below), client
+// or cli.
 package service
 
 import (
@@ -29,6 +30,8 @@ type Service struct {
 	store store.Store
 	// rules caches each org's compiled group rules (rules.go).
 	rules ruleCache
+	// wh configures webhook checks and sends (SetWebhooks).
+	wh WebhookOptions
 }
 
 // New returns the service over st.

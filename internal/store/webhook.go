@@ -71,6 +71,12 @@ type WebhookEndpoint struct {
 	FailingSince *time.Time
 	// LastDeliveredAt is when an event was last delivered (2xx).
 	LastDeliveredAt *time.Time
+	// LeaseOwner and LeaseUntil: the dispatcher delivering to it now and until when ("" and
+	// zero when free). Read-only: written by LeaseWebhooks and AdvanceWebhook. A dispatcher
+	// checks it before sending, so that one whose lease was broken (UpdateWebhook,
+	// RewindWebhook) stops before it sends with stale settings.
+	LeaseOwner string
+	LeaseUntil time.Time
 }
 
 // WebhookProgress is what a dispatcher writes back after attempts on a leased endpoint.
@@ -82,6 +88,10 @@ type WebhookProgress struct {
 	LastDeliveredAt *time.Time
 	// Disable, when not "", disables the endpoint with this reason (WebhookDisabled…).
 	Disable string
+	// RenewUntil, when set and the lease is not released, extends the lease to it: a
+	// dispatcher that works longer than its lease (a slow receiver, a long backlog) renews
+	// it with each write of progress instead of losing it to another server mid-stream.
+	RenewUntil time.Time
 }
 
 // WebhookAttempt is one line of an endpoint's delivery log.
@@ -127,7 +137,9 @@ type WebhookTx interface {
 	ListWebhooks(ctx context.Context, orgID string) ([]WebhookEndpoint, error)
 	// UpdateWebhook replaces URL, Description, Types, Enabled, DisabledReason and Secrets
 	// (never the delivery state) and sets UpdatedAt. Enabling an endpoint resets Attempts,
-	// NextAttemptAt and FailingSince so that it is tried at once.
+	// NextAttemptAt and FailingSince so that it is tried at once. It breaks any lease
+	// (AdvanceWebhook then answers ErrVersionMismatch to its holder): a dispatcher working
+	// with the old URL, types or secrets stops, and the next lease reads the new ones.
 	UpdateWebhook(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
 	// DeleteWebhook deletes the endpoint and its log; ErrNotFound when there is none.
 	DeleteWebhook(ctx context.Context, orgID, id string) error
@@ -142,6 +154,13 @@ type WebhookTx interface {
 	// when release is true. ErrVersionMismatch when owner no longer holds the lease (it
 	// expired and another took it): the caller must drop what it was doing.
 	AdvanceWebhook(ctx context.Context, orgID, id, owner string, p WebhookProgress, release bool) error
+
+	// RewindWebhook moves the endpoint's cursor back to cursor (0 <= cursor <= its Cursor)
+	// so that the events after it are delivered again, in order ("replay from seq N"). It
+	// resets Attempts, NextAttemptAt and FailingSince and breaks any lease, so that a
+	// dispatcher busy with the endpoint gets ErrVersionMismatch on its next AdvanceWebhook
+	// rather than writing its old position back over the rewind.
+	RewindWebhook(ctx context.Context, orgID, id string, cursor int64) (WebhookEndpoint, error)
 
 	// AppendWebhookAttempt adds a line to the endpoint's delivery log (ID assigned).
 	AppendWebhookAttempt(ctx context.Context, a WebhookAttempt) (WebhookAttempt, error)

@@ -22,6 +22,7 @@ type orgB struct {
 	cloud                         api.Cloud
 	projectID, accountID, grantID string
 	userID, groupID, tokenID      string
+	webhookID                     string
 	runID                         string
 	ruleID, ruleChangeID          string
 }
@@ -37,6 +38,7 @@ const (
 	bOrg     = "org-b"
 	bAction  = "b-deploy"
 	bRule    = "b-rule"
+	bHookURL = "https://b-hooks.example/receive"
 )
 
 func newOrgB(t *testing.T, e *adminEnv) *orgB {
@@ -77,6 +79,9 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 	asB(201, "POST", "/api/v1/grants", api.GrantRequest{Role: "owner", PrincipalType: "service_account", Principal: bAccount,
 		ResourceKind: "organization"}, nil)
 	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
+	var hook api.CreatedWebhook
+	asB(201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: bHookURL}, &hook)
+	b.webhookID = hook.Endpoint.ID
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
 	add := api.RuleChangeRequest{Add: &api.RuleInput{Name: bRule, Match: "displayName", Value: bGroup, ResourceKind: "cloud", ResourceName: bCloud, Role: "readonly"}}
 	var rpv api.RulePreview
@@ -99,7 +104,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, b.ruleID, b.ruleChangeID, bRule}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, b.webhookID, "b-hooks.example", b.ruleID, b.ruleChangeID, bRule}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -153,13 +158,16 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"token":   {b.tokenID, bToken},
 			"run":     {b.runID},
 			"action":  {bAction},
+			"webhook": {b.webhookID},
 			"rule":    {b.ruleID, bRule},
 			"change":  {b.ruleChangeID},
 		}
 		bodies := map[string]any{
-			"PATCH /api/v1/clouds/{cloud}":     api.RenameRequest{Name: "stolen"},
-			"PATCH /api/v1/projects/{project}": api.RenameRequest{Name: "stolen"},
-			"PATCH /api/v1/rules/{rule}":       api.RulePatchRequest{RulePatch: api.RulePatch{Role: adminPtr("owner")}, Fingerprint: "x"},
+			"PATCH /api/v1/clouds/{cloud}":              api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/projects/{project}":          api.RenameRequest{Name: "stolen"},
+			"PATCH /api/v1/webhooks/{webhook}":          api.UpdateWebhookRequest{Description: adminPtr("stolen")},
+			"POST /api/v1/webhooks/{webhook}/redeliver": api.RedeliverRequest{Revision: 1},
+			"PATCH /api/v1/rules/{rule}":                api.RulePatchRequest{RulePatch: api.RulePatch{Role: adminPtr("owner")}, Fingerprint: "x"},
 		}
 		wildcard := regexp.MustCompile(`\{([^}]+)\}`)
 		for route := range documentedRoutes(doc) {
@@ -181,7 +189,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions",
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions", "GET /api/v1/webhooks",
 			"GET /api/v1/rules", "GET /api/v1/rules/changes"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
@@ -246,6 +254,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 		if len(bActions.Items) != 1 || bActions.Items[0].Project != "owner" {
 			t.Errorf("B's actions after A set one of the same name: %+v", bActions.Items)
 		}
+		expect("POST /api/v1/webhooks", 201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: "https://a-hooks.example/"})
 		// A rule named like B's, matching B's group's name, is A's own and binds nothing of B.
 		rule := api.RuleChangeRequest{Add: &api.RuleInput{Name: bRule, Match: "displayName", Value: bGroup, ResourceKind: "organization", Role: "owner"}}
 		var rpv api.RulePreview

@@ -241,6 +241,11 @@ var openAPITypes = map[string]any{
 	"Rule": api.Rule{}, "RuleInput": api.RuleInput{}, "RulePatch": api.RulePatch{}, "RulePatchRequest": api.RulePatchRequest{},
 	"RuleChangeRequest": api.RuleChangeRequest{}, "RulesPreview": rules.Preview{}, "RulePreview": api.RulePreview{},
 	"RuleChange": api.RuleChange{}, "RuleApplyResult": api.RuleApplyResult{}, "RuleList": api.List[api.Rule]{},
+	"WebhookEndpoint": api.WebhookEndpoint{}, "WebhookEndpointList": api.List[api.WebhookEndpoint]{},
+	"CreateWebhookRequest": api.CreateWebhookRequest{}, "UpdateWebhookRequest": api.UpdateWebhookRequest{},
+	"CreatedWebhook": api.CreatedWebhook{}, "RotateWebhookSecretRequest": api.RotateWebhookSecretRequest{},
+	"WebhookDelivery": api.WebhookDelivery{}, "WebhookDeliveries": api.WebhookDeliveries{},
+	"RedeliverRequest": api.RedeliverRequest{}, "RedeliverResult": api.RedeliverResult{}, "WebhookTestResult": api.WebhookTestResult{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs flattened.

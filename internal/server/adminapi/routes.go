@@ -52,4 +52,14 @@ func (s *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/access/users/{user}/explain", s.cfg.Authenticate(s.explainAccess))
 
 	mux.HandleFunc("GET /api/v1/audit", s.cfg.Authenticate(s.listAudit))
+
+	mux.HandleFunc("GET /api/v1/webhooks", s.cfg.Authenticate(s.listWebhooks))
+	mux.HandleFunc("POST /api/v1/webhooks", s.cfg.Authenticate(s.createWebhook))
+	mux.HandleFunc("GET /api/v1/webhooks/{webhook}", s.cfg.Authenticate(s.getWebhook))
+	mux.HandleFunc("PATCH /api/v1/webhooks/{webhook}", s.cfg.Authenticate(s.updateWebhook))
+	mux.HandleFunc("DELETE /api/v1/webhooks/{webhook}", s.cfg.Authenticate(s.deleteWebhook))
+	mux.HandleFunc("POST /api/v1/webhooks/{webhook}/rotate-secret", s.cfg.Authenticate(s.rotateWebhookSecret))
+	mux.HandleFunc("GET /api/v1/webhooks/{webhook}/deliveries", s.cfg.Authenticate(s.listWebhookDeliveries))
+	mux.HandleFunc("POST /api/v1/webhooks/{webhook}/redeliver", s.cfg.Authenticate(s.redeliverWebhook))
+	mux.HandleFunc("POST /api/v1/webhooks/{webhook}/test", s.cfg.Authenticate(s.testWebhook))
 }
