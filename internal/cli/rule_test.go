@@ -85,6 +85,11 @@ func TestGoldenRules(t *testing.T) {
 			t.Fatalf("explain: %d %s %s", r.code, r.stdout, r.stderr)
 		}
 
+		r = e.run(t, nil, "grant", "list", "--group", "developers")
+		if r.code != 0 || !strings.Contains(r.stdout, "rule devs-staging") {
+			t.Fatalf("grant list: %d %s %s", r.code, r.stdout, r.stderr)
+		}
+
 		r = e.run(t, nil, "rule", "delete", "devs-staging", "--yes")
 		if r.code != 0 || ruleBindings() != 0 {
 			t.Fatalf("delete --yes: %d %s, %d rule bindings", r.code, r.stderr, ruleBindings())
