@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -240,7 +241,7 @@ func findRule(rs []rules.Rule, ref string) int {
 
 // proposal is a rule change resolved against the rules stored now.
 type proposal struct {
-	rules   []rules.Rule // the new set, positions 1..n in order
+	rules   []rules.Rule // the new set, in order (by position)
 	action  string
 	summary string
 }
@@ -292,15 +293,12 @@ func propose(org string, old []rules.Rule, req api.RuleChangeRequest) (proposal,
 			}
 			cur = append(cur, r)
 		}
-		// Positions given order the set; the rest keep the order sent.
-		slices.SortStableFunc(cur, func(a, b rules.Rule) int {
-			if a.Position == 0 || b.Position == 0 {
-				return 0
-			}
-			return a.Position - b.Position
-		})
-		// Positions all given are kept as they are; otherwise the order sent numbers them.
+		// Positions all given order the set and are kept as they are; otherwise the order
+		// sent is the order, and numbers them.
 		renumber = slices.ContainsFunc(req.Rules, func(in api.RuleInput) bool { return in.Position == nil })
+		if !renumber {
+			slices.SortStableFunc(cur, func(a, b rules.Rule) int { return cmp.Compare(a.Position, b.Position) })
+		}
 		p.action, p.summary = audit.ActionRuleReplaced, fmt.Sprintf("replaced the rule set (%d rules)", len(cur))
 	case req.Add != nil:
 		r, err := ruleFromInput(org, *req.Add)
