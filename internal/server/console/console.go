@@ -6,8 +6,9 @@
 // step and reads without JavaScript. Sessions and CSRF are in session.go, the pages in
 // directory.go, resources.go, check.go, webhooks.go and enforce.go.
 //
-// It may import service, service/enforcegroups, service/decisions, decision, access, enforce
-// (plan types it shows), rules (the rule-change preview it shows), auth, audit, api, store,
+// It may import service, service/enforcegroups, service/decisions, decision, access and
+// enforce (review and plan types it shows and exports), rules (the rule-change preview it
+// shows), auth, audit, api, store,
 // server/respond and the standard library; never server, scimapi or adminapi.
 package console
 
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server/respond"
 	"github.com/rolecall/rolecall/internal/service"
@@ -137,6 +139,13 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
 
+	// The access review and the exports (exports.go).
+	mux.Handle("GET /ui/access", c.page(c.accessReview))
+	mux.Handle("GET /ui/access/review.csv", c.page(c.accessReviewCSV))
+	mux.Handle("GET /ui/access/review.json", c.page(c.accessReviewJSON))
+	mux.Handle("GET /ui/enforce/preview.csv", c.page(c.enforcePreviewCSV))
+	mux.Handle("GET /ui/enforce/preview.json", c.page(c.enforcePreviewJSON))
+
 	// Unknown pages need a session like any other, so that the 404 keeps the navigation
 	// (and says nothing to a stranger about which pages exist).
 	mux.Handle("/ui/", c.page(func(w http.ResponseWriter, r *http.Request) {
@@ -149,11 +158,13 @@ func (c *console) page(h http.HandlerFunc) http.Handler { return c.secure(c.sign
 
 func newConsole(d Deps) *console {
 	funcs := template.FuncMap{
-		"time":     uiTime,
-		"roleName": roleName,
-		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
-		"join":     strings.Join,
-		"add":      func(a, b int) int { return a + b },
+		"time":       uiTime,
+		"roleName":   roleName,
+		"kindName":   func(k string) string { return strings.ReplaceAll(k, "_", " ") },
+		"lastSeen":   func(t api.Token) string { return t.LastSeen(time.Now()) },
+		"auditLabel": audit.Label,
+		"join":       strings.Join,
+		"add":        func(a, b int) int { return a + b },
 		// grantActions is what a grant row's change-role and revoke forms need.
 		"grantActions": func(v uiView, g api.Grant) map[string]any {
 			return map[string]any{"G": g, "CSRF": v.Session.CSRF, "Back": v.Here, "Roles": uiRoles[g.ResourceKind]}
