@@ -588,7 +588,7 @@ func (s *Service) ApplyRuleChange(ctx context.Context, org string, req api.RuleC
 type ruleAudit struct {
 	Rules   []api.Rule      `json:"rules"`
 	Change  *api.RuleChange `json:"change,omitempty"`
-	Summary *rules.Summary  `json:"summary,omitempty"`
+	Summary *rules.Summary  `json:"previewSummary,omitempty"`
 }
 
 func sameRules(a, b []store.GroupRule) bool {
