@@ -304,9 +304,14 @@ func TestRulesApplyThenDeleteRestores(t *testing.T) {
 			groups = append(groups, name)
 		}
 		// Manual grants, some of which rules will want too (covered: must stay manual).
+		held := map[string]bool{} // a principal holds one role per resource
 		for range 10 {
 			g := groups[rng.IntN(len(groups))]
 			c := clouds[rng.IntN(len(clouds))]
+			if held[g+" "+c] {
+				continue
+			}
+			held[g+" "+c] = true
 			role := []string{"readonly", "collaborator", "owner"}[rng.IntN(3)]
 			if _, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: role, PrincipalType: "group", Principal: g, ResourceKind: "cloud", Resource: c}); err != nil {
 				t.Fatal(err)
