@@ -74,7 +74,7 @@ func Describe(e *store.AuditEvent) {
 		switch e.Action {
 		case ActionEnforceScheduled:
 			what = fmt.Sprintf("applied enforce run %s on schedule (removed %s, deleted %s)", e.TargetID,
-				count(after.obj("summary").num("usersWithoutGroups"), "user"), count(after.obj("summary").num("bindingsDeleted"), "grant"))
+				count(after.num("removedUsers"), "user"), count(after.num("deletedBindings"), "grant"))
 		case ActionEnforceApply:
 			what = fmt.Sprintf("removed %s and %s (enforce run %s)", count(after.num("removedUsers"), "user"),
 				count(after.num("deletedBindings"), "grant"), e.TargetID)
@@ -117,6 +117,12 @@ func Describe(e *store.AuditEvent) {
 			what = "turned the drift schedule off"
 		case ActionEnforceScheduled:
 			what = "ran the drift schedule: reported only (" + after.str("reason") + ")"
+		}
+	case TargetRuleChange:
+		name = e.TargetID
+		if c := after.obj("change"); c != nil && c.str("summary") != "" {
+			what = fmt.Sprintf("%s: %s added, %s removed (rule change %s)", c.str("summary"),
+				count(c.num("bindingsAdded"), "grant"), count(c.num("bindingsRemoved"), "grant"), e.TargetID)
 		}
 	case TargetCustomAction:
 		name = e.TargetID
@@ -326,19 +332,20 @@ type fields struct {
 	RestoredU     int               `json:"restoredUsers"`
 	SkippedB      int               `json:"skippedBindings"`
 	SkippedU      int               `json:"skippedUsers"`
+	Summary       string            `json:"summary"`
+	BindingsAdded int               `json:"bindingsAdded"`
+	BindingsGone  int               `json:"bindingsRemoved"`
+	Change        *fields           `json:"change"`
 	MemberChanges *fields           `json:"memberChanges"`
 	Object        *fields           `json:"object"`
 	Grants        []json.RawMessage `json:"grants"`
 	// Exemptions, the drift schedule and its runs.
-	Reason             string  `json:"reason"`
-	Every              string  `json:"every"`
-	AutoApply          bool    `json:"autoApply"`
-	MaxUsersRemoved    int     `json:"maxUsersRemoved"`
-	MaxBindingsDeleted int     `json:"maxBindingsDeleted"`
-	MaxExemptions      int     `json:"maxExemptions"`
-	UsersWithoutGroups int     `json:"usersWithoutGroups"`
-	BindingsDeleted    int     `json:"bindingsDeleted"`
-	Summary            *fields `json:"summary"`
+	Reason             string `json:"reason"`
+	Every              string `json:"every"`
+	AutoApply          bool   `json:"autoApply"`
+	MaxUsersRemoved    int    `json:"maxUsersRemoved"`
+	MaxBindingsDeleted int    `json:"maxBindingsDeleted"`
+	MaxExemptions      int    `json:"maxExemptions"`
 }
 
 // parse reads a document; nil when there is none (absent, null, or not an object).
@@ -380,6 +387,8 @@ func (d doc) str(k string) string {
 		return d.PrincipalID
 	case "principalName":
 		return d.PrincipalName
+	case "summary":
+		return d.Summary
 	case "reason":
 		return d.Reason
 	case "every":
@@ -409,16 +418,16 @@ func (d doc) num(k string) int {
 		return d.SkippedB
 	case "skippedUsers":
 		return d.SkippedU
+	case "bindingsAdded":
+		return d.BindingsAdded
+	case "bindingsRemoved":
+		return d.BindingsGone
 	case "maxUsersRemoved":
 		return d.MaxUsersRemoved
 	case "maxBindingsDeleted":
 		return d.MaxBindingsDeleted
 	case "maxExemptions":
 		return d.MaxExemptions
-	case "usersWithoutGroups":
-		return d.UsersWithoutGroups
-	case "bindingsDeleted":
-		return d.BindingsDeleted
 	}
 	return 0
 }
@@ -451,8 +460,8 @@ func (d doc) obj(k string) doc {
 		return d.MemberChanges
 	case "object":
 		return d.Object
-	case "summary":
-		return d.Summary
+	case "change":
+		return d.Change
 	}
 	return nil
 }

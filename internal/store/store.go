@@ -64,6 +64,7 @@ type Tx interface {
 	WebhookTx
 	ExemptionTx
 	ScheduleTx
+	RuleTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so

@@ -285,9 +285,9 @@ func (s *Service) recordScheduled(ctx context.Context, tx store.Tx, ob *service.
 	if res.RunID != "" {
 		targetType, target = audit.TargetEnforceRun, res.RunID
 	}
-	return audit.Log(ctx, tx, sc.OrgID, audit.ActionEnforceScheduled, targetType, target,
-		scheduleView(sc), scheduledAudit{ScheduledRun: res, Every: sc.Every.String(), AutoApply: sc.AutoApply,
-			MaxUsersRemoved: sc.MaxUsersRemoved, MaxBindingsDeleted: sc.MaxBindingsDeleted})
+	return audit.Log(ctx, tx, sc.OrgID, audit.ActionEnforceScheduled, targetType, target, scheduleView(sc),
+		scheduledAudit{ScheduledRun: res, Every: sc.Every.String(), AutoApply: sc.AutoApply,
+			MaxUsersRemoved: sc.MaxUsersRemoved, MaxBindingsDeleted: sc.MaxBindingsDeleted}.withRun())
 }
 
 // scheduledAudit is the after of an enforce.scheduled audit event: what the run did and the
@@ -298,4 +298,16 @@ type scheduledAudit struct {
 	AutoApply          bool   `json:"autoApply"`
 	MaxUsersRemoved    int    `json:"maxUsersRemoved"`
 	MaxBindingsDeleted int    `json:"maxBindingsDeleted"`
+	// RemovedUsers and DeletedBindings are what an applied run did (as enforce.apply's
+	// after says it).
+	RemovedUsers    int `json:"removedUsers,omitempty"`
+	DeletedBindings int `json:"deletedBindings,omitempty"`
+}
+
+// withRun fills what an applied run did: the plan it applied is the one the summary counts.
+func (a scheduledAudit) withRun() scheduledAudit {
+	if a.Applied {
+		a.RemovedUsers, a.DeletedBindings = a.Summary.UsersWithoutGroups, a.Summary.BindingsDeleted
+	}
+	return a
 }
