@@ -38,14 +38,18 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// flushEvery bounds the events sent between two writes of progress.
-const flushEvery = 50
+// flushEvery and flushInterval bound the events sent, and the time, between two writes of
+// progress: a server that dies sends again at most that many (with the same webhook-ids).
+const (
+	flushEvery    = 50
+	flushInterval = 200 * time.Millisecond
+)
 
 // Defaults of Options.
 const (
 	DefaultLease    = 30 * time.Second
 	DefaultWorkers  = 16
-	DefaultPoll     = time.Second
+	DefaultPoll     = 500 * time.Millisecond
 	DefaultPageSize = 500
 )
 
@@ -80,7 +84,8 @@ type Dispatcher struct {
 	o   Options
 	m   *dispatchMetrics
 
-	wake chan struct{}
+	wake    chan struct{}
+	changed chan struct{} // Changed: re-read which orgs have endpoints
 
 	mu     sync.Mutex
 	active map[string]*running // the workers running now, by endpoint id
@@ -126,7 +131,7 @@ func New(svc *service.Service, o Options) *Dispatcher {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{svc: svc, o: o, m: newMetrics(o.Registerer), wake: make(chan struct{}, 1), active: map[string]*running{}}
+	return &Dispatcher{svc: svc, o: o, m: newMetrics(o.Registerer), wake: make(chan struct{}, 1), changed: make(chan struct{}, 1), active: map[string]*running{}}
 }
 
 // Owner is the name this dispatcher leases endpoints under.
@@ -138,6 +143,17 @@ func (d *Dispatcher) Wake() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Changed tells the dispatcher that an endpoint was created, changed or rewound on this
+// server: it starts watching the endpoint's org for commits at once (rather than at its
+// next refresh) and looks for due endpoints now. service.WebhookOptions.Changed.
+func (d *Dispatcher) Changed() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+	d.Wake()
 }
 
 // Run delivers until ctx ends, then waits for its workers to write back their progress
@@ -248,6 +264,7 @@ func (d *Dispatcher) watchOrgs(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-refresh.C:
+		case <-d.changed:
 		}
 	}
 }
@@ -273,12 +290,15 @@ type worker struct {
 	log     []store.WebhookAttempt
 	until   time.Time // the lease's end as last written
 	lastRun time.Time // when an event was last seen
+	// flushed and lastFlush: the cursor last written, and when.
+	flushed   int64
+	lastFlush time.Time
 }
 
 // work delivers to e, which this dispatcher leased until until, for as long as it has
 // events (and IdleRelease after), writing progress after each page of events.
 func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner string, until time.Time) {
-	w := &worker{d: d, owner: owner, e: e, until: until, lastRun: time.Now(), p: store.WebhookProgress{
+	w := &worker{d: d, owner: owner, e: e, until: until, lastRun: time.Now(), flushed: e.Cursor, lastFlush: time.Now(), p: store.WebhookProgress{
 		Cursor: e.Cursor, Attempts: e.Attempts, NextAttemptAt: e.NextAttemptAt, FailingSince: e.FailingSince,
 		LastDeliveredAt: e.LastDeliveredAt}}
 	d.m.active.Inc()
@@ -288,12 +308,19 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			w.flush(true, "")
 			return
 		}
-		page, held, err := d.svc.WebhookEvents(ctx, e, w.owner, w.p.Cursor, d.o.PageSize)
+		page, cur, held, err := d.svc.WebhookEvents(ctx, w.e, w.owner, w.p.Cursor, d.o.PageSize)
 		switch {
 		case err == nil && !held:
-			// The lease was broken (the endpoint changed, was rewound, disabled or deleted):
-			// whoever leases it next starts from what is stored.
+			// The lease was broken (a rewind), taken over or the endpoint deleted: whoever
+			// leases it next starts from what is stored.
 			return
+		case err == nil && !cur.Enabled:
+			// An admin disabled it: keep what was delivered, let go.
+			w.flush(true, "")
+			return
+		case err == nil && !cur.UpdatedAt.Equal(w.e.UpdatedAt):
+			// An admin changed its URL, types or secrets: send with the new ones from now.
+			w.e = cur
 		case errors.Is(err, store.ErrCursorExpired):
 			w.p.Disable = store.WebhookDisabledExpired
 			d.m.disabled.WithLabelValues(store.WebhookDisabledExpired).Inc()
@@ -314,8 +341,6 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			if !w.send(ctx, ev) {
 				return
 			}
-			// Within a long page, write progress every flushEvery events: a server that
-			// dies sends again at most that many (with the same webhook-ids).
 			if len(w.log) >= flushEvery {
 				if !w.flush(false, "") {
 					return
@@ -325,14 +350,21 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 		if page.Next > w.p.Cursor {
 			w.p.Cursor = page.Next // also past the events the Types filter skipped
 		}
-		if len(page.Events) > 0 || len(w.log) > 0 {
+		if len(page.Events) > 0 {
 			w.lastRun = time.Now()
+		}
+		// Progress is written every flushEvery events or flushInterval, not after each
+		// page: at a steady trickle of events a page holds one or two, and a commit per
+		// page would cap the endpoint's rate at the database's commit rate.
+		dirty := len(w.log) > 0 || w.p.Cursor != w.flushed
+		if dirty && (len(w.log) >= flushEvery || time.Since(w.lastFlush) >= flushInterval) {
 			if !w.flush(false, "") {
 				return
 			}
-			if len(page.Events) > 0 {
-				continue
-			}
+			dirty = false
+		}
+		if len(page.Events) > 0 {
+			continue
 		}
 		// Caught up: wait for the org's next commit, keeping the lease for IdleRelease.
 		idle := time.Until(w.lastRun.Add(d.o.IdleRelease))
@@ -341,6 +373,9 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			return
 		}
 		wait := min(idle, time.Until(w.until)-d.o.Lease/2)
+		if dirty {
+			wait = min(wait, time.Until(w.lastFlush.Add(flushInterval)))
+		}
 		if wait > 0 {
 			wctx, cancel := context.WithTimeout(ctx, wait)
 			_, _ = d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
@@ -443,6 +478,7 @@ func (w *worker) flush(release bool, why string) bool {
 	}
 	w.log = w.log[:0]
 	w.until = until
+	w.flushed, w.lastFlush = p.Cursor, time.Now()
 	return true
 }
 

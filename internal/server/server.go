@@ -168,8 +168,9 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	}
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log})}
-	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL})
 	s.dispatch = dispatch.New(s.svc, dispatch.Options{Lease: cfg.WebhookLease, Registerer: reg, Log: log})
+	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL,
+		Changed: s.dispatch.Changed})
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
