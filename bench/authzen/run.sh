@@ -26,6 +26,10 @@
 #   EVALUATIONS SEARCHES  requests authzpop draws (20000, 500); each run takes them in order and
 #               wraps around, so a fast target repeats them (100000 and 2000 make that rarer)
 #   N_EVAL N_BATCH N_SEARCH   request caps (1000000, 100000, 100000: DURATION bounds the run)
+#   SEARCH_PAGE page.limit each search request asks for (1000, rolecall's largest page; 0 sends
+#               none and takes each server's default: rolecall's is 100, so an org owner's
+#               10,000 projects take 100 round trips). One search operation follows
+#               page.next_token to the end either way.
 #   PG_URI      PostgreSQL for OpenFGA; the database is dropped and created again
 #               (postgres://rolecall:rolecall@127.0.0.1:5432/openfga_bench?sslmode=disable;
 #               created with `su postgres -c "createdb -O rolecall openfga_bench"` when run as root)
@@ -50,6 +54,7 @@ SEARCHES=${SEARCHES:-500}
 N_EVAL=${N_EVAL:-1000000}
 N_BATCH=${N_BATCH:-100000}
 N_SEARCH=${N_SEARCH:-100000}
+SEARCH_PAGE=${SEARCH_PAGE:-1000}
 PG_URI=${PG_URI:-"postgres://rolecall:rolecall@127.0.0.1:5432/openfga_bench?sslmode=disable"}
 FLOOR_PORT=${FLOOR_PORT:-18095}
 RC_PORT=${RC_PORT:-18096}
@@ -97,7 +102,7 @@ drive() {
       eval-c1) a="-workload authz-eval -requests $OUT/pop/evaluations.jsonl -c 1 -n $N_EVAL" ;;
       eval-c8) a="-workload authz-eval -requests $OUT/pop/evaluations.jsonl -c 8 -n $N_EVAL" ;;
       batch)   a="-workload authz-batch -requests $OUT/pop/evaluations.jsonl -c 1 -batch-size 100 -n $N_BATCH" ;;
-      search)  a="-workload authz-search -requests $OUT/pop/searches.jsonl -c 1 -n $N_SEARCH" ;;
+      search)  a="-workload authz-search -requests $OUT/pop/searches.jsonl -c 1 -n $N_SEARCH -page-limit $SEARCH_PAGE" ;;
       *) echo "unknown workload $w" >&2; return 1 ;;
     esac
     local t0; t0=$(cpu_ticks "$pid")

@@ -178,37 +178,9 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 // path deterministic; each group is visited once, so cycles end.
 func (ix *Index) groupPaths(u UserRef) [][]GroupRef {
 	s := ix.state
-	byName := func(a, b GroupRef) int {
-		return cmp.Or(cmp.Compare(s.Groups[a].DisplayName, s.Groups[b].DisplayName), cmp.Compare(a, b))
-	}
-	prev := map[GroupRef]GroupRef{}
-	var order []GroupRef
-	start := slices.Clone(ix.userGroups.row(int32(u)))
-	slices.SortFunc(start, byName)
-	for _, g := range start {
-		if _, ok := prev[g]; !ok {
-			prev[g] = -1
-			order = append(order, g)
-		}
-	}
-	for i := 0; i < len(order); i++ {
-		parents := slices.Clone(ix.groupParents.row(int32(order[i])))
-		slices.SortFunc(parents, byName)
-		for _, p := range parents {
-			if _, ok := prev[p]; !ok {
-				prev[p] = order[i]
-				order = append(order, p)
-			}
-		}
-	}
-	paths := make([][]GroupRef, len(order))
-	for i, g := range order {
-		var p []GroupRef
-		for at := g; at >= 0; at = prev[at] {
-			p = append(p, at)
-		}
-		slices.Reverse(p)
-		paths[i] = p
-	}
-	return paths
+	return GroupPaths(ix.userGroups.row(int32(u)),
+		func(g GroupRef) []GroupRef { return ix.groupParents.row(int32(g)) },
+		func(a, b GroupRef) int {
+			return cmp.Or(cmp.Compare(s.Groups[a].DisplayName, s.Groups[b].DisplayName), cmp.Compare(a, b))
+		})
 }

@@ -82,7 +82,8 @@ type EvaluationsRequest struct {
 	Options     *EvaluationsOptions `json:"options,omitempty"`
 }
 
-// Decision is the response to one evaluation. Context, when set, is a JSON object.
+// Decision is the response to one evaluation. Context, when set, is a JSON object, and must
+// be valid JSON: responses copy it as it is (AppendJSON).
 type Decision struct {
 	Decision bool            `json:"decision"`
 	Context  json.RawMessage `json:"context,omitempty"`
@@ -101,15 +102,17 @@ type EvaluationsResponse struct {
 // omitted, as the spec recommends).
 func (r EvaluationsResponse) MarshalJSON() ([]byte, error) {
 	if r.Single != nil {
-		return json.Marshal(r.Single)
+		return r.Single.AppendJSON(nil), nil
 	}
-	items := r.Evaluations
-	if items == nil {
-		items = []Decision{}
+	b := make([]byte, 0, 32+len(r.Evaluations)*48)
+	b = append(b, `{"evaluations":[`...)
+	for i, d := range r.Evaluations {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = d.AppendJSON(b)
 	}
-	return json.Marshal(struct {
-		Evaluations []Decision `json:"evaluations"`
-	}{items})
+	return append(b, "]}"...), nil
 }
 
 // UnmarshalJSON reads either form (for clients).

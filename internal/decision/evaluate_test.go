@@ -129,6 +129,9 @@ func TestEvaluate(t *testing.T) {
 			if !d.Allowed && d.Message() == "" {
 				t.Error("a deny without a message")
 			}
+			if got := string(d.AppendMessage([]byte("x"))); got != "x"+d.Message() {
+				t.Errorf("AppendMessage = %q, want x + Message() = %q", got, "x"+d.Message())
+			}
 		})
 	}
 }
