@@ -326,6 +326,15 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			d.m.disabled.WithLabelValues(store.WebhookDisabledExpired).Inc()
 			w.flush(true, err.Error())
 			return
+		case errors.Is(err, store.ErrInvalid):
+			// The cursor is ahead of the org's revision: the database was restored from a
+			// backup older than the endpoint's position. Nothing can be sent until the org
+			// catches up (or an admin replays from an earlier revision); look again later.
+			d.o.Log.Warn("webhooks: the endpoint's position is ahead of the organization's events (a restored database?); retrying in a minute, or replay it from an earlier revision",
+				"endpoint", e.ID, "error", err.Error())
+			w.p.NextAttemptAt = time.Now().Add(time.Minute)
+			w.flush(true, "")
+			return
 		case err != nil:
 			if ctx.Err() == nil {
 				d.o.Log.Warn("webhooks: reading events failed; the endpoint is retried shortly", "endpoint", e.ID, "error", err.Error())
