@@ -45,6 +45,12 @@ const (
 	flushInterval = 200 * time.Millisecond
 )
 
+// watchPause is the least time between two wakes by an org's commits.
+const watchPause = 25 * time.Millisecond
+
+// coalesce is how long a worker woken by a commit waits for more before reading.
+const coalesce = 2 * time.Millisecond
+
 // Defaults of Options.
 const (
 	DefaultLease    = 30 * time.Second
@@ -277,6 +283,15 @@ func (d *Dispatcher) watchOrg(ctx context.Context, org string) {
 		if next > rev {
 			rev = next
 			d.Wake()
+			// Each WaitRevision reads the revision once; under a stream of commits this
+			// watcher would read once per commit, while the endpoints' own workers (which
+			// wait on their own) deliver. Waking the lease loop a few times a second more
+			// than its poll is all it is for.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(watchPause):
+			}
 		}
 	}
 }
@@ -387,8 +402,13 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 		}
 		if wait > 0 {
 			wctx, cancel := context.WithTimeout(ctx, wait)
-			_, _ = d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
+			rev, _ := d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
 			cancel()
+			if rev > page.Revision && coalesce > 0 {
+				// Under a stream of writes, each commit would wake the worker for one event:
+				// a moment's wait lets the next few commits join the same read.
+				time.Sleep(coalesce)
+			}
 		}
 		if !w.renewIfDue() {
 			return
