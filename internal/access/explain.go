@@ -60,6 +60,11 @@ type Source struct {
 	// is directly in to the granting group, both included (one element when the user is
 	// directly in it). It is a shortest path; ties go to the alphabetically first name.
 	Path []string `json:"path,omitempty"`
+	// Redundant marks a binding (direct or group source) that another source makes
+	// unnecessary for this user on this resource: removing it would not change the user's
+	// role here. CoveredBy names that source ("group engineering (owner)").
+	Redundant bool   `json:"redundant,omitempty"`
+	CoveredBy string `json:"coveredBy,omitempty"`
 }
 
 // Explanation is why a user holds (or does not hold) a role on a resource.
@@ -162,6 +167,7 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 		return cmp.Or(cmp.Compare(b.Role, a.Role), cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.GroupName, b.GroupName), cmp.Compare(a.BindingID, b.BindingID))
 	})
+	markRedundant(ex.Sources)
 	if ex.HoldsAccess {
 		for _, src := range ex.Sources {
 			if src.Role > ex.Effective.Role {
@@ -171,6 +177,55 @@ func (ix *Index) Explain(userID, resourceID string) (*Explanation, error) {
 		}
 	}
 	return ex, nil
+}
+
+// markRedundant marks each binding source that another source covers: one giving a higher
+// role, or the same role from a source kept in preference. Of equal roles a group, org
+// ownership or a public project is kept over a direct grant (group-derived access is what
+// enforce-groups moves to, so the direct grant is the one to drop), org ownership or a
+// public project over a group, and the first group (by name) over later ones. One source of
+// the highest role always stays unmarked. Sources are sorted as Explain sorts them.
+func markRedundant(srcs []Source) {
+	for i := range srcs {
+		s := &srcs[i]
+		if s.Kind != SourceDirect && s.Kind != SourceGroup {
+			continue
+		}
+		for j, o := range srcs {
+			if j == i {
+				continue
+			}
+			covers := o.Role > s.Role
+			if o.Role == s.Role {
+				switch s.Kind {
+				case SourceDirect:
+					covers = true // the only direct source of its role: any other is kept over it
+				case SourceGroup:
+					covers = o.Kind == SourceImplicitOwner || o.Kind == SourcePublicProject || (o.Kind == SourceGroup && j < i)
+				}
+			}
+			if covers {
+				s.Redundant, s.CoveredBy = true, o.describe()
+				break
+			}
+		}
+	}
+}
+
+// describe names a source for CoveredBy.
+func (s Source) describe() string {
+	var what string
+	switch s.Kind {
+	case SourceDirect:
+		what = "a direct grant"
+	case SourceGroup:
+		what = "group " + s.GroupName
+	case SourceImplicitOwner:
+		what = "org ownership"
+	case SourcePublicProject:
+		what = "the public project"
+	}
+	return fmt.Sprintf("%s (%s)", what, s.Role)
 }
 
 // groupPaths returns, for every active group u belongs to, a shortest chain of groups from

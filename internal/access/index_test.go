@@ -195,19 +195,20 @@ func TestExplain(t *testing.T) {
 	}{
 		{"ben", "p1", Access{Role: RoleCollaborator}, true, []Source{
 			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
-			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"},
+				Redundant: true, CoveredBy: "group dept (collaborator)"},
 		}},
 		{"ben", "c2", Access{Role: RoleOwner}, true, []Source{
 			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b04", GroupID: "div", GroupName: "div", Path: []string{"team", "dept", "div"}},
 		}},
 		{"gus", "p2", Access{Role: RoleOwner}, true, []Source{
 			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b11", GroupID: "solo", GroupName: "solo", Path: []string{"solo"}},
-			{Kind: SourceDirect, Role: RoleCollaborator, BindingID: "b12"},
-			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b10"},
+			{Kind: SourceDirect, Role: RoleCollaborator, BindingID: "b12", Redundant: true, CoveredBy: "group solo (owner)"},
+			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b10", Redundant: true, CoveredBy: "group solo (owner)"},
 		}},
 		{"fay", "c1", Access{Role: RoleOwner, Implicit: true}, true, []Source{
 			{Kind: SourceImplicitOwner, Role: RoleOwner},
-			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b17"},
+			{Kind: SourceDirect, Role: RoleReadonly, BindingID: "b17", Redundant: true, CoveredBy: "org ownership (owner)"},
 		}},
 		{"fay", "org", Access{Role: RoleOwner}, true, []Source{
 			{Kind: SourceGroup, Role: RoleOwner, BindingID: "b09", GroupID: "admins", GroupName: "admins", Path: []string{"admins"}},
@@ -229,6 +230,51 @@ func TestExplain(t *testing.T) {
 				t.Errorf("Explain(%s, %s) =\n%s\nwant effective %+v holds %v sources %+v", tc.user, tc.res, got, tc.effective, tc.holds, tc.sources)
 			}
 		})
+	}
+}
+
+// Of sources of equal role one stays unmarked: a group over a direct grant, org ownership
+// over a group, the first group by name over later ones; a lone binding is never redundant.
+func TestExplainRedundantTies(t *testing.T) {
+	U, G := PrincipalUser, PrincipalGroup
+	st := &State{
+		Users:       []User{{ID: "u", UserName: "u", Active: true}},
+		Groups:      []Group{{ID: "a", DisplayName: "a", Active: true}, {ID: "b", DisplayName: "b", Active: true}},
+		Memberships: []Membership{{GroupID: "a", MemberType: U, MemberID: "u"}, {GroupID: "b", MemberType: U, MemberID: "u"}},
+		Resources: []Resource{{ID: "org", Kind: KindOrganization, Name: "o"}, {ID: "c", Kind: KindCloud, Name: "c"},
+			{ID: "d", Kind: KindCloud, Name: "d"}},
+		Bindings: []Binding{
+			{ID: "1", ResourceID: "c", PrincipalType: U, PrincipalID: "u", Role: RoleCollaborator},
+			{ID: "2", ResourceID: "c", PrincipalType: G, PrincipalID: "b", Role: RoleCollaborator},
+			{ID: "3", ResourceID: "c", PrincipalType: G, PrincipalID: "a", Role: RoleCollaborator},
+			{ID: "4", ResourceID: "d", PrincipalType: U, PrincipalID: "u", Role: RoleReadonly},
+		},
+	}
+	ix := NewIndex(st)
+	ex, err := ix.Explain("u", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range ex.Sources {
+		got[s.BindingID] = fmt.Sprint(s.Redundant, " ", s.CoveredBy)
+	}
+	want := map[string]string{"1": "true group a (collaborator)", "3": "false ", "2": "true group a (collaborator)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("redundancy on c = %v, want %v", got, want)
+	}
+	if ex, _ := ix.Explain("u", "d"); len(ex.Sources) != 1 || ex.Sources[0].Redundant {
+		t.Errorf("a lone grant was marked redundant: %+v", ex.Sources)
+	}
+	// Org ownership through group a makes a's and b's equal cloud grants redundant too.
+	st.Bindings = append(st.Bindings, Binding{ID: "5", ResourceID: "org", PrincipalType: G, PrincipalID: "a", Role: RoleOwner},
+		Binding{ID: "6", ResourceID: "d", PrincipalType: G, PrincipalID: "b", Role: RoleOwner})
+	ex, _ = NewIndex(st).Explain("u", "d")
+	for _, s := range ex.Sources {
+		if s.Kind == SourceGroup && (!s.Redundant || s.CoveredBy != "org ownership (owner)") ||
+			s.Kind == SourceDirect && !s.Redundant || s.Kind == SourceImplicitOwner && s.Redundant {
+			t.Errorf("with org ownership through a group, source %+v", s)
+		}
 	}
 }
 
@@ -361,16 +407,20 @@ func TestPublicProjects(t *testing.T) {
 		{"ann", "p1", public, true, RoleCollaborator, true, []Source{{Kind: SourcePublicProject, Role: RoleCollaborator}}},
 		{"ben", "p1", Access{Role: RoleCollaborator}, true, RoleNone, true, []Source{
 			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
-			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"},
+				Redundant: true, CoveredBy: "group dept (collaborator)"},
 		}},
 		{"fay", "p1", Access{Role: RoleOwner, Implicit: true}, true, RoleReadonly, true, []Source{
 			{Kind: SourceImplicitOwner, Role: RoleOwner}, {Kind: SourcePublicProject, Role: RoleCollaborator},
 		}},
 		// An inactive user holds nothing, but what would apply is listed.
+		// The public project gives dan collaborator anyway: dept's grant adds nothing for him.
 		{"dan", "p1", Access{}, false, RoleOwner, true, []Source{
-			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"}},
+			{Kind: SourceGroup, Role: RoleCollaborator, BindingID: "b03", GroupID: "dept", GroupName: "dept", Path: []string{"team", "dept"},
+				Redundant: true, CoveredBy: "the public project (collaborator)"},
 			{Kind: SourcePublicProject, Role: RoleCollaborator},
-			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"}},
+			{Kind: SourceGroup, Role: RoleReadonly, BindingID: "b02", GroupID: "team", GroupName: "team", Path: []string{"team"},
+				Redundant: true, CoveredBy: "group dept (collaborator)"},
 		}},
 		// A private project: the cloud role is reported, and reaches nothing.
 		{"ben", "p2", Access{}, true, RoleOwner, false, []Source{}},

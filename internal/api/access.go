@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/rolecall/rolecall/internal/access"
 )
 
 // Grant is a role binding: Role on a resource, granted to a principal.
@@ -20,6 +22,9 @@ type Grant struct {
 	// Note, on creation only, says why the grant gives nothing yet (an inactive or removed
 	// user holds nothing until its identity provider reactivates it).
 	Note string `json:"note,omitempty"`
+	// Replaced, on a creation with replace only, lists the grants of other roles the
+	// principal held on the resource and that this grant replaced.
+	Replaced []Grant `json:"replaced,omitempty"`
 }
 
 // GrantRequest names a grant to create or revoke. Principal and Resource are ids or names
@@ -30,6 +35,10 @@ type GrantRequest struct {
 	Principal     string `json:"principal"`
 	ResourceKind  string `json:"resourceKind"`
 	Resource      string `json:"resource,omitempty"`
+	// Replace, on a creation, replaces the roles the principal already holds directly on
+	// the resource with Role, in one transaction. Without it such a grant is refused (409)
+	// with the existing grant named: a principal holds one role per resource.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // GrantFilter narrows a grant list: by principal, by resource, or both. Empty fields match
@@ -40,6 +49,10 @@ type GrantFilter struct {
 	ResourceKind  string
 	Resource      string
 }
+
+// AccessReviewRows is GET /api/v1/access/rows: the access review as one row per principal
+// and resource with the source of the role (the CSV export's rows).
+type AccessReviewRows = List[access.ReviewRow]
 
 // UserRef names a user and says whether it can hold access.
 type UserRef struct {
@@ -114,23 +127,43 @@ type AccessSource struct {
 	GroupID   string   `json:"groupId,omitempty"`
 	GroupName string   `json:"groupName,omitempty"`
 	Path      []string `json:"path,omitempty"`
+	// Redundant marks a grant (direct or group) that another source covers for this user on
+	// this resource, CoveredBy naming it ("group engineering (owner)"): revoking it would
+	// not change the user's role here.
+	Redundant bool   `json:"redundant,omitempty"`
+	CoveredBy string `json:"coveredBy,omitempty"`
 }
 
 // AuditEvent is one recorded change.
 type AuditEvent struct {
-	Seq        int64           `json:"seq"`
-	Time       time.Time       `json:"time"`
-	Actor      string          `json:"actor"`
-	Action     string          `json:"action"`
-	TargetType string          `json:"targetType"`
-	TargetID   string          `json:"targetId"`
-	Before     json.RawMessage `json:"before,omitempty"`
-	After      json.RawMessage `json:"after,omitempty"`
-	RequestID  string          `json:"requestId,omitempty"`
+	Seq        int64     `json:"seq"`
+	Time       time.Time `json:"time"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	TargetType string    `json:"targetType"`
+	TargetID   string    `json:"targetId"`
+	// TargetName is what the target was called when the event was written ("alice@example.com",
+	// "collaborator on prod-cloud to bob@example.com"); empty when nothing names it.
+	TargetName string `json:"targetName,omitempty"`
+	// Target is the target as people read it: type and name, or type and id when unnamed
+	// ("user alice@example.com", "grant collaborator on prod-cloud to bob@example.com").
+	Target string `json:"target"`
+	// Summary is the event in one line ("okta deactivated alice@example.com").
+	Summary string `json:"summary"`
+	// SubjectType, SubjectID and SubjectName name the principal of a grant event.
+	SubjectType string          `json:"subjectType,omitempty"`
+	SubjectID   string          `json:"subjectId,omitempty"`
+	SubjectName string          `json:"subjectName,omitempty"`
+	Before      json.RawMessage `json:"before,omitempty"`
+	After       json.RawMessage `json:"after,omitempty"`
+	RequestID   string          `json:"requestId,omitempty"`
 }
 
-// AuditFilter narrows an audit list. Target is an id, or a name when TargetType names a
-// kind of object that still exists (cloud, project, service_account, user, group).
+// AuditFilter narrows an audit list. Action is an action, a prefix ending in "." or "*"
+// ("enforce."), or a comma-separated list of both. Target is an id or a name (a user's
+// userName, a group's, resource's, token's or service account's name): the events about
+// that object and, for a principal, the grants to and from it; TargetType narrows what the
+// name is looked up as.
 type AuditFilter struct {
 	Since, Until time.Time
 	Actor        string

@@ -1,7 +1,9 @@
 // Package audit records who changed what. Every mutation in rolecall — SCIM, admin API,
 // enforce-groups, offline CLI — writes exactly one event through Log inside the same
 // transaction as the change, so the log and the data can never disagree. Action names and
-// target types are the constants of actions.go. It may import the store package and the
+// target types are the constants of actions.go. Describe (describe.go) makes each event
+// readable as it is written: the target's name, a grant's principal as a searchable
+// subject, and a one-line summary, all derived from the event's before/after documents. It may import the store package and the
 // standard library.
 package audit
 
@@ -35,7 +37,8 @@ func ActorFrom(ctx context.Context) Actor {
 }
 
 // Log appends one event in tx. before and after are marshalled to JSON (nil → null); pass
-// the API representation of the target so that the log reads like the API.
+// the API representation of the target so that the log reads like the API, and so that
+// Describe can name the target and summarise the event from them.
 func Log(ctx context.Context, tx store.Tx, orgID, action, targetType, targetID string, before, after any) error {
 	a := ActorFrom(ctx)
 	e := store.AuditEvent{
@@ -54,6 +57,7 @@ func Log(ctx context.Context, tx store.Tx, orgID, action, targetType, targetID s
 	if e.After, err = marshal(after); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
+	Describe(&e)
 	_, err = tx.AppendAudit(ctx, e)
 	return err
 }

@@ -107,7 +107,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string, scope s
 		}
 		return Principal{}, &Failure{Status: 403, Reason: reason}
 	}
-	a.touch(ctx, t.ID, now)
+	a.touch(ctx, t.ID, now, requestFrom(ctx))
 	return Principal{OrgID: t.OrgID, TokenID: t.ID, TokenName: t.Name, Scope: t.Scope}, nil
 }
 
@@ -160,9 +160,11 @@ func (a *Authenticator) now() time.Time {
 	return store.Now()
 }
 
-// touch records last use at most once per TouchEvery per token. A failure to record it is
-// not a reason to refuse the request.
-func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
+// touch records last use, and what the request was, at most once per TouchEvery per token
+// (default a minute): the request recorded is the first of each window, so "last seen" is
+// at most that stale, and a busy identity provider costs one write a minute rather than one
+// per request. A failure to record it is not a reason to refuse the request.
+func (a *Authenticator) touch(ctx context.Context, id string, now time.Time, request string) {
 	every := a.TouchEvery
 	if every == 0 {
 		every = time.Minute
@@ -178,7 +180,7 @@ func (a *Authenticator) touch(ctx context.Context, id string, now time.Time) {
 	}
 	a.touched[id] = now
 	a.mu.Unlock()
-	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now) })
+	_ = a.Store.Update(ctx, func(tx store.Tx) error { return tx.TouchToken(ctx, id, now, request) })
 }
 
 // Satisfies reports whether a token of scope have may call an endpoint that needs scope
@@ -304,5 +306,6 @@ func ListTokens(ctx context.Context, tx store.Tx, orgID string) ([]api.Token, er
 // TokenView is the API form of a stored token.
 func TokenView(org store.Org, t store.Token) api.Token {
 	return api.Token{ID: t.ID, Org: org.Name, Name: t.Name, Scope: string(t.Scope), CreatedAt: t.CreatedAt,
-		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt}
+		CreatedBy: t.CreatedBy, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt,
+		LastRequest: t.LastRequest}
 }

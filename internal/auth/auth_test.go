@@ -202,3 +202,56 @@ func TestDecisionScope(t *testing.T) {
 		t.Errorf("ParseScope(Decision): %v", err)
 	}
 }
+
+func TestRequestLine(t *testing.T) {
+	for _, tc := range []struct{ method, path, want string }{
+		{"PATCH", "/scim/v2/Groups/2f1c-77", "PATCH /Groups/…"},
+		{"GET", "/scim/v2/Users", "GET /Users"},
+		{"get", "/scim/v2/Users?filter=userName+eq+%22a%22", "GET /Users"},
+		{"POST", "/scim/v2/Bulk", "POST /Bulk"},
+		{"POST", "/api/v1/grants", "POST /api/v1/grants"},
+		{"GET", "/api/v1/users/alice@example.com/access", "GET /api/v1/users/…"},
+		{"POST", "/access/v1/evaluation", "POST /access/v1/evaluation"},
+	} {
+		if got := auth.RequestLine(tc.method, tc.path); got != tc.want {
+			t.Errorf("RequestLine(%s %s) = %q, want %q", tc.method, tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestLastSeenCoalesced: what a token sent is recorded with its last use, at most once per
+// TouchEvery: requests inside the window cost no write, the first after it is recorded.
+func TestLastSeenCoalesced(t *testing.T) {
+	ctx := context.Background()
+	e := newTokenEnv(t, time.Hour, nil)
+	e.a.TouchEvery = time.Minute
+	send := func(method, path string) {
+		t.Helper()
+		if _, err := e.a.Authenticate(auth.WithRequest(ctx, method, path), e.header, store.ScopeSCIM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func() (string, time.Time) {
+		t.Helper()
+		var tk store.Token
+		if err := e.st.Store.View(ctx, func(tx store.Tx) (err error) { tk, err = tx.Token(ctx, e.org, e.tok.ID); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if tk.LastUsedAt == nil {
+			return tk.LastRequest, time.Time{}
+		}
+		return tk.LastRequest, *tk.LastUsedAt
+	}
+	start := e.clk.t
+	send("POST", "/scim/v2/Users")
+	e.clk.t = start.Add(30 * time.Second)
+	send("PATCH", "/scim/v2/Groups/g-1") // inside the minute: not written
+	if req, at := seen(); req != "POST /Users" || !at.Equal(start.Truncate(time.Microsecond)) {
+		t.Errorf("after two requests within a minute: %q at %v, want the first", req, at)
+	}
+	e.clk.t = start.Add(61 * time.Second)
+	send("PATCH", "/scim/v2/Groups/g-1")
+	if req, at := seen(); req != "PATCH /Groups/…" || !at.Equal(e.clk.t.Truncate(time.Microsecond)) {
+		t.Errorf("after the window: %q at %v, want PATCH /Groups/… at %v", req, at, e.clk.t)
+	}
+}

@@ -49,6 +49,40 @@ access (org owners) marked as such.`,
 	list.Flags().StringVar(&user, "user", "", "one user (id or userName)")
 	a.completeFlag(list, "user", a.userNames)
 
+	review := &cobra.Command{
+		Use:   "review",
+		Short: "The organization's access review: who holds which role where (-o csv for a spreadsheet)",
+		Long: `The access-review export: org owners apart (they are owner on everything), then every other
+active user and every service account, with its role on the organization and on each cloud,
+and under each cloud its projects (the same as access list without --user).
+
+-o json prints the review document; -o csv one line per principal and resource with a header
+row: principal_type, principal, principal_id, resource_kind, resource, resource_id, cloud
+(a project's), role, source (direct, group NAME, org owner, public project, every service
+account; several joined with "; "; a grant another source covers is not named). An org owner
+has one line, on the organization.`,
+		Example: `  rolecall access review
+  rolecall access review -o csv > access-review.csv`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{csvAnnotation: "yes"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if a.csv() {
+					rows, err := c.AccessReviewRows(ctx)
+					if err != nil {
+						return err
+					}
+					return access.WriteReviewCSV(a.Stdout, rows)
+				}
+				rv, err := c.AccessReview(ctx)
+				if err != nil {
+					return err
+				}
+				return a.printed(rv, func() error { return printReview(a.Stdout, rv) })
+			})
+		},
+	}
+
 	var s selectors
 	explain := &cobra.Command{
 		Use:   "explain --user U [--org | --cloud C | --project P]",
@@ -74,7 +108,7 @@ access (org owners) marked as such.`,
 	explain.Flags().StringVar(&s.user, "user", "", "the user (id or userName) (required)")
 	a.completeFlag(explain, "user", a.userNames)
 	a.addResource(explain, &s, "explain access to")
-	cmd.AddCommand(list, explain)
+	cmd.AddCommand(list, review, explain)
 	return cmd
 }
 
@@ -174,7 +208,11 @@ func printExplanation(w io.Writer, ex api.Explanation) error {
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, s := range r.Sources {
-			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, describeSource(s, r))
+			line := describeSource(s, r)
+			if s.Redundant {
+				line += "  [redundant: " + s.CoveredBy + " already gives as much]"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\n", s.Role, line)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -55,6 +55,9 @@ func TestAdminCLITable(t *testing.T) {
 		tr.do(0, "grant", "readonly", "--group", "eng", "--project", "web")
 		tr.do(0, "grant", "owner", "--user", "bob@example.com", "--project", "api")
 		tr.do(0, "grant", "owner", "--user", "bob@example.com", "--project", "api")
+		tr.do(1, "grant", "readonly", "--user", "bob@example.com", "--project", "api")
+		tr.do(0, "grant", "readonly", "--user", "bob@example.com", "--project", "api", "--replace")
+		tr.do(0, "grant", "owner", "--user", "bob@example.com", "--project", "api", "--replace")
 		tr.do(0, "grant", "collaborator", "--service-account", "deploy", "--cloud", "stage")
 		tr.do(0, "grant", "readonly", "--user", "dave@example.com", "--cloud", "prod")
 		tr.do(1, "grant", "readonly", "--user", "alice@example.com", "--org")
@@ -69,6 +72,7 @@ func TestAdminCLITable(t *testing.T) {
 		tr.do(0, "access", "list", "--user", "bob@example.com")
 		tr.do(0, "access", "list", "--user", "alice@example.com")
 		tr.do(0, "access", "list", "--user", "dave@example.com")
+		tr.do(0, "grant", "readonly", "--user", "carol@example.com", "--cloud", "prod") // redundant: platform gives more
 		tr.do(0, "access", "explain", "--user", "carol@example.com", "--cloud", "prod")
 		tr.do(0, "access", "explain", "--user", "bob@example.com")
 		tr.do(0, "access", "explain", "--user", "alice@example.com", "--project", "web")
@@ -94,6 +98,9 @@ func TestAdminCLITable(t *testing.T) {
 		tr.do(0, "audit", "list", "--limit", "5")
 		tr.do(0, "audit", "list", "--action", "grant.revoke")
 		tr.do(0, "audit", "list", "--target", "cloud/prod")
+		tr.do(0, "audit", "list", "--target", "bob@example.com")
+		tr.do(0, "audit", "list", "--target", "deploy")
+		tr.do(0, "audit", "list", "--action", "org.,project.delete", "--limit", "3")
 		tr.do(1, "audit", "list", "--since", "yesterday")
 
 		tr.do(1, "--server", "http://127.0.0.1:1", "cloud", "list")

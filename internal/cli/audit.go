@@ -37,7 +37,7 @@ func parseWhen(flag, v string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--%s %q: use an RFC 3339 time (2025-01-31T09:00:00Z), a date (2025-01-31) or a duration ago (24h)", flag, v)
 }
 
-// parseTarget reads --target: "TYPE/NAME-OR-ID" (e.g. cloud/prod) or a bare id.
+// parseTarget reads --target: "TYPE/NAME-OR-ID" (e.g. cloud/prod) or a bare name or id.
 func parseTarget(v string) (typ, ref string) {
 	if t, r, ok := strings.Cut(v, "/"); ok {
 		switch t {
@@ -67,11 +67,22 @@ func (a *App) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log: every change, who made it, before and after"}
 	var f auditFlags
 	list := &cobra.Command{
-		Use:   "list [--since T] [--until T] [--actor A] [--action A] [--target TYPE/NAME|ID]",
-		Short: "List audit events, newest first",
-		Long: `List audit events, newest first, one page at a time (--limit, --offset).
-With -o json it prints the API's list document: {"items": [events with before/after], "total": N}.`,
+		Use:   "list [--since T] [--until T] [--actor A] [--action A[,PREFIX.]] [--target NAME|TYPE/NAME|ID]",
+		Short: "List audit events, newest first, one line each",
+		Long: `List audit events, newest first, one page at a time (--limit, --offset), each with a
+one-line summary ("okta deactivated alice@example.com").
+
+--action takes an action (grant.create), a prefix ending in "." or "*" (enforce. is every
+enforce event) or a comma-separated list of both. --target takes a plain name — a user's
+userName, a group, cloud, project, token or service account name — or an id, or TYPE/NAME
+when a name is ambiguous; for a user, group or service account it also finds the grants to
+and from it. Names are recorded as events are written, so deleted objects are found too.
+
+With -o json it prints the API's list document: {"items": [events with summary, target,
+targetName, before/after], "total": N}.`,
 		Example: `  rolecall audit list --since 24h --action grant.create
+  rolecall audit list --action enforce.,org.settings.update
+  rolecall audit list --target alice@example.com
   rolecall audit list --target cloud/prod
   rolecall audit list --actor okta -o json`,
 		Args: cobra.NoArgs,
@@ -87,9 +98,9 @@ With -o json it prints the API's list document: {"items": [events with before/af
 				}
 				out.Items = nonNilSlice(out.Items)
 				return a.printed(out, func() error {
-					t := newTable(a.Stdout, "SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "TARGET ID")
+					t := newTable(a.Stdout, "SEQ", "TIME", "ACTION", "SUMMARY")
 					for _, e := range out.Items {
-						t.row(strconv.FormatInt(e.Seq, 10), stamp(e.Time), e.Actor, e.Action, e.TargetType, e.TargetID)
+						t.row(strconv.FormatInt(e.Seq, 10), stamp(e.Time), e.Action, e.Summary)
 					}
 					if err := t.flush(); err != nil {
 						return err
@@ -106,8 +117,8 @@ With -o json it prints the API's list document: {"items": [events with before/af
 	fl.StringVar(&f.since, "since", "", "only events at or after this time (RFC 3339, a date, or a duration ago such as 24h)")
 	fl.StringVar(&f.until, "until", "", "only events before this time (same forms as --since)")
 	fl.StringVar(&f.actor, "actor", "", "only events by this actor (a token name, cli, bootstrap, system)")
-	fl.StringVar(&f.action, "action", "", "only this action, e.g. grant.create, cloud.delete, scim.user.create")
-	fl.StringVar(&f.target, "target", "", "only events about this object: TYPE/NAME (cloud/prod, user/alice@example.com) or an id")
+	fl.StringVar(&f.action, "action", "", "only these actions: grant.create, a prefix such as enforce. or scim.*, or a comma-separated list")
+	fl.StringVar(&f.target, "target", "", "only events about this object (and grants to it): a name (alice@example.com, prod), TYPE/NAME (cloud/prod) or an id")
 	fl.IntVar(&f.offset, "offset", 0, "skip this many events")
 	fl.IntVar(&f.limit, "limit", api.DefaultLimit, fmt.Sprintf("show at most this many events (at most %d)", api.MaxLimit))
 	cmd.AddCommand(list, a.auditExportCommand())

@@ -15,6 +15,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 	"github.com/rolecall/rolecall/internal/client"
+	"github.com/rolecall/rolecall/internal/enforce"
 )
 
 // Exit codes of enforce-groups beyond 0 (done, or nothing to do) and 1 (refused or failed).
@@ -52,11 +53,13 @@ A live run asks for confirmation (or takes --yes), then applies exactly the prev
 one transaction (it refuses, changing nothing, if the organization changed meanwhile) and
 keeps a restore point: "rolecall scim enforce-groups undo RUN_ID" puts it back.`,
 		Example: `  rolecall scim enforce-groups --dry-run
+  rolecall scim enforce-groups --dry-run -o csv > preview.csv   # one line per change (docs/enforce-json.md)
   rolecall scim enforce-groups
   rolecall scim enforce-groups --yes --enable-groups-only -o json
   rolecall scim enforce-groups undo 0b6f…`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.enforceGroups(cmd.Context(), time.Now(), f) },
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{csvAnnotation: "dry-run"},
+		RunE:        func(cmd *cobra.Command, _ []string) error { return a.enforceGroups(cmd.Context(), time.Now(), f) },
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.dryRun, "dry-run", false, "preview the permission changes without applying them")
@@ -71,8 +74,11 @@ keeps a restore point: "rolecall scim enforce-groups undo RUN_ID" puts it back.`
 // prefix counts from it).
 func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags) error {
 	elapsed := func() time.Duration { return time.Since(start) }
-	jsonOut := a.json()
-	if jsonOut && !f.dryRun && !f.yes {
+	if a.csv() && !f.dryRun {
+		return errors.New("--output csv exports the preview: add --dry-run (an apply answers in table or json)")
+	}
+	jsonOut := a.json() || a.csv()
+	if a.json() && !f.dryRun && !f.yes {
 		return &exitError{code: exitNoPrompt, msg: msgJSONLive}
 	}
 	if f.dryRun && f.enableGroupsOnly {
@@ -100,6 +106,9 @@ func (a *App) enforceGroups(ctx context.Context, start time.Time, f enforceFlags
 	plan := &pv.Plan
 
 	if f.dryRun {
+		if a.csv() {
+			return enforce.WritePlanCSV(a.Stdout, &pv.Plan)
+		}
 		if jsonOut {
 			return printJSON(a.Stdout, pv.Plan)
 		}

@@ -41,19 +41,26 @@ func grantRequest(role string, s selectors) (api.GrantRequest, error) {
 
 func (a *App) grantCommand() *cobra.Command {
 	var s selectors
+	var replace bool
 	cmd := &cobra.Command{
 		Use:   "grant ROLE (--user U | --group G | --service-account S) (--org | --cloud C | --project P)",
 		Short: "Grant a role on the organization, a cloud or a project",
 		Long: `Grant a role. Roles: on the organization owner or collaborator; on clouds and projects owner,
 collaborator or readonly (on projects, write is accepted for collaborator). A role on a cloud
 does not reach its projects, except public ones, where it makes the holder a collaborator
-(rolecall project set-visibility). Granting what is already granted changes nothing. In groups-only mode
+(rolecall project set-visibility). Granting what is already granted changes nothing.
+
+A principal holds one direct role per resource. Granting another role where it already holds
+one is refused (exit 1) with the existing role and who granted it, and nothing changes;
+--replace changes the existing role into the new one in one step (one transaction, one
+grant.change_role audit event). In groups-only mode
 (rolecall org set --groups-only=true) roles go to groups, not directly to users.
 A user that is inactive or removed may be granted a role; it holds nothing until its identity
 provider reactivates it.`,
 		Example: `  rolecall grant owner --group platform --cloud prod
   rolecall grant readonly --user alice@example.com --project api
-  rolecall grant collaborator --service-account deploy --org`,
+  rolecall grant collaborator --service-account deploy --org
+  rolecall grant readonly --user bob@example.com --cloud prod --replace   # bob held owner there`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: roleNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +68,7 @@ provider reactivates it.`,
 			if err != nil {
 				return err
 			}
+			req.Replace = replace
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				g, created, err := c.CreateGrant(ctx, req)
 				if err != nil {
@@ -69,9 +77,17 @@ provider reactivates it.`,
 				return a.printed(g, func() error {
 					what := fmt.Sprintf("%s on %s to %s", g.Role, describeResource(g.ResourceKind, g.ResourceName),
 						describePrincipal(g.PrincipalType, g.PrincipalName))
-					if created {
+					switch {
+					case len(g.Replaced) > 0:
+						var was []string
+						for _, r := range g.Replaced {
+							was = append(was, r.Role)
+						}
+						fmt.Fprintf(a.Stdout, "Replaced %s with %s on %s for %s.\n", strings.Join(was, " and "), g.Role,
+							describeResource(g.ResourceKind, g.ResourceName), describePrincipal(g.PrincipalType, g.PrincipalName))
+					case created:
 						fmt.Fprintf(a.Stdout, "Granted %s.\n", what)
-					} else {
+					default:
 						fmt.Fprintf(a.Stdout, "Already granted: %s (nothing changed).\n", what)
 					}
 					if g.Note != "" {
@@ -84,6 +100,7 @@ provider reactivates it.`,
 	}
 	a.addPrincipal(cmd, &s, "grant to")
 	a.addResource(cmd, &s, "grant on")
+	cmd.Flags().BoolVar(&replace, "replace", false, "change the role the principal already holds on the resource into ROLE (one step)")
 	cmd.AddCommand(a.grantListCommand())
 	return cmd
 }

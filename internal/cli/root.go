@@ -1,5 +1,6 @@
 // Package cli is rolecall's command line: one file per noun, output.go for table|json
-// rendering. Commands reach a server only through package client; only `serve` and the
+// rendering (-o csv only where a command exports rows: access review, enforce-groups
+// --dry-run). Commands reach a server only through package client; only `serve` and the
 // offline admin commands (`--db`) open the database, and those call package service rather
 // than the store. It may import every internal package but the handler packages under
 // server (it starts server itself) and service/enforcegroups: enforce-groups runs through
@@ -80,14 +81,20 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "", "rolecall server URL (env ROLECALL_URL; default "+DefaultServer+")")
 	pf.StringVar(&a.token, "token", "", "admin API token (env ROLECALL_TOKEN)")
-	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json (csv for access review and scim enforce-groups --dry-run)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.output = strings.ToLower(a.output)
 		switch a.output {
 		case "table", "json":
 			return nil
+		case "csv":
+			// CSV is for the exports that are tables of rows; elsewhere it would be a lie.
+			if cmd.Annotations[csvAnnotation] != "" {
+				return nil
+			}
+			return fmt.Errorf("--output csv is written by rolecall access review and rolecall scim enforce-groups --dry-run only; use table or json here")
 		}
-		return fmt.Errorf("--output %q: use table or json", a.output)
+		return fmt.Errorf("--output %q: use table or json (or csv for access review and scim enforce-groups --dry-run)", a.output)
 	}
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.tokenCommand(), a.orgCommand())
 	for _, add := range extraCommands {
@@ -119,6 +126,13 @@ func firstNonEmpty(xs ...string) string {
 	}
 	return ""
 }
+
+// csvAnnotation marks the commands that write --output csv.
+const csvAnnotation = "rolecall/csv"
+
+// csv reports whether --output csv was asked for (only commands marked with csvAnnotation
+// get this far with it).
+func (a *App) csv() bool { return a.output == "csv" }
 
 // json reports whether --output json was asked for.
 func (a *App) json() bool { return a.output == "json" }

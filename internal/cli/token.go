@@ -95,10 +95,12 @@ func (a *App) tokenCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.Stdout, api.List[api.Token]{Items: nonNilSlice(out), Total: len(out)})
 			}
-			t := newTable(a.Stdout, "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED", "ID")
+			// LAST SEEN is what the token last sent and when (for a SCIM token, what the
+			// identity provider last did), recorded at most once a minute per token.
+			t := newTable(a.Stdout, "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST SEEN", "ID")
 			now := time.Now()
 			for _, tk := range out {
-				t.row(tk.Name, tk.Scope, tokenStatus(tk, now), when(&tk.CreatedAt), when(tk.ExpiresAt), when(tk.LastUsedAt), tk.ID)
+				t.row(tk.Name, tk.Scope, tokenStatus(tk, now), when(&tk.CreatedAt), when(tk.ExpiresAt), tk.LastSeen(now), tk.ID)
 			}
 			return t.flush()
 		},

@@ -57,6 +57,13 @@ func (c *Client) AccessReview(ctx context.Context) (access.Review, error) {
 	return out, c.do(ctx, http.MethodGet, "/api/v1/access", nil, nil, &out)
 }
 
+// AccessReviewRows returns the org's access review as rows (what access.WriteReviewCSV
+// writes).
+func (c *Client) AccessReviewRows(ctx context.Context) ([]access.ReviewRow, error) {
+	var l api.List[access.ReviewRow]
+	return l.Items, c.do(ctx, http.MethodGet, "/api/v1/access/rows", nil, nil, &l)
+}
+
 // UserAccess returns one user's effective access.
 func (c *Client) UserAccess(ctx context.Context, user string) (api.UserAccess, error) {
 	var out api.UserAccess

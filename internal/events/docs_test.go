@@ -100,6 +100,8 @@ after the cursor, oldest first, and the cursor to resume from:
   org's events only.
 - CLI: ` + "`rolecall events tail [--follow] [--types T1,T2] [--after CURSOR] -o json`" + ` prints
   one CloudEvent per line.
+- Pushed instead: a webhook endpoint receives the same events, signed, at least once and
+  in order ([webhooks.md](webhooks.md)).
 
 Every write of the SCIM and admin APIs answers the org's revision after it in the
 ` + "`X-Rolecall-Revision`" + ` header (a write that changed nothing answers the current one): a client

@@ -29,7 +29,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, scope stor
 			return r, false
 		}
 	}
-	p, err := s.auth.Authenticate(r.Context(), r.Header.Get("Authorization"), scope)
+	p, err := s.auth.Authenticate(auth.WithRequest(r.Context(), r.Method, r.URL.Path), r.Header.Get("Authorization"), scope)
 	if err != nil {
 		var f *auth.Failure
 		if errors.As(err, &f) {

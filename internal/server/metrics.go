@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rolecall/rolecall/internal/service/decisions"
 )
 
 type metrics struct {
@@ -80,4 +81,68 @@ func newMetrics(reg *prometheus.Registry, st any) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// decisionBuildBuckets span a small org's index (well under a millisecond) to the
+// enforce-groups budget population's (a few seconds).
+var decisionBuildBuckets = []float64{.0005, .001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// newDecisionBuildHistogram is the histogram of decision index build times; the cache is
+// created with its Observe as decisions.Options.OnBuild.
+func newDecisionBuildHistogram() prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "rolecall_decision_index_build_duration_seconds",
+		Help:    "Time to build an organization's decision index from the store (first use, after an eviction, or a rebuild).",
+		Buckets: decisionBuildBuckets,
+	})
+}
+
+// decisionCollector exports the decision cache's counters (decisions.Stats), read once per
+// scrape, so that the cache itself stays free of Prometheus.
+type decisionCollector struct {
+	stats                                              func() decisions.Stats
+	indexes, bytes, maxBytes, builds, evictions, apply *prometheus.Desc
+	requests, waits                                    *prometheus.Desc
+}
+
+func newDecisionCollector(stats func() decisions.Stats) *decisionCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &decisionCollector{stats: stats,
+		indexes:   d("rolecall_decision_indexes", "Organizations whose decision index is resident in memory."),
+		bytes:     d("rolecall_decision_index_bytes", "Estimated memory of the resident decision indexes together."),
+		maxBytes:  d("rolecall_decision_index_bytes_max", "The cap on rolecall_decision_index_bytes (--decision-cache-bytes); least recently used indexes are evicted above it."),
+		builds:    d("rolecall_decision_index_builds_total", "Decision index builds from the store (first use, after an eviction, or a rebuild)."),
+		evictions: d("rolecall_decision_index_evictions_total", "Decision indexes evicted to stay under the memory cap."),
+		apply:     d("rolecall_decision_index_events_applied_total", "Change events applied to resident decision indexes."),
+		requests:  d("rolecall_decision_cache_requests_total", "Decision requests by whether the organization's index was resident (hit) or had to be built first (miss).", "result"),
+		waits:     d("rolecall_decision_min_revision_waits_total", "Decision requests whose min_revision was ahead of the known revision, by whether it was reached within the wait.", "outcome"),
+	}
+}
+
+func (c *decisionCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.indexes, c.bytes, c.maxBytes, c.builds, c.evictions, c.apply, c.requests, c.waits} {
+		ch <- d
+	}
+}
+
+func (c *decisionCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	g := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	n := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	g(c.indexes, float64(s.Orgs))
+	g(c.bytes, float64(s.Bytes))
+	g(c.maxBytes, float64(s.MaxBytes))
+	n(c.builds, s.Builds)
+	n(c.evictions, s.Evictions)
+	n(c.apply, s.Applied)
+	n(c.requests, s.Hits, "hit")
+	n(c.requests, s.Misses, "miss")
+	n(c.waits, s.MinRevisionWaits-s.MinRevisionMissed, "reached")
+	n(c.waits, s.MinRevisionMissed, "not_reached")
 }

@@ -35,7 +35,7 @@ func (s *Server) routes(mux *http.ServeMux, _ *prometheus.Registry) {
 	authzenapi.Register(mux, authzenapi.Deps{Cache: s.decisions, Log: s.log, Authenticate: s.decision,
 		BaseURL: s.cfg.BaseURL, MaxBodyBytes: s.cfg.MaxBodyBytes})
 	console.Register(mux, console.Deps{Service: s.svc, Enforce: s.enforce, Log: s.log,
-		Authenticator: s.auth, BaseURL: s.cfg.BaseURL})
+		Authenticator: s.auth, BaseURL: s.cfg.BaseURL, Decisions: s.decisions})
 
 	// Anything else under the API prefixes gets an answer in that API's error format rather
 	// than the mux's plain-text 404.

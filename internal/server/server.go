@@ -166,14 +166,16 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	decisionBuilds := newDecisionBuildHistogram()
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
-		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log})}
+		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log,
+			OnBuild: func(d time.Duration) { decisionBuilds.Observe(d.Seconds()) }})}
 	s.dispatch = dispatch.New(s.svc, dispatch.Options{Lease: cfg.WebhookLease, Registerer: reg, Log: log})
 	guard := delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
 	s.svc.SetWebhooks(service.WebhookOptions{Guard: guard, BaseURL: cfg.BaseURL, Changed: s.dispatch.Changed,
 		Sender: delivery.NewSender(guard, webhookTimeout(cfg.WebhookLease))})
 	s.stopping, s.stop = context.WithCancel(context.Background())
-	reg.MustRegister(
+	reg.MustRegister(decisionBuilds, newDecisionCollector(s.decisions.Stats),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "rolecall_http_connections_open", Help: "Client connections open now.",
 		}, func() float64 { return float64(s.conns.Load()) }),

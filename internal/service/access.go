@@ -73,6 +73,21 @@ func (s *Service) AccessReview(ctx context.Context, org string) (*access.Review,
 	return access.NewIndex(st).Review(), nil
 }
 
+// AccessReviewRows is the access review as one row per principal and resource with what
+// gives the role (access.ReviewRows), from one snapshot: the CSV export's rows.
+func (s *Service) AccessReviewRows(ctx context.Context, org string) ([]access.ReviewRow, error) {
+	st, err := s.State(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	ix := access.NewIndex(st)
+	rows := ix.ReviewRows(ix.Review())
+	if rows == nil {
+		rows = []access.ReviewRow{}
+	}
+	return rows, nil
+}
+
 // Explain lists every source of a user's (id or userName) access: on one resource when
 // kind (and ref, for clouds and projects) is given, else on every resource where the user
 // has a source — including sources that would apply were an inactive user active.
@@ -158,7 +173,7 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 		}
 		for i, src := range ex.Sources {
 			re.Sources[i] = api.AccessSource{Kind: src.Kind.String(), Role: src.Role.String(), GrantID: src.BindingID,
-				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path}
+				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path, Redundant: src.Redundant, CoveredBy: src.CoveredBy}
 		}
 		out.Resources = append(out.Resources, re)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/store"
 )
@@ -36,6 +38,13 @@ func (l lookup) auditTarget(targetType, target string) (string, error) {
 		var g store.Group
 		g, err = l.group(target)
 		id = g.ID
+	case audit.TargetToken:
+		var t store.Token
+		t, err = auth.FindToken(l.ctx, l.tx, l.orgID, target)
+		if errors.Is(err, store.ErrNotFound) {
+			return target, nil
+		}
+		id = t.ID
 	default:
 		return target, nil
 	}
@@ -46,23 +55,110 @@ func (l lookup) auditTarget(targetType, target string) (string, error) {
 	return id, err
 }
 
-// AuditLog lists the events q selects and how many match. q.TargetID may name the target
-// (a user's userName, a cloud's name, …) when q.TargetType says what it is. A JSON null
-// before or after is left out.
+// principalTypes are the target types that grants are given to: a search for one of them
+// also finds the grants to and from it (recorded as the event's subject).
+var principalTypes = map[string]bool{audit.TargetUser: true, audit.TargetGroup: true, audit.TargetServiceAccount: true}
+
+// auditAbout is what a target search matches. With a type, the object of that type the
+// target names (id or name; taken as given when no such object lives any more, e.g. a
+// deleted group's id or name). Without, every live object of any kind the target names, and
+// the target itself as an id or a recorded name: a plain "alice@example.com", "engineering",
+// "prod-cloud" or "okta-scim" finds the events about it and, for a principal, the grants to
+// and from it.
+func (l lookup) auditAbout(targetType, target string) ([]string, error) {
+	if targetType != "" {
+		id, err := l.auditTarget(targetType, target)
+		if err != nil {
+			return nil, err
+		}
+		return uniq([]string{id, target}), nil
+	}
+	about := []string{target}
+	for _, t := range []string{audit.TargetUser, audit.TargetGroup, audit.TargetServiceAccount, audit.TargetCloud, audit.TargetProject, audit.TargetToken} {
+		id, err := l.auditTarget(t, target)
+		if err != nil {
+			return nil, err
+		}
+		about = append(about, id)
+	}
+	return uniq(about), nil
+}
+
+func uniq(ss []string) []string {
+	out := ss[:0]
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AuditActions reads an action filter: one action, or a comma-separated list of actions
+// and prefixes. A prefix ends with "." or "*" ("enforce." and "enforce.*" both mean every
+// enforce event; "scim.user*" every SCIM user event).
+func AuditActions(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if p, ok := strings.CutSuffix(a, "*"); ok {
+			a = strings.TrimSuffix(p, ".") + "."
+		}
+		if a != "" && a != "." {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// AuditLog lists the events q selects and how many match, each with its target's name and
+// a summary (events written before those were recorded are described from their documents).
+//
+// q.Action is read by AuditActions (a list, prefixes). q.TargetID is an id or a name:
+// with q.TargetType a user, group or service account, the events about that principal and
+// the grants to and from it; with another type, the events about that object; without a
+// type, the events about anything the target names (auditAbout). A JSON null before or
+// after is left out.
 func (s *Service) AuditLog(ctx context.Context, org string, q store.AuditQuery) (es []store.AuditEvent, total int, err error) {
 	err = s.view(ctx, org, func(l lookup) error {
-		if q.TargetType != "" && q.TargetID != "" {
-			if q.TargetID, err = l.auditTarget(q.TargetType, q.TargetID); err != nil {
-				return err
+		if a := q.Action; a != "" {
+			q.Actions, q.Action = append(q.Actions, AuditActions(a)...), ""
+			if len(q.Actions) == 0 {
+				return badRequest("action filter %q names no action: give an action (grant.create), a prefix (enforce.) or a comma-separated list", a)
+			}
+		}
+		if q.TargetID != "" {
+			switch {
+			case q.TargetType == "" || principalTypes[q.TargetType]:
+				if q.About, err = l.auditAbout(q.TargetType, q.TargetID); err != nil {
+					return err
+				}
+				q.TargetType, q.TargetID = "", ""
+			default:
+				if q.TargetID, err = l.auditTarget(q.TargetType, q.TargetID); err != nil {
+					return err
+				}
 			}
 		}
 		es, total, err = l.tx.ListAudit(l.ctx, l.orgID, q)
 		for i := range es {
+			audit.Describe(&es[i]) // events written before summaries were recorded
 			es[i].Before, es[i].After = nullable(es[i].Before), nullable(es[i].After)
 		}
 		return err
 	})
 	return es, total, err
+}
+
+// AuditEventView is the wire form of an event AuditLog returned: with its target as people
+// read it (audit.Label) and its summary.
+func AuditEventView(e store.AuditEvent) api.AuditEvent {
+	return api.AuditEvent{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, TargetType: e.TargetType,
+		TargetID: e.TargetID, TargetName: e.TargetName, Target: audit.Label(e), Summary: e.Summary,
+		SubjectType: e.SubjectType, SubjectID: e.SubjectID, SubjectName: e.SubjectName,
+		Before: e.Before, After: e.After, RequestID: e.RequestID}
 }
 
 // nullable drops a JSON null so that "before"/"after" are absent rather than null.

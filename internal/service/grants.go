@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/api"
@@ -287,26 +288,49 @@ func (l lookup) checkGroupsOnly(g resolvedGrant) error {
 }
 
 // CreateGrant grants a role. The same grant again returns the existing one (created false)
-// and records nothing. In groups-only mode a new direct user grant is refused (409) with a
-// message that points to groups.
+// and records nothing. A principal holds one direct role per resource: when it already
+// holds another there, the grant is refused (409, code conflict, the existing grants in the
+// details under "existing") naming what exists and by whom it was granted, unless
+// req.Replace, which changes that role into the new one in this one transaction (one
+// grant.change_role audit event; the answer lists the grants replaced). In groups-only mode
+// a new direct user grant is refused (409) with a message that points to groups.
 func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequest) (v api.Grant, created bool, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
 		g, err := l.resolveGrant(req)
 		if err != nil {
 			return err
 		}
-		existing, err := l.tx.FindBinding(l.ctx, l.orgID, g.resource.ID, g.who.Type, g.who.ID, g.role)
-		if err == nil {
-			v, err = l.grantView(existing)
+		held, err := l.tx.ListBindings(l.ctx, l.orgID, store.BindingFilter{ResourceID: g.resource.ID, PrincipalType: g.who.Type, PrincipalID: g.who.ID})
+		if err != nil {
 			return err
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		var same *store.Binding
+		var others []store.Binding
+		for i, b := range held {
+			if b.Role == g.role {
+				same = &held[i]
+			} else {
+				others = append(others, b)
+			}
+		}
+		if same != nil && (len(others) == 0 || !req.Replace) {
+			v, err = l.grantView(*same)
 			return err
 		}
+		// Groups-only mode refuses a new direct user role before anything else: with it on,
+		// offering --replace would only lead to the same refusal.
 		if g.who.Type == store.PrincipalUser {
 			if err := l.checkGroupsOnly(g); err != nil {
 				return err
 			}
+		}
+		if len(others) > 0 {
+			if !req.Replace {
+				return l.alreadyHolds(g, others)
+			}
+			v, err = l.replaceRoles(others, g.role, g.resource, g.who)
+			created = err == nil && same == nil
+			return err
 		}
 		b, isNew, err := l.tx.CreateBinding(l.ctx, store.Binding{OrgID: l.orgID, ResourceID: g.resource.ID,
 			PrincipalType: g.who.Type, PrincipalID: g.who.ID, Role: g.role,
@@ -487,42 +511,104 @@ func (s *Service) ChangeGrantRole(ctx context.Context, org, id, role string) (v 
 		if err != nil {
 			return err
 		}
-		if who.Type == store.PrincipalUser {
-			if err := l.checkGroupsOnly(resolvedGrant{role: role, resource: res, who: who}); err != nil {
-				return err
-			}
+		v, err = l.replaceRoles([]store.Binding{b}, role, res, who)
+		v.Replaced = nil // the caller named the grant it changed
+		return err
+	})
+	return v, err
+}
+
+// replaceRoles replaces the principal's grants olds (all on res) by one grant of role, as
+// one step of the audit log (grant.change_role: before the first old grant, with any others
+// under alsoReplaced; after the new one). The principal keeps no moment without access. If
+// it already holds role there, the old grants are simply revoked into it. In groups-only
+// mode a user's direct grant cannot be changed: that would be a new direct user grant, and
+// the refusal is the same as CreateGrant's.
+func (l lookup) replaceRoles(olds []store.Binding, role string, res store.Resource, who grantee) (v api.Grant, err error) {
+	if who.Type == store.PrincipalUser {
+		if err := l.checkGroupsOnly(resolvedGrant{role: role, resource: res, who: who}); err != nil {
+			return v, err
 		}
-		// Events follow the store as it changes: the old grant's revocation is made while
-		// it is there, the new grant's creation once it is, exactly as RevokeGrant and
-		// CreateGrant make them; only the audit log keeps the change as one step.
+	}
+	oldViews, err := l.grantViews(olds)
+	if err != nil {
+		return v, err
+	}
+	// Events follow the store as it changes: the old grants' revocations are made while
+	// they are there, the new grant's creation once it is, exactly as RevokeGrant and
+	// CreateGrant make them; only the audit log keeps the change as one step.
+	for _, b := range olds {
 		revoked, err := l.grantData(b)
 		if err != nil {
-			return err
+			return v, err
 		}
 		if revoked.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, b, false); err != nil {
-			return err
+			return v, err
 		}
 		l.ob.Add(events.GrantRevoked, revoked)
 		if _, err := l.tx.DeleteBinding(l.ctx, l.orgID, b.ID); err != nil {
-			return err
+			return v, err
 		}
-		nb, isNew, err := l.tx.CreateBinding(l.ctx, store.Binding{OrgID: l.orgID, ResourceID: b.ResourceID,
-			PrincipalType: b.PrincipalType, PrincipalID: b.PrincipalID, Role: role,
-			CreatedAt: store.Now(), CreatedBy: audit.ActorFrom(l.ctx).Name})
-		if err != nil {
-			return err
+	}
+	nb, isNew, err := l.tx.CreateBinding(l.ctx, store.Binding{OrgID: l.orgID, ResourceID: res.ID,
+		PrincipalType: who.Type, PrincipalID: who.ID, Role: role,
+		CreatedAt: store.Now(), CreatedBy: audit.ActorFrom(l.ctx).Name})
+	if err != nil {
+		return v, err
+	}
+	if isNew {
+		created := GrantEvent(nb, res, who.Name)
+		if created.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, nb, true); err != nil {
+			return v, err
 		}
-		if isNew {
-			created := GrantEvent(nb, res, who.Name)
-			if created.Access, err = directGrantAccess(l.ctx, l.tx, l.orgID, nb, true); err != nil {
-				return err
-			}
-			l.ob.Add(events.GrantCreated, created)
+		l.ob.Add(events.GrantCreated, created)
+	}
+	if v, err = l.grantView(nb); err != nil {
+		return v, err
+	}
+	before := replacedGrants{Grant: oldViews[0], AlsoReplaced: oldViews[1:]}
+	if err := l.audit(audit.ActionGrantChangeRole, audit.TargetGrant, nb.ID, before, v); err != nil {
+		return v, err
+	}
+	v.Replaced = oldViews
+	return v, nil
+}
+
+// replacedGrants is the audit "before" of a change of role: the grant replaced, and any
+// other roles the principal held there (grants made before one role per resource was the
+// rule) that went with it.
+type replacedGrants struct {
+	api.Grant
+	AlsoReplaced []api.Grant `json:"alsoReplaced,omitempty"`
+}
+
+// alreadyHolds is the refusal of a grant of another role where the principal already holds
+// one: it names the existing grant and who made it, and offers --replace.
+func (l lookup) alreadyHolds(g resolvedGrant, held []store.Binding) error {
+	views, err := l.grantViews(held)
+	if err != nil {
+		return err
+	}
+	where := "the organization"
+	if g.resource.Kind != store.KindOrganization {
+		where = fmt.Sprintf("%s %s", g.resource.Kind, g.resource.Name)
+	}
+	who := g.who.Name
+	if g.who.Type != store.PrincipalUser {
+		who = strings.ReplaceAll(string(g.who.Type), "_", " ") + " " + g.who.Name
+	}
+	var roles, by []string
+	for _, h := range views {
+		roles = append(roles, h.Role)
+		b := "granted"
+		if h.CreatedBy != "" {
+			b += " by " + h.CreatedBy
 		}
-		if v, err = l.grantView(nb); err != nil {
-			return err
-		}
-		return l.audit(audit.ActionGrantChangeRole, audit.TargetGrant, nb.ID, old, v)
-	})
-	return v, err
+		by = append(by, b+" at "+h.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	e := conflict("%s already holds %s on %s (%s); nothing was changed. A principal holds one role per resource: "+
+		"to make %s its role there instead, grant again with --replace (admin API: \"replace\": true)",
+		who, strings.Join(roles, " and "), where, strings.Join(by, "; "), g.role)
+	e.Details = map[string]any{"existing": views}
+	return e
 }

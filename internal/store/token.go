@@ -34,6 +34,9 @@ type Token struct {
 	ExpiresAt  *time.Time
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
+	// LastRequest is what the token last did, recorded with LastUsedAt: the method and the
+	// resource type it addressed, e.g. "PATCH /Groups/…" (ids left out).
+	LastRequest string
 }
 
 // TokenTx reads and writes tokens.
@@ -46,6 +49,6 @@ type TokenTx interface {
 	ListTokens(ctx context.Context, orgID string) ([]Token, error)
 	// RevokeToken sets RevokedAt (idempotent: an already revoked token keeps its time).
 	RevokeToken(ctx context.Context, orgID, id string, at time.Time) (Token, error)
-	// TouchToken records a use.
-	TouchToken(ctx context.Context, id string, at time.Time) error
+	// TouchToken records a use at at, and request as LastRequest when not empty.
+	TouchToken(ctx context.Context, id string, at time.Time, request string) error
 }

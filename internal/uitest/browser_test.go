@@ -154,6 +154,25 @@ func TestConsoleEndToEnd(t *testing.T) {
 		"via group engineering (member through backend → engineering)", "proj-1")
 	shot.take(ctx, "03-user-access")
 
+	// Check access from the user's page: the box comes half filled with the user, and
+	// answers with the decision API's verdict, its sources and its revision.
+	must(t, ctx, "check access",
+		chromedp.Click(chromedp.Search(`//a[contains(., "Check an action of this user")]`)),
+		chromedp.WaitVisible(chromedp.CSS("#check-form")),
+		chromedp.SetValue(chromedp.CSS(`select[name="action"]`), "write"),
+		chromedp.SetValue(chromedp.CSS(`select[name="resourceType"]`), "project"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="resource"]`), "proj-1"),
+		chromedp.Click(chromedp.CSS("#check-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#decision")))
+	contains(t, "check access decision", text(t, ctx, "#decision"), "allow", "user user1@example.com · write · project proj-1",
+		"direct grant", "via group engineering (member through backend → engineering)", "implicit: owner of the organization", "Revision")
+	shot.take(ctx, "03b-check-access")
+	must(t, ctx, "check a deny",
+		chromedp.SetValue(chromedp.CSS(`input[name="subject"]`), "user2@example.com"),
+		chromedp.Click(chromedp.CSS("#check-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.Search(`//section[@id="decision"]//span[text()="deny"]`)))
+	contains(t, "check access deny", text(t, ctx, "#decision"), "insufficient_role", `action "write" on project "proj-1" needs role collaborator or more`)
+
 	must(t, ctx, "admin", chromedp.Navigate(e.url+"/ui/users/admin@example.com"), chromedp.WaitVisible(chromedp.CSS("table.access")))
 	contains(t, "admin's access", text(t, ctx, "table.access"), "implicit: owner of the organization", "via group org-admins")
 

@@ -26,9 +26,15 @@ const (
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvConfig(t, server.Config{})
+}
+
+// newEnvConfig is newEnv with a server configured by cfg.
+func newEnvConfig(t *testing.T, cfg server.Config) *env {
+	t.Helper()
 	st := testenv.SQLite(t)
 	orgID, _ := testenv.SeedWithAdmin(t, st, orgName, enforce.ReferenceState(), adminTokenName, adminToken)
-	srv := testenv.Serve(t, st, server.Config{}, nil)
+	srv := testenv.Serve(t, st, cfg, nil)
 	return &env{url: srv.URL, st: st, orgID: orgID}
 }
 

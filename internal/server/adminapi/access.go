@@ -1,6 +1,10 @@
 package adminapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/rolecall/rolecall/internal/api"
+)
 
 // Effective access, the access-review export and explain, computed by the service from one
 // snapshot of the org.
@@ -16,6 +20,13 @@ func (s *API) userAccess(w http.ResponseWriter, r *http.Request) {
 func (s *API) accessReview(w http.ResponseWriter, r *http.Request) {
 	v, err := s.svc.AccessReview(r.Context(), orgOf(r))
 	s.answer(w, r, http.StatusOK, v, err)
+}
+
+// accessReviewRows answers the access review as rows, one per principal and resource with
+// the source of the role: what the CSV exports hold.
+func (s *API) accessReviewRows(w http.ResponseWriter, r *http.Request) {
+	rows, err := s.svc.AccessReviewRows(r.Context(), orgOf(r))
+	s.answer(w, r, http.StatusOK, api.AccessReviewRows{Items: rows, Total: len(rows)}, err)
 }
 
 // explainAccess lists every source of a user's access: on one resource when resourceKind

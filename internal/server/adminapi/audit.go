@@ -8,6 +8,7 @@ import (
 
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/server/respond"
+	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -59,8 +60,7 @@ func (s *API) listAudit(w http.ResponseWriter, r *http.Request) {
 	es, total, err := s.svc.AuditLog(r.Context(), orgOf(r), aq)
 	out := make([]api.AuditEvent, len(es))
 	for i, e := range es {
-		out[i] = api.AuditEvent{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, TargetType: e.TargetType,
-			TargetID: e.TargetID, Before: e.Before, After: e.After, RequestID: e.RequestID}
+		out[i] = service.AuditEventView(e)
 	}
 	list(s, w, r, out, total, err)
 }

@@ -182,6 +182,7 @@ func TestAdminOrgIsolation(t *testing.T) {
 			expect(route, 200, "GET", path, nil)
 		}
 		expect("POST /api/v1/enforce/preview", 200, "POST", "/api/v1/enforce/preview", nil)
+		expect("GET /api/v1/access/rows", 200, "GET", "/api/v1/access/rows", nil)
 
 		// Queries and bodies that name B's objects: 404 naming what was asked for.
 		for _, q := range []string{"cloud=" + bCloud, "cloud=" + b.cloud.ID} {

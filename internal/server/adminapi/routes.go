@@ -48,6 +48,7 @@ func (s *API) routes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/grants/{grant}", s.cfg.Authenticate(s.deleteGrant))
 
 	mux.HandleFunc("GET /api/v1/access", s.cfg.Authenticate(s.accessReview))
+	mux.HandleFunc("GET /api/v1/access/rows", s.cfg.Authenticate(s.accessReviewRows))
 	mux.HandleFunc("GET /api/v1/access/users/{user}", s.cfg.Authenticate(s.userAccess))
 	mux.HandleFunc("GET /api/v1/access/users/{user}/explain", s.cfg.Authenticate(s.explainAccess))
 

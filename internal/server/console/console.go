@@ -1,12 +1,14 @@
 // Package console is rolecall's web console at /ui: server-rendered html/template pages over
 // the same service calls as the admin API (directory, resources, grants, audit log, access
 // explained, enforce-groups preview, apply and undo), so that what the console shows and does
-// is exactly what the API shows and does. Its templates and assets are embedded (ui/); it
-// needs no build step and reads without JavaScript. Sessions and CSRF are in session.go, the
-// pages in directory.go, resources.go and enforce.go.
+// is exactly what the API shows and does; its "check access" page asks the AuthZEN API's
+// decision cache in-process. Its templates and assets are embedded (ui/); it needs no build
+// step and reads without JavaScript. Sessions and CSRF are in session.go, the pages in
+// directory.go, resources.go, check.go, webhooks.go and enforce.go.
 //
-// It may import service, service/enforcegroups, enforce (plan types it shows), auth, audit,
-// api, store, server/respond and the standard library; never server, scimapi or adminapi.
+// It may import service, service/enforcegroups, service/decisions, decision, access and
+// enforce (review and plan types it shows and exports), auth, audit, api, store,
+// server/respond and the standard library; never server, scimapi or adminapi.
 package console
 
 import (
@@ -26,9 +28,11 @@ import (
 	"time"
 
 	"github.com/rolecall/rolecall/internal/api"
+	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/auth"
 	"github.com/rolecall/rolecall/internal/server/respond"
 	"github.com/rolecall/rolecall/internal/service"
+	"github.com/rolecall/rolecall/internal/service/decisions"
 	"github.com/rolecall/rolecall/internal/service/enforcegroups"
 )
 
@@ -51,6 +55,8 @@ type Deps struct {
 	Authenticator *auth.Authenticator
 	// BaseURL, when it is https, makes the session cookies Secure whatever the request says.
 	BaseURL string
+	// Decisions answers the "check access" page from the AuthZEN API's decision index.
+	Decisions *decisions.Cache
 }
 
 // console is the web console: its templates and its session store. One per server.
@@ -84,6 +90,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/service-accounts", c.page(c.serviceAccounts))
 	mux.Handle("GET /ui/service-accounts/{account}", c.page(c.serviceAccount))
 	mux.Handle("GET /ui/audit", c.page(c.auditLog))
+	mux.Handle("GET /ui/check", c.page(c.check))
 
 	mux.Handle("POST /ui/clouds", c.page(c.cloudCreate))
 	mux.Handle("POST /ui/clouds/{cloud}/rename", c.page(c.cloudRename))
@@ -102,6 +109,16 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/tokens/{token}/created", c.page(c.tokenCreated))
 	mux.Handle("GET /ui/tokens/{token}/revoke", c.page(c.tokenRevokeConfirm))
 	mux.Handle("POST /ui/tokens/{token}/revoke", c.page(c.tokenRevoke))
+	mux.Handle("GET /ui/webhooks", c.page(c.webhooks))
+	mux.Handle("POST /ui/webhooks", c.page(c.webhookCreate))
+	mux.Handle("GET /ui/webhooks/{webhook}", c.page(c.webhook))
+	mux.Handle("POST /ui/webhooks/{webhook}", c.page(c.webhookUpdate))
+	mux.Handle("POST /ui/webhooks/{webhook}/enabled", c.page(c.webhookEnable))
+	mux.Handle("POST /ui/webhooks/{webhook}/rotate", c.page(c.webhookRotate))
+	mux.Handle("POST /ui/webhooks/{webhook}/test", c.page(c.webhookTest))
+	mux.Handle("POST /ui/webhooks/{webhook}/redeliver", c.page(c.webhookRedeliver))
+	mux.Handle("GET /ui/webhooks/{webhook}/delete", c.page(c.webhookDeleteConfirm))
+	mux.Handle("POST /ui/webhooks/{webhook}/delete", c.page(c.webhookDelete))
 	mux.Handle("GET /ui/settings", c.page(c.settings))
 	mux.Handle("POST /ui/settings", c.page(c.settingsUpdate))
 
@@ -115,6 +132,13 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
 
+	// The access review and the exports (exports.go).
+	mux.Handle("GET /ui/access", c.page(c.accessReview))
+	mux.Handle("GET /ui/access/review.csv", c.page(c.accessReviewCSV))
+	mux.Handle("GET /ui/access/review.json", c.page(c.accessReviewJSON))
+	mux.Handle("GET /ui/enforce/preview.csv", c.page(c.enforcePreviewCSV))
+	mux.Handle("GET /ui/enforce/preview.json", c.page(c.enforcePreviewJSON))
+
 	// Unknown pages need a session like any other, so that the 404 keeps the navigation
 	// (and says nothing to a stranger about which pages exist).
 	mux.Handle("/ui/", c.page(func(w http.ResponseWriter, r *http.Request) {
@@ -127,16 +151,22 @@ func (c *console) page(h http.HandlerFunc) http.Handler { return c.secure(c.sign
 
 func newConsole(d Deps) *console {
 	funcs := template.FuncMap{
-		"time":     uiTime,
-		"roleName": roleName,
-		"kindName": func(k string) string { return strings.ReplaceAll(k, "_", " ") },
-		"join":     strings.Join,
-		"add":      func(a, b int) int { return a + b },
+		"time":       uiTime,
+		"roleName":   roleName,
+		"kindName":   func(k string) string { return strings.ReplaceAll(k, "_", " ") },
+		"lastSeen":   func(t api.Token) string { return t.LastSeen(time.Now()) },
+		"auditLabel": audit.Label,
+		"join":       strings.Join,
+		"add":        func(a, b int) int { return a + b },
 		// grantActions is what a grant row's change-role and revoke forms need.
 		"grantActions": func(v uiView, g api.Grant) map[string]any {
 			return map[string]any{"G": g, "CSRF": v.Session.CSRF, "Back": v.Here, "Roles": uiRoles[g.ResourceKind]}
 		},
-		"roles": func(kind string) []string { return uiRoles[kind] },
+		"roles":   func(kind string) []string { return uiRoles[kind] },
+		"latency": uiLatency,
+		// webhookBacklog is how many events (at most) an endpoint has still to receive.
+		"webhookBacklog":     func(e api.WebhookEndpoint) int64 { return max(e.Revision-e.Cursor, 0) },
+		"webhookDisabledWhy": webhookDisabledWhy,
 		// dict passes several values to a partial template.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

@@ -79,6 +79,9 @@ func TestUIApplyAndUndo(t *testing.T) {
 	if err != nil || len(events) != 1 || events[0].Actor != uiTestTokenName || events[0].TargetID != runID {
 		t.Fatalf("audit after apply: %+v %v", events, err)
 	}
+	if want := uiTestTokenName + " removed 1 user and 6 grants (enforce run " + runID + ")"; events[0].Summary != want {
+		t.Errorf("enforce.apply summary %q, want %q", events[0].Summary, want)
+	}
 	if r := e.get("/ui/users?status=removed"); !strings.Contains(r.body, "orphan-user@example.com") {
 		t.Error("the removed filter does not list the removed user")
 	}

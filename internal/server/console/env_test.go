@@ -38,10 +38,16 @@ const (
 
 func newUIEnv(t *testing.T) *uiEnv {
 	t.Helper()
+	return newUIEnvConfig(t, server.Config{})
+}
+
+// newUIEnvConfig is newUIEnv with a server configured by cfg.
+func newUIEnvConfig(t *testing.T, cfg server.Config) *uiEnv {
+	t.Helper()
 	st := testenv.SQLite(t)
 	orgID, ids := testenv.SeedWithAdmin(t, st, uiTestOrg, enforce.ReferenceState(), uiTestTokenName, uiTestToken)
 	log := slog.New(slog.NewTextHandler(uiTestLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := testenv.Serve(t, st, server.Config{}, log)
+	srv := testenv.Serve(t, st, cfg, log)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &uiEnv{t: t, st: st, srv: srv, orgID: orgID, ids: ids, client: client}

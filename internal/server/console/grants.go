@@ -76,6 +76,19 @@ func consoleMessage(err error) string {
 		return "Nothing was deleted: a cloud with projects cannot be deleted. Delete its " + fmt.Sprint(len(ps)) +
 			" project(s) first (" + strings.Join(ps, ", ") + "), each from its own page."
 	}
+	if held, ok := details["existing"].([]api.Grant); ok && len(held) > 0 {
+		var roles []string
+		for _, h := range held {
+			by := ""
+			if h.CreatedBy != "" {
+				by = " by " + h.CreatedBy
+			}
+			roles = append(roles, h.Role+" (granted"+by+" at "+uiTime(h.CreatedAt)+")")
+		}
+		return fmt.Sprintf("Nothing was changed: %s already holds %s on %s, and holds one role per resource. "+
+			"To change it, tick “Replace the existing role” and grant again, or use Change role on the grant.",
+			capitalize(grantWho(held[0])), strings.Join(roles, " and "), grantWhere(held[0]))
+	}
 	if on, _ := details["groupsOnly"].(bool); on {
 		msg := "Nothing was changed: groups-only mode is on for this organization, so users get roles only through their groups. " +
 			"Grant the role to a group the user is in, from that group's page"
@@ -102,7 +115,8 @@ func consoleHints(msg string) string {
 func (c *console) grantCreate(w http.ResponseWriter, r *http.Request) {
 	req := api.GrantRequest{Role: r.PostFormValue("role"),
 		ResourceKind: r.PostFormValue("resourceKind"), Resource: r.PostFormValue("resource"),
-		PrincipalType: r.PostFormValue("principalType"), Principal: r.PostFormValue("principal")}
+		PrincipalType: r.PostFormValue("principalType"), Principal: r.PostFormValue("principal"),
+		Replace: r.PostFormValue("replace") != ""}
 	if where := r.PostFormValue("where"); where != "" {
 		req.ResourceKind, req.Resource, _ = strings.Cut(where, ":")
 	}
@@ -116,7 +130,13 @@ func (c *console) grantCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := fmt.Sprintf("Granted %s on %s to %s.", g.Role, grantWhere(g), grantWho(g))
-	if !created {
+	if len(g.Replaced) > 0 {
+		var was []string
+		for _, o := range g.Replaced {
+			was = append(was, o.Role)
+		}
+		msg = fmt.Sprintf("Changed the role of %s on %s from %s to %s.", grantWho(g), grantWhere(g), strings.Join(was, " and "), g.Role)
+	} else if !created {
 		msg = fmt.Sprintf("%s already holds %s on %s; nothing was changed.", capitalize(grantWho(g)), g.Role, grantWhere(g))
 	}
 	if g.Note != "" {

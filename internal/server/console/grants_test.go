@@ -117,6 +117,21 @@ func TestUIGrantChangeRoleRevoke(t *testing.T) {
 	if ev := e.lastAudit(audit.ActionGrantRevoke); ev.Actor != uiTestTokenName {
 		t.Errorf("revoke audited as %q", ev.Actor)
 	}
+
+	// The audit log reads as sentences, finds the grants by the group's plain name and an
+	// action prefix, and keeps the ids on hover.
+	log := e.get("/ui/audit?target=backend&action=grant.")
+	for _, w := range []string{
+		uiTestTokenName + " revoked owner on staging-cloud from group backend",
+		uiTestTokenName + " changed group backend&#39;s role on staging-cloud from readonly to owner",
+		uiTestTokenName + " granted readonly on staging-cloud to group backend",
+		`title="` + bs[0].ID + `">grant owner on staging-cloud to group backend`,
+		"Showing 1–3 of 3",
+	} {
+		if !strings.Contains(log.body, w) {
+			t.Errorf("the audit page lacks %q:\n%s", w, log.body)
+		}
+	}
 }
 
 func TestUIGrantFromGroupPage(t *testing.T) {
@@ -249,4 +264,40 @@ func TestUIGrantFromUserAndServiceAccountPages(t *testing.T) {
 	r = e.post("/ui/grants/"+e.bindingsOn(e.ids["project-2"], store.PrincipalUser, user)[0].ID+"/role",
 		url.Values{"csrf": {csrf}, "back": {back}, "role": {"owner"}})
 	e.followFlash(r, back, "groups-only mode is on")
+}
+
+// A second role for a principal on a resource is refused with what exists, until "Replace
+// the existing role" is ticked: then it is a change of role in one step. The user's page
+// marks grants that another source covers as redundant.
+func TestUIGrantReplaceAndRedundant(t *testing.T) {
+	e := newUIEnv(t)
+	csrf := e.mustSignIn()
+	cloud := e.ids["cloud-staging"]
+	back := "/ui/clouds/" + cloud
+	user := e.ids["user-1"]
+	if page := e.get(back); !strings.Contains(page.body, `name="replace"`) || !strings.Contains(page.body, "Replace the existing role") {
+		t.Fatalf("the grant form offers no replace choice:\n%s", page.body)
+	}
+	if page := e.get("/ui/users/" + user); !strings.Contains(page.body, "redundant: org ownership (owner) already gives as much") {
+		t.Fatalf("user1's direct owner grant on staging-cloud is not marked redundant:\n%s", page.body)
+	}
+
+	form := url.Values{"csrf": {csrf}, "back": {back}, "resourceKind": {"cloud"}, "resource": {cloud},
+		"principalType": {"user"}, "principal": {"user1@example.com"}, "role": {"readonly"}}
+	r := e.post("/ui/grants", form)
+	e.followFlash(r, back, "Nothing was changed: User “user1@example.com” already holds owner (granted by seed at ")
+	if bs := e.bindingsOn(cloud, store.PrincipalUser, user); len(bs) != 1 || bs[0].Role != "owner" {
+		t.Fatalf("bindings after the refused grant: %+v", bs)
+	}
+
+	form.Set("replace", "1")
+	r = e.post("/ui/grants", form)
+	e.followFlash(r, back, "Changed the role of user “user1@example.com” on cloud “staging-cloud” from owner to readonly.")
+	bs := e.bindingsOn(cloud, store.PrincipalUser, user)
+	if len(bs) != 1 || bs[0].Role != "readonly" {
+		t.Fatalf("bindings after the replace: %+v", bs)
+	}
+	if ev := e.lastAudit(audit.ActionGrantChangeRole); ev.Actor != uiTestTokenName || ev.TargetID != bs[0].ID {
+		t.Errorf("replace audited as %+v", ev)
+	}
 }

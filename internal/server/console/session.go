@@ -59,9 +59,10 @@ type uiSession struct {
 	flash uiFlash
 }
 
-// uiFlash is a one-time banner: a notice or an error. A new token's secret travels the same
-// way, in memory only, from the POST that created it to the one page that shows it.
-type uiFlash struct{ Notice, Error, TokenID, Secret string }
+// uiFlash is a one-time banner: a notice or an error. A new token's or webhook endpoint's
+// secret travels the same way, in memory only, from the POST that created it to the one page
+// that shows it.
+type uiFlash struct{ Notice, Error, TokenID, WebhookID, Secret string }
 
 // uiSessions is the in-memory session store.
 type uiSessions struct {

@@ -39,8 +39,13 @@ func TestUITokens(t *testing.T) {
 	if strings.Contains(again.body, secret) || !strings.Contains(again.body, "shown only once") {
 		t.Fatalf("the secret is shown a second time:\n%s", again.body)
 	}
-	if list := e.get("/ui/tokens"); strings.Contains(list.body, secret) || !strings.Contains(list.body, "okta-scim") {
+	list := e.get("/ui/tokens")
+	if strings.Contains(list.body, secret) || !strings.Contains(list.body, "okta-scim") {
 		t.Fatalf("tokens page:\n%s", list.body)
+	}
+	// Last seen: what the IdP sent (method and resource type, no id or query) and when.
+	if !regexp.MustCompile(`<span title="20[^"]+">GET /Users (just now|\d+ seconds? ago)</span>`).MatchString(list.body) {
+		t.Errorf("the tokens page does not show what the SCIM token last sent:\n%s", list.body)
 	}
 	if ev := e.lastAudit(audit.ActionTokenCreate); ev.Actor != uiTestTokenName {
 		t.Errorf("token creation audited as %q", ev.Actor)

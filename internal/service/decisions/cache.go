@@ -51,6 +51,9 @@ type Options struct {
 	MaxBytes int64
 	MaxWait  time.Duration
 	Log      *slog.Logger
+	// OnBuild, when set, is told how long each index build (or rebuild) took: the server
+	// feeds it to a Prometheus histogram, which this package does not import.
+	OnBuild func(time.Duration)
 }
 
 // Cache holds the orgs' decision indexes. Safe for concurrent use.
@@ -60,6 +63,7 @@ type Cache struct {
 	max     int64
 	maxWait time.Duration
 	log     *slog.Logger
+	onBuild func(time.Duration)
 
 	ctx    context.Context // ends the watchers at Close
 	cancel context.CancelFunc
@@ -70,6 +74,10 @@ type Cache struct {
 	used int64     // sum of the held indexes' sizes
 
 	builds, applied, evictions atomic.Int64
+	// hits and misses count Index calls that found the org's index resident or had to wait
+	// for it to be built; waits count calls with a min_revision above the known revision,
+	// waitsMissed those of them that answered without reaching it.
+	hits, misses, waits, waitsMissed atomic.Int64
 }
 
 // entry is one org's index.
@@ -103,7 +111,7 @@ func New(st store.Store, o Options) *Cache {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Cache{st: st, max: o.MaxBytes, maxWait: o.MaxWait, log: o.Log, orgs: map[string]*entry{}}
+	c := &Cache{st: st, max: o.MaxBytes, maxWait: o.MaxWait, log: o.Log, onBuild: o.OnBuild, orgs: map[string]*entry{}}
 	c.peek, _ = st.(store.RevisionPeeker)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
@@ -114,16 +122,29 @@ func (c *Cache) Close() { c.cancel() }
 
 // Stats are counters for metrics and tests.
 type Stats struct {
-	Orgs                       int
-	Bytes                      int64
+	// Orgs is the number of organizations whose index is resident; Bytes their estimated
+	// size together, against MaxBytes, the cap.
+	Orgs            int
+	Bytes, MaxBytes int64
+	// Builds counts index builds (first use, after an eviction, and rebuilds when events
+	// could not be applied); Applied the change events applied to resident indexes;
+	// Evictions the indexes dropped to stay under the cap.
 	Builds, Applied, Evictions int64
+	// Hits counts Index calls that found the org's index resident (caught up event by
+	// event if needed), Misses those that waited for a build.
+	Hits, Misses int64
+	// MinRevisionWaits counts Index calls whose min_revision was above the revision known
+	// then, so they waited; MinRevisionMissed those that answered without reaching it.
+	MinRevisionWaits, MinRevisionMissed int64
 }
 
 // Stats returns the cache's counters.
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Orgs: len(c.orgs), Bytes: c.used, Builds: c.builds.Load(), Applied: c.applied.Load(), Evictions: c.evictions.Load()}
+	return Stats{Orgs: len(c.orgs), Bytes: c.used, MaxBytes: c.max, Builds: c.builds.Load(), Applied: c.applied.Load(),
+		Evictions: c.evictions.Load(), Hits: c.hits.Load(), Misses: c.misses.Load(),
+		MinRevisionWaits: c.waits.Load(), MinRevisionMissed: c.waitsMissed.Load()}
 }
 
 // Index returns the org's index, caught up to at least the org's current revision as this
@@ -144,7 +165,9 @@ func (c *Cache) Index(ctx context.Context, orgID string, minRevision int64) (ix 
 	if err != nil {
 		return nil, false, err
 	}
-	if minRevision > target {
+	waited := minRevision > target
+	if waited {
+		c.waits.Add(1)
 		wctx, cancel := context.WithTimeout(ctx, c.maxWait)
 		rev, werr := c.st.WaitRevision(wctx, orgID, minRevision-1)
 		cancel()
@@ -155,12 +178,22 @@ func (c *Cache) Index(ctx context.Context, orgID string, minRevision int64) (ix 
 			return nil, false, ctx.Err()
 		}
 	}
-	if ix = e.ix.Load(); ix == nil || int64(ix.Revision()) < target {
+	ix = e.ix.Load()
+	if ix == nil {
+		c.misses.Add(1)
+	} else {
+		c.hits.Add(1)
+	}
+	if ix == nil || int64(ix.Revision()) < target {
 		if ix, err = c.catchUp(ctx, e, target); err != nil {
 			return nil, false, err
 		}
 	}
-	return ix, minRevision <= int64(ix.Revision()), nil
+	reached = minRevision <= int64(ix.Revision())
+	if waited && !reached {
+		c.waitsMissed.Add(1)
+	}
+	return ix, reached, nil
 }
 
 // revision is the org's revision as known here: peeked when a watcher is pending, else read.
@@ -265,6 +298,7 @@ func (c *Cache) catchUp(ctx context.Context, e *entry, target int64) (*decision.
 
 // build reads the org's state and revision in one snapshot and replaces e's index.
 func (c *Cache) build(ctx context.Context, e *entry) (*decision.Index, error) {
+	start := time.Now()
 	var ix *decision.Index
 	err := c.st.View(ctx, func(tx store.Tx) error {
 		rev, err := tx.Revision(ctx, e.org)
@@ -295,6 +329,9 @@ func (c *Cache) build(ctx context.Context, e *entry) (*decision.Index, error) {
 	}
 	e.ix.Store(ix)
 	c.builds.Add(1)
+	if c.onBuild != nil {
+		c.onBuild(time.Since(start))
+	}
 	c.account(e, ix.SizeBytes())
 	return ix, nil
 }

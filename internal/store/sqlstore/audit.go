@@ -3,11 +3,13 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-const auditCols = "seq, org_id, event_time, actor, action, target_type, target_id, before_doc, after_doc, request_id"
+const auditCols = "seq, org_id, event_time, actor, action, target_type, target_id, before_doc, after_doc, request_id, target_name, summary, subject_type, subject_id, subject_name"
 
 // AppendAudit appends an event; the store assigns Seq (and Time when zero).
 func (t *tx) AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error) {
@@ -22,9 +24,10 @@ func (t *tx) AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEv
 	}
 	e.Time = norm(e.Time)
 	err := t.one(ctx, `INSERT INTO audit_events (org_id, event_time, actor, action, target_type, target_id,
-			before_doc, after_doc, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-		[]any{e.OrgID, t.d.t(e.Time), e.Actor, e.Action, e.TargetType, e.TargetID, jsonArg(e.Before), jsonArg(e.After), e.RequestID},
+			before_doc, after_doc, request_id, target_name, summary, subject_type, subject_id, subject_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq`,
+		[]any{e.OrgID, t.d.t(e.Time), e.Actor, e.Action, e.TargetType, e.TargetID, jsonArg(e.Before), jsonArg(e.After), e.RequestID,
+			e.TargetName, e.Summary, e.SubjectType, e.SubjectID, e.SubjectName},
 		&e.Seq)
 	if err != nil {
 		return store.AuditEvent{}, t.d.mapErr(err, fmt.Sprintf("audit event %q", e.Action))
@@ -54,6 +57,33 @@ func (t *tx) ListAudit(ctx context.Context, orgID string, q store.AuditQuery) ([
 			b.w(" AND ", f.col, " = ", b.arg(f.v))
 		}
 	}
+	if len(q.Actions) > 0 {
+		// A prefix compares the action's first characters (substr works alike in both
+		// dialects, and unlike LIKE gives '_' no meaning).
+		b.w(" AND (")
+		for i, a := range q.Actions {
+			if i > 0 {
+				b.w(" OR ")
+			}
+			if strings.HasSuffix(a, ".") {
+				b.w("substr(action, 1, ", strconv.Itoa(len(a)), ") = ", b.arg(a))
+			} else {
+				b.w("action = ", b.arg(a))
+			}
+		}
+		b.w(")")
+	}
+	if len(q.About) > 0 {
+		b.w(" AND (")
+		for i, v := range q.About {
+			if i > 0 {
+				b.w(" OR ")
+			}
+			arg := b.arg(v)
+			b.w("target_id = ", arg, " OR subject_id = ", arg, " OR target_name = ", arg, " OR subject_name = ", arg)
+		}
+		b.w(")")
+	}
 	var total int
 	if err := t.one(ctx, "SELECT count(*) FROM audit_events WHERE "+b.b.String(), b.args, &total); err != nil {
 		return nil, 0, t.d.mapErr(err, "list audit")
@@ -76,7 +106,8 @@ func (t *tx) ListAudit(ctx context.Context, orgID string, q store.AuditQuery) ([
 	for rows.Next() {
 		var e store.AuditEvent
 		if err := rows.Scan(&e.Seq, &e.OrgID, timeCol{&e.Time}, &e.Actor, &e.Action, &e.TargetType, &e.TargetID,
-			jsonCol{&e.Before}, jsonCol{&e.After}, &e.RequestID); err != nil {
+			jsonCol{&e.Before}, jsonCol{&e.After}, &e.RequestID,
+			&e.TargetName, &e.Summary, &e.SubjectType, &e.SubjectID, &e.SubjectName); err != nil {
 			return nil, 0, t.d.mapErr(err, "list audit")
 		}
 		out = append(out, e)

@@ -173,7 +173,13 @@ func (t *tx) AllBindings(ctx context.Context, orgID string, fn func(store.Bindin
 	// No ORDER BY: callers (access evaluation, enforce-groups) need no order, and without one
 	// SQLite reads the table in one pass instead of walking the grant index and fetching every
 	// row by rowid (1.7 s for 500,000 bindings).
-	return t.stream(ctx, "all bindings", "SELECT "+bindingCols+" FROM bindings WHERE org_id = $1",
+	from := " FROM bindings WHERE org_id = $1"
+	if small, err := t.smallOrg(ctx, orgID); err != nil {
+		return err
+	} else if small {
+		from = " FROM bindings INDEXED BY bindings_grant WHERE org_id = $1" // orgshare.go
+	}
+	return t.stream(ctx, "all bindings", "SELECT "+bindingCols+from,
 		[]any{orgID}, func(r *countedRows) error {
 			b, err := scanBinding(r)
 			if err != nil {

@@ -467,8 +467,18 @@ func (t *tx) AllMemberships(ctx context.Context, orgID string, fn func(store.Mem
 	if err != nil {
 		return err
 	}
-	return t.stream(ctx, "all memberships", `SELECT group_id, member_type, member_id FROM memberships
-		WHERE org_id = $1 ORDER BY group_id, member_id`, []any{orgID}, func(r *countedRows) error {
+	q := `SELECT group_id, member_type, member_id FROM memberships WHERE org_id = $1 ORDER BY group_id, member_id`
+	if small, err := t.smallOrg(ctx, orgID); err != nil {
+		return err
+	} else if small {
+		// memberships has no index on org_id: a small org's edges are reached through its
+		// groups, each group's edges one range of the primary key (orgshare.go). CROSS JOIN
+		// keeps groups the outer loop; ordered by group id, the edges come out in the order
+		// of the scan above.
+		q = `SELECT m.group_id, m.member_type, m.member_id FROM groups g INDEXED BY groups_org_seq
+			CROSS JOIN memberships m ON m.group_id = g.id WHERE g.org_id = $1 ORDER BY g.id, m.member_id`
+	}
+	return t.stream(ctx, "all memberships", q, []any{orgID}, func(r *countedRows) error {
 		var m store.Membership
 		if err := r.Scan(&m.GroupID, &m.MemberType, &m.MemberID); err != nil {
 			return err

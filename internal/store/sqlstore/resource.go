@@ -124,6 +124,11 @@ func (t *tx) ListResources(ctx context.Context, orgID string, kind store.Resourc
 		return nil, err
 	}
 	q := "SELECT " + resourceCols + " FROM resources WHERE org_id = $1"
+	if small, err := t.smallOrg(ctx, orgID); err != nil {
+		return nil, err
+	} else if small {
+		q = "SELECT " + resourceCols + " FROM resources INDEXED BY resources_name WHERE org_id = $1" // orgshare.go
+	}
 	args := []any{orgID}
 	if kind != "" {
 		args = append(args, string(kind))

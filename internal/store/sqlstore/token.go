@@ -10,12 +10,12 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-const tokenCols = "id, org_id, name, scope, hash, created_at, created_by, expires_at, revoked_at, last_used_at"
+const tokenCols = "id, org_id, name, scope, hash, created_at, created_by, expires_at, revoked_at, last_used_at, last_request"
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var tk store.Token
 	err := sc.Scan(&tk.ID, &tk.OrgID, &tk.Name, &tk.Scope, &tk.Hash, timeCol{&tk.CreatedAt}, &tk.CreatedBy,
-		timePtrCol{&tk.ExpiresAt}, timePtrCol{&tk.RevokedAt}, timePtrCol{&tk.LastUsedAt})
+		timePtrCol{&tk.ExpiresAt}, timePtrCol{&tk.RevokedAt}, timePtrCol{&tk.LastUsedAt}, &tk.LastRequest)
 	return tk, err
 }
 
@@ -50,10 +50,10 @@ func (t *tx) CreateToken(ctx context.Context, tk store.Token) (store.Token, erro
 	tk.CreatedAt = norm(tk.CreatedAt)
 	tk.ExpiresAt, tk.RevokedAt, tk.LastUsedAt = normPtr(tk.ExpiresAt), normPtr(tk.RevokedAt), normPtr(tk.LastUsedAt)
 	n, err := t.exec(ctx, `INSERT INTO tokens (id, org_id, name, name_lower, scope, hash, created_at, created_by,
-			expires_at, revoked_at, last_used_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+			expires_at, revoked_at, last_used_at, last_request)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
 		tk.ID, tk.OrgID, tk.Name, fold(tk.Name), string(tk.Scope), tk.Hash, t.d.t(tk.CreatedAt), tk.CreatedBy,
-		t.d.tp(tk.ExpiresAt), t.d.tp(tk.RevokedAt), t.d.tp(tk.LastUsedAt))
+		t.d.tp(tk.ExpiresAt), t.d.tp(tk.RevokedAt), t.d.tp(tk.LastUsedAt), tk.LastRequest)
 	if err != nil {
 		return store.Token{}, t.d.mapErr(err, what)
 	}
@@ -149,12 +149,13 @@ func (t *tx) RevokeToken(ctx context.Context, orgID, id string, at time.Time) (s
 	return t.Token(ctx, orgID, id)
 }
 
-// TouchToken records a use of the token.
-func (t *tx) TouchToken(ctx context.Context, id string, at time.Time) error {
+// TouchToken records a use of the token, and what it was when request is set.
+func (t *tx) TouchToken(ctx context.Context, id string, at time.Time, request string) error {
 	if err := t.writable("TouchToken"); err != nil {
 		return err
 	}
-	n, err := t.exec(ctx, "UPDATE tokens SET last_used_at = $2 WHERE id = $1", id, t.d.t(norm(at)))
+	n, err := t.exec(ctx, `UPDATE tokens SET last_used_at = $2,
+		last_request = CASE WHEN $3 = '' THEN last_request ELSE $3 END WHERE id = $1`, id, t.d.t(norm(at)), request)
 	if err != nil {
 		return t.d.mapErr(err, fmt.Sprintf("token %q", id))
 	}

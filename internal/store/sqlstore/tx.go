@@ -48,6 +48,8 @@ type tx struct {
 	// appended holds, per org, the last Seq AppendEvents assigned in this transaction (or
 	// this Update's savepoint): published to waiters once it has committed (revision.go).
 	appended map[string]int64
+	// small caches smallOrg's answers (orgshare.go).
+	small map[string]bool
 }
 
 // fork returns a Tx for one Update of a group-commit batch: the same transaction and

@@ -110,14 +110,28 @@ func testTokens(t *testing.T, s store.Store) {
 		return nil
 	})
 	used := store.Now()
-	update(t, s, func(tx store.Tx) error { return tx.TouchToken(bg, admin.ID, used) })
-	err := s.Update(bg, func(tx store.Tx) error { return tx.TouchToken(bg, "nope", used) })
+	update(t, s, func(tx store.Tx) error {
+		return tx.TouchToken(bg, admin.ID, used.Add(-time.Second), "PATCH /Groups/…")
+	})
+	// A touch without a request keeps the last one recorded.
+	update(t, s, func(tx store.Tx) error { return tx.TouchToken(bg, admin.ID, used, "") })
+	err := s.Update(bg, func(tx store.Tx) error { return tx.TouchToken(bg, "nope", used, "GET /Users") })
 	wantErr(t, "TouchToken(nope)", err, store.ErrNotFound)
 	view(t, s, func(tx store.Tx) error {
 		got, err := tx.Token(bg, o.ID, admin.ID)
 		must(t, "Token", err)
 		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) {
 			t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, used)
+		}
+		if got.LastRequest != "PATCH /Groups/…" {
+			t.Errorf("LastRequest = %q, want the last one recorded", got.LastRequest)
+		}
+		ts, err := tx.ListTokens(bg, o.ID)
+		must(t, "ListTokens", err)
+		for _, tk := range ts {
+			if tk.ID == admin.ID && tk.LastRequest != "PATCH /Groups/…" {
+				t.Errorf("ListTokens: LastRequest = %q", tk.LastRequest)
+			}
 		}
 		got, err = tx.TokenByHash(bg, hashOf("s1"))
 		must(t, "TokenByHash(revoked)", err) // revoked tokens are still found: the caller refuses them
@@ -135,13 +149,14 @@ func testAudit(t *testing.T, s store.Store) {
 	type ev struct {
 		actor, action, tt, tid string
 		at                     time.Time
+		name, subjectID        string
 	}
 	evs := []ev{
-		{"okta", "scim.user.create", "user", "u1", t0},
-		{"okta", "scim.user.update", "user", "u1", t0.Add(time.Minute)},
-		{"admin", "grant.create", "binding", "b1", t0.Add(2 * time.Minute)},
-		{"okta", "scim.group.create", "group", "g1", t0.Add(3 * time.Minute)},
-		{"system", "enforce.apply", "org", o.ID, t0.Add(4 * time.Minute)},
+		{"okta", "scim.user.create", "user", "u1", t0, "alice@example.com", ""},
+		{"okta", "scim.user.update", "user", "u1", t0.Add(time.Minute), "alice@example.com", ""},
+		{"admin", "grant.create", "binding", "b1", t0.Add(2 * time.Minute), "owner on prod to alice@example.com", "u1"},
+		{"okta", "scim.group.create", "group", "g1", t0.Add(3 * time.Minute), "engineering", ""},
+		{"system", "enforce.apply", "org", o.ID, t0.Add(4 * time.Minute), "", ""},
 	}
 	var appended []store.AuditEvent
 	update(t, s, func(tx store.Tx) error {
@@ -150,8 +165,13 @@ func testAudit(t *testing.T, s store.Store) {
 			if i > 0 {
 				before = json.RawMessage(`{"n":` + strconv.Itoa(i) + `}`)
 			}
-			got, err := tx.AppendAudit(bg, store.AuditEvent{OrgID: o.ID, Time: e.at, Actor: e.actor, Action: e.action,
-				TargetType: e.tt, TargetID: e.tid, Before: before, After: json.RawMessage(`{"ok":true}`), RequestID: "r" + strconv.Itoa(i)})
+			ae := store.AuditEvent{OrgID: o.ID, Time: e.at, Actor: e.actor, Action: e.action,
+				TargetType: e.tt, TargetID: e.tid, Before: before, After: json.RawMessage(`{"ok":true}`), RequestID: "r" + strconv.Itoa(i),
+				TargetName: e.name, Summary: e.actor + " did " + e.action}
+			if e.subjectID != "" {
+				ae.SubjectType, ae.SubjectID, ae.SubjectName = "user", e.subjectID, "alice@example.com"
+			}
+			got, err := tx.AppendAudit(bg, ae)
 			if err != nil {
 				return err
 			}
@@ -189,6 +209,10 @@ func testAudit(t *testing.T, s store.Store) {
 			!jsonEqual(e.Before, []byte(`{"n":1}`)) || !jsonEqual(e.After, []byte(`{"ok":true}`)) || e.OrgID != o.ID {
 			t.Errorf("event = %+v", e)
 		}
+		if g := all[2]; g.TargetName != "owner on prod to alice@example.com" || g.Summary != "admin did grant.create" ||
+			g.SubjectType != "user" || g.SubjectID != "u1" || g.SubjectName != "alice@example.com" {
+			t.Errorf("names, summary and subject did not come back: %+v", g)
+		}
 		if all[4].Before != nil {
 			t.Errorf("nil Before came back as %q", all[4].Before)
 		}
@@ -204,6 +228,12 @@ func testAudit(t *testing.T, s store.Store) {
 			{"until (exclusive)", store.AuditQuery{Until: t0.Add(time.Minute)}, []string{"scim.user.create"}},
 			{"window and actor", store.AuditQuery{Since: t0.Add(time.Minute), Until: t0.Add(4 * time.Minute), Actor: "okta"}, []string{"scim.group.create", "scim.user.update"}},
 			{"nothing", store.AuditQuery{Actor: "nobody"}, nil},
+			{"action prefix", store.AuditQuery{Actions: []string{"scim."}}, []string{"scim.group.create", "scim.user.update", "scim.user.create"}},
+			{"action list", store.AuditQuery{Actions: []string{"enforce.", "grant.create", "scim.user"}}, []string{"enforce.apply", "grant.create"}},
+			{"about an id (target or subject)", store.AuditQuery{About: []string{"u1"}}, []string{"grant.create", "scim.user.update", "scim.user.create"}},
+			{"about a recorded name", store.AuditQuery{About: []string{"engineering"}}, []string{"scim.group.create"}},
+			{"about a subject's name", store.AuditQuery{About: []string{"nobody", "alice@example.com"}}, []string{"grant.create", "scim.user.update", "scim.user.create"}},
+			{"about and action", store.AuditQuery{About: []string{"u1"}, Actions: []string{"grant."}}, []string{"grant.create"}},
 		} {
 			q := tc.q
 			q.Page.Limit = 100
