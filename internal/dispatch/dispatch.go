@@ -48,6 +48,10 @@ const (
 // watchPause is the least time between two wakes by an org's commits.
 const watchPause = 25 * time.Millisecond
 
+// idleFlush is how long a caught-up worker with unwritten progress waits for more events
+// before writing it.
+const idleFlush = 20 * time.Millisecond
+
 // coalesce is how long a worker woken by a commit waits for more before reading.
 const coalesce = 2 * time.Millisecond
 
@@ -398,16 +402,23 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 		}
 		wait := min(idle, time.Until(w.until)-d.o.Lease/2)
 		if dirty {
-			wait = min(wait, time.Until(w.lastFlush.Add(flushInterval)))
+			wait = min(wait, idleFlush)
 		}
 		if wait > 0 {
 			wctx, cancel := context.WithTimeout(ctx, wait)
 			rev, _ := d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
 			cancel()
-			if rev > page.Revision && coalesce > 0 {
+			switch {
+			case rev > page.Revision && coalesce > 0:
 				// Under a stream of writes, each commit would wake the worker for one event:
 				// a moment's wait lets the next few commits join the same read.
 				time.Sleep(coalesce)
+			case rev <= page.Revision && dirty:
+				// The stream paused: write what was delivered (the log, the position) now
+				// rather than when flushInterval is up.
+				if !w.flush(false, "") {
+					return
+				}
 			}
 		}
 		if !w.renewIfDue() {
