@@ -33,6 +33,14 @@ const (
 	ActionCustomActionSet    = "custom_action.set"
 	ActionCustomActionDelete = "custom_action.delete"
 
+	// Group → role rule changes. Each is one transaction that stores the new rule set and
+	// applies its binding changes, with a restore point (the target is the rule change).
+	ActionRuleAdded    = "rule.added"
+	ActionRuleChanged  = "rule.changed"
+	ActionRuleDeleted  = "rule.deleted"
+	ActionRuleReplaced = "rule.replaced" // a whole set at once (reorder, bulk edit)
+	ActionRuleUndone   = "rule.undone"
+
 	ActionGrantCreate = "grant.create"
 	ActionGrantRevoke = "grant.revoke"
 	// ActionGrantChangeRole replaces a principal's role on a resource: before is the old
@@ -66,5 +74,6 @@ const (
 	TargetGrant          = "grant"
 	TargetEnforceRun     = "enforce_run"
 	TargetCustomAction   = "custom_action"
+	TargetRuleChange     = "rule_change"
 	TargetWebhook        = "webhook"
 )

@@ -90,6 +90,12 @@ func Describe(e *store.AuditEvent) {
 		case ActionOrgSettingsUpdate:
 			what = "turned groups-only mode " + onOff(after.boolean("groupsOnly"))
 		}
+	case TargetRuleChange:
+		name = e.TargetID
+		if c := after.obj("change"); c != nil && c.str("summary") != "" {
+			what = fmt.Sprintf("%s: %s added, %s removed (rule change %s)", c.str("summary"),
+				count(c.num("bindingsAdded"), "grant"), count(c.num("bindingsRemoved"), "grant"), e.TargetID)
+		}
 	case TargetCustomAction:
 		name = e.TargetID
 		switch verb {
@@ -291,6 +297,10 @@ type fields struct {
 	RestoredU     int               `json:"restoredUsers"`
 	SkippedB      int               `json:"skippedBindings"`
 	SkippedU      int               `json:"skippedUsers"`
+	Summary       string            `json:"summary"`
+	BindingsAdded int               `json:"bindingsAdded"`
+	BindingsGone  int               `json:"bindingsRemoved"`
+	Change        *fields           `json:"change"`
 	MemberChanges *fields           `json:"memberChanges"`
 	Object        *fields           `json:"object"`
 	Grants        []json.RawMessage `json:"grants"`
@@ -335,6 +345,8 @@ func (d doc) str(k string) string {
 		return d.PrincipalID
 	case "principalName":
 		return d.PrincipalName
+	case "summary":
+		return d.Summary
 	}
 	return ""
 }
@@ -360,6 +372,10 @@ func (d doc) num(k string) int {
 		return d.SkippedB
 	case "skippedUsers":
 		return d.SkippedU
+	case "bindingsAdded":
+		return d.BindingsAdded
+	case "bindingsRemoved":
+		return d.BindingsGone
 	}
 	return 0
 }
@@ -383,6 +399,8 @@ func (d doc) obj(k string) doc {
 		return d.MemberChanges
 	case "object":
 		return d.Object
+	case "change":
+		return d.Change
 	}
 	return nil
 }

@@ -48,6 +48,11 @@ const (
 	// new set, so that a reader (another server's decision index) replaces its copy.
 	ActionsChanged Type = "com.rolecall.actions.changed"
 
+	// RulesChanged: the org's group → role rules changed (a rule added, changed, deleted,
+	// reordered, or a change undone); the bindings it made or removed have their own
+	// grant.created and grant.revoked events.
+	RulesChanged Type = "com.rolecall.rules.changed"
+
 	TokenCreated Type = "com.rolecall.token.created"
 	TokenRevoked Type = "com.rolecall.token.revoked"
 )
@@ -184,6 +189,9 @@ var catalogue = []Info{
 		SettingsData{Before: Settings{GroupsOnly: false}, After: Settings{GroupsOnly: true}}},
 	{ActionsChanged, "The org's custom decision actions changed (set or deleted); actions is the whole new set.", false,
 		ActionsData{Changed: "deploy", Actions: []ActionRef{{Name: "deploy", Project: "collaborator", Cloud: "owner"}}}},
+	{RulesChanged, "The org's group → role rules changed (added, changed, deleted, reordered or undone), with a restore point (changeId).", true,
+		RulesData{ChangeID: exRunID, Action: "rule.added", Summary: `added rule "eng clouds"`, Rules: []RuleRef{{ID: "rule-1a2b", Name: "eng clouds", Position: 1}},
+			BindingsAdded: 1, Access: exAccess(exGains)}},
 
 	{TokenCreated, "An API token was created (its secret is never in an event).", false,
 		exToken()},

@@ -219,3 +219,27 @@ type ActionsData struct {
 	Changed string      `json:"changed"`
 	Actions []ActionRef `json:"actions"`
 }
+
+// RuleRef names a group → role rule.
+type RuleRef struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
+}
+
+// RulesData is the data of rules.changed: the recorded change (its restore point), what it
+// did to the org's bindings, the org's whole rule set afterwards, and the users' changes.
+type RulesData struct {
+	ChangeID string `json:"changeId"`
+	// Action is the audit action (rule.added, rule.changed, rule.deleted, rule.replaced,
+	// rule.undone); UndoOf names the change an undo undid.
+	Action          string    `json:"action"`
+	Summary         string    `json:"summary"`
+	UndoOf          string    `json:"undoOf,omitempty"`
+	Rules           []RuleRef `json:"rules"`
+	BindingsAdded   int       `json:"bindingsAdded"`
+	BindingsRemoved int       `json:"bindingsRemoved"`
+	BindingsMoved   int       `json:"bindingsMoved"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
+}

@@ -243,7 +243,11 @@ func (s *Service) UserDetail(ctx context.Context, org, ref string) (d UserDetail
 		for _, g := range groups {
 			d.Groups = append(d.Groups, api.GroupRef{ID: g.ID, DisplayName: g.DisplayName})
 		}
-		d.Explanation, err = explainUser(ix, u.ID, nil)
+		made, err := madeBy(l.ctx, l.tx, l.orgID)
+		if err != nil {
+			return err
+		}
+		d.Explanation, err = explainUser(ix, u.ID, nil, made)
 		return err
 	})
 	return d, err

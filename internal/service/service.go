@@ -15,7 +15,7 @@
 // render callbacks where an answer or an audit event must be rendered inside the
 // transaction), and admin API views (package api) to the admin API and the console.
 //
-// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, events, scim (pure, for documents and SCIM
+// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, rules (pure: group → role rules), events, scim (pure, for documents and SCIM
 // errors), api (wire types and errors), delivery and webhook (sending and signing webhook
 // deliveries) and the standard library; never a handler package (server and below), client
 // or cli.
@@ -30,6 +30,8 @@ import (
 // Service runs the use cases on one store.
 type Service struct {
 	store store.Store
+	// rules caches each org's compiled group rules (rules.go).
+	rules ruleCache
 	// wh configures webhook checks and sends (SetWebhooks).
 	wh WebhookOptions
 }

@@ -7,7 +7,8 @@
 // directory.go, resources.go, check.go, webhooks.go and enforce.go.
 //
 // It may import service, service/enforcegroups, service/decisions, decision, access and
-// enforce (review and plan types it shows and exports), auth, audit, api, store,
+// enforce (review and plan types it shows and exports), rules (the rule-change preview it
+// shows), auth, audit, api, store,
 // server/respond and the standard library; never server, scimapi or adminapi.
 package console
 
@@ -125,6 +126,12 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
 	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
 	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
+
+	mux.Handle("GET /ui/rules", c.page(c.rulesPage))
+	mux.Handle("POST /ui/rules/preview", c.page(c.rulePreview))
+	mux.Handle("POST /ui/rules/apply", c.page(c.ruleApply))
+	mux.Handle("GET /ui/rules/{rule}/delete", c.page(c.ruleDeleteConfirm))
+	mux.Handle("POST /ui/rules/changes/{change}/undo", c.page(c.ruleUndo))
 
 	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
 	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))

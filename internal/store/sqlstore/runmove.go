@@ -81,7 +81,7 @@ func (t *tx) RestoreRunBindings(ctx context.Context, orgID, runID string, skip [
 		return 0, t.d.mapErr(err, what)
 	}
 	n, err := t.exec(ctx, `INSERT INTO bindings (`+bindingCols+`)
-		SELECT rb.binding_id, rb.org_id, rb.resource_id, rb.principal_type, rb.principal_id, rb.role, rb.created_at, rb.created_by
+		SELECT rb.binding_id, rb.org_id, rb.resource_id, rb.principal_type, rb.principal_id, rb.role, rb.created_at, rb.created_by, NULL
 		FROM enforcement_run_bindings rb
 		WHERE `+kept+`
 			AND EXISTS (SELECT 1 FROM resources r WHERE r.id = rb.resource_id AND r.org_id = $1)
