@@ -183,8 +183,10 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log,
 			OnBuild: func(d time.Duration) { decisionBuilds.Observe(d.Seconds()) }})}
-	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL})
 	s.dispatch = dispatch.New(s.svc, dispatch.Options{Lease: cfg.WebhookLease, Registerer: reg, Log: log})
+	guard := delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
+	s.svc.SetWebhooks(service.WebhookOptions{Guard: guard, BaseURL: cfg.BaseURL, Changed: s.dispatch.Changed,
+		Sender: delivery.NewSender(guard, webhookTimeout(cfg.WebhookLease))})
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(decisionBuilds, newDecisionCollector(s.decisions.Stats),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -249,6 +251,17 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// webhookTimeout bounds one delivery attempt so that it ends well inside the half of the
+// lease that is left when the dispatcher last checked it (it renews at half-time): a hung
+// receiver cannot outlast the lease and let another server send to the endpoint at the same
+// time. 12 s with the default 30 s lease (delivery.DefaultTimeout is 15 s).
+func webhookTimeout(lease time.Duration) time.Duration {
+	if lease <= 0 {
+		lease = dispatch.DefaultLease
+	}
+	return min(delivery.DefaultTimeout, max(lease*2/5, 500*time.Millisecond))
 }
 
 // pruneInterval is how often the retention job runs: often enough that the feed holds

@@ -1,7 +1,9 @@
 // Package service holds rolecall's use cases over the store: provisioning users and groups
 // (SCIM), membership changes with reinstatement and unknown-member tolerance, grants and the
 // groups-only rule, break-glass exemptions from enforce-groups, resources, service accounts,
-// tokens, orgs and their settings, directory lookups, access answers and the access state they and enforce-groups read (LoadState).
+// tokens, orgs and their settings, directory lookups, access answers and the access state
+// they and enforce-groups read (LoadState), webhook endpoints (webhooks.go) and the steps of
+// the webhook dispatcher (package dispatch, webhooks_dispatch.go).
 // Enforce-groups itself (preview, apply, undo, runs) is the subpackage enforcegroups, so that
 // the CLI can call this package offline without reaching enforce-groups except through the
 // admin API. Each change is one store.Update transaction that writes exactly one audit
