@@ -94,23 +94,8 @@ func (s *Service) WebhookProgress(ctx context.Context, e store.WebhookEndpoint, 
 // commits the dispatcher watches for (WaitRevision) to deliver at once.
 func (s *Service) WebhookOrgs(ctx context.Context) (out []string, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		orgs, err := tx.ListOrgs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, o := range orgs {
-			es, err := tx.ListWebhooks(ctx, o.ID)
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				if e.Enabled {
-					out = append(out, o.ID)
-					break
-				}
-			}
-		}
-		return nil
+		out, err = tx.WebhookOrgs(ctx)
+		return err
 	})
 	return out, err
 }

@@ -135,6 +135,10 @@ type WebhookTx interface {
 	Webhook(ctx context.Context, orgID, id string) (WebhookEndpoint, error)
 	// ListWebhooks lists the org's endpoints by creation time.
 	ListWebhooks(ctx context.Context, orgID string) ([]WebhookEndpoint, error)
+	// WebhookOrgs lists, in every org, the ids of the orgs that have at least one enabled
+	// endpoint (the orgs a dispatcher watches for commits), in id order. One query
+	// however many orgs the database holds.
+	WebhookOrgs(ctx context.Context) ([]string, error)
 	// UpdateWebhook replaces URL, Description, Types, Enabled, DisabledReason and Secrets
 	// (never the delivery state) and sets UpdatedAt. Enabling an endpoint resets Attempts,
 	// NextAttemptAt and FailingSince so that it is tried at once. It keeps the lease: the

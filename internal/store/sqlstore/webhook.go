@@ -177,6 +177,24 @@ func (t *tx) ListWebhooks(ctx context.Context, orgID string) ([]store.WebhookEnd
 	return out, nil
 }
 
+// WebhookOrgs lists the orgs with an enabled endpoint.
+func (t *tx) WebhookOrgs(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := t.stream(ctx, "webhook orgs", "SELECT DISTINCT org_id FROM webhooks WHERE enabled ORDER BY org_id", nil,
+		func(rows *countedRows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UpdateWebhook replaces the endpoint's settings (never its delivery state); enabling a
 // disabled endpoint makes it due at once. The lease is kept: its holder sees the new
 // settings (UpdatedAt) when it next reads the endpoint.

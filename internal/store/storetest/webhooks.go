@@ -103,6 +103,27 @@ func testWebhooksCRUD(t *testing.T, s store.Store) {
 		t.Errorf("an endpoint without a filter lists types %v", list[1].Types)
 	}
 
+	// WebhookOrgs: the orgs with an enabled endpoint, whatever other orgs hold.
+	webhookOrgs := func() map[string]bool {
+		var orgs []string
+		view(t, s, func(tx store.Tx) error { var err error; orgs, err = tx.WebhookOrgs(bg); return err })
+		m := map[string]bool{}
+		for _, id := range orgs {
+			m[id] = true
+		}
+		return m
+	}
+	quiet := newOrg(t, s, "wh-quiet")
+	off := newWebhook(t, s, quiet.ID, "https://quiet.example/hook")
+	if got := webhookOrgs(); !got[o.ID] || !got[quiet.ID] || got[other.ID] {
+		t.Errorf("WebhookOrgs = %v: want %s and %s (enabled endpoints), not %s (none)", got, o.ID, quiet.ID, other.ID)
+	}
+	off.Enabled = false
+	update(t, s, func(tx store.Tx) error { _, err := tx.UpdateWebhook(bg, off); return err })
+	if got := webhookOrgs(); got[quiet.ID] || !got[o.ID] {
+		t.Errorf("WebhookOrgs = %v after the only endpoint of %s was disabled", got, quiet.ID)
+	}
+
 	// Update: settings change, the delivery state does not; two secrets during a rotation.
 	exp := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Microsecond)
 	e.URL, e.Description, e.Types, e.Enabled = "https://a.example/v2", "desc", nil, false
