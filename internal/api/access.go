@@ -19,6 +19,9 @@ type Grant struct {
 	PrincipalName string    `json:"principalName"`
 	CreatedAt     time.Time `json:"createdAt"`
 	CreatedBy     string    `json:"createdBy,omitempty"`
+	// RuleID and RuleName name the group rule that made the grant; empty for a manual one.
+	RuleID   string `json:"ruleId,omitempty"`
+	RuleName string `json:"ruleName,omitempty"`
 	// Note, on creation only, says why the grant gives nothing yet (an inactive or removed
 	// user holds nothing until its identity provider reactivates it).
 	Note string `json:"note,omitempty"`
@@ -132,6 +135,10 @@ type AccessSource struct {
 	// not change the user's role here.
 	Redundant bool   `json:"redundant,omitempty"`
 	CoveredBy string `json:"coveredBy,omitempty"`
+	// RuleID and RuleName name the group rule that made the group's grant ("via group X,
+	// bound by rule R"); empty for a manual grant.
+	RuleID   string `json:"ruleId,omitempty"`
+	RuleName string `json:"ruleName,omitempty"`
 }
 
 // AuditEvent is one recorded change.

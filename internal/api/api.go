@@ -2,7 +2,7 @@
 // server writes and the client reads, so both sides agree by construction. It holds no logic
 // beyond small conversions. Where the pure core already has the document (the planner's
 // enforce.Plan, the access review access.Review), the API uses that type as it is instead of a
-// copy. It may import access, enforce, events (the CloudEvent of the change feed) and the
+// copy. It may import access, enforce, rules (the rule-change preview), events (the CloudEvent of the change feed) and the
 // standard library.
 package api
 

@@ -86,13 +86,17 @@ type CreateServiceAccountRequest struct {
 // OrgSettings are the organization's switches.
 type OrgSettings struct {
 	// GroupsOnly is the drift guard: when on, new direct user grants are refused.
-	GroupsOnly bool       `json:"groupsOnly"`
-	UpdatedAt  *time.Time `json:"updatedAt,omitempty"`
+	GroupsOnly bool `json:"groupsOnly"`
+	// MaxExemptions is how many users may be exempt from enforce-groups (default 5).
+	MaxExemptions int        `json:"maxExemptions"`
+	UpdatedAt     *time.Time `json:"updatedAt,omitempty"`
 }
 
 // UpdateOrgSettingsRequest changes the fields that are set (PATCH semantics).
 type UpdateOrgSettingsRequest struct {
 	GroupsOnly *bool `json:"groupsOnly,omitempty"`
+	// MaxExemptions, 1 to 100, may not go below the number of users exempt now.
+	MaxExemptions *int `json:"maxExemptions,omitempty"`
 }
 
 // User is a read-only view of a SCIM user.
@@ -104,7 +108,9 @@ type User struct {
 	// Active false: the user holds no access at all.
 	Active bool `json:"active"`
 	// Removed: enforce-groups removed the user from the org (it holds nothing).
-	Removed      bool      `json:"removed"`
+	Removed bool `json:"removed"`
+	// Exempt: the user is a break-glass exemption from enforce-groups (see Exemption).
+	Exempt       bool      `json:"exempt"`
 	Emails       []Email   `json:"emails,omitempty"`
 	Created      time.Time `json:"created"`
 	LastModified time.Time `json:"lastModified"`

@@ -33,6 +33,14 @@ const (
 	ActionCustomActionSet    = "custom_action.set"
 	ActionCustomActionDelete = "custom_action.delete"
 
+	// Group → role rule changes. Each is one transaction that stores the new rule set and
+	// applies its binding changes, with a restore point (the target is the rule change).
+	ActionRuleAdded    = "rule.added"
+	ActionRuleChanged  = "rule.changed"
+	ActionRuleDeleted  = "rule.deleted"
+	ActionRuleReplaced = "rule.replaced" // a whole set at once (reorder, bulk edit)
+	ActionRuleUndone   = "rule.undone"
+
 	ActionGrantCreate = "grant.create"
 	ActionGrantRevoke = "grant.revoke"
 	// ActionGrantChangeRole replaces a principal's role on a resource: before is the old
@@ -41,6 +49,17 @@ const (
 
 	ActionEnforceApply = "enforce.apply"
 	ActionEnforceUndo  = "enforce.undo"
+	// ActionEnforceScheduled is a due run of the org's drift schedule: it applied
+	// enforce-groups within the schedule's limits (after names the run) or only reported.
+	ActionEnforceScheduled = "enforce.scheduled"
+	// ActionScheduleSet and ActionScheduleDelete set and turn off the drift schedule.
+	ActionScheduleSet    = "enforce.schedule.set"
+	ActionScheduleDelete = "enforce.schedule.delete"
+
+	// ActionUserExempted and ActionUserUnexempted mark a user exempt from enforce-groups
+	// (break-glass) and lift it.
+	ActionUserExempted   = "user.exempted"
+	ActionUserUnexempted = "user.unexempted"
 
 	// Webhook endpoints. webhook.disabled is written by an admin turning an endpoint off and
 	// by the dispatcher (actor "rolecall") when a receiver answered 410, failed for about
@@ -66,5 +85,7 @@ const (
 	TargetGrant          = "grant"
 	TargetEnforceRun     = "enforce_run"
 	TargetCustomAction   = "custom_action"
+	TargetDriftSchedule  = "drift_schedule"
+	TargetRuleChange     = "rule_change"
 	TargetWebhook        = "webhook"
 )

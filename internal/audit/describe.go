@@ -72,6 +72,9 @@ func Describe(e *store.AuditEvent) {
 	case TargetEnforceRun:
 		name = e.TargetID
 		switch e.Action {
+		case ActionEnforceScheduled:
+			what = fmt.Sprintf("applied enforce run %s on schedule (removed %s, deleted %s)", e.TargetID,
+				count(after.num("removedUsers"), "user"), count(after.num("deletedBindings"), "grant"))
 		case ActionEnforceApply:
 			what = fmt.Sprintf("removed %s and %s (enforce run %s)", count(after.num("removedUsers"), "user"),
 				count(after.num("deletedBindings"), "grant"), e.TargetID)
@@ -88,7 +91,38 @@ func Describe(e *store.AuditEvent) {
 		case ActionOrgCreate:
 			what = "created organization " + name
 		case ActionOrgSettingsUpdate:
-			what = "turned groups-only mode " + onOff(after.boolean("groupsOnly"))
+			var parts []string
+			if before == nil || before.boolean("groupsOnly") != after.boolean("groupsOnly") {
+				parts = append(parts, "turned groups-only mode "+onOff(after.boolean("groupsOnly")))
+			}
+			if m := after.num("maxExemptions"); m > 0 && before != nil && before.num("maxExemptions") != m {
+				parts = append(parts, fmt.Sprintf("set the most exempt users to %d", m))
+			}
+			if len(parts) == 0 {
+				parts = append(parts, "turned groups-only mode "+onOff(after.boolean("groupsOnly")))
+			}
+			what = strings.Join(parts, " and ")
+		}
+	case TargetDriftSchedule:
+		switch e.Action {
+		case ActionScheduleSet:
+			what = "set the drift schedule: every " + after.str("every")
+			if after.boolean("autoApply") {
+				what += fmt.Sprintf(", applying within %s removed and %s deleted", count(after.num("maxUsersRemoved"), "user"),
+					count(after.num("maxBindingsDeleted"), "grant"))
+			} else {
+				what += ", reporting only"
+			}
+		case ActionScheduleDelete:
+			what = "turned the drift schedule off"
+		case ActionEnforceScheduled:
+			what = "ran the drift schedule: reported only (" + after.str("reason") + ")"
+		}
+	case TargetRuleChange:
+		name = e.TargetID
+		if c := after.obj("change"); c != nil && c.str("summary") != "" {
+			what = fmt.Sprintf("%s: %s added, %s removed (rule change %s)", c.str("summary"),
+				count(c.num("bindingsAdded"), "grant"), count(c.num("bindingsRemoved"), "grant"), e.TargetID)
 		}
 	case TargetCustomAction:
 		name = e.TargetID
@@ -142,6 +176,13 @@ func describeUser(verb, name string, before, after doc) string {
 		return "created user " + name
 	case "delete":
 		return "deleted user " + name
+	case "exempted":
+		if before != nil {
+			return fmt.Sprintf("changed the reason %s is exempt from enforce-groups: %s", name, after.str("reason"))
+		}
+		return fmt.Sprintf("exempted %s from enforce-groups: %s", name, after.str("reason"))
+	case "unexempted":
+		return fmt.Sprintf("lifted %s's exemption from enforce-groups", name)
 	}
 	if old := before.str("userName"); old != "" && old != name {
 		return fmt.Sprintf("renamed user %s to %s", old, name)
@@ -291,9 +332,20 @@ type fields struct {
 	RestoredU     int               `json:"restoredUsers"`
 	SkippedB      int               `json:"skippedBindings"`
 	SkippedU      int               `json:"skippedUsers"`
+	Summary       string            `json:"summary"`
+	BindingsAdded int               `json:"bindingsAdded"`
+	BindingsGone  int               `json:"bindingsRemoved"`
+	Change        *fields           `json:"change"`
 	MemberChanges *fields           `json:"memberChanges"`
 	Object        *fields           `json:"object"`
 	Grants        []json.RawMessage `json:"grants"`
+	// Exemptions, the drift schedule and its runs.
+	Reason             string `json:"reason"`
+	Every              string `json:"every"`
+	AutoApply          bool   `json:"autoApply"`
+	MaxUsersRemoved    int    `json:"maxUsersRemoved"`
+	MaxBindingsDeleted int    `json:"maxBindingsDeleted"`
+	MaxExemptions      int    `json:"maxExemptions"`
 }
 
 // parse reads a document; nil when there is none (absent, null, or not an object).
@@ -335,6 +387,12 @@ func (d doc) str(k string) string {
 		return d.PrincipalID
 	case "principalName":
 		return d.PrincipalName
+	case "summary":
+		return d.Summary
+	case "reason":
+		return d.Reason
+	case "every":
+		return d.Every
 	}
 	return ""
 }
@@ -360,12 +418,31 @@ func (d doc) num(k string) int {
 		return d.SkippedB
 	case "skippedUsers":
 		return d.SkippedU
+	case "bindingsAdded":
+		return d.BindingsAdded
+	case "bindingsRemoved":
+		return d.BindingsGone
+	case "maxUsersRemoved":
+		return d.MaxUsersRemoved
+	case "maxBindingsDeleted":
+		return d.MaxBindingsDeleted
+	case "maxExemptions":
+		return d.MaxExemptions
 	}
 	return 0
 }
 
 func (d doc) boolean(k string) bool {
-	return d != nil && k == "groupsOnly" && d.GroupsOnly
+	if d == nil {
+		return false
+	}
+	switch k {
+	case "groupsOnly":
+		return d.GroupsOnly
+	case "autoApply":
+		return d.AutoApply
+	}
+	return false
 }
 
 // active is a SCIM user's active, true when absent (RFC 7643 leaves it to the provider;
@@ -383,6 +460,8 @@ func (d doc) obj(k string) doc {
 		return d.MemberChanges
 	case "object":
 		return d.Object
+	case "change":
+		return d.Change
 	}
 	return nil
 }

@@ -229,7 +229,7 @@ func printExplanation(w io.Writer, ex api.Explanation) error {
 }
 
 // describeSource renders a source of r: "direct grant", "group platform (via eng >
-// platform)", "org owner (implicit)", "public project (implicit: ...)".
+// platform)", "group eng-prod, bound by rule eng clouds", "org owner (implicit)", "public project (implicit: ...)".
 func describeSource(s api.AccessSource, r api.ResourceExplanation) string {
 	switch s.Kind {
 	case "direct":
@@ -238,6 +238,9 @@ func describeSource(s api.AccessSource, r api.ResourceExplanation) string {
 		out := "group " + s.GroupName
 		if len(s.Path) > 1 {
 			out += " (via " + strings.Join(s.Path, " > ") + ")"
+		}
+		if s.RuleName != "" {
+			out += ", bound by rule " + s.RuleName
 		}
 		return out
 	case "implicit_org_owner":

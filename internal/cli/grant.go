@@ -128,8 +128,12 @@ func (a *App) grantListCommand() *cobra.Command {
 				return a.printed(api.List[api.Grant]{Items: nonNilSlice(out), Total: len(out)}, func() error {
 					t := newTable(a.Stdout, "RESOURCE", "PRINCIPAL", "ROLE", "CREATED", "BY", "ID")
 					for _, g := range out {
+						by := g.CreatedBy
+						if g.RuleName != "" { // the rule owns it: that is who to change
+							by = "rule " + g.RuleName
+						}
 						t.row(describeResource(g.ResourceKind, g.ResourceName), describePrincipal(g.PrincipalType, g.PrincipalName),
-							g.Role, stamp(g.CreatedAt), g.CreatedBy, g.ID)
+							g.Role, stamp(g.CreatedAt), by, g.ID)
 					}
 					return t.flush()
 				})

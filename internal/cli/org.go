@@ -84,32 +84,53 @@ func (a *App) orgCommand() *cobra.Command {
 // orgSetCommand changes the settings of the token's org through the admin API.
 func (a *App) orgSetCommand() *cobra.Command {
 	var groupsOnly bool
+	var maxExempt int
 	cmd := &cobra.Command{
-		Use:   "set --groups-only=true|false",
+		Use:   "set [--groups-only=true|false] [--max-exemptions N]",
 		Short: "Change the organization's settings (through the server)",
 		Long: `Change the settings of the token's organization.
 
 --groups-only=true turns on the drift guard: new direct user grants are refused, so access is
-granted to groups (which your identity provider manages) rather than to single users.`,
+granted to groups (which your identity provider manages) rather than to single users; users
+exempt from enforce-groups (rolecall user exempt) may still get direct grants.
+
+--max-exemptions N sets how many users may be exempt from enforce-groups (default 5).`,
 		Example: "  rolecall org set --groups-only=true",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("groups-only") {
-				return fmt.Errorf("nothing to set: pass --groups-only=true or --groups-only=false")
+			var req api.UpdateOrgSettingsRequest
+			if cmd.Flags().Changed("groups-only") {
+				req.GroupsOnly = &groupsOnly
+			}
+			if cmd.Flags().Changed("max-exemptions") {
+				req.MaxExemptions = &maxExempt
+			}
+			if req.GroupsOnly == nil && req.MaxExemptions == nil {
+				return fmt.Errorf("nothing to set: pass --groups-only=true or --groups-only=false, or --max-exemptions N")
 			}
 			return a.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				out, err := c.UpdateOrgSettings(ctx, api.UpdateOrgSettingsRequest{GroupsOnly: &groupsOnly})
+				out, err := c.UpdateOrgSettings(ctx, req)
 				if err != nil {
 					return err
 				}
 				return a.printed(out, func() error {
-					_, err := fmt.Fprintf(a.Stdout, "Groups-only mode is %s.\n", onOff(out.GroupsOnly))
-					return err
+					if req.GroupsOnly != nil {
+						if _, err := fmt.Fprintf(a.Stdout, "Groups-only mode is %s.\n", onOff(out.GroupsOnly)); err != nil {
+							return err
+						}
+					}
+					if req.MaxExemptions != nil {
+						if _, err := fmt.Fprintf(a.Stdout, "At most %d users may be exempt from enforce-groups.\n", out.MaxExemptions); err != nil {
+							return err
+						}
+					}
+					return nil
 				})
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&groupsOnly, "groups-only", false, "refuse new direct user grants (true) or allow them (false)")
+	cmd.Flags().IntVar(&maxExempt, "max-exemptions", 0, "most users that may be exempt from enforce-groups (1 to 100; default 5)")
 	return cmd
 }
 

@@ -81,20 +81,23 @@ over SCIM 2.0, administrators grant roles on the organization, clouds and projec
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.server, "server", "", "rolecall server URL (env ROLECALL_URL; default "+DefaultServer+")")
 	pf.StringVar(&a.token, "token", "", "admin API token (env ROLECALL_TOKEN)")
-	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json (csv for access review and scim enforce-groups --dry-run)")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table (or text) or json (csv for access review, scim enforce-groups --dry-run and scim drift)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		a.output = strings.ToLower(a.output)
 		switch a.output {
 		case "table", "json":
+			return nil
+		case "text":
+			a.output = "table"
 			return nil
 		case "csv":
 			// CSV is for the exports that are tables of rows; elsewhere it would be a lie.
 			if cmd.Annotations[csvAnnotation] != "" {
 				return nil
 			}
-			return fmt.Errorf("--output csv is written by rolecall access review and rolecall scim enforce-groups --dry-run only; use table or json here")
+			return fmt.Errorf("--output csv is written by rolecall access review, rolecall scim enforce-groups --dry-run and rolecall scim drift only; use table or json here")
 		}
-		return fmt.Errorf("--output %q: use table or json (or csv for access review and scim enforce-groups --dry-run)", a.output)
+		return fmt.Errorf("--output %q: use table or json (or csv for access review, scim enforce-groups --dry-run and scim drift)", a.output)
 	}
 	root.AddCommand(a.serveCommand(), a.versionCommand(), a.tokenCommand(), a.orgCommand())
 	for _, add := range extraCommands {

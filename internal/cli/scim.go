@@ -21,7 +21,7 @@ func (a *App) scimCommand() *cobra.Command {
 		Use:   "scim",
 		Short: "SCIM-provisioned access: enforce group-based permissions, list enforcement runs",
 	}
-	cmd.AddCommand(a.enforceGroupsCommand(), a.runsCommand())
+	cmd.AddCommand(a.enforceGroupsCommand(), a.runsCommand(), a.driftCommand(), a.scheduleCommand())
 	return cmd
 }
 

@@ -36,6 +36,7 @@ type serveFlags struct {
 	decisionCacheBytes                     int64
 	readHeaderTimeout, readTimeout         time.Duration
 	idleTimeout, requestTimeout            time.Duration
+	scheduleTick                           time.Duration
 	scanPerOrg, scanTotal, scanMax         int64
 	webhookAllowPrivate                    bool
 	webhookLease                           time.Duration
@@ -77,8 +78,9 @@ stops it gracefully: in-flight requests finish first.`,
 	fl.Int64Var(&f.scanPerOrg, "scim-scan-concurrency", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY", server.DefaultScanConcurrency), "SCIM list scans (filters or sorts the database cannot answer from its indexes) one organization may run at once; more are answered 429 with Retry-After. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY)")
 	fl.Int64Var(&f.scanTotal, "scim-scan-concurrency-total", a.envInt("ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL", server.DefaultScanConcurrencyTotal), "SCIM list scans the whole server runs at once; keep it below the CPU cores and database read connections so that lookups always find one. -1: no limit (env ROLECALL_SCIM_SCAN_CONCURRENCY_TOTAL)")
 	fl.Int64Var(&f.scanMax, "scim-scan-max", a.envInt("ROLECALL_SCIM_SCAN_MAX", server.DefaultScanMax), "most users or groups one SCIM list scan (a filter or sort the database cannot answer from its indexes) may read; a larger one is answered 400 tooMany at once. -1: no limit (env ROLECALL_SCIM_SCAN_MAX)")
+	fl.DurationVar(&f.scheduleTick, "schedule-tick", a.envDuration("ROLECALL_SCHEDULE_TICK", server.DefaultScheduleTick), "how often the server looks for due drift schedules (rolecall scim schedule); with several servers each due schedule still runs once. -1s turns it off on this server (env ROLECALL_SCHEDULE_TICK)")
 	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", a.env("ROLECALL_WEBHOOK_ALLOW_PRIVATE", "") == "true", "let webhook endpoints be loopback, private or link-local addresses (receivers on an internal network, tests); refused by default so that an endpoint URL cannot reach the server's own network (env ROLECALL_WEBHOOK_ALLOW_PRIVATE=true)")
-	fl.DurationVar(&f.webhookLease, "webhook-lease", a.envDuration("ROLECALL_WEBHOOK_LEASE", dispatch.DefaultLease), "how long a server leases a webhook endpoint it delivers to (renewed while it works); a server that dies delays its endpoints' deliveries by at most this (env ROLECALL_WEBHOOK_LEASE)")
+	fl.DurationVar(&f.webhookLease, "webhook-lease", a.envDuration("ROLECALL_WEBHOOK_LEASE", dispatch.DefaultLease), "how long a server leases a webhook endpoint it delivers to (renewed while it works); a server that dies delays its endpoints' deliveries by at most this. One delivery attempt times out after 2/5 of it, at most 15 s (env ROLECALL_WEBHOOK_LEASE)")
 	fl.StringVar(&f.debugAddr, "debug-addr", a.env("ROLECALL_DEBUG_ADDR", ""), "serve Go's profiler (net/http/pprof, /debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; off when empty (default). It has no authentication: bind it to loopback (env ROLECALL_DEBUG_ADDR)")
 	return cmd
 }
@@ -103,6 +105,9 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		if d <= 0 {
 			return fmt.Errorf("%s %v: use a positive duration such as 30s", name, d)
 		}
+	}
+	if f.scheduleTick == 0 {
+		return fmt.Errorf("--schedule-tick 0: use a positive duration such as 30s, or -1s to run no schedules on this server")
 	}
 	log, err := newLogger(a, f.logFormat, f.logLevel)
 	if err != nil {
@@ -142,7 +147,7 @@ func (a *App) serve(ctx context.Context, f serveFlags) error {
 		RateLimit: f.rateLimit, EventRetention: time.Duration(f.eventRetention), MaxConns: int(f.maxConns), ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
 		IdleTimeout: f.idleTimeout, RequestTimeout: f.requestTimeout, ScanConcurrency: int(f.scanPerOrg), ScanConcurrencyTotal: int(f.scanTotal),
 		ScanMax: int(f.scanMax), DecisionCacheBytes: f.decisionCacheBytes, WebhookAllowPrivate: f.webhookAllowPrivate,
-		WebhookLease: f.webhookLease},
+		WebhookLease: f.webhookLease, ScheduleTick: f.scheduleTick},
 		st, log, prometheus.NewRegistry())
 	log.Info("rolecall listening", "addr", l.Addr().String(), "console", consoleURL(f.baseURL, l.Addr()), "db", redactDSN(f.db), "version", Version())
 	return srv.Serve(ctx, l)

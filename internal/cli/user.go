@@ -48,7 +48,7 @@ func fetch[T any](ctx context.Context, p pageFlags, list func(context.Context, a
 }
 
 func (a *App) userCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Show users (provisioned by your identity provider over SCIM; read-only here)"}
+	cmd := &cobra.Command{Use: "user", Short: "Show users (provisioned by your identity provider over SCIM) and mark break-glass exemptions"}
 	var p pageFlags
 	list := &cobra.Command{
 		Use:   "list",
@@ -65,7 +65,11 @@ func (a *App) userCommand() *cobra.Command {
 				return a.printed(out, func() error {
 					t := newTable(a.Stdout, "USERNAME", "DISPLAY NAME", "STATUS", "CREATED", "ID")
 					for _, u := range out.Items {
-						t.row(u.UserName, u.DisplayName, userStatus(u.Active, u.Removed), stamp(u.Created), u.ID)
+						status := userStatus(u.Active, u.Removed)
+						if u.Exempt {
+							status += " (exempt)"
+						}
+						t.row(u.UserName, u.DisplayName, status, stamp(u.Created), u.ID)
 					}
 					return t.flush()
 				})
@@ -89,6 +93,9 @@ func (a *App) userCommand() *cobra.Command {
 					d.field("User name", u.UserName)
 					d.field("Display name", u.DisplayName)
 					d.field("Status", userStatus(u.Active, u.Removed))
+					if u.Exempt {
+						d.field("Enforce-groups", "exempt (break-glass): direct grants kept, never removed")
+					}
 					emails := make([]string, len(u.Emails))
 					for i, e := range u.Emails {
 						emails[i] = e.Value
@@ -105,6 +112,7 @@ func (a *App) userCommand() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list, get)
+	cmd.AddCommand(a.exemptionCommands()...)
 	return cmd
 }
 

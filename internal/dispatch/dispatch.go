@@ -38,14 +38,28 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// flushEvery bounds the events sent between two writes of progress.
-const flushEvery = 50
+// flushEvery and flushInterval bound the events sent, and the time, between two writes of
+// progress: a server that dies sends again at most that many (with the same webhook-ids).
+const (
+	flushEvery    = 50
+	flushInterval = 200 * time.Millisecond
+)
+
+// watchPause is the least time between two wakes by an org's commits.
+const watchPause = 25 * time.Millisecond
+
+// idleFlush is how long a caught-up worker with unwritten progress waits for more events
+// before writing it.
+const idleFlush = 20 * time.Millisecond
+
+// coalesce is how long a worker woken by a commit waits for more before reading.
+const coalesce = 2 * time.Millisecond
 
 // Defaults of Options.
 const (
 	DefaultLease    = 30 * time.Second
 	DefaultWorkers  = 16
-	DefaultPoll     = time.Second
+	DefaultPoll     = 500 * time.Millisecond
 	DefaultPageSize = 500
 )
 
@@ -80,7 +94,8 @@ type Dispatcher struct {
 	o   Options
 	m   *dispatchMetrics
 
-	wake chan struct{}
+	wake    chan struct{}
+	changed chan struct{} // Changed: re-read which orgs have endpoints
 
 	mu     sync.Mutex
 	active map[string]*running // the workers running now, by endpoint id
@@ -126,7 +141,7 @@ func New(svc *service.Service, o Options) *Dispatcher {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{svc: svc, o: o, m: newMetrics(o.Registerer), wake: make(chan struct{}, 1), active: map[string]*running{}}
+	return &Dispatcher{svc: svc, o: o, m: newMetrics(o.Registerer), wake: make(chan struct{}, 1), changed: make(chan struct{}, 1), active: map[string]*running{}}
 }
 
 // Owner is the name this dispatcher leases endpoints under.
@@ -138,6 +153,17 @@ func (d *Dispatcher) Wake() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Changed tells the dispatcher that an endpoint was created, changed or rewound on this
+// server: it starts watching the endpoint's org for commits at once (rather than at its
+// next refresh) and looks for due endpoints now. service.WebhookOptions.Changed.
+func (d *Dispatcher) Changed() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+	d.Wake()
 }
 
 // Run delivers until ctx ends, then waits for its workers to write back their progress
@@ -248,6 +274,7 @@ func (d *Dispatcher) watchOrgs(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-refresh.C:
+		case <-d.changed:
 		}
 	}
 }
@@ -260,6 +287,15 @@ func (d *Dispatcher) watchOrg(ctx context.Context, org string) {
 		if next > rev {
 			rev = next
 			d.Wake()
+			// Each WaitRevision reads the revision once; under a stream of commits this
+			// watcher would read once per commit, while the endpoints' own workers (which
+			// wait on their own) deliver. Waking the lease loop a few times a second more
+			// than its poll is all it is for.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(watchPause):
+			}
 		}
 	}
 }
@@ -273,12 +309,15 @@ type worker struct {
 	log     []store.WebhookAttempt
 	until   time.Time // the lease's end as last written
 	lastRun time.Time // when an event was last seen
+	// flushed and lastFlush: the cursor last written, and when.
+	flushed   int64
+	lastFlush time.Time
 }
 
 // work delivers to e, which this dispatcher leased until until, for as long as it has
 // events (and IdleRelease after), writing progress after each page of events.
 func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner string, until time.Time) {
-	w := &worker{d: d, owner: owner, e: e, until: until, lastRun: time.Now(), p: store.WebhookProgress{
+	w := &worker{d: d, owner: owner, e: e, until: until, lastRun: time.Now(), flushed: e.Cursor, lastFlush: time.Now(), p: store.WebhookProgress{
 		Cursor: e.Cursor, Attempts: e.Attempts, NextAttemptAt: e.NextAttemptAt, FailingSince: e.FailingSince,
 		LastDeliveredAt: e.LastDeliveredAt}}
 	d.m.active.Inc()
@@ -288,16 +327,32 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			w.flush(true, "")
 			return
 		}
-		page, held, err := d.svc.WebhookEvents(ctx, e, w.owner, w.p.Cursor, d.o.PageSize)
+		page, cur, held, err := d.svc.WebhookEvents(ctx, w.e, w.owner, w.p.Cursor, d.o.PageSize)
 		switch {
 		case err == nil && !held:
-			// The lease was broken (the endpoint changed, was rewound, disabled or deleted):
-			// whoever leases it next starts from what is stored.
+			// The lease was broken (a rewind), taken over or the endpoint deleted: whoever
+			// leases it next starts from what is stored.
 			return
+		case err == nil && !cur.Enabled:
+			// An admin disabled it: keep what was delivered, let go.
+			w.flush(true, "")
+			return
+		case err == nil && !cur.UpdatedAt.Equal(w.e.UpdatedAt):
+			// An admin changed its URL, types or secrets: send with the new ones from now.
+			w.e = cur
 		case errors.Is(err, store.ErrCursorExpired):
 			w.p.Disable = store.WebhookDisabledExpired
 			d.m.disabled.WithLabelValues(store.WebhookDisabledExpired).Inc()
 			w.flush(true, err.Error())
+			return
+		case errors.Is(err, store.ErrInvalid):
+			// The cursor is ahead of the org's revision: the database was restored from a
+			// backup older than the endpoint's position. Nothing can be sent until the org
+			// catches up (or an admin replays from an earlier revision); look again later.
+			d.o.Log.Warn("webhooks: the endpoint's position is ahead of the organization's events (a restored database?); retrying in a minute, or replay it from an earlier revision",
+				"endpoint", e.ID, "error", err.Error())
+			w.p.NextAttemptAt = time.Now().Add(time.Minute)
+			w.flush(true, "")
 			return
 		case err != nil:
 			if ctx.Err() == nil {
@@ -314,8 +369,6 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			if !w.send(ctx, ev) {
 				return
 			}
-			// Within a long page, write progress every flushEvery events: a server that
-			// dies sends again at most that many (with the same webhook-ids).
 			if len(w.log) >= flushEvery {
 				if !w.flush(false, "") {
 					return
@@ -325,14 +378,21 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 		if page.Next > w.p.Cursor {
 			w.p.Cursor = page.Next // also past the events the Types filter skipped
 		}
-		if len(page.Events) > 0 || len(w.log) > 0 {
+		if len(page.Events) > 0 {
 			w.lastRun = time.Now()
+		}
+		// Progress is written every flushEvery events or flushInterval, not after each
+		// page: at a steady trickle of events a page holds one or two, and a commit per
+		// page would cap the endpoint's rate at the database's commit rate.
+		dirty := len(w.log) > 0 || w.p.Cursor != w.flushed
+		if dirty && (len(w.log) >= flushEvery || time.Since(w.lastFlush) >= flushInterval) {
 			if !w.flush(false, "") {
 				return
 			}
-			if len(page.Events) > 0 {
-				continue
-			}
+			dirty = false
+		}
+		if len(page.Events) > 0 {
+			continue
 		}
 		// Caught up: wait for the org's next commit, keeping the lease for IdleRelease.
 		idle := time.Until(w.lastRun.Add(d.o.IdleRelease))
@@ -341,10 +401,25 @@ func (d *Dispatcher) work(ctx context.Context, e store.WebhookEndpoint, owner st
 			return
 		}
 		wait := min(idle, time.Until(w.until)-d.o.Lease/2)
+		if dirty {
+			wait = min(wait, idleFlush)
+		}
 		if wait > 0 {
 			wctx, cancel := context.WithTimeout(ctx, wait)
-			_, _ = d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
+			rev, _ := d.svc.WaitRevision(wctx, e.OrgID, page.Revision)
 			cancel()
+			switch {
+			case rev > page.Revision && coalesce > 0:
+				// Under a stream of writes, each commit would wake the worker for one event:
+				// a moment's wait lets the next few commits join the same read.
+				time.Sleep(coalesce)
+			case rev <= page.Revision && dirty:
+				// The stream paused: write what was delivered (the log, the position) now
+				// rather than when flushInterval is up.
+				if !w.flush(false, "") {
+					return
+				}
+			}
 		}
 		if !w.renewIfDue() {
 			return
@@ -443,6 +518,7 @@ func (w *worker) flush(release bool, why string) bool {
 	}
 	w.log = w.log[:0]
 	w.until = until
+	w.flushed, w.lastFlush = p.Cursor, time.Now()
 	return true
 }
 

@@ -231,6 +231,8 @@ func orphans(t *testing.T, db *sql.DB) map[string]int {
 			WHERE r.removed_users <> (SELECT count(*) FROM enforcement_run_users x WHERE x.run_id = r.id)`,
 		"run without exactly one apply event": `SELECT count(*) FROM enforcement_runs r
 			WHERE (SELECT count(*) FROM audit_events a WHERE a.action = 'enforce.apply' AND a.target_id = r.id) <> 1`,
+		"rule change without exactly one audit event": `SELECT count(*) FROM rule_changes c
+			WHERE (SELECT count(*) FROM audit_events a WHERE a.target_id = c.id AND a.action LIKE 'rule.%') <> 1`,
 		"user without exactly one create event": `SELECT count(*) FROM users u LEFT JOIN (SELECT target_id, count(*) AS n
 			FROM audit_events WHERE action = 'scim.user.create' GROUP BY target_id) a ON a.target_id = u.id WHERE coalesce(a.n, 0) <> 1`,
 		"user create event without its user": `SELECT count(*) FROM audit_events a WHERE a.action = 'scim.user.create'

@@ -28,8 +28,8 @@ func TestReadme(t *testing.T) {
 		}
 	}
 	blocks := readmeBlocks(t, "First steps")
-	if len(blocks) < 4 {
-		t.Fatalf("README's First steps has %d sh blocks, want at least 4:\n%q", len(blocks), blocks)
+	if len(blocks) < 5 {
+		t.Fatalf("README's First steps has %d sh blocks, want at least 5:\n%q", len(blocks), blocks)
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
@@ -45,6 +45,10 @@ func TestReadme(t *testing.T) {
 				{"prod-cloud", "proj-1", "readonly", "engineering", "owner", "alice@example.com", "=== Permission Changes Preview ===",
 					"(No changes were applied. Remove --dry-run to apply changes.)"},
 				{"Granted owner on the organization to group engineering.", "Do you want to proceed? [y/N]", "SCIM permission migration completed successfully.", "Restore point kept as run "},
+				{"alice@example.com is exempt from enforce-groups: on-call break-glass", "=== Drift Report ===", "Auto-apply:  on, at most 5 users removed"},
+			}
+			for i, out := range outs {
+				t.Logf("block %d printed:\n%s", i+1, out)
 			}
 			for i, want := range expect {
 				for _, w := range want {

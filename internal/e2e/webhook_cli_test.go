@@ -158,9 +158,16 @@ func TestWebhookCLIEndToEnd(t *testing.T) {
 				last = rev
 			}
 
+			// The dispatcher writes its log a moment after the sends (with its position).
 			var log api.WebhookDeliveries
-			if err := json.Unmarshal([]byte(cli(0, "webhook", "deliveries", id, "-o", "json")), &log); err != nil {
-				t.Fatal(err)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				log = api.WebhookDeliveries{}
+				if err := json.Unmarshal([]byte(cli(0, "webhook", "deliveries", id, "-o", "json")), &log); err != nil {
+					t.Fatal(err)
+				}
+				if len(log.Items) >= 3 || time.Now().After(deadline) {
+					break
+				}
 			}
 			if len(log.Items) != 3 || log.Items[0].Manual || log.Items[0].Outcome != "delivered" || log.Items[0].EventID != got[2].ID {
 				t.Errorf("delivery log: %+v", log.Items)

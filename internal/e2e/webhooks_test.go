@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -431,4 +434,180 @@ func TestWebhooksTwoServers(t *testing.T) {
 	t.Logf("servers that delivered: %d of 2", len(served))
 	p1.Stop(t)
 	p2.Stop(t)
+}
+
+// TestWebhookLatencyBenchmark measures commit → delivered to a local receiver at a
+// sustained 500 events/s for 30 s (ROLECALL_WEBHOOK_BENCH=1; BENCHMARKS.md records the
+// figures): SCIM user creations paced by a ticker, one endpoint, a receiver that verifies
+// each signature and timestamps its arrival; the latency of an event is its arrival minus
+// its CloudEvents time (set as its transaction appends it, just before the commit).
+func TestWebhookLatencyBenchmark(t *testing.T) {
+	if os.Getenv("ROLECALL_WEBHOOK_BENCH") == "" {
+		t.Skip("a 30 s load benchmark: set ROLECALL_WEBHOOK_BENCH=1 to run it")
+	}
+	rate, secs := 500, 30
+	if v, err := strconv.Atoi(os.Getenv("ROLECALL_WEBHOOK_BENCH_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			p := start(t, b.dsn, hookArgs...)
+			scim := scimToken(t, p, "okta")
+			recv := newHookReceiver(t)
+			sink, u := recv.sink("bench")
+			var mu sync.Mutex
+			var lags []time.Duration
+			arrivals := map[string]time.Time{} // userName → arrival at the receiver
+			returned := map[string]time.Time{} // userName → when the write's answer came
+			sink.answer = func(_ int, d delivery) int { return 204 }
+			ep := createHook(t, p.URL, sink, api.CreateWebhookRequest{URL: u})
+			// The receiver's handler records the lag from the body's time.
+			recv.srv.Config.Handler = lagRecorder(recv.srv.Config.Handler, &mu, &lags, arrivals)
+
+			total := rate * secs
+			jobs := make(chan int, total)
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			for w := 0; w < 16; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range jobs {
+						name := fmt.Sprintf("bench%06d@example.com", i)
+						if createUser(p.URL, scim, name) != 201 {
+							failed.Add(1)
+						}
+						at := time.Now()
+						mu.Lock()
+						returned[name] = at
+						mu.Unlock()
+					}
+				}()
+			}
+			// Paced by the clock, not a ticker (which drops ticks on a busy machine): event i
+			// is due at began + i/rate; a writer that falls behind catches up.
+			began := time.Now()
+			for i := 0; i < total; i++ {
+				if d := time.Until(began.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+					time.Sleep(d)
+				}
+				jobs <- i
+			}
+			close(jobs)
+			wg.Wait()
+			elapsed := time.Since(began)
+			waitCaughtUp(t, p.URL, 60*time.Second, p)
+			time.Sleep(200 * time.Millisecond)
+			feed, rev := committed(t, p.URL)
+			checkDelivered(t, "bench", sink, feed, ep.Cursor, rev)
+			mu.Lock()
+			ls := append([]time.Duration(nil), lags...)
+			// From the write's answer: arrival minus the time the client got its 201 (negative
+			// when the webhook arrived before the answer; counted as 0).
+			var fromReturn []time.Duration
+			for name, ret := range returned {
+				if arr, ok := arrivals[name]; ok {
+					fromReturn = append(fromReturn, max(0, arr.Sub(ret)))
+				}
+			}
+			mu.Unlock()
+			qs := func(ls []time.Duration) string {
+				sort.Slice(ls, func(i, j int) bool { return ls[i] < ls[j] })
+				q := func(f float64) time.Duration {
+					return ls[min(len(ls)-1, int(f*float64(len(ls))))].Round(100 * time.Microsecond)
+				}
+				return fmt.Sprintf("p50 %v p90 %v p99 %v max %v (n=%d)", q(0.50), q(0.90), q(0.99), q(1), len(ls))
+			}
+			t.Logf("%s: %d events in %v (%.0f/s sustained, %d writes failed); delivered after the event's time: %s; after the write's answer: %s",
+				b.name, rev-ep.Cursor, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), failed.Load(), qs(ls), qs(fromReturn))
+			p.Stop(t)
+		})
+	}
+}
+
+// lagRecorder wraps a receiver's handler: it records, per request, arrival minus the
+// CloudEvent's time, then serves the request as before.
+func lagRecorder(next http.Handler, mu *sync.Mutex, lags *[]time.Duration, arrivals map[string]time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
+		body, _ := io.ReadAll(r.Body)
+		var ce struct {
+			Time time.Time
+			Data struct{ User struct{ UserName string } }
+		}
+		if json.Unmarshal(body, &ce) == nil && !ce.Time.IsZero() {
+			mu.Lock()
+			*lags = append(*lags, arrived.Sub(ce.Time))
+			if _, seen := arrivals[ce.Data.User.UserName]; !seen && ce.Data.User.UserName != "" {
+				arrivals[ce.Data.User.UserName] = arrived
+			}
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// TestWebhookProvisioningOverhead measures two provisioning budgets of DESIGN.md on the real
+// binary (SQLite) without and then with one webhook endpoint configured and delivering
+// (ROLECALL_WEBHOOK_BENCH=1): POST /Users sustained at c=8 (> 2,000/s) and one PATCH adding
+// 10,000 members (< 500 ms).
+func TestWebhookProvisioningOverhead(t *testing.T) {
+	if os.Getenv("ROLECALL_WEBHOOK_BENCH") == "" {
+		t.Skip("a load benchmark: set ROLECALL_WEBHOOK_BENCH=1 to run it")
+	}
+	const users, conc = 10000, 8
+	for _, withHook := range []bool{false, true} {
+		t.Run(fmt.Sprintf("endpoint=%v", withHook), func(t *testing.T) {
+			b := backends(t)[0]
+			p := start(t, b.dsn, hookArgs...)
+			scim := scimToken(t, p, "okta")
+			var sink *hookSink
+			if withHook {
+				recv := newHookReceiver(t)
+				var u string
+				sink, u = recv.sink("all")
+				createHook(t, p.URL, sink, api.CreateWebhookRequest{URL: u})
+			}
+			ids := make([]string, users)
+			jobs := make(chan int, users)
+			for i := range users {
+				jobs <- i
+			}
+			close(jobs)
+			var wg sync.WaitGroup
+			began := time.Now()
+			for c := 0; c < conc; c++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range jobs {
+						status, body, _ := call("POST", p.URL+"/scim/v2/Users", scim, map[string]any{"schemas": []string{userSchema}, "userName": fmt.Sprintf("p%06d@example.com", i)})
+						if status != 201 {
+							t.Errorf("create user: %d %s", status, body)
+							return
+						}
+						var u struct{ ID string }
+						_ = json.Unmarshal(body, &u)
+						ids[i] = u.ID
+					}
+				}()
+			}
+			wg.Wait()
+			posts := time.Since(began)
+			var g struct{ ID string }
+			must(t, 201, "POST", p.URL+"/scim/v2/Groups", scim, map[string]any{"schemas": []string{groupSchema}, "displayName": "everyone"}, &g)
+			patchAt := time.Now()
+			must(t, 204, "PATCH", p.URL+"/scim/v2/Groups/"+g.ID, scim, memberPatch(ids), nil)
+			patch := time.Since(patchAt)
+			delivered := 0
+			if withHook {
+				waitCaughtUp(t, p.URL, 120*time.Second, p)
+				delivered = len(sink.all())
+			}
+			t.Logf("endpoint=%v: POST /Users %d at c=%d: %.0f/s; PATCH adding 10,000 members: %v; webhooks delivered: %d",
+				withHook, users, conc, float64(users)/posts.Seconds(), patch.Round(time.Millisecond), delivered)
+			p.Stop(t)
+		})
+	}
 }

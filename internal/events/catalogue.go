@@ -15,6 +15,10 @@ const (
 	UserReactivated Type = "com.rolecall.user.reactivated"
 	UserRemoved     Type = "com.rolecall.user.removed"
 	UserDeleted     Type = "com.rolecall.user.deleted"
+	// UserExempted and UserUnexempted: a user was marked, or no longer is, a break-glass
+	// exemption from enforce-groups (its direct grants are kept, it is never removed).
+	UserExempted   Type = "com.rolecall.user.exempted"
+	UserUnexempted Type = "com.rolecall.user.unexempted"
 
 	GroupCreated     Type = "com.rolecall.group.created"
 	GroupRenamed     Type = "com.rolecall.group.renamed"
@@ -47,6 +51,11 @@ const (
 	// ActionsChanged: the org's custom decision actions changed; the data holds the whole
 	// new set, so that a reader (another server's decision index) replaces its copy.
 	ActionsChanged Type = "com.rolecall.actions.changed"
+
+	// RulesChanged: the org's group → role rules changed (a rule added, changed, deleted,
+	// reordered, or a change undone); the bindings it made or removed have their own
+	// grant.created and grant.revoked events.
+	RulesChanged Type = "com.rolecall.rules.changed"
 
 	TokenCreated Type = "com.rolecall.token.created"
 	TokenRevoked Type = "com.rolecall.token.revoked"
@@ -135,6 +144,10 @@ var catalogue = []Info{
 		UserData{User: exUser(false, true), Access: exAccess(exLoses)}},
 	{UserDeleted, "A user was deleted (SCIM DELETE): its memberships and grants are gone and its userName is free.", true,
 		UserData{User: exUser(false, false), Access: exAccess(exLoses)}},
+	{UserExempted, "A user was marked exempt from enforce-groups (break-glass): its direct grants are kept and it is never removed.", false,
+		ExemptionData{User: exAlice, Reason: "on-call break-glass account"}},
+	{UserUnexempted, "A user's exemption from enforce-groups was lifted: the next enforce run treats it like every other user.", false,
+		ExemptionData{User: exAlice, Reason: "on-call break-glass account"}},
 
 	{GroupCreated, "A group was created.", false,
 		GroupData{Group: exEng}},
@@ -180,10 +193,13 @@ var catalogue = []Info{
 	{DriftReported, "A drift report found the org no longer group-derived: new direct grants, users without groups, unbound groups.", true,
 		DriftData{LastRunID: exRunID, NewDirectGrants: 1, UsersWithoutGroups: 0, UnboundGroups: 2, Access: NewAccessChanges(exLoses)}},
 
-	{SettingsChanged, "The org's settings changed (groups-only mode).", false,
-		SettingsData{Before: Settings{GroupsOnly: false}, After: Settings{GroupsOnly: true}}},
+	{SettingsChanged, "The org's settings changed (groups-only mode, the most exempt users).", false,
+		SettingsData{Before: Settings{GroupsOnly: false, MaxExemptions: 5}, After: Settings{GroupsOnly: true, MaxExemptions: 5}}},
 	{ActionsChanged, "The org's custom decision actions changed (set or deleted); actions is the whole new set.", false,
 		ActionsData{Changed: "deploy", Actions: []ActionRef{{Name: "deploy", Project: "collaborator", Cloud: "owner"}}}},
+	{RulesChanged, "The org's group → role rules changed (added, changed, deleted, reordered or undone), with a restore point (changeId).", true,
+		RulesData{ChangeID: exRunID, Action: "rule.added", Summary: `added rule "eng clouds"`, Rules: []RuleRef{{ID: "rule-1a2b", Name: "eng clouds", Position: 1}},
+			BindingsAdded: 1, Access: exAccess(exGains)}},
 
 	{TokenCreated, "An API token was created (its secret is never in an event).", false,
 		exToken()},

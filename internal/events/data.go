@@ -163,6 +163,15 @@ type EnforceRunData struct {
 // Settings are the org settings an event reports.
 type Settings struct {
 	GroupsOnly bool `json:"groupsOnly"`
+	// MaxExemptions is how many users may be exempt from enforce-groups.
+	MaxExemptions int `json:"maxExemptions,omitempty"`
+}
+
+// ExemptionData is the data of user.exempted and user.unexempted.
+type ExemptionData struct {
+	User UserRef `json:"user"`
+	// Reason is why the user is (or was) exempt, as the admin gave it.
+	Reason string `json:"reason"`
 }
 
 // SettingsData is the data of settings.changed.
@@ -189,6 +198,11 @@ type DriftData struct {
 	NewDirectGrants    int    `json:"newDirectGrants"`
 	UsersWithoutGroups int    `json:"usersWithoutGroups"`
 	UnboundGroups      int    `json:"unboundGroups"`
+	// UsersExempt counts the exempt users, whose direct grants are kept outside group control.
+	UsersExempt int `json:"usersExempt"`
+	// Scheduled is true when the org's schedule computed the report (on-demand reports, from
+	// the CLI, the admin API or the console, emit no event).
+	Scheduled bool `json:"scheduled"`
 	// Access is what applying enforce-groups now would change.
 	Access AccessChanges `json:"access"`
 }
@@ -218,4 +232,28 @@ type ActionRef struct {
 type ActionsData struct {
 	Changed string      `json:"changed"`
 	Actions []ActionRef `json:"actions"`
+}
+
+// RuleRef names a group → role rule.
+type RuleRef struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
+}
+
+// RulesData is the data of rules.changed: the recorded change (its restore point), what it
+// did to the org's bindings, the org's whole rule set afterwards, and the users' changes.
+type RulesData struct {
+	ChangeID string `json:"changeId"`
+	// Action is the audit action (rule.added, rule.changed, rule.deleted, rule.replaced,
+	// rule.undone); UndoOf names the change an undo undid.
+	Action          string    `json:"action"`
+	Summary         string    `json:"summary"`
+	UndoOf          string    `json:"undoOf,omitempty"`
+	Rules           []RuleRef `json:"rules"`
+	BindingsAdded   int       `json:"bindingsAdded"`
+	BindingsRemoved int       `json:"bindingsRemoved"`
+	BindingsMoved   int       `json:"bindingsMoved"`
+	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	Access *AccessChanges `json:"access,omitempty"`
 }

@@ -86,9 +86,11 @@ func (d ServiceAccountData) Subject() string { return "serviceAccounts/" + d.Ser
 func (d EnforceRunData) Subject() string     { return "runs/" + d.RunID }
 func (d SettingsData) Subject() string       { return "settings" }
 func (d ActionsData) Subject() string        { return "actions/" + d.Changed }
+func (d RulesData) Subject() string          { return "rules/changes/" + d.ChangeID }
 func (d TokenData) Subject() string          { return "tokens/" + d.Token.ID }
 func (d DriftData) Subject() string          { return "drift" }
 func (d ScheduledRunData) Subject() string   { return "schedule" }
+func (d ExemptionData) Subject() string      { return "users/" + d.User.ID + "/exemption" }
 
 // ErrUnknownType is returned by New for a type not in the catalogue.
 var ErrUnknownType = errors.New("events: unknown event type")

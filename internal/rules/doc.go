@@ -31,6 +31,9 @@
 //
 // # Integration
 //
+// (Implemented by service/rules.go, the admin API's /api/v1/rules, `rolecall rule` and the
+// console's Group rules page; docs/rules.md describes it for users.)
+//
 // Rule add, change, delete or reorder (admin API, CLI, console): read, in one transaction,
 // an Input (the access State, the groups with their externalIds, the rule-made bindings with
 // their rule, the stored rules and the proposed ones) and show NewPreview. To apply, recompute

@@ -1,7 +1,8 @@
 // Package server is rolecall's HTTP server: New and Serve, the middleware (request ids,
 // logging, metrics, panic recovery, body limits, request deadlines), the connection cap
 // (listener.go), token authentication and per-token rate limiting, the ops endpoints
-// (/healthz, /readyz, /metrics) and the route index (routes.go).
+// (/healthz, /readyz, /metrics), the route index (routes.go), and the background jobs Serve
+// starts (deleting old change events, running due drift schedules).
 // Each audience registers its own routes from its own package — scimapi (/scim/v2), adminapi
 // (/api/v1) and console (/ui) — given a Deps with the service layer, the logger, its
 // configuration and the authentication wrapper it needs; the audiences share only
@@ -14,11 +15,14 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -73,6 +77,9 @@ type Config struct {
 	// (serve --decision-cache-bytes); past it the least recently used are evicted. 0 means
 	// decisions.DefaultMaxBytes.
 	DecisionCacheBytes int64
+	// ScheduleTick is how often Serve looks for due drift schedules (enforcegroups.RunDue);
+	// 0 means DefaultScheduleTick, negative turns the loop off.
+	ScheduleTick time.Duration
 	// WebhookAllowPrivate lets webhook endpoints be loopback, private or link-local
 	// addresses (serve --webhook-allow-private): tests, and receivers on an internal network.
 	WebhookAllowPrivate bool
@@ -81,6 +88,9 @@ type Config struct {
 	// dispatch.DefaultLease.
 	WebhookLease time.Duration
 }
+
+// DefaultScheduleTick: a due schedule runs within 30 seconds of its time.
+const DefaultScheduleTick = 30 * time.Second
 
 // DefaultEventRetention keeps change events for 30 days: a consumer offline for longer
 // starts over from the state (its cursor answers 410).
@@ -136,6 +146,9 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = DefaultEventRetention
 	}
+	if cfg.ScheduleTick == 0 {
+		cfg.ScheduleTick = DefaultScheduleTick
+	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
@@ -170,8 +183,10 @@ func New(cfg Config, st store.Store, log *slog.Logger, reg *prometheus.Registry)
 	s := &Server{cfg: cfg, store: st, svc: service.New(st), enforce: enforcegroups.New(st), log: log, auth: &auth.Authenticator{Store: st}, metrics: newMetrics(reg, st),
 		limiter: newRateLimiter(cfg.RateLimit, time.Now), decisions: decisions.New(st, decisions.Options{MaxBytes: cfg.DecisionCacheBytes, Log: log,
 			OnBuild: func(d time.Duration) { decisionBuilds.Observe(d.Seconds()) }})}
-	s.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}, BaseURL: cfg.BaseURL})
 	s.dispatch = dispatch.New(s.svc, dispatch.Options{Lease: cfg.WebhookLease, Registerer: reg, Log: log})
+	guard := delivery.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
+	s.svc.SetWebhooks(service.WebhookOptions{Guard: guard, BaseURL: cfg.BaseURL, Changed: s.dispatch.Changed,
+		Sender: delivery.NewSender(guard, webhookTimeout(cfg.WebhookLease))})
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	reg.MustRegister(decisionBuilds, newDecisionCollector(s.decisions.Stats),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -209,6 +224,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	// rather than hold it up for their whole wait.
 	hs.RegisterOnShutdown(s.stop)
 	go s.pruneEvents(ctx)
+	if s.cfg.ScheduleTick > 0 {
+		go s.runSchedules(ctx)
+	}
 	// The dispatcher stops with ctx and, before Serve returns, writes back its progress and
 	// releases its leases, so that another server (or this one restarted) resumes at once.
 	dctx, dstop := context.WithCancel(ctx)
@@ -233,6 +251,17 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// webhookTimeout bounds one delivery attempt so that it ends well inside the half of the
+// lease that is left when the dispatcher last checked it (it renews at half-time): a hung
+// receiver cannot outlast the lease and let another server send to the endpoint at the same
+// time. 12 s with the default 30 s lease (delivery.DefaultTimeout is 15 s).
+func webhookTimeout(lease time.Duration) time.Duration {
+	if lease <= 0 {
+		lease = dispatch.DefaultLease
+	}
+	return min(delivery.DefaultTimeout, max(lease*2/5, 500*time.Millisecond))
 }
 
 // pruneInterval is how often the retention job runs: often enough that the feed holds
@@ -271,4 +300,35 @@ func (s *Server) pruneEventsOnce(ctx context.Context) {
 	case n > 0:
 		s.log.Info("deleted old webhook delivery log lines", "lines", n, "retention", s.cfg.EventRetention.String())
 	}
+}
+
+// runSchedules runs the orgs' due drift schedules every ScheduleTick until ctx ends. The
+// lease owner names this server uniquely, so that with several servers on one database each
+// due schedule is claimed and run by exactly one of them.
+func (s *Server) runSchedules(ctx context.Context) {
+	owner := scheduleOwner()
+	t := time.NewTicker(s.cfg.ScheduleTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		done, err := s.enforce.RunDue(ctx, owner)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("drift schedule run failed; it runs again at its next time", "error", err.Error())
+		}
+		for org, r := range done {
+			s.log.Info("drift schedule ran", "org", org, "applied", r.Applied, "run", r.RunID, "reason", r.Reason)
+		}
+	}
+}
+
+// scheduleOwner is this process's lease name: host, pid and a random part.
+func scheduleOwner() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }

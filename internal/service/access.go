@@ -113,7 +113,11 @@ func (s *Service) Explain(ctx context.Context, org, who, kind, ref string) (out 
 		if err != nil {
 			return err
 		}
-		out, err = explainUser(access.NewIndex(st), u.ID, only)
+		made, err := madeBy(l.ctx, l.tx, l.orgID)
+		if err != nil {
+			return err
+		}
+		out, err = explainUser(access.NewIndex(st), u.ID, only, made)
 		return err
 	})
 	return out, err
@@ -122,7 +126,7 @@ func (s *Service) Explain(ctx context.Context, org, who, kind, ref string) (out 
 // explainUser explains the user's access on only, or on every resource where it has a
 // source: its raw roles (active or not) and the public projects of the clouds among them,
 // plus, for a raw org owner, every resource.
-func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Explanation, error) {
+func explainUser(ix *access.Index, userID string, only *store.Resource, made map[string]madeByRule) (api.Explanation, error) {
 	ref, ok := ix.LookupUser(userID)
 	if !ok {
 		return api.Explanation{}, notFoundf("no user %q in this organization", userID)
@@ -174,6 +178,9 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 		for i, src := range ex.Sources {
 			re.Sources[i] = api.AccessSource{Kind: src.Kind.String(), Role: src.Role.String(), GrantID: src.BindingID,
 				GroupID: src.GroupID, GroupName: src.GroupName, Path: src.Path, Redundant: src.Redundant, CoveredBy: src.CoveredBy}
+			if m, ok := made[src.BindingID]; ok && src.GroupID != "" {
+				re.Sources[i].RuleID, re.Sources[i].RuleName = m.id, m.name
+			}
 		}
 		out.Resources = append(out.Resources, re)
 	}
@@ -181,5 +188,30 @@ func explainUser(ix *access.Index, userID string, only *store.Resource) (api.Exp
 		return cmp.Or(cmp.Compare(grantKindOrder[a.Kind], grantKindOrder[b.Kind]), cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.ResourceID, b.ResourceID))
 	})
+	return out, nil
+}
+
+// madeByRule names the rule that made a binding.
+type madeByRule struct{ id, name string }
+
+// madeBy maps the org's rule-made bindings to their rule, so that explain says "via group X,
+// bound by rule R".
+func madeBy(ctx context.Context, tx store.Tx, org string) (map[string]madeByRule, error) {
+	bs, err := tx.RuleBindings(ctx, org, "")
+	if err != nil || len(bs) == 0 {
+		return nil, err
+	}
+	names, err := ruleNames(ctx, tx, org)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]madeByRule, len(bs))
+	for _, b := range bs {
+		n := names[b.RuleID]
+		if n == "" {
+			n = b.RuleID
+		}
+		out[b.ID] = madeByRule{b.RuleID, n}
+	}
 	return out, nil
 }

@@ -170,7 +170,7 @@ func nullable(m []byte) []byte {
 }
 
 func settingsView(st store.OrgSettings) api.OrgSettings {
-	v := api.OrgSettings{GroupsOnly: st.GroupsOnly}
+	v := api.OrgSettings{GroupsOnly: st.GroupsOnly, MaxExemptions: st.MaxExemptions}
 	if !st.UpdatedAt.IsZero() {
 		t := st.UpdatedAt
 		v.UpdatedAt = &t
@@ -197,17 +197,34 @@ func (s *Service) UpdateSettings(ctx context.Context, org string, req api.Update
 			return err
 		}
 		before := settingsView(st)
-		if req.GroupsOnly == nil || *req.GroupsOnly == st.GroupsOnly {
+		changed := false
+		if req.GroupsOnly != nil && *req.GroupsOnly != st.GroupsOnly {
+			st.GroupsOnly, changed = *req.GroupsOnly, true
+		}
+		if m := req.MaxExemptions; m != nil && *m != st.MaxExemptions {
+			if *m < 1 || *m > MaxExemptionsLimit {
+				return badRequest("maxExemptions %d: use 1 to %d (break-glass exemptions stay few)", *m, MaxExemptionsLimit)
+			}
+			all, err := l.tx.Exemptions(l.ctx, l.orgID)
+			if err != nil {
+				return err
+			}
+			if len(all) > *m {
+				return conflict("%d users are exempt now, more than %d: unexempt some first (rolecall user exemptions lists them)", len(all), *m)
+			}
+			st.MaxExemptions, changed = *m, true
+		}
+		if !changed {
 			v = before
 			return nil
 		}
-		st.OrgID, st.GroupsOnly, st.UpdatedAt = l.orgID, *req.GroupsOnly, store.Now()
+		st.OrgID, st.UpdatedAt = l.orgID, store.Now()
 		if err := l.tx.PutSettings(l.ctx, st); err != nil {
 			return err
 		}
 		v = settingsView(st)
-		l.ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: before.GroupsOnly},
-			After: events.Settings{GroupsOnly: v.GroupsOnly}})
+		l.ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: before.GroupsOnly, MaxExemptions: before.MaxExemptions},
+			After: events.Settings{GroupsOnly: v.GroupsOnly, MaxExemptions: v.MaxExemptions}})
 		return l.audit(audit.ActionOrgSettingsUpdate, audit.TargetOrganization, l.orgID, before, v)
 	})
 	return v, err

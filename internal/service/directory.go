@@ -113,9 +113,14 @@ func (s *Service) Users(ctx context.Context, org string, q UserQuery) (out []api
 		} else {
 			us, total, err = l.tx.ListUsers(l.ctx, l.orgID, usersQuery(q))
 		}
+		if err != nil {
+			return err
+		}
+		exempt, err := l.exemptIDs()
 		out = make([]api.User, len(us))
 		for i, u := range us {
 			out[i] = userView(u)
+			out[i].Exempt = exempt[u.ID]
 		}
 		return err
 	})
@@ -194,6 +199,10 @@ func (l lookup) userWithGroups(u store.User) (api.User, error) {
 	gs, err := l.tx.GroupsOfMember(l.ctx, l.orgID, u.ID)
 	v := userView(u)
 	v.Groups = groupRefs(gs)
+	if err != nil {
+		return v, err
+	}
+	v.Exempt, err = l.isExempt(u.ID)
 	return v, err
 }
 
@@ -243,7 +252,11 @@ func (s *Service) UserDetail(ctx context.Context, org, ref string) (d UserDetail
 		for _, g := range groups {
 			d.Groups = append(d.Groups, api.GroupRef{ID: g.ID, DisplayName: g.DisplayName})
 		}
-		d.Explanation, err = explainUser(ix, u.ID, nil)
+		made, err := madeBy(l.ctx, l.tx, l.orgID)
+		if err != nil {
+			return err
+		}
+		d.Explanation, err = explainUser(ix, u.ID, nil, made)
 		return err
 	})
 	return d, err

@@ -20,7 +20,7 @@ import (
 // principal. Roles are checked against the resource kind by package access. Grants to
 // inactive or removed users are allowed: such a user simply holds nothing until its identity
 // provider reactivates it, and the answer says so in "note". In groups-only mode a new
-// direct user grant is refused.
+// direct user grant is refused, except to an exempt (break-glass) user.
 
 // grantNames names the resources and principals of grants, loading each kind at most once
 // per request.
@@ -30,6 +30,7 @@ type grantNames struct {
 	users     map[string]string
 	groups    map[string]string
 	accounts  map[string]string
+	rules     map[string]string // rule ID → name, read when a grant is rule-made
 }
 
 func (n *grantNames) load(bs []store.Binding) error {
@@ -51,6 +52,13 @@ func (n *grantNames) load(bs []store.Binding) error {
 	}
 	var users []string
 	for _, b := range bs {
+		if b.RuleID != "" && n.rules == nil {
+			names, err := ruleNames(l.ctx, l.tx, l.orgID)
+			if err != nil {
+				return err
+			}
+			n.rules = names
+		}
 		switch b.PrincipalType {
 		case store.PrincipalUser:
 			if _, ok := n.users[b.PrincipalID]; !ok {
@@ -106,7 +114,7 @@ func (n *grantNames) view(b store.Binding) api.Grant {
 	}
 	return api.Grant{ID: b.ID, Role: b.Role, ResourceKind: string(res.Kind), ResourceID: b.ResourceID, ResourceName: res.Name,
 		PrincipalType: string(b.PrincipalType), PrincipalID: b.PrincipalID, PrincipalName: name,
-		CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy}
+		CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy, RuleID: b.RuleID, RuleName: n.rules[b.RuleID]}
 }
 
 // grantViews names bindings and sorts them: organization, clouds, projects; then resource
@@ -254,10 +262,15 @@ func kindArticle(kind store.ResourceKind) string {
 	return "a"
 }
 
-// checkGroupsOnly refuses a new direct user grant when the org is in groups-only mode.
+// checkGroupsOnly refuses a new direct user grant when the org is in groups-only mode, unless
+// the user is exempt from enforce-groups.
 func (l lookup) checkGroupsOnly(g resolvedGrant) error {
 	st, err := l.tx.Settings(l.ctx, l.orgID)
 	if err != nil || !st.GroupsOnly {
+		return err
+	}
+	// Break-glass users stay outside group control: they may still get direct grants.
+	if exempt, err := l.isExempt(g.who.ID); err != nil || exempt {
 		return err
 	}
 	sel := "--org"
@@ -303,6 +316,13 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 		held, err := l.tx.ListBindings(l.ctx, l.orgID, store.BindingFilter{ResourceID: g.resource.ID, PrincipalType: g.who.Type, PrincipalID: g.who.ID})
 		if err != nil {
 			return err
+		}
+		// A rule-made grant is its rule's: granting it again by hand, or replacing it, is
+		// refused naming the rule.
+		for _, b := range held {
+			if b.RuleID != "" && (b.Role == g.role || req.Replace) {
+				return l.refuseRuleMade(b, "grant by hand, or replace,")
+			}
 		}
 		var same *store.Binding
 		var others []store.Binding
@@ -384,8 +404,12 @@ func (s *Service) RevokeGrant(ctx context.Context, org string, req api.GrantRequ
 	return v, err
 }
 
-// deleteGrant deletes a binding and records it.
+// deleteGrant deletes a binding and records it. A rule-made binding is refused: its rule
+// owns it.
 func (l lookup) deleteGrant(b store.Binding) (api.Grant, error) {
+	if err := l.refuseRuleMade(b, "revoke"); err != nil {
+		return api.Grant{}, err
+	}
 	v, err := l.grantView(b)
 	if err != nil {
 		return v, err
@@ -489,6 +513,9 @@ func (s *Service) ChangeGrantRole(ctx context.Context, org, id, role string) (v 
 	err = s.update(ctx, org, func(l lookup) error {
 		b, err := l.binding(id)
 		if err != nil {
+			return err
+		}
+		if err := l.refuseRuleMade(b, "change the role of"); err != nil {
 			return err
 		}
 		old, err := l.grantView(b)

@@ -62,6 +62,9 @@ func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]a
 		if err := groupChangeEvents(ctx, tx, org, ob, g, mc); err != nil {
 			return err
 		}
+		if _, err := s.reconcileGroups(ctx, tx, org, ob, []store.Group{g}); err != nil {
+			return err
+		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupCreate, audit.TargetGroup, g.ID, nil, groupAudit(doc, mc))
 	})
 	return out, err
@@ -126,6 +129,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 		doc := v.Render(updated, maps.Clone(ndoc), ms, displays)
 		out = Written{ID: id, Version: updated.Version, Body: doc}
 		if err := groupWriteEvents(ctx, tx, org, ob, g, updated, mc); err != nil {
+			return err
+		}
+		if err := s.reconcileRenamed(ctx, tx, org, ob, g, updated); err != nil {
 			return err
 		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupReplace, audit.TargetGroup, id, before, groupAudit(doc, mc))
@@ -224,6 +230,9 @@ func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string,
 		if err := groupWriteEvents(ctx, tx, org, ob, g, updated, mc); err != nil {
 			return err
 		}
+		if err := s.reconcileRenamed(ctx, tx, org, ob, g, updated); err != nil {
+			return err
+		}
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupPatch, audit.TargetGroup, id, AuditDoc(cur), groupAudit(doc, mc))
 	})
 	return out, err
@@ -256,4 +265,15 @@ func groupWriteEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, 
 		ob.Add(events.GroupRenamed, events.GroupData{Group: EventGroup(updated), PreviousName: g.DisplayName})
 	}
 	return groupChangeEvents(ctx, tx, org, ob, updated, mc)
+}
+
+// reconcileRenamed reconciles a written group with the org's group rules when its
+// displayName or externalId changed (what rules match on); a membership-only write
+// changes nothing rules see.
+func (s *Service) reconcileRenamed(ctx context.Context, tx store.Tx, org string, ob *Outbox, g, updated store.Group) error {
+	if g.DisplayName == updated.DisplayName && g.ExternalID == updated.ExternalID {
+		return nil
+	}
+	_, err := s.reconcileGroups(ctx, tx, org, ob, []store.Group{updated})
+	return err
 }

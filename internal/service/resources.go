@@ -122,12 +122,18 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 		return v, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		c, err := l.tx.CreateResource(l.ctx, store.Resource{OrgID: l.orgID, Kind: store.KindCloud, Name: name, CreatedAt: store.Now()})
 		if err != nil {
 			return nameTaken(err, "cloud", name)
 		}
 		v = cloudView(c, 0)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(c)})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(audit.ActionCloudCreate, audit.TargetCloud, c.ID, nil, v)
 	})
 	return v, err
@@ -154,6 +160,9 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 		return nil, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		res, err := l.resource(kind, ref)
 		if err != nil {
 			return err
@@ -172,6 +181,9 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 			return err
 		}
 		l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(res), PreviousName: oldName})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(resourceActions[kind].rename, string(kind), res.ID, before, out)
 	})
 	return out, err
@@ -269,6 +281,9 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		return v, badRequest("a project needs a cloud (id or name): every project is in exactly one cloud")
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		cloud, err := l.resource(store.KindCloud, strings.TrimSpace(cloudRef))
 		if err != nil {
 			return err
@@ -280,6 +295,9 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		}
 		v = projectView(p, cloud)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
+		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			return err
+		}
 		return l.audit(audit.ActionProjectCreate, audit.TargetProject, p.ID, nil, v)
 	})
 	return v, err
@@ -304,6 +322,11 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 		return v, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		if name != "" {
+			if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
+				return err
+			}
+		}
 		p, err := l.resource(store.KindProject, ref)
 		if err != nil {
 			return err
@@ -319,6 +342,9 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 				return nameTaken(err, "project", name)
 			}
 			l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(p), PreviousName: oldName})
+			if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+				return err
+			}
 			v = projectView(p, cloud)
 			if err := l.audit(audit.ActionProjectRename, audit.TargetProject, p.ID, before, v); err != nil {
 				return err

@@ -97,6 +97,14 @@ func seedUsers(ctx context.Context, st store.Store, orgID string, users []access
 						return err
 					}
 				}
+				// A bulk load, like the rest of Seed: the org's exemption limit is the
+				// service's rule (ExemptUser), not the loader's.
+				if u.Exempt {
+					if _, err := tx.PutExemption(ctx, store.Exemption{OrgID: orgID, UserID: got.ID, Reason: "seed",
+						CreatedBy: "seed", CreatedAt: store.Now()}); err != nil {
+						return fmt.Errorf("seeding the exemption of %s: %w", u.UserName, err)
+					}
+				}
 				ids[u.ID] = got.ID
 			}
 			return nil

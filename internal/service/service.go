@@ -1,7 +1,9 @@
 // Package service holds rolecall's use cases over the store: provisioning users and groups
 // (SCIM), membership changes with reinstatement and unknown-member tolerance, grants and the
-// groups-only rule, resources, service accounts, tokens, orgs and their settings, directory
-// lookups, access answers and the access state they and enforce-groups read (LoadState).
+// groups-only rule, break-glass exemptions from enforce-groups, resources, service accounts,
+// tokens, orgs and their settings, directory lookups, access answers and the access state
+// they and enforce-groups read (LoadState), webhook endpoints (webhooks.go) and the steps of
+// the webhook dispatcher (package dispatch, webhooks_dispatch.go).
 // Enforce-groups itself (preview, apply, undo, runs) is the subpackage enforcegroups, so that
 // the CLI can call this package offline without reaching enforce-groups except through the
 // admin API. Each change is one store.Update transaction that writes exactly one audit
@@ -13,7 +15,7 @@
 // render callbacks where an answer or an audit event must be rendered inside the
 // transaction), and admin API views (package api) to the admin API and the console.
 //
-// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, events, scim (pure, for documents and SCIM
+// It may import store, audit, auth, access, decision (pure: the custom actions' rules), enforce, rules (pure: group → role rules), events, scim (pure, for documents and SCIM
 // errors), api (wire types and errors), delivery and webhook (sending and signing webhook
 // deliveries) and the standard library; never a handler package (server and below), client
 // or cli.
@@ -28,6 +30,8 @@ import (
 // Service runs the use cases on one store.
 type Service struct {
 	store store.Store
+	// rules caches each org's compiled group rules (rules.go).
+	rules ruleCache
 	// wh configures webhook checks and sends (SetWebhooks).
 	wh WebhookOptions
 }

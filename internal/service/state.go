@@ -20,7 +20,8 @@ func (s *Service) State(ctx context.Context, orgID string) (*access.State, error
 
 // LoadState reads one org's authorization data into the snapshot that package access
 // (effective access, explain, review) and package enforce (the planner) answer from. Call it
-// inside one transaction so that the snapshot is consistent. Deleted groups are left out: a
+// inside one transaction so that the snapshot is consistent. Exempt users (break-glass)
+// carry access.User.Exempt, which the planner honours. Deleted groups are left out: a
 // binding or membership that names one grants nothing, exactly as for an inactive group.
 func LoadState(ctx context.Context, tx store.Tx, orgID string) (*access.State, error) {
 	st := &access.State{}
@@ -30,6 +31,20 @@ func LoadState(ctx context.Context, tx store.Tx, orgID string) (*access.State, e
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading users: %w", err)
+	}
+	exempt, err := tx.Exemptions(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("loading exemptions: %w", err)
+	}
+	if len(exempt) > 0 {
+		ids := make(map[string]bool, len(exempt))
+		for _, e := range exempt {
+			ids[e.UserID] = true
+		}
+		for i := range st.Users {
+			// A removed user's exemption grants nothing, as MoveUserBindings reads it.
+			st.Users[i].Exempt = ids[st.Users[i].ID] && !st.Users[i].Removed
+		}
 	}
 	err = tx.ScanGroups(ctx, orgID, func(g store.Group) error {
 		st.Groups = append(st.Groups, access.Group{ID: g.ID, DisplayName: g.DisplayName, Active: g.Active && !g.Deleted})

@@ -36,6 +36,9 @@ type WebhookOptions struct {
 	Sender *delivery.Sender
 	// BaseURL is the server's public URL: the base of the events' CloudEvents source.
 	BaseURL string
+	// Changed, when set, is called after an endpoint was created, updated, rotated or
+	// rewound: the server's dispatcher picks it up at once rather than at its next poll.
+	Changed func()
 }
 
 // PreviousSecretTTL is how long a rotated-out secret keeps signing deliveries, so that
@@ -60,6 +63,13 @@ func (s *Service) WebhookSender() *delivery.Sender {
 		s.SetWebhooks(s.wh)
 	}
 	return s.wh.Sender
+}
+
+// webhooksChanged tells the dispatcher (WebhookOptions.Changed) after a commit.
+func (s *Service) webhooksChanged(err error) {
+	if err == nil && s.wh.Changed != nil {
+		s.wh.Changed()
+	}
 }
 
 // WebhookBaseURL is the base of the CloudEvents source of delivered events.
@@ -157,6 +167,7 @@ func (s *Service) CreateWebhook(ctx context.Context, org string, req api.CreateW
 		out = api.CreatedWebhook{Endpoint: webhookView(e, e.Cursor), Secret: secret}
 		return l.audit(audit.ActionWebhookCreate, audit.TargetWebhook, e.ID, nil, out.Endpoint)
 	})
+	s.webhooksChanged(err)
 	return out, err
 }
 
@@ -264,6 +275,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, org, id string, req api.Upd
 		out = webhookView(e, rev)
 		return l.audit(action, audit.TargetWebhook, id, before, out)
 	})
+	s.webhooksChanged(err)
 	return out, err
 }
 
@@ -324,6 +336,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, org, id string, req a
 				PreviousExpiredNow bool `json:"previousExpiredNow"`
 			}{out.Endpoint, req.ExpirePreviousNow})
 	})
+	s.webhooksChanged(err)
 	return out, err
 }
 
@@ -499,6 +512,7 @@ func (s *Service) replayWebhook(ctx context.Context, org, id string, from int64)
 			ReplayFrom int64 `json:"replayFrom"`
 		}{v, from})
 	})
+	s.webhooksChanged(err)
 	return out, err
 }
 

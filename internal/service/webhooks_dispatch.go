@@ -26,26 +26,27 @@ func (s *Service) LeaseWebhooks(ctx context.Context, owner string, now, until ti
 	return out, err
 }
 
-// WebhookEvents reads the events after cursor for endpoint e (store.EventTx EventsAfter
-// with e's types; ErrCursorExpired when they are no longer all retained), and whether owner
-// still holds e's lease, in one snapshot: a dispatcher whose lease was broken (an admin
-// changed the endpoint) stops rather than send with stale settings.
-func (s *Service) WebhookEvents(ctx context.Context, e store.WebhookEndpoint, owner string, cursor int64, limit int) (page store.EventPage, held bool, err error) {
+// WebhookEvents reads, in one snapshot, endpoint e as it is now (cur: an admin may have
+// changed its URL, types or secrets, or disabled it), whether owner still holds its lease,
+// and, when it does and the endpoint is enabled, the events after cursor that pass cur's
+// types (ErrCursorExpired when they are no longer all retained). A dispatcher whose lease
+// was broken (a rewind) or taken over stops rather than send.
+func (s *Service) WebhookEvents(ctx context.Context, e store.WebhookEndpoint, owner string, cursor int64, limit int) (page store.EventPage, cur store.WebhookEndpoint, held bool, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		cur, err := tx.Webhook(ctx, e.OrgID, e.ID)
+		cur, err = tx.Webhook(ctx, e.OrgID, e.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if held = cur.LeaseOwner == owner && cur.Enabled; !held {
+		if held = cur.LeaseOwner == owner; !held || !cur.Enabled {
 			return nil
 		}
-		page, err = tx.EventsAfter(ctx, e.OrgID, store.EventQuery{After: cursor, Types: e.Types, Limit: limit})
+		page, err = tx.EventsAfter(ctx, e.OrgID, store.EventQuery{After: cursor, Types: cur.Types, Limit: limit})
 		return err
 	})
-	return page, held, err
+	return page, cur, held, err
 }
 
 // WaitRevision blocks until org's revision passes after (or ctx ends), when the store can
@@ -93,23 +94,8 @@ func (s *Service) WebhookProgress(ctx context.Context, e store.WebhookEndpoint, 
 // commits the dispatcher watches for (WaitRevision) to deliver at once.
 func (s *Service) WebhookOrgs(ctx context.Context) (out []string, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		orgs, err := tx.ListOrgs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, o := range orgs {
-			es, err := tx.ListWebhooks(ctx, o.ID)
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				if e.Enabled {
-					out = append(out, o.ID)
-					break
-				}
-			}
-		}
-		return nil
+		out, err = tx.WebhookOrgs(ctx)
+		return err
 	})
 	return out, err
 }

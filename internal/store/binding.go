@@ -25,6 +25,9 @@ type Binding struct {
 	Role          string
 	CreatedAt     time.Time
 	CreatedBy     string
+	// RuleID names the group rule that made the binding; "" for a manual grant. Only group
+	// bindings carry one. CreateBinding and InsertBindings store it as given.
+	RuleID string
 }
 
 // BindingFilter narrows ListBindings; empty fields match everything.

@@ -17,7 +17,10 @@ type OrgSettings struct {
 	OrgID string
 	// GroupsOnly is the drift guard: when on, new direct user grants are refused.
 	GroupsOnly bool
-	UpdatedAt  time.Time
+	// MaxExemptions is how many exempt users the org may have; 0 means DefaultMaxExemptions
+	// (so a caller that builds OrgSettings without it keeps the default).
+	MaxExemptions int
+	UpdatedAt     time.Time
 }
 
 // OrgTx reads and writes organizations and their settings.

@@ -39,7 +39,8 @@ type RunTx interface {
 	Run(ctx context.Context, orgID, id string) (Run, error)
 	// ListRuns lists runs newest first, with the total.
 	ListRuns(ctx context.Context, orgID string, p Page) ([]Run, int, error)
-	// MoveUserBindings deletes every direct user binding of the org and keeps each, exactly
+	// MoveUserBindings deletes every direct user binding of the org, except those of exempt
+	// users (ExemptionTx) that are not removed, and keeps each, exactly
 	// as it was, in the restore point of run runID (ErrNotFound unless the run exists), as
 	// CreateRun keeps the bindings it is given. It works set-based: a 400,000-binding move
 	// never passes the rows through the caller. It adds the number moved to the run's

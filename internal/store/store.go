@@ -62,6 +62,9 @@ type Tx interface {
 	PagerTx
 	ActionTx
 	WebhookTx
+	ExemptionTx
+	ScheduleTx
+	RuleTx
 
 	// Lock takes an exclusive, transaction-scoped lock on the org (PostgreSQL advisory lock;
 	// SQLite's single writer already serialises). enforce-groups apply and undo take it so

@@ -73,8 +73,8 @@ type WebhookEndpoint struct {
 	LastDeliveredAt *time.Time
 	// LeaseOwner and LeaseUntil: the dispatcher delivering to it now and until when ("" and
 	// zero when free). Read-only: written by LeaseWebhooks and AdvanceWebhook. A dispatcher
-	// checks it before sending, so that one whose lease was broken (UpdateWebhook,
-	// RewindWebhook) stops before it sends with stale settings.
+	// checks it before sending, so that one whose lease was broken (RewindWebhook) or
+	// taken over stops before it sends.
 	LeaseOwner string
 	LeaseUntil time.Time
 }
@@ -135,11 +135,15 @@ type WebhookTx interface {
 	Webhook(ctx context.Context, orgID, id string) (WebhookEndpoint, error)
 	// ListWebhooks lists the org's endpoints by creation time.
 	ListWebhooks(ctx context.Context, orgID string) ([]WebhookEndpoint, error)
+	// WebhookOrgs lists, in every org, the ids of the orgs that have at least one enabled
+	// endpoint (the orgs a dispatcher watches for commits), in id order. One query
+	// however many orgs the database holds.
+	WebhookOrgs(ctx context.Context) ([]string, error)
 	// UpdateWebhook replaces URL, Description, Types, Enabled, DisabledReason and Secrets
 	// (never the delivery state) and sets UpdatedAt. Enabling an endpoint resets Attempts,
-	// NextAttemptAt and FailingSince so that it is tried at once. It breaks any lease
-	// (AdvanceWebhook then answers ErrVersionMismatch to its holder): a dispatcher working
-	// with the old URL, types or secrets stops, and the next lease reads the new ones.
+	// NextAttemptAt and FailingSince so that it is tried at once. It keeps the lease: the
+	// holder reads the endpoint before each batch it sends and picks up the new URL, types
+	// and secrets (UpdatedAt changed), or stops when it was disabled.
 	UpdateWebhook(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
 	// DeleteWebhook deletes the endpoint and its log; ErrNotFound when there is none.
 	DeleteWebhook(ctx context.Context, orgID, id string) error

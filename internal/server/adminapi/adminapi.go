@@ -53,5 +53,6 @@ func Register(mux *http.ServeMux, d Deps) {
 	s.tokenRoutes(mux)
 	s.routes(mux)
 	s.enforceRoutes(mux)
+	s.ruleRoutes(mux)
 	s.eventRoutes(mux)
 }

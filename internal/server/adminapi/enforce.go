@@ -17,6 +17,10 @@ func (s *API) enforceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/enforce/runs", s.cfg.Authenticate(s.enforceRuns))
 	mux.HandleFunc("GET /api/v1/enforce/runs/{run}", s.cfg.Authenticate(s.enforceRun))
 	mux.HandleFunc("POST /api/v1/enforce/runs/{run}/undo", s.cfg.Authenticate(s.enforceUndo))
+	mux.HandleFunc("GET /api/v1/enforce/drift", s.cfg.Authenticate(s.enforceDrift))
+	mux.HandleFunc("GET /api/v1/enforce/schedule", s.cfg.Authenticate(s.getSchedule))
+	mux.HandleFunc("PUT /api/v1/enforce/schedule", s.cfg.Authenticate(s.setSchedule))
+	mux.HandleFunc("DELETE /api/v1/enforce/schedule", s.cfg.Authenticate(s.deleteSchedule))
 }
 
 // enforcePreview answers the plan and its fingerprint. It reads one snapshot and never

@@ -24,6 +24,7 @@ type orgB struct {
 	userID, groupID, tokenID      string
 	webhookID                     string
 	runID                         string
+	ruleID, ruleChangeID          string
 }
 
 // Names of org B's objects; org A uses none of them.
@@ -36,6 +37,8 @@ const (
 	bToken   = "b-admin"
 	bOrg     = "org-b"
 	bAction  = "b-deploy"
+	bReason  = "b-break-glass-reason"
+	bRule    = "b-rule"
 	bHookURL = "https://b-hooks.example/receive"
 )
 
@@ -77,10 +80,19 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 	asB(201, "POST", "/api/v1/grants", api.GrantRequest{Role: "owner", PrincipalType: "service_account", Principal: bAccount,
 		ResourceKind: "organization"}, nil)
 	asB(201, "PUT", "/api/v1/actions/"+bAction, api.CustomAction{Project: "owner"}, nil)
+	asB(201, "PUT", "/api/v1/users/"+url.PathEscape(bUser)+"/exemption", api.ExemptUserRequest{Reason: bReason}, nil)
+	asB(200, "PUT", "/api/v1/enforce/schedule", api.SetDriftScheduleRequest{Every: "24h"}, nil)
 	var hook api.CreatedWebhook
 	asB(201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: bHookURL}, &hook)
 	b.webhookID = hook.Endpoint.ID
 	b.projectID, b.accountID, b.grantID = p.ID, sa.ID, g.ID
+	add := api.RuleChangeRequest{Add: &api.RuleInput{Name: bRule, Match: "displayName", Value: bGroup, ResourceKind: "cloud", ResourceName: bCloud, Role: "readonly"}}
+	var rpv api.RulePreview
+	asB(200, "POST", "/api/v1/rules/preview", add, &rpv)
+	add.Fingerprint = rpv.Preview.Fingerprint
+	var rres api.RuleApplyResult
+	asB(201, "POST", "/api/v1/rules", add, &rres)
+	b.ruleID, b.ruleChangeID = rres.Rules[0].ID, rres.Change.ID
 	err = e.st.Update(ctx, func(tx store.Tx) error {
 		r, err := tx.CreateRun(ctx, store.Run{OrgID: b.id, CreatedAt: store.Now(), Actor: "test", Fingerprint: "fp", Plan: []byte(`{}`)}, nil, nil)
 		b.runID = r.ID
@@ -95,7 +107,7 @@ func newOrgB(t *testing.T, e *adminEnv) *orgB {
 // secrets are strings that must never appear in an answer to org A: B's ids and names.
 func (b *orgB) secrets() []string {
 	return []string{b.id, b.cloud.ID, b.projectID, b.accountID, b.grantID, b.userID, b.groupID, b.tokenID, b.runID,
-		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, b.webhookID, "b-hooks.example"}
+		bCloud, bProject, bAccount, bUser, bGroup, bToken, bOrg, bAction, bReason, b.webhookID, "b-hooks.example", b.ruleID, b.ruleChangeID, bRule}
 }
 
 // TestAdminOrgIsolation uses org A's admin token on org B's objects, by id and by name,
@@ -150,12 +162,16 @@ func TestAdminOrgIsolation(t *testing.T) {
 			"run":     {b.runID},
 			"action":  {bAction},
 			"webhook": {b.webhookID},
+			"rule":    {b.ruleID, bRule},
+			"change":  {b.ruleChangeID},
 		}
 		bodies := map[string]any{
 			"PATCH /api/v1/clouds/{cloud}":              api.RenameRequest{Name: "stolen"},
 			"PATCH /api/v1/projects/{project}":          api.RenameRequest{Name: "stolen"},
 			"PATCH /api/v1/webhooks/{webhook}":          api.UpdateWebhookRequest{Description: adminPtr("stolen")},
 			"POST /api/v1/webhooks/{webhook}/redeliver": api.RedeliverRequest{Revision: 1},
+			"PUT /api/v1/users/{user}/exemption":        api.ExemptUserRequest{Reason: "stolen"},
+			"PATCH /api/v1/rules/{rule}":                api.RulePatchRequest{RulePatch: api.RulePatch{Role: adminPtr("owner")}, Fingerprint: "x"},
 		}
 		wildcard := regexp.MustCompile(`\{([^}]+)\}`)
 		for route := range documentedRoutes(doc) {
@@ -177,11 +193,20 @@ func TestAdminOrgIsolation(t *testing.T) {
 		// Lists and other reads without a path parameter: nothing of B.
 		for _, route := range []string{"GET /api/v1/org", "GET /api/v1/org/settings", "GET /api/v1/tokens", "GET /api/v1/clouds",
 			"GET /api/v1/projects", "GET /api/v1/service-accounts", "GET /api/v1/users", "GET /api/v1/groups",
-			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions", "GET /api/v1/webhooks"} {
+			"GET /api/v1/grants", "GET /api/v1/access", "GET /api/v1/audit", "GET /api/v1/enforce/runs", "GET /api/v1/events", "GET /api/v1/actions", "GET /api/v1/webhooks",
+			"GET /api/v1/exemptions", "GET /api/v1/enforce/drift", "GET /api/v1/rules", "GET /api/v1/rules/changes"} {
 			_, path, _ := strings.Cut(route, " ")
 			expect(route, 200, "GET", path, nil)
 		}
 		expect("POST /api/v1/enforce/preview", 200, "POST", "/api/v1/enforce/preview", nil)
+		// B has a drift schedule, A none; A's own schedule leaves B's as it was.
+		expect("GET /api/v1/enforce/schedule", 404, "GET", "/api/v1/enforce/schedule", nil)
+		expect("PUT /api/v1/enforce/schedule", 200, "PUT", "/api/v1/enforce/schedule", api.SetDriftScheduleRequest{Every: "1h", AutoApply: true})
+		expect("DELETE /api/v1/enforce/schedule", 200, "DELETE", "/api/v1/enforce/schedule", nil)
+		var bSched api.DriftSchedule
+		if got, raw := e.do(b.token, "GET", "/api/v1/enforce/schedule", nil, &bSched); got != 200 || bSched.Every != "24h0m0s" || bSched.AutoApply {
+			t.Errorf("B's schedule after A set and deleted its own: %d %s", got, raw)
+		}
 		expect("GET /api/v1/access/rows", 200, "GET", "/api/v1/access/rows", nil)
 
 		// Queries and bodies that name B's objects: 404 naming what was asked for.
@@ -243,6 +268,16 @@ func TestAdminOrgIsolation(t *testing.T) {
 			t.Errorf("B's actions after A set one of the same name: %+v", bActions.Items)
 		}
 		expect("POST /api/v1/webhooks", 201, "POST", "/api/v1/webhooks", api.CreateWebhookRequest{URL: "https://a-hooks.example/"})
+		// A rule named like B's, matching B's group's name, is A's own and binds nothing of B.
+		rule := api.RuleChangeRequest{Add: &api.RuleInput{Name: bRule, Match: "displayName", Value: bGroup, ResourceKind: "organization", Role: "owner"}}
+		var rpv api.RulePreview
+		expect("POST /api/v1/rules/preview", 200, "POST", "/api/v1/rules/preview", rule)
+		e.must(200, "POST", "/api/v1/rules/preview", rule, &rpv)
+		if rpv.Preview.Summary.GroupsMatched != 0 {
+			t.Errorf("A's rule preview matches B's group: %+v", rpv.Preview.Summary)
+		}
+		rule.Fingerprint = rpv.Preview.Fingerprint
+		expect("POST /api/v1/rules", 201, "POST", "/api/v1/rules", rule)
 		covered["POST /api/v1/tokens"] = true
 		if got, raw := e.do(e.token, "POST", "/api/v1/tokens", api.CreateTokenRequest{Name: bToken, Scope: "admin"}, nil); got != 201 {
 			t.Errorf("A's token named like B's = %d %s", got, raw)
@@ -267,8 +302,8 @@ func TestAdminOrgIsolation(t *testing.T) {
 		}
 		var grants api.List[api.Grant]
 		e.do(b.token, "GET", "/api/v1/grants", nil, &grants)
-		if grants.Total != 3 {
-			t.Errorf("B holds %d grants after A's attempts, want 3", grants.Total)
+		if grants.Total != 4 { // three by hand, one by B's rule
+			t.Errorf("B holds %d grants after A's attempts, want 4", grants.Total)
 		}
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/enforce"
 	"github.com/rolecall/rolecall/internal/events"
+	"github.com/rolecall/rolecall/internal/rules"
 	"github.com/rolecall/rolecall/internal/server"
 )
 
@@ -237,6 +238,12 @@ var openAPITypes = map[string]any{
 	"EnforceApplyResult": api.EnforceApplyResult{}, "EnforceUndoBinding": api.EnforceUndoBinding{},
 	"EnforceUndoUser": api.EnforceUndoUser{}, "EnforceUndoResult": api.EnforceUndoResult{},
 	"EventPage": api.EventPage{}, "CloudEvent": events.CloudEvent{},
+	"Exemption": api.Exemption{}, "ExemptUserRequest": api.ExemptUserRequest{}, "Exemptions": api.Exemptions{},
+	"DriftGrant": api.DriftGrant{}, "DriftGroup": api.DriftGroup{}, "DriftSummary": api.DriftSummary{}, "DriftReport": api.DriftReport{},
+	"ScheduledRun": api.ScheduledRun{}, "DriftSchedule": api.DriftSchedule{}, "SetDriftScheduleRequest": api.SetDriftScheduleRequest{},
+	"Rule": api.Rule{}, "RuleInput": api.RuleInput{}, "RulePatch": api.RulePatch{}, "RulePatchRequest": api.RulePatchRequest{},
+	"RuleChangeRequest": api.RuleChangeRequest{}, "RulesPreview": rules.Preview{}, "RulePreview": api.RulePreview{},
+	"RuleChange": api.RuleChange{}, "RuleApplyResult": api.RuleApplyResult{}, "RuleList": api.List[api.Rule]{},
 	"WebhookEndpoint": api.WebhookEndpoint{}, "WebhookEndpointList": api.List[api.WebhookEndpoint]{},
 	"CreateWebhookRequest": api.CreateWebhookRequest{}, "UpdateWebhookRequest": api.UpdateWebhookRequest{},
 	"CreatedWebhook": api.CreatedWebhook{}, "RotateWebhookSecretRequest": api.RotateWebhookSecretRequest{},

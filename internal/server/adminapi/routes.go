@@ -37,6 +37,9 @@ func (s *API) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /api/v1/users", s.cfg.Authenticate(s.listUsers))
 	mux.HandleFunc("GET /api/v1/users/{user}", s.cfg.Authenticate(s.getUser))
+	mux.HandleFunc("GET /api/v1/exemptions", s.cfg.Authenticate(s.listExemptions))
+	mux.HandleFunc("PUT /api/v1/users/{user}/exemption", s.cfg.Authenticate(s.exemptUser))
+	mux.HandleFunc("DELETE /api/v1/users/{user}/exemption", s.cfg.Authenticate(s.unexemptUser))
 	mux.HandleFunc("GET /api/v1/groups", s.cfg.Authenticate(s.listGroups))
 	mux.HandleFunc("GET /api/v1/groups/{group}", s.cfg.Authenticate(s.getGroup))
 	mux.HandleFunc("GET /api/v1/groups/{group}/members", s.cfg.Authenticate(s.listGroupMembers))

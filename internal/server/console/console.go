@@ -7,7 +7,8 @@
 // directory.go, resources.go, check.go, webhooks.go and enforce.go.
 //
 // It may import service, service/enforcegroups, service/decisions, decision, access and
-// enforce (review and plan types it shows and exports), auth, audit, api, store,
+// enforce (review and plan types it shows and exports), rules (the rule-change preview it
+// shows), auth, audit, api, store,
 // server/respond and the standard library; never server, scimapi or adminapi.
 package console
 
@@ -81,6 +82,8 @@ func Register(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /ui/users", c.page(c.users))
 	mux.Handle("GET /ui/users/{user}", c.page(c.user))
+	mux.Handle("POST /ui/users/{user}/exempt", c.page(c.userExempt))
+	mux.Handle("POST /ui/users/{user}/unexempt", c.page(c.userUnexempt))
 	mux.Handle("GET /ui/groups", c.page(c.groups))
 	mux.Handle("GET /ui/groups/{group}", c.page(c.group))
 	mux.Handle("GET /ui/clouds", c.page(c.clouds))
@@ -121,10 +124,17 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /ui/webhooks/{webhook}/delete", c.page(c.webhookDelete))
 	mux.Handle("GET /ui/settings", c.page(c.settings))
 	mux.Handle("POST /ui/settings", c.page(c.settingsUpdate))
+	mux.Handle("POST /ui/settings/exemptions", c.page(c.settingsExemptions))
 
 	mux.Handle("POST /ui/grants", c.page(c.grantCreate))
 	mux.Handle("POST /ui/grants/{grant}/role", c.page(c.grantChangeRole))
 	mux.Handle("POST /ui/grants/{grant}/revoke", c.page(c.grantRevoke))
+
+	mux.Handle("GET /ui/rules", c.page(c.rulesPage))
+	mux.Handle("POST /ui/rules/preview", c.page(c.rulePreview))
+	mux.Handle("POST /ui/rules/apply", c.page(c.ruleApply))
+	mux.Handle("GET /ui/rules/{rule}/delete", c.page(c.ruleDeleteConfirm))
+	mux.Handle("POST /ui/rules/changes/{change}/undo", c.page(c.ruleUndo))
 
 	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
 	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))

@@ -71,6 +71,17 @@ func (c *console) user(w http.ResponseWriter, r *http.Request) {
 			d.Where, err = c.grantTargets(r)
 		}
 	}
+	if err == nil {
+		var ex api.Exemptions
+		if ex, err = c.cfg.Service.Exemptions(r.Context(), orgOf(r)); err == nil {
+			d.ExemptCount, d.MaxExemptions = len(ex.Exemptions), ex.Max
+			for i := range ex.Exemptions {
+				if ex.Exemptions[i].UserID == ud.User.ID {
+					d.Exemption = &ex.Exemptions[i]
+				}
+			}
+		}
+	}
 	if err != nil {
 		c.failErr(w, r, err)
 		return
@@ -85,6 +96,10 @@ type uiUserData struct {
 	// GroupsOnly: the org refuses new direct user grants, so the page offers no grant form.
 	GroupsOnly bool
 	Where      []uiWhere
+	// Exemption is the user's exemption from enforce-groups (nil when none); ExemptCount and
+	// MaxExemptions are the org's, for the form.
+	Exemption                  *api.Exemption
+	ExemptCount, MaxExemptions int
 }
 
 type uiGroupsData struct {
@@ -130,4 +145,28 @@ func (c *console) group(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "group", uiView{Title: d.Group.DisplayName, Nav: "groups", Data: d})
+}
+
+// userExempt marks the user exempt from enforce-groups with the posted reason (one audited
+// change, as the admin API's); a refusal (no reason, the org's limit) comes back as the
+// banner.
+func (c *console) userExempt(w http.ResponseWriter, r *http.Request) {
+	page := uiPrefix + "/users/" + r.PathValue("user")
+	v, _, err := c.cfg.Service.ExemptUser(r.Context(), orgOf(r), r.PathValue("user"), r.PostFormValue("reason"))
+	if err != nil {
+		c.refusedTo(w, r, page, err)
+		return
+	}
+	c.doneTo(w, r, page, uiFlash{Notice: v.UserName + " is exempt from enforce-groups: its direct grants are kept and it is never removed."})
+}
+
+// userUnexempt lifts the user's exemption.
+func (c *console) userUnexempt(w http.ResponseWriter, r *http.Request) {
+	page := uiPrefix + "/users/" + r.PathValue("user")
+	v, err := c.cfg.Service.UnexemptUser(r.Context(), orgOf(r), r.PathValue("user"))
+	if err != nil {
+		c.refusedTo(w, r, page, err)
+		return
+	}
+	c.doneTo(w, r, page, uiFlash{Notice: v.UserName + " is no longer exempt: the next enforce-groups run treats it like every other user."})
 }

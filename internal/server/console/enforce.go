@@ -74,6 +74,10 @@ type uiEnforceData struct {
 	uiPlan
 	Runs  []api.EnforceRun
 	Pager uiPager
+	// Drift is the drift report the preview is part of (one snapshot).
+	Drift api.DriftReport
+	// Schedule is the org's drift schedule; nil when it has none.
+	Schedule *api.DriftSchedule
 	// Form echoes what was posted when the page is shown again after a refusal.
 	Confirm                        string
 	AllowNoOwner, EnableGroupsOnly bool
@@ -83,17 +87,31 @@ type uiEnforceData struct {
 func (c *console) enforceData(r *http.Request) (uiEnforceData, error) {
 	orgID := auth.PrincipalFrom(r.Context()).OrgID
 	svc := c.cfg.Enforce
-	pv, err := svc.Preview(r.Context(), orgID)
+	// The drift report holds the fresh preview: one snapshot for both.
+	drift, err := svc.Drift(r.Context(), orgID)
 	if err != nil {
 		return uiEnforceData{}, err
 	}
+	set, err := c.cfg.Service.Settings(r.Context(), orgID)
+	if err != nil {
+		return uiEnforceData{}, err
+	}
+	pv := api.EnforcePreview{Org: drift.Org, GroupsOnly: set.GroupsOnly, Plan: drift.Plan}
 	offset := uiOffset(r)
 	runs, total, err := svc.Runs(r.Context(), orgID, store.Page{Offset: offset, Limit: uiPageSize})
 	if err != nil {
 		return uiEnforceData{}, err
 	}
-	return uiEnforceData{Org: pv.Org, GroupsOnly: pv.GroupsOnly, uiPlan: newUIPlan(&pv.Plan), Runs: runs,
-		Pager: pager(r, offset, len(runs), total)}, nil
+	d := uiEnforceData{Org: pv.Org, GroupsOnly: pv.GroupsOnly, Runs: runs,
+		Pager: pager(r, offset, len(runs), total), Drift: drift}
+	d.uiPlan = newUIPlan(&d.Drift.Plan)
+	switch sc, err := svc.Schedule(r.Context(), orgID); {
+	case err == nil:
+		d.Schedule = &sc
+	case !errors.Is(err, enforcegroups.ErrNoSchedule):
+		return uiEnforceData{}, err
+	}
+	return d, nil
 }
 
 func (c *console) enforcePage(w http.ResponseWriter, r *http.Request) {

@@ -146,6 +146,8 @@ func (c *console) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 
 type uiSettingsData struct {
 	Settings api.OrgSettings
+	// Exemptions are the org's break-glass users.
+	Exemptions []api.Exemption
 }
 
 func (c *console) settings(w http.ResponseWriter, r *http.Request) {
@@ -154,8 +156,29 @@ func (c *console) settings(w http.ResponseWriter, r *http.Request) {
 		c.failErr(w, r, err)
 		return
 	}
-	d := uiSettingsData{Settings: st}
+	ex, err := c.cfg.Service.Exemptions(r.Context(), orgOf(r))
+	if err != nil {
+		c.failErr(w, r, err)
+		return
+	}
+	d := uiSettingsData{Settings: st, Exemptions: ex.Exemptions}
 	c.render(w, r, http.StatusOK, "settings", uiView{Title: "Settings", Nav: "settings", Data: d})
+}
+
+// settingsExemptions sets how many users may be exempt from enforce-groups (one audited
+// settings change); a limit below the number exempt now is refused with the banner.
+func (c *console) settingsExemptions(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("maxExemptions")))
+	if err != nil {
+		c.doneTo(w, r, uiPrefix+"/settings", uiFlash{Error: "Nothing was changed: the most exempt users must be a whole number from 1 to 100."})
+		return
+	}
+	v, err := c.cfg.Service.UpdateSettings(r.Context(), orgOf(r), api.UpdateOrgSettingsRequest{MaxExemptions: &n})
+	if err != nil {
+		c.refusedTo(w, r, uiPrefix+"/settings", err)
+		return
+	}
+	c.doneTo(w, r, uiPrefix+"/settings", uiFlash{Notice: "At most " + strconv.Itoa(v.MaxExemptions) + " users may be exempt from enforce-groups."})
 }
 
 // settingsUpdate turns groups-only mode on or off (one audited settings change).

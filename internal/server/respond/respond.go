@@ -38,6 +38,8 @@ var errorStatus = []struct {
 	{enforcegroups.ErrNoOwner, http.StatusConflict, api.CodeNoOwner},
 	{enforcegroups.ErrAlreadyUndone, http.StatusConflict, api.CodeAlreadyUndone},
 	{enforcegroups.ErrNoFingerprint, http.StatusBadRequest, api.CodeBadRequest},
+	{enforcegroups.ErrNoSchedule, http.StatusNotFound, api.CodeNotFound},
+	{enforcegroups.ErrBeyondLimits, http.StatusConflict, api.CodeConflict},
 }
 
 // Classify returns the status and code for err, and whether it is a known (client) error.

@@ -2,8 +2,11 @@
 // (package enforce) Plan for an organization from the state service.LoadState reads, applies
 // it atomically (one transaction that re-plans under the org lock and refuses when the
 // fingerprint moved, with one audit event), records every live run with its restore point,
-// lists runs, and undoes a run. It knows nothing of HTTP: the admin API and the console map
-// its errors to statuses and say how to override a refusal in their own terms.
+// lists runs, and undoes a run. It also computes the drift report (drift.go: what a fresh
+// preview would change against the last applied run) and runs the orgs' drift schedules
+// (schedule.go: claimed with a lease, applied within their limits or only reported). It knows
+// nothing of HTTP: the admin API and the console map its errors to statuses and say how to
+// override a refusal in their own terms.
 //
 // It may import service, store, access, enforce, events, audit, api and the standard library (and
 // uuid); never a handler package, client or cli. The CLI reaches it only through the admin
@@ -47,6 +50,8 @@ var (
 	ErrAlreadyUndone = errors.New("run already undone")
 	// ErrNoFingerprint: apply was called without the preview's fingerprint.
 	ErrNoFingerprint = errors.New("fingerprint required")
+	// ErrBeyondLimits: a scheduled run's plan exceeds the schedule's limits.
+	ErrBeyondLimits = errors.New("beyond the schedule's limits")
 )
 
 // StaleError says the plan computed at apply time is not the one previewed.
@@ -155,7 +160,7 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 	// shared one (store.OwnTransaction).
 	err := service.WriteEvents(store.OwnTransaction(ctx), s.Store, orgID, func(tx store.Tx, ob *service.Outbox) error {
 		var err error
-		out, err = s.apply(ctx, tx, ob, orgID, req)
+		out, err = s.apply(ctx, tx, ob, orgID, req, nil)
 		return err
 	})
 	if err != nil {
@@ -164,7 +169,10 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 	return out, nil
 }
 
-func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, orgID string, req api.EnforceApplyRequest) (api.EnforceApplyResult, error) {
+// apply is Apply inside tx. A scheduled run (sched non-nil) applies only a plan within
+// sched's limits, computed here under the org lock: otherwise it refuses with an error and
+// nothing is written. Its run records sched.drift's audit event instead of enforce.apply.
+func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, orgID string, req api.EnforceApplyRequest, sched *scheduled) (api.EnforceApplyResult, error) {
 	var out api.EnforceApplyResult
 	if err := tx.LockOrg(ctx, orgID); err != nil {
 		return out, err
@@ -181,6 +189,11 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 	if plan.Fingerprint != req.Fingerprint {
 		return out, &StaleError{Previewed: req.Fingerprint, Current: plan.Fingerprint}
 	}
+	if sched != nil {
+		if why := sched.beyond(plan); why != "" {
+			return out, refuse(ErrBeyondLimits, why)
+		}
+	}
 	set, err := tx.Settings(ctx, orgID)
 	if err != nil {
 		return out, err
@@ -192,7 +205,8 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 		if err := tx.PutSettings(ctx, set); err != nil {
 			return out, err
 		}
-		ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: false}, After: events.Settings{GroupsOnly: true}})
+		ob.Add(events.SettingsChanged, events.SettingsData{Before: events.Settings{GroupsOnly: false, MaxExemptions: set.MaxExemptions},
+			After: events.Settings{GroupsOnly: true, MaxExemptions: set.MaxExemptions}})
 	}
 	out.Plan = wire(plan)
 	out.GroupsOnly = set.GroupsOnly
@@ -233,10 +247,14 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 	}
 	revokedEvents(ob, st, plan)
 	changes := planAccess(plan)
-	ob.Add(events.EnforceApplied, events.EnforceRunData{RunID: run.ID, BindingsDeleted: run.DeletedBindings, UsersRemoved: len(users),
-		Access: &changes})
+	ob.Add(events.EnforceApplied, events.EnforceRunData{RunID: run.ID, Scheduled: sched != nil, BindingsDeleted: run.DeletedBindings,
+		UsersRemoved: len(users), Access: &changes})
 	rv := RunToAPI(run, false)
 	out.Applied, out.RunID, out.Run = true, run.ID, &rv
+	if sched != nil {
+		// The schedule's one audit event (enforce.scheduled) names the run.
+		return out, nil
+	}
 	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceApply, audit.TargetEnforceRun, run.ID,
 		applyAudit{GroupsOnly: wasGroupsOnly},
 		applyAudit{RunID: run.ID, Fingerprint: plan.Fingerprint, DeletedBindings: run.DeletedBindings, RemovedUsers: len(users),

@@ -9,7 +9,11 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-const bindingCols = "id, org_id, resource_id, principal_type, principal_id, role, created_at, created_by"
+// bindingCols are the columns a binding is written with; rule_id is NULL for a manual grant.
+const bindingCols = "id, org_id, resource_id, principal_type, principal_id, role, created_at, created_by, rule_id"
+
+// bindingSelect reads them back in scanBinding's order, a manual grant's rule as "".
+const bindingSelect = "id, org_id, resource_id, principal_type, principal_id, role, created_at, created_by, COALESCE(rule_id, '')"
 
 // bindingOrder is the order of ListBindings and AllBindings: the bindings_grant index order.
 const bindingOrder = " ORDER BY resource_id, principal_type, principal_id, role"
@@ -17,7 +21,7 @@ const bindingOrder = " ORDER BY resource_id, principal_type, principal_id, role"
 func scanBinding(sc interface{ Scan(...any) error }) (store.Binding, error) {
 	var b store.Binding
 	err := sc.Scan(&b.ID, &b.OrgID, &b.ResourceID, &b.PrincipalType, &b.PrincipalID, &b.Role,
-		timeCol{&b.CreatedAt}, &b.CreatedBy)
+		timeCol{&b.CreatedAt}, &b.CreatedBy, &b.RuleID)
 	return b, err
 }
 
@@ -67,9 +71,9 @@ func (t *tx) CreateBinding(ctx context.Context, b store.Binding) (store.Binding,
 		b.ID = newID()
 	}
 	b.CreatedAt = norm(b.CreatedAt)
-	n, err := t.exec(ctx, `INSERT INTO bindings (`+bindingCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	n, err := t.exec(ctx, `INSERT INTO bindings (`+bindingCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT DO NOTHING`, b.ID, b.OrgID, b.ResourceID, string(b.PrincipalType), b.PrincipalID, b.Role,
-		t.d.t(b.CreatedAt), b.CreatedBy)
+		t.d.t(b.CreatedAt), b.CreatedBy, nullable(b.RuleID))
 	if err != nil {
 		return store.Binding{}, false, t.d.mapErr(err, what)
 	}
@@ -88,8 +92,8 @@ func (t *tx) getBinding(ctx context.Context, what, where string, args ...any) (s
 		return store.Binding{}, err
 	}
 	var b store.Binding
-	err := t.one(ctx, "SELECT "+bindingCols+" FROM bindings WHERE org_id = $1 AND "+where, args,
-		&b.ID, &b.OrgID, &b.ResourceID, &b.PrincipalType, &b.PrincipalID, &b.Role, timeCol{&b.CreatedAt}, &b.CreatedBy)
+	err := t.one(ctx, "SELECT "+bindingSelect+" FROM bindings WHERE org_id = $1 AND "+where, args,
+		&b.ID, &b.OrgID, &b.ResourceID, &b.PrincipalType, &b.PrincipalID, &b.Role, timeCol{&b.CreatedAt}, &b.CreatedBy, &b.RuleID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Binding{}, fmt.Errorf("%w: %s", store.ErrNotFound, what)
 	}
@@ -152,7 +156,7 @@ func (t *tx) ListBindings(ctx context.Context, orgID string, f store.BindingFilt
 		return nil, err
 	}
 	where, args := bindingWhere(f)
-	rows, err := t.query(ctx, "SELECT "+bindingCols+" FROM bindings WHERE "+where+bindingOrder, append([]any{orgID}, args...)...)
+	rows, err := t.query(ctx, "SELECT "+bindingSelect+" FROM bindings WHERE "+where+bindingOrder, append([]any{orgID}, args...)...)
 	if err != nil {
 		return nil, t.d.mapErr(err, "list bindings")
 	}
@@ -179,7 +183,7 @@ func (t *tx) AllBindings(ctx context.Context, orgID string, fn func(store.Bindin
 	} else if small {
 		from = " FROM bindings INDEXED BY bindings_grant WHERE org_id = $1" // orgshare.go
 	}
-	return t.stream(ctx, "all bindings", "SELECT "+bindingCols+from,
+	return t.stream(ctx, "all bindings", "SELECT "+bindingSelect+from,
 		[]any{orgID}, func(r *countedRows) error {
 			b, err := scanBinding(r)
 			if err != nil {
@@ -214,7 +218,7 @@ func (t *tx) InsertBindings(ctx context.Context, orgID string, bs []store.Bindin
 		return err
 	}
 	return chunks(bs, insertBatch, func(part []store.Binding) error {
-		args := make([]any, 0, len(part)*8)
+		args := make([]any, 0, len(part)*9)
 		ids := make([]string, len(part))
 		for i, b := range part {
 			if b.ID == "" {
@@ -222,9 +226,9 @@ func (t *tx) InsertBindings(ctx context.Context, orgID string, bs []store.Bindin
 			}
 			ids[i] = b.ID
 			args = append(args, b.ID, orgID, b.ResourceID, string(b.PrincipalType), b.PrincipalID, b.Role,
-				t.d.t(norm(b.CreatedAt)), b.CreatedBy)
+				t.d.t(norm(b.CreatedAt)), b.CreatedBy, nullable(b.RuleID))
 		}
-		n, err := t.exec(ctx, "INSERT INTO bindings ("+bindingCols+") VALUES "+t.d.valuesList(len(part), 8)+
+		n, err := t.exec(ctx, "INSERT INTO bindings ("+bindingCols+") VALUES "+t.d.valuesList(len(part), 9)+
 			" ON CONFLICT DO NOTHING", args...)
 		if err != nil {
 			return t.d.mapErr(err, "insert bindings")

@@ -100,9 +100,10 @@ func (t *tx) Settings(ctx context.Context, orgID string) (store.OrgSettings, err
 	}
 	var s store.OrgSettings
 	var groupsOnly sql.NullBool
-	err := t.one(ctx, `SELECT o.id, s.groups_only, s.updated_at FROM orgs o
+	var maxExempt sql.NullInt64
+	err := t.one(ctx, `SELECT o.id, s.groups_only, s.max_exemptions, s.updated_at FROM orgs o
 		LEFT JOIN org_settings s ON s.org_id = o.id WHERE o.id = $1`, []any{orgID},
-		&s.OrgID, &groupsOnly, timeCol{&s.UpdatedAt})
+		&s.OrgID, &groupsOnly, &maxExempt, timeCol{&s.UpdatedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.OrgSettings{}, fmt.Errorf("%w: org %q", store.ErrNotFound, orgID)
 	}
@@ -110,10 +111,15 @@ func (t *tx) Settings(ctx context.Context, orgID string) (store.OrgSettings, err
 		return store.OrgSettings{}, t.d.mapErr(err, fmt.Sprintf("org %q settings", orgID))
 	}
 	s.GroupsOnly = groupsOnly.Bool
+	s.MaxExemptions = int(maxExempt.Int64)
+	if s.MaxExemptions <= 0 {
+		s.MaxExemptions = store.DefaultMaxExemptions
+	}
 	return s, nil
 }
 
-// PutSettings replaces the org's settings; a zero UpdatedAt means now.
+// PutSettings replaces the org's settings; a zero UpdatedAt means now, a zero MaxExemptions
+// the default.
 func (t *tx) PutSettings(ctx context.Context, s store.OrgSettings) error {
 	if err := t.writableIn(ctx, "PutSettings", s.OrgID); err != nil {
 		return err
@@ -121,8 +127,12 @@ func (t *tx) PutSettings(ctx context.Context, s store.OrgSettings) error {
 	if err := t.orgExists(ctx, s.OrgID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, `INSERT INTO org_settings (org_id, groups_only, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (org_id) DO UPDATE SET groups_only = excluded.groups_only, updated_at = excluded.updated_at`,
-		s.OrgID, s.GroupsOnly, t.d.t(norm(s.UpdatedAt)))
+	if s.MaxExemptions <= 0 {
+		s.MaxExemptions = store.DefaultMaxExemptions
+	}
+	_, err := t.exec(ctx, `INSERT INTO org_settings (org_id, groups_only, max_exemptions, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (org_id) DO UPDATE SET groups_only = excluded.groups_only, max_exemptions = excluded.max_exemptions,
+		updated_at = excluded.updated_at`,
+		s.OrgID, s.GroupsOnly, s.MaxExemptions, t.d.t(norm(s.UpdatedAt)))
 	return t.d.mapErr(err, fmt.Sprintf("org %q settings", s.OrgID))
 }

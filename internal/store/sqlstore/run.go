@@ -143,7 +143,7 @@ func (t *tx) RunBindings(ctx context.Context, orgID, runID string, fn func(store
 		return err
 	}
 	return t.stream(ctx, fmt.Sprintf("bindings of run %q", runID), `SELECT binding_id, org_id, resource_id,
-			principal_type, principal_id, role, created_at, created_by
+			principal_type, principal_id, role, created_at, created_by, ''
 		FROM enforcement_run_bindings WHERE org_id = $1 AND run_id = $2 ORDER BY binding_id`,
 		[]any{orgID, runID}, func(r *countedRows) error {
 			b, err := scanBinding(r)

@@ -12,6 +12,12 @@ import (
 // whose rows never travel to Go and back (which cost seconds per direction in 500-row
 // batches and 5,000-id lists).
 
+// notExempt leaves out the bindings of exempt users (break-glass accounts keep theirs). A
+// removed user's exemption does not count, as for the planner (enforce.Build skips removed
+// users): its bindings move like everyone's.
+const notExempt = ` AND principal_id NOT IN (SELECT e.user_id FROM user_exemptions e
+	JOIN users u ON u.org_id = e.org_id AND u.id = e.user_id AND NOT u.removed WHERE e.org_id = $1)`
+
 // runBindingCols are the columns of enforcement_run_bindings that hold a binding.
 const runBindingCols = "org_id, run_id, binding_id, resource_id, principal_type, principal_id, role, created_at, created_by"
 
@@ -20,6 +26,7 @@ const runBindingCols = "org_id, run_id, binding_id, resource_id, principal_type,
 // (READ COMMITTED) the delete and the copy are one statement, so that a binding granted
 // concurrently is either moved or left alone, never deleted without being kept; SQLite's
 // single writer cannot interleave, so there two statements do and their counts must agree.
+// Exempt users' bindings stay (notExempt).
 func (t *tx) MoveUserBindings(ctx context.Context, orgID, runID string) (int, error) {
 	if err := t.writable("MoveUserBindings"); err != nil {
 		return 0, err
@@ -30,7 +37,7 @@ func (t *tx) MoveUserBindings(ctx context.Context, orgID, runID string) (int, er
 	what := fmt.Sprintf("run %q: move direct user bindings", runID)
 	var moved int64
 	if t.d.name == dialectPostgres {
-		n, err := t.exec(ctx, `WITH d AS (DELETE FROM bindings WHERE org_id = $1 AND principal_type = 'user'
+		n, err := t.exec(ctx, `WITH d AS (DELETE FROM bindings WHERE org_id = $1 AND principal_type = 'user'`+notExempt+`
 				RETURNING id, org_id, resource_id, principal_type, principal_id, role, created_at, created_by)
 			INSERT INTO enforcement_run_bindings (`+runBindingCols+`)
 			SELECT org_id, $2, id, resource_id, principal_type, principal_id, role, created_at, created_by FROM d`,
@@ -42,11 +49,11 @@ func (t *tx) MoveUserBindings(ctx context.Context, orgID, runID string) (int, er
 	} else {
 		copied, err := t.exec(ctx, `INSERT INTO enforcement_run_bindings (`+runBindingCols+`)
 			SELECT org_id, $2, id, resource_id, principal_type, principal_id, role, created_at, created_by
-			FROM bindings WHERE org_id = $1 AND principal_type = 'user'`, orgID, runID)
+			FROM bindings WHERE org_id = $1 AND principal_type = 'user'`+notExempt, orgID, runID)
 		if err != nil {
 			return 0, t.d.mapErr(err, what)
 		}
-		deleted, err := t.exec(ctx, "DELETE FROM bindings WHERE org_id = $1 AND principal_type = 'user'", orgID)
+		deleted, err := t.exec(ctx, "DELETE FROM bindings WHERE org_id = $1 AND principal_type = 'user'"+notExempt, orgID)
 		if err != nil {
 			return 0, t.d.mapErr(err, what)
 		}
@@ -81,7 +88,7 @@ func (t *tx) RestoreRunBindings(ctx context.Context, orgID, runID string, skip [
 		return 0, t.d.mapErr(err, what)
 	}
 	n, err := t.exec(ctx, `INSERT INTO bindings (`+bindingCols+`)
-		SELECT rb.binding_id, rb.org_id, rb.resource_id, rb.principal_type, rb.principal_id, rb.role, rb.created_at, rb.created_by
+		SELECT rb.binding_id, rb.org_id, rb.resource_id, rb.principal_type, rb.principal_id, rb.role, rb.created_at, rb.created_by, NULL
 		FROM enforcement_run_bindings rb
 		WHERE `+kept+`
 			AND EXISTS (SELECT 1 FROM resources r WHERE r.id = rb.resource_id AND r.org_id = $1)

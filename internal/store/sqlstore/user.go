@@ -308,6 +308,7 @@ func (t *tx) DeleteUser(ctx context.Context, orgID, id string, expectVersion int
 		"DELETE FROM memberships WHERE org_id = $1 AND member_id = $2 AND member_type = 'user'",
 		"DELETE FROM bindings WHERE org_id = $1 AND principal_id = $2 AND principal_type = 'user'",
 		"DELETE FROM user_emails WHERE org_id = $1 AND user_id = $2",
+		"DELETE FROM user_exemptions WHERE org_id = $1 AND user_id = $2",
 	} {
 		if _, err := t.exec(ctx, q, orgID, id); err != nil {
 			return t.d.mapErr(err, what)

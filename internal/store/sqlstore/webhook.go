@@ -177,9 +177,27 @@ func (t *tx) ListWebhooks(ctx context.Context, orgID string) ([]store.WebhookEnd
 	return out, nil
 }
 
+// WebhookOrgs lists the orgs with an enabled endpoint.
+func (t *tx) WebhookOrgs(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := t.stream(ctx, "webhook orgs", "SELECT DISTINCT org_id FROM webhooks WHERE enabled ORDER BY org_id", nil,
+		func(rows *countedRows) error {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UpdateWebhook replaces the endpoint's settings (never its delivery state); enabling a
-// disabled endpoint makes it due at once. It breaks the lease, so that a dispatcher holding
-// it stops and the next one starts with the new URL, types and secrets.
+// disabled endpoint makes it due at once. The lease is kept: its holder sees the new
+// settings (UpdatedAt) when it next reads the endpoint.
 func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 	if err := t.writable("UpdateWebhook"); err != nil {
 		return store.WebhookEndpoint{}, err
@@ -195,7 +213,7 @@ func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.
 			attempts = CASE WHEN enabled THEN attempts WHEN $6 THEN 0 ELSE attempts END,
 			next_attempt_at = CASE WHEN enabled THEN next_attempt_at WHEN $6 THEN $9 ELSE next_attempt_at END,
 			failing_since = CASE WHEN enabled THEN failing_since WHEN $6 THEN NULL ELSE failing_since END,
-			enabled = $6, lease_owner = NULL, lease_until = NULL
+			enabled = $6
 		WHERE org_id = $1 AND id = $2`,
 		e.OrgID, e.ID, e.URL, e.Description, types, e.Enabled, e.DisabledReason, secrets, t.d.t(at))
 	if err != nil {
