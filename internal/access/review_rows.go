@@ -1,9 +1,10 @@
 package access
 
 import (
-	"encoding/csv"
 	"io"
 	"strings"
+
+	"github.com/rolecall/rolecall/internal/csvsafe"
 )
 
 // ReviewRow is one line of the access review as a flat table, for spreadsheets and audits:
@@ -112,7 +113,7 @@ func (ix *Index) reviewSource(p Principal, id string, role Role) string {
 
 // WriteReviewCSV writes rows as CSV (RFC 4180) with ReviewCSVHeader first.
 func WriteReviewCSV(w io.Writer, rows []ReviewRow) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // names come from the IdP: no cell may be a formula
 	if err := cw.Write(ReviewCSVHeader); err != nil {
 		return err
 	}

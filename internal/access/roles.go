@@ -4,8 +4,8 @@
 // belongs to (transitively), a principal's effective role on a resource, why a user holds it
 // (Explain), and the access-review export.
 //
-// The package is pure: it does no I/O and imports only the standard library. Package enforce
-// builds its planner on the Index.
+// The package is pure: it does no I/O and imports only the standard library and csvsafe (its
+// CSV export). Package enforce builds its planner on the Index.
 package access
 
 import (

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"strconv"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/cli/enforcetext"
 	"github.com/rolecall/rolecall/internal/client"
+	"github.com/rolecall/rolecall/internal/csvsafe"
 )
 
 // driftCommand is `rolecall scim drift`: the drift report in the preview's text format, as
@@ -39,7 +39,7 @@ emits the com.rolecall.drift.reported event, this one does not.`,
 				case a.json():
 					return printJSON(a.Stdout, r)
 				case a.csv():
-					w := csv.NewWriter(a.Stdout)
+					w := csvsafe.NewWriter(a.Stdout)
 					if err := w.Write(enforcetext.DriftCSVHeader); err != nil {
 						return err
 					}

@@ -1,11 +1,11 @@
 package enforce
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 
 	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/csvsafe"
 )
 
 // PlanCSVHeader is the header row of a plan's CSV export, in column order (docs/enforce-json.md):
@@ -19,7 +19,7 @@ var PlanCSVHeader = []string{"user", "user_id", "change", "resource_kind", "reso
 // a break-glass user apply leaves as it is (before is its number of direct grants). Like the
 // JSON plan, it is data: how a plan reads is up to each interface.
 func WritePlanCSV(w io.Writer, p *Plan) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // names come from the IdP: no cell may be a formula
 	if err := cw.Write(PlanCSVHeader); err != nil {
 		return err
 	}

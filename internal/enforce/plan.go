@@ -6,7 +6,8 @@
 // each interface (the CLI's reference text is in cli/enforcetext, the console's table in its
 // templates): the planner holds no presentation strings.
 //
-// The package is pure: it imports only the standard library and package access.
+// The package is pure: it imports only the standard library, package access and csvsafe
+// (its CSV export).
 package enforce
 
 import (
