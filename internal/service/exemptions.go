@@ -34,6 +34,11 @@ func (s *Service) ExemptUser(ctx context.Context, org, ref, reason string) (v ap
 		return v, false, badRequest("the reason is %d characters long; keep it to %d", utf8.RuneCountInString(reason), maxReasonLen)
 	}
 	err = s.update(ctx, org, func(l lookup) error {
+		// The org lock first: counting the exemptions and adding one must be one step, or two
+		// concurrent requests at the limit on PostgreSQL (READ COMMITTED) would both pass it.
+		if err := l.tx.LockOrg(l.ctx, l.orgID); err != nil {
+			return err
+		}
 		u, err := l.user(ref)
 		if err != nil {
 			return err

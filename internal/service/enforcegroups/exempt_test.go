@@ -539,3 +539,40 @@ func TestScheduleReplacedWhileRunning(t *testing.T) {
 		t.Errorf("schedule = %+v, %v", sc, err)
 	}
 }
+
+// Concurrent exemptions at the limit: the count and the insert are one step under the org
+// lock, so of several racing requests only as many pass as the limit leaves room for.
+func TestExemptLimitUnderConcurrency(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st store.Store) {
+		orgID, _ := testenv.Seed(t, st, "exempt-race", enforce.ReferenceState())
+		svc := service.New(st)
+		ctx := ctxAs("carol")
+		two := 2
+		if _, err := svc.UpdateSettings(ctx, orgID, api.UpdateOrgSettingsRequest{MaxExemptions: &two}); err != nil {
+			t.Fatal(err)
+		}
+		users := []string{"user1@example.com", "user2@example.com", "orphan-user@example.com", "admin@example.com"}
+		errs := make([]error, len(users))
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Go(func() { _, _, errs[i] = svc.ExemptUser(ctx, orgID, u, "race") })
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !contains(err.Error(), "its limit"):
+				t.Errorf("%s: %v", users[i], err)
+			}
+		}
+		list, err := svc.Exemptions(ctx, orgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != 2 || len(list.Exemptions) != 2 {
+			t.Errorf("%d requests passed and %d users are exempt; the limit is 2", ok, len(list.Exemptions))
+		}
+	})
+}
