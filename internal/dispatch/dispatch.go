@@ -155,10 +155,19 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Changed tells the dispatcher that an endpoint was created, changed or rewound on this
-// server: it starts watching the endpoint's org for commits at once (rather than at its
-// next refresh) and looks for due endpoints now. service.WebhookOptions.Changed.
-func (d *Dispatcher) Changed() {
+// Changed tells the dispatcher that an endpoint was created, changed, rotated, rewound or
+// deleted on this server (service.WebhookOptions.Changed): a worker of this server sending
+// to it stops at once, so that nothing more goes out with the old URL, secrets or types,
+// or to an endpoint an admin disabled or deleted (the store broke its lease, which stops a
+// worker of another server at its next write of progress, within flushEvery events); the
+// dispatcher starts watching the endpoint's org for commits at once (rather than at its
+// next refresh) and looks for due endpoints now.
+func (d *Dispatcher) Changed(endpointID string) {
+	d.mu.Lock()
+	if w := d.active[endpointID]; w != nil {
+		w.cancel()
+	}
+	d.mu.Unlock()
 	select {
 	case d.changed <- struct{}{}:
 	default:

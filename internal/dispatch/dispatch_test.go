@@ -238,7 +238,7 @@ func TestDispatcher(t *testing.T) {
 	}{
 		{"OrderAndSignatures", testOrder}, {"Retries", testRetries}, {"RetryAfter", testRetryAfter},
 		{"GoneDisables", testGone}, {"ExhaustedDisables", testExhausted}, {"Redelivery", testRedelivery},
-		{"Rotation", testRotation}, {"TypesFilter", testTypes}, {"ExpiredCursor", testExpired},
+		{"Rotation", testRotation}, {"DisableStopsSending", testDisableStops}, {"TypesFilter", testTypes}, {"ExpiredCursor", testExpired},
 	}
 	for _, b := range sqltest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -457,7 +457,9 @@ func testRotation(t *testing.T, e *env) {
 	r.trust(h.Secret)
 	e.start()
 	e.clouds("a", 1)
-	waitFor(t, "first", func() bool { return len(r.all()) == 1 })
+	// Rotate once the first delivery is recorded: a rotation breaks the lease, and what the
+	// worker sent but had not yet recorded (20 ms after a pause) would be sent again.
+	waitFor(t, "first", func() bool { return len(r.all()) == 1 && e.endpoint(h.Endpoint.ID).Cursor == h.Endpoint.Cursor+1 })
 	rot, err := e.svc.RotateWebhookSecret(e.ctx, e.org, h.Endpoint.ID, api.RotateWebhookSecretRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -535,4 +537,31 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// An admin's change reaches a worker in the middle of a backlog: on the server that made it
+// the worker stops at once (Dispatcher.Changed), so nothing more goes to a disabled
+// endpoint than the delivery already in flight.
+func testDisableStops(t *testing.T, e *env) {
+	r := newReceiver(t)
+	r.answer = func(int, got) (int, map[string]string) {
+		time.Sleep(20 * time.Millisecond) // a slow receiver: the backlog lasts
+		return http.StatusNoContent, nil
+	}
+	h := e.hook(r.srv.URL)
+	e.clouds("backlog", 60)
+	e.svc.SetWebhooks(service.WebhookOptions{Guard: delivery.Guard{AllowPrivate: true},
+		Sender:  delivery.NewSender(delivery.Guard{AllowPrivate: true}, 2*time.Second),
+		Changed: func(id string) { e.d.Changed(id) }})
+	e.start()
+	waitFor(t, "some delivered", func() bool { return len(r.all()) >= 3 })
+	off := false
+	if _, err := e.svc.UpdateWebhook(e.ctx, e.org, h.Endpoint.ID, api.UpdateWebhookRequest{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	at := len(r.all())
+	time.Sleep(300 * time.Millisecond)
+	if n := len(r.all()); n > at+1 {
+		t.Errorf("%d deliveries after the endpoint was disabled (at %d); want at most the one in flight", n-at, at)
+	}
 }

@@ -36,9 +36,10 @@ type WebhookOptions struct {
 	Sender *delivery.Sender
 	// BaseURL is the server's public URL: the base of the events' CloudEvents source.
 	BaseURL string
-	// Changed, when set, is called after an endpoint was created, updated, rotated or
-	// rewound: the server's dispatcher picks it up at once rather than at its next poll.
-	Changed func()
+	// Changed, when set, is called with the endpoint's id after it was created, updated,
+	// rotated, rewound or deleted: the server's dispatcher stops a worker that is sending
+	// with the old settings and picks the endpoint up at once rather than at its next poll.
+	Changed func(endpointID string)
 }
 
 // PreviousSecretTTL is how long a rotated-out secret keeps signing deliveries, so that
@@ -66,9 +67,9 @@ func (s *Service) WebhookSender() *delivery.Sender {
 }
 
 // webhooksChanged tells the dispatcher (WebhookOptions.Changed) after a commit.
-func (s *Service) webhooksChanged(err error) {
+func (s *Service) webhooksChanged(err error, endpointID string) {
 	if err == nil && s.wh.Changed != nil {
-		s.wh.Changed()
+		s.wh.Changed(endpointID)
 	}
 }
 
@@ -167,7 +168,7 @@ func (s *Service) CreateWebhook(ctx context.Context, org string, req api.CreateW
 		out = api.CreatedWebhook{Endpoint: webhookView(e, e.Cursor), Secret: secret}
 		return l.audit(audit.ActionWebhookCreate, audit.TargetWebhook, e.ID, nil, out.Endpoint)
 	})
-	s.webhooksChanged(err)
+	s.webhooksChanged(err, out.Endpoint.ID)
 	return out, err
 }
 
@@ -275,7 +276,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, org, id string, req api.Upd
 		out = webhookView(e, rev)
 		return l.audit(action, audit.TargetWebhook, id, before, out)
 	})
-	s.webhooksChanged(err)
+	s.webhooksChanged(err, id)
 	return out, err
 }
 
@@ -296,6 +297,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, org, id string) (out api.We
 		}
 		return l.audit(audit.ActionWebhookDelete, audit.TargetWebhook, id, out, nil)
 	})
+	s.webhooksChanged(err, id)
 	return out, err
 }
 
@@ -336,7 +338,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, org, id string, req a
 				PreviousExpiredNow bool `json:"previousExpiredNow"`
 			}{out.Endpoint, req.ExpirePreviousNow})
 	})
-	s.webhooksChanged(err)
+	s.webhooksChanged(err, id)
 	return out, err
 }
 
@@ -373,9 +375,16 @@ func (s *Service) WebhookMessage(e store.WebhookEndpoint, ev store.Event) (deliv
 
 // WebhookAttemptOf is the delivery log line of result r for event ev on endpoint e.
 func WebhookAttemptOf(e store.WebhookEndpoint, ev store.Event, attempt int, manual bool, at time.Time, r delivery.Result) store.WebhookAttempt {
+	// The receiver's answer is kept where someone reads it: a failed attempt, a test or a
+	// redelivery. A busy endpoint's stream of successes would otherwise keep up to 1 KB of
+	// body per event for the whole retention.
+	answer := r.Answer
+	if r.Outcome == delivery.Delivered && !manual {
+		answer = ""
+	}
 	return store.WebhookAttempt{OrgID: e.OrgID, EndpointID: e.ID, EventID: ev.ID, EventSeq: ev.Seq, EventType: ev.Type,
 		Attempt: attempt, Manual: manual, At: at, Latency: r.Latency, Status: r.Status, Outcome: r.Outcome.String(),
-		Error: r.Error, Answer: r.Answer}
+		Error: r.Error, Answer: answer}
 }
 
 func deliveryView(a store.WebhookAttempt) api.WebhookDelivery {
@@ -512,7 +521,7 @@ func (s *Service) replayWebhook(ctx context.Context, org, id string, from int64)
 			ReplayFrom int64 `json:"replayFrom"`
 		}{v, from})
 	})
-	s.webhooksChanged(err)
+	s.webhooksChanged(err, id)
 	return out, err
 }
 

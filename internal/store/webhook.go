@@ -141,9 +141,10 @@ type WebhookTx interface {
 	WebhookOrgs(ctx context.Context) ([]string, error)
 	// UpdateWebhook replaces URL, Description, Types, Enabled, DisabledReason and Secrets
 	// (never the delivery state) and sets UpdatedAt. Enabling an endpoint resets Attempts,
-	// NextAttemptAt and FailingSince so that it is tried at once. It keeps the lease: the
-	// holder reads the endpoint before each batch it sends and picks up the new URL, types
-	// and secrets (UpdatedAt changed), or stops when it was disabled.
+	// NextAttemptAt and FailingSince so that it is tried at once. It breaks the lease, as
+	// RewindWebhook does: the holder's next AdvanceWebhook is refused (ErrVersionMismatch),
+	// so it stops sending with the old URL, types or secrets, or to a disabled endpoint, and
+	// whoever leases the endpoint next sends with the new settings.
 	UpdateWebhook(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error)
 	// DeleteWebhook deletes the endpoint and its log; ErrNotFound when there is none.
 	DeleteWebhook(ctx context.Context, orgID, id string) error

@@ -196,8 +196,9 @@ func (t *tx) WebhookOrgs(ctx context.Context) ([]string, error) {
 }
 
 // UpdateWebhook replaces the endpoint's settings (never its delivery state); enabling a
-// disabled endpoint makes it due at once. The lease is kept: its holder sees the new
-// settings (UpdatedAt) when it next reads the endpoint.
+// disabled endpoint makes it due at once. It breaks the lease, as RewindWebhook does: the
+// holder's next write of progress is refused, so it stops sending with the old URL or
+// secrets, and whoever leases the endpoint next sends with the new ones.
 func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.WebhookEndpoint, error) {
 	if err := t.writable("UpdateWebhook"); err != nil {
 		return store.WebhookEndpoint{}, err
@@ -213,7 +214,7 @@ func (t *tx) UpdateWebhook(ctx context.Context, e store.WebhookEndpoint) (store.
 			attempts = CASE WHEN enabled THEN attempts WHEN $6 THEN 0 ELSE attempts END,
 			next_attempt_at = CASE WHEN enabled THEN next_attempt_at WHEN $6 THEN $9 ELSE next_attempt_at END,
 			failing_since = CASE WHEN enabled THEN failing_since WHEN $6 THEN NULL ELSE failing_since END,
-			enabled = $6
+			enabled = $6, lease_owner = NULL, lease_until = NULL
 		WHERE org_id = $1 AND id = $2`,
 		e.OrgID, e.ID, e.URL, e.Description, types, e.Enabled, e.DisabledReason, secrets, t.d.t(at))
 	if err != nil {

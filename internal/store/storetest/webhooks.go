@@ -327,12 +327,20 @@ func testWebhooksAdvanceLostLease(t *testing.T, s store.Store) {
 	if got := getWebhook(t, s, o.ID, e.ID); got.Cursor != 1 {
 		t.Errorf("cursor = %d after a refused advance, want 1", got.Cursor)
 	}
-	// An admin's update keeps the lease; the holder reads the new settings.
+	// An admin's update breaks the lease: the holder may not write progress (and so stops
+	// sending with the old settings); the next lease reads the new ones.
 	cur := getWebhook(t, s, o.ID, e.ID)
 	cur.Description = "changed"
 	update(t, s, func(tx store.Tx) error { _, err := tx.UpdateWebhook(bg, cur); return err })
-	if got := getWebhook(t, s, o.ID, e.ID); got.LeaseOwner != "new" || got.Description != "changed" || !got.UpdatedAt.After(cur.UpdatedAt) {
+	if got := getWebhook(t, s, o.ID, e.ID); got.LeaseOwner != "" || got.Description != "changed" || !got.UpdatedAt.After(cur.UpdatedAt) {
 		t.Fatalf("after an update: lease %q, description %q, updated %v (was %v)", got.LeaseOwner, got.Description, got.UpdatedAt, cur.UpdatedAt)
+	}
+	err = s.Update(bg, func(tx store.Tx) error {
+		return tx.AdvanceWebhook(bg, o.ID, e.ID, "new", store.WebhookProgress{Cursor: 2, NextAttemptAt: now}, true)
+	})
+	wantErr(t, "AdvanceWebhook after an admin's update", err, store.ErrVersionMismatch)
+	if got := lease(t, s, "newer", now.Add(2*time.Hour), now.Add(3*time.Hour), 1); len(got) != 1 || got[0].Description != "changed" {
+		t.Fatalf("the endpoint is not leased again with its new settings: %+v", got)
 	}
 	// Deleted while leased: refused the same way.
 	update(t, s, func(tx store.Tx) error { return tx.DeleteWebhook(bg, o.ID, e.ID) })
