@@ -201,16 +201,26 @@ func (l lookup) webhook(id string) (store.WebhookEndpoint, error) {
 	return e, err
 }
 
+// webhookAt reads an endpoint and the org's revision, which its view reports beside its
+// cursor (how far behind it is).
+func (l lookup) webhookAt(id string) (store.WebhookEndpoint, int64, error) {
+	e, err := l.webhook(id)
+	if err != nil {
+		return e, 0, err
+	}
+	rev, err := l.tx.Revision(l.ctx, l.orgID)
+	return e, rev, err
+}
+
 // Webhook reads one endpoint.
 func (s *Service) Webhook(ctx context.Context, org, id string) (out api.WebhookEndpoint, err error) {
 	err = s.view(ctx, org, func(l lookup) error {
-		e, err := l.webhook(id)
+		e, rev, err := l.webhookAt(id)
 		if err != nil {
 			return err
 		}
-		rev, err := l.tx.Revision(l.ctx, l.orgID)
 		out = webhookView(e, rev)
-		return err
+		return nil
 	})
 	return out, err
 }
@@ -237,11 +247,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, org, id string, req api.Upd
 		}
 	}
 	err = s.update(ctx, org, func(l lookup) error {
-		e, err := l.webhook(id)
-		if err != nil {
-			return err
-		}
-		rev, err := l.tx.Revision(l.ctx, l.orgID)
+		e, rev, err := l.webhookAt(id)
 		if err != nil {
 			return err
 		}
@@ -283,11 +289,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, org, id string, req api.Upd
 // DeleteWebhook deletes an endpoint and its delivery log; it answers what was deleted.
 func (s *Service) DeleteWebhook(ctx context.Context, org, id string) (out api.WebhookEndpoint, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
-		e, err := l.webhook(id)
-		if err != nil {
-			return err
-		}
-		rev, err := l.tx.Revision(l.ctx, l.orgID)
+		e, rev, err := l.webhookAt(id)
 		if err != nil {
 			return err
 		}
@@ -310,11 +312,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, org, id string, req a
 		return out, err
 	}
 	err = s.update(ctx, org, func(l lookup) error {
-		e, err := l.webhook(id)
-		if err != nil {
-			return err
-		}
-		rev, err := l.tx.Revision(l.ctx, l.orgID)
+		e, rev, err := l.webhookAt(id)
 		if err != nil {
 			return err
 		}
