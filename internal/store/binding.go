@@ -48,6 +48,10 @@ type BindingTx interface {
 	FindBinding(ctx context.Context, orgID, resourceID string, pt PrincipalType, principalID, role string) (Binding, error)
 	DeleteBinding(ctx context.Context, orgID, id string) (Binding, error)
 	ListBindings(ctx context.Context, orgID string, f BindingFilter) ([]Binding, error)
+	// BindingsOf returns the bindings of the principals of type pt among ids, in no
+	// particular order: the batched read behind the effective-role changes of a group-level
+	// write (the bindings of thousands of members and of their groups in a few queries).
+	BindingsOf(ctx context.Context, orgID string, pt PrincipalType, ids []string) ([]Binding, error)
 	// AllBindings streams every binding of the org, in no particular order.
 	AllBindings(ctx context.Context, orgID string, fn func(Binding) error) error
 	// DeleteBindings deletes the given ids in bulk and returns how many existed.

@@ -256,3 +256,39 @@ func (t *tx) InsertBindings(ctx context.Context, orgID string, bs []store.Bindin
 		return fmt.Errorf("%w: binding %q: its resource or principal is not in org %q", store.ErrNotFound, bad, orgID)
 	})
 }
+
+// BindingsOf returns the bindings of the given principals of type pt: one query per chunk of
+// ids, each id one range of the bindings_principal index (org_id, principal_id). The org
+// condition is written plainly on both dialects: it is that index's leading column.
+func (t *tx) BindingsOf(ctx context.Context, orgID string, pt store.PrincipalType, ids []string) ([]store.Binding, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
+	out := []store.Binding{}
+	err := chunks(dedupe(ids), listBatch, func(part []string) error {
+		rows, err := t.query(ctx, "SELECT "+prefixBindingCols("b")+" "+t.d.drive(2, "bindings b")+
+			" WHERE b.org_id = $1 AND b.principal_id = l.v AND b.principal_type = $3", orgID, t.d.listArg(part), string(pt))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			b, err := scanBinding(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, t.d.mapErr(err, "bindings of principals")
+	}
+	return out, nil
+}
+
+// prefixBindingCols is bindingSelect with every column taken from alias.
+func prefixBindingCols(alias string) string {
+	return alias + ".id, " + alias + ".org_id, " + alias + ".resource_id, " + alias + ".principal_type, " + alias +
+		".principal_id, " + alias + ".role, " + alias + ".created_at, " + alias + ".created_by, COALESCE(" + alias + ".rule_id, '')"
+}

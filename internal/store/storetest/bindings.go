@@ -316,6 +316,31 @@ func testBindings(t *testing.T, s store.Store) {
 				t.Errorf("ListBindings %s = %v, want %v", tc.name, ids(got), tc.want)
 			}
 		}
+		for _, tc := range []struct {
+			name string
+			pt   store.PrincipalType
+			in   []string
+			want []string
+		}{
+			{"one user", store.PrincipalUser, []string{u.ID}, sorted(b.ID, ub.ID)},
+			{"duplicates and unknown ids", store.PrincipalUser, []string{u.ID, "nope", u.ID, ""}, sorted(b.ID, ub.ID)},
+			{"a group", store.PrincipalGroup, []string{g.ID, u.ID}, []string{gb.ID}},
+			{"type decides", store.PrincipalGroup, []string{u.ID}, nil},
+			{"service account", store.PrincipalServiceAccount, []string{sa.ID}, []string{sb.ID}},
+			{"another org's user", store.PrincipalUser, []string{foreignUser.ID}, nil},
+			{"none", store.PrincipalUser, nil, nil},
+		} {
+			got, err := tx.BindingsOf(bg, o.ID, tc.pt, tc.in)
+			must(t, "BindingsOf "+tc.name, err)
+			if !slices.Equal(ids(got), tc.want) {
+				t.Errorf("BindingsOf %s = %v, want %v", tc.name, ids(got), tc.want)
+			}
+			for _, x := range got {
+				if x.ID == b.ID && x != b {
+					t.Errorf("BindingsOf %s: %+v, want %+v", tc.name, x, b)
+				}
+			}
+		}
 		var all []store.Binding
 		must(t, "AllBindings", tx.AllBindings(bg, o.ID, func(b store.Binding) error { all = append(all, b); return nil }))
 		if !slices.Equal(ids(all), sorted(b.ID, gb.ID, sb.ID, ub.ID)) {

@@ -66,6 +66,8 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		empty("ListUsers(id eq)", len(us)+total, err)
 		names, err := tx.UserNames(bg, B, []string{ua.ID})
 		empty("UserNames", len(names), err)
+		byID, err := tx.UsersByID(bg, B, []string{ua.ID})
+		empty("UsersByID", len(byID), err)
 		n := 0
 		err = tx.ScanUsers(bg, B, func(u store.User) error {
 			if u.ID != ub.ID {
@@ -129,6 +131,8 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 		notFound("FindBinding", err)
 		bs, err := tx.ListBindings(bg, B, store.BindingFilter{ResourceID: pa.ID})
 		empty("ListBindings", len(bs), err)
+		bs, err = tx.BindingsOf(bg, B, store.PrincipalUser, []string{ua.ID})
+		empty("BindingsOf", len(bs), err)
 		n = 0
 		err = tx.AllBindings(bg, B, func(store.Binding) error { n++; return nil })
 		empty("AllBindings", n, err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -167,6 +168,13 @@ func testUserRoundTrip(t *testing.T, s store.Store) {
 		must(t, "UserNames", err)
 		if len(names) != 2 || names[u.ID] != in.UserName || names[u2.ID] != "bob" {
 			t.Errorf("UserNames = %v", names)
+		}
+		byID, err := tx.UsersByID(bg, o.ID, []string{u2.ID, "nope", u.ID, u2.ID})
+		must(t, "UsersByID", err)
+		slices.SortFunc(byID, func(a, b store.User) int { return cmp.Compare(a.Seq, b.Seq) })
+		if len(byID) != 2 || byID[0].ID != u.ID || byID[1].ID != u2.ID || byID[1].UserName != "bob" ||
+			byID[0].Active != u.Active || byID[0].Removed || byID[0].Doc != nil || byID[0].Version != u.Version {
+			t.Errorf("UsersByID = %+v", byID)
 		}
 		return nil
 	})
