@@ -1,8 +1,8 @@
 package service
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/rolecall/rolecall/internal/access"
@@ -10,20 +10,30 @@ import (
 	"github.com/rolecall/rolecall/internal/store"
 )
 
-// The effective-role changes of a direct user grant or revocation (events.AccessChanges),
-// computed from the user's slice of the org: the user, the groups it is in (transitively),
-// their grants and the org's resources. That costs a few small reads, whatever the size of
-// the org, which is what makes it affordable in the write's transaction. Changes that reach
-// many users (a group's grant, a membership) would need the whole org and are not computed
-// here: their events carry no access (absent, not "no change").
+// The effective-role changes that access-relevant events carry (events.AccessChanges),
+// computed inside the write's transaction from the part of the org that decides the
+// affected users' access (accessSlice): those users, every group above them, the
+// memberships on the way, all their bindings and the org's resources. The transaction's
+// view of that slice is one side of the change; the other side is the same slice with the
+// write undone (or done) in memory, and access.DiffUser compares the two per user. The
+// reads are batched by the store (a few queries for 10,000 users), so a membership PATCH of
+// 10,000 users stays within its budget, and the cost follows the users a write reaches,
+// never the size of the org.
 
-// userSlice reads the part of the org's state that decides userID's access.
-func userSlice(ctx context.Context, tx store.Tx, org, userID string) (*access.State, error) {
-	u, err := tx.User(ctx, org, userID)
+// accessSlice reads the part of the org's state that decides the access of userIDs: the
+// users, the live groups above them and above the groups in extra (transitively, with
+// the memberships that lead there), the bindings of all of them, and the org's resources.
+// extra names groups a change in memory may hang users under (the group of a removed
+// membership), so that their grants are there to restore.
+func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []string) (*access.State, error) {
+	st := &access.State{}
+	us, err := tx.UsersByID(ctx, org, userIDs)
 	if err != nil {
 		return nil, err
 	}
-	st := &access.State{Users: []access.User{{ID: u.ID, UserName: u.UserName, Active: u.Active, Removed: u.Removed}}}
+	for _, u := range us {
+		st.Users = append(st.Users, access.User{ID: u.ID, UserName: u.UserName, Active: u.Active, Removed: u.Removed})
+	}
 	rs, err := tx.ListResources(ctx, org, "", "")
 	if err != nil {
 		return nil, err
@@ -35,49 +45,71 @@ func userSlice(ctx context.Context, tx store.Tx, org, userID string) (*access.St
 		}
 		st.Resources = append(st.Resources, access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k, Public: r.Public})
 	}
-	addBindings := func(pt store.PrincipalType, id string) error {
-		bs, err := tx.ListBindings(ctx, org, store.BindingFilter{PrincipalType: pt, PrincipalID: id})
-		if err != nil {
-			return err
-		}
-		for _, b := range bs {
-			if err := addBinding(st, b); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := addBindings(store.PrincipalUser, u.ID); err != nil {
-		return nil, err
-	}
-	// The groups above the user, level by level (GroupsOfMember leaves deleted groups out).
 	seen := map[string]bool{}
-	type edge struct {
-		id  string
-		typ access.PrincipalType
+	var groupIDs []string
+	addGroup := func(g store.Group) bool {
+		if seen[g.ID] {
+			return false
+		}
+		seen[g.ID] = true
+		groupIDs = append(groupIDs, g.ID)
+		st.Groups = append(st.Groups, access.Group{ID: g.ID, DisplayName: g.DisplayName, Active: g.Active && !g.Deleted})
+		return true
 	}
-	frontier := []edge{{u.ID, access.PrincipalUser}}
+	// The groups above, level by level: each level one batched read (GroupsOfMembers
+	// leaves deleted groups out, as access does).
+	memberType := map[string]access.PrincipalType{}
+	frontier := make([]string, 0, len(us)+len(extra))
+	for _, u := range us {
+		frontier = append(frontier, u.ID)
+		memberType[u.ID] = access.PrincipalUser
+	}
+	for _, id := range extra {
+		g, err := tx.Group(ctx, org, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if addGroup(g) {
+			frontier = append(frontier, g.ID)
+			memberType[g.ID] = access.PrincipalGroup
+		}
+	}
 	for len(frontier) > 0 {
-		var next []edge
+		above, err := tx.GroupsOfMembers(ctx, org, frontier)
+		if err != nil {
+			return nil, err
+		}
+		var next []string
 		for _, m := range frontier {
-			gs, err := tx.GroupsOfMember(ctx, org, m.id)
-			if err != nil {
-				return nil, err
-			}
-			for _, g := range gs {
-				st.Memberships = append(st.Memberships, access.Membership{GroupID: g.ID, MemberID: m.id, MemberType: m.typ})
-				if seen[g.ID] {
-					continue
+			for _, g := range above[m] {
+				st.Memberships = append(st.Memberships, access.Membership{GroupID: g.ID, MemberID: m, MemberType: memberType[m]})
+				if addGroup(g) {
+					next = append(next, g.ID)
+					memberType[g.ID] = access.PrincipalGroup
 				}
-				seen[g.ID] = true
-				st.Groups = append(st.Groups, access.Group{ID: g.ID, DisplayName: g.DisplayName, Active: g.Active && !g.Deleted})
-				if err := addBindings(store.PrincipalGroup, g.ID); err != nil {
-					return nil, err
-				}
-				next = append(next, edge{g.ID, access.PrincipalGroup})
 			}
 		}
 		frontier = next
+	}
+	for _, p := range []struct {
+		pt  store.PrincipalType
+		ids []string
+	}{{store.PrincipalUser, userIDs}, {store.PrincipalGroup, groupIDs}} {
+		if len(p.ids) == 0 {
+			continue
+		}
+		bs, err := tx.BindingsOf(ctx, org, p.pt, p.ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if err := addBinding(st, b); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return st, nil
 }
@@ -95,126 +127,244 @@ func addBinding(st *access.State, b store.Binding) error {
 	return nil
 }
 
-// roleAt is one effective role as the enforce preview lists it.
-type roleAt struct {
-	kind, name, role string
-}
-
-// rolesOf is the user's effective roles by resource id. Implicit roles that only restate an
-// org ownership on every cloud and project are left out, as the enforce preview leaves them
-// out: the organization's own change says it.
-func rolesOf(st *access.State, userID string) (map[string]roleAt, error) {
-	gs, err := access.NewIndex(st).UserAccess(userID)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]roleAt, len(gs))
-	for _, g := range gs {
-		if g.Implicit && !g.Public {
-			continue
+// usersUnder finds the users below each of the given groups (transitively, through live
+// groups; the group cycles the store refuses would end here too): one batched read of
+// members per level. It returns the users under each group and all of them.
+func usersUnder(ctx context.Context, tx store.Tx, org string, groupIDs []string) (map[string][]string, []string, error) {
+	members := map[string][]store.Member{} // group -> direct members
+	frontier := slices.Clone(groupIDs)
+	read := map[string]bool{}
+	for len(frontier) > 0 {
+		for _, id := range frontier {
+			read[id] = true
 		}
-		out[g.ResourceID] = roleAt{kind: g.Kind.String(), name: g.Name, role: g.Role.String()}
-	}
-	return out, nil
-}
-
-// grantAccess is the effect on the user of adding (add) or removing binding b, a direct
-// grant to the user; st is the user's slice with b in it.
-func grantAccess(st *access.State, b store.Binding, userName string) (*events.AccessChanges, error) {
-	with, err := rolesOf(st, b.PrincipalID)
-	if err != nil {
-		return nil, err
-	}
-	without := *st
-	without.Bindings = nil
-	for _, x := range st.Bindings {
-		if x.ID != b.ID {
-			without.Bindings = append(without.Bindings, x)
+		ms, err := tx.MembersOf(ctx, org, frontier)
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	before, err := rolesOf(&without, b.PrincipalID)
-	if err != nil {
-		return nil, err
-	}
-	var cs []events.RoleChange
-	none := access.RoleNone.String()
-	for id, a := range with {
-		if w := before[id]; w.role != a.role {
-			was := w.role
-			if was == "" {
-				was = none
+		var next []string
+		for g, list := range ms {
+			members[g] = list
+			for _, m := range list {
+				if m.Type == store.MemberGroup && !read[m.ID] {
+					read[m.ID] = true
+					next = append(next, m.ID)
+				}
 			}
-			cs = append(cs, events.RoleChange{UserID: b.PrincipalID, UserName: userName, ResourceKind: a.kind, ResourceID: id,
-				ResourceName: a.name, Before: was, After: a.role})
+		}
+		frontier = next
+	}
+	under := make(map[string][]string, len(groupIDs))
+	all := map[string]bool{}
+	var allIDs []string
+	for _, root := range groupIDs {
+		visited := map[string]bool{root: true}
+		stack := []string{root}
+		for len(stack) > 0 {
+			g := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, m := range members[g] {
+				switch {
+				case m.Type == store.MemberUser:
+					under[root] = append(under[root], m.ID)
+					if !all[m.ID] {
+						all[m.ID] = true
+						allIDs = append(allIDs, m.ID)
+					}
+				case !visited[m.ID]:
+					visited[m.ID] = true
+					stack = append(stack, m.ID)
+				}
+			}
 		}
 	}
-	for id, w := range before {
-		if _, ok := with[id]; !ok {
-			cs = append(cs, events.RoleChange{UserID: b.PrincipalID, UserName: userName, ResourceKind: w.kind, ResourceID: id,
-				ResourceName: w.name, Before: w.role, After: none})
-		}
-	}
-	sortChanges(cs)
-	ac := events.NewAccessChanges(cs)
-	return &ac, nil
+	return under, allIDs, nil
 }
 
-// sortChanges orders changes as the preview lists them: organization, clouds, projects, then
-// by name.
-func sortChanges(cs []events.RoleChange) {
-	rank := map[string]int{"organization": 0, "cloud": 1, "project": 2}
-	slices.SortFunc(cs, func(a, b events.RoleChange) int {
-		return cmp.Or(cmp.Compare(rank[a.ResourceKind], rank[b.ResourceKind]), cmp.Compare(a.ResourceName, b.ResourceName))
+// withState returns a copy of st that f may change without touching st: f receives fresh
+// copies of every slice.
+func withState(st *access.State, f func(s *access.State)) *access.State {
+	c := &access.State{Users: slices.Clone(st.Users), Groups: slices.Clone(st.Groups), Memberships: slices.Clone(st.Memberships),
+		ServiceAccounts: slices.Clone(st.ServiceAccounts), Resources: slices.Clone(st.Resources), Bindings: slices.Clone(st.Bindings)}
+	f(c)
+	return c
+}
+
+// withoutBinding is st without the binding of that id.
+func withoutBinding(st *access.State, id string) *access.State {
+	return withState(st, func(s *access.State) {
+		s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return b.ID == id })
 	})
 }
 
-// directGrantAccess computes the access changes of binding b, a direct user grant that the
-// transaction has just created (add) or is about to delete (!add): in both cases b is still
-// in the store when it reads. Grants to groups and service accounts answer nil.
+// userChanges is each user's role changes between before and after, as events carry them
+// (users whose roles do not change are absent). The indexes are built once for all users.
+func userChanges(before, after *access.State, userIDs []string) map[string][]events.RoleChange {
+	bi, ai := access.NewIndex(before), access.NewIndex(after)
+	names := make(map[string]string, len(before.Users)+len(after.Users))
+	for _, s := range []*access.State{before, after} {
+		for _, u := range s.Users {
+			names[u.ID] = u.UserName
+		}
+	}
+	out := map[string][]events.RoleChange{}
+	for _, id := range userIDs {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		ds := access.DiffUser(bi, ai, id)
+		if len(ds) == 0 {
+			continue
+		}
+		cs := make([]events.RoleChange, len(ds))
+		for i, d := range ds {
+			cs[i] = events.RoleChange{UserID: id, UserName: names[id], ResourceKind: d.Kind.String(), ResourceID: d.ResourceID,
+				ResourceName: d.Name, Before: d.Before.String(), After: d.After.String()}
+		}
+		out[id] = cs
+	}
+	return out
+}
+
+// changesOf is the access changes of the given users, in their order (a user listed twice
+// counts once), capped as events.NewAccessChanges caps.
+func changesOf(byUser map[string][]events.RoleChange, userIDs []string) *events.AccessChanges {
+	var cs []events.RoleChange
+	once := make(map[string]bool, len(userIDs))
+	for _, id := range userIDs {
+		if !once[id] {
+			once[id] = true
+			cs = append(cs, byUser[id]...)
+		}
+	}
+	ac := events.NewAccessChanges(cs)
+	return &ac
+}
+
+// directGrantAccess computes the access changes of binding b, a grant the transaction has
+// just created (add) or is about to delete (!add): in both cases b is still in the store
+// when it reads. A user grant changes that user; a group grant every user below the group.
+// Grants to service accounts answer nil (events.AccessChanges lists users).
 func directGrantAccess(ctx context.Context, tx store.Tx, org string, b store.Binding, add bool) (*events.AccessChanges, error) {
-	if b.PrincipalType != store.PrincipalUser {
+	var users, extra []string
+	switch b.PrincipalType {
+	case store.PrincipalUser:
+		users = []string{b.PrincipalID}
+	case store.PrincipalGroup:
+		_, all, err := usersUnder(ctx, tx, org, []string{b.PrincipalID})
+		if err != nil {
+			return nil, err
+		}
+		users, extra = all, []string{b.PrincipalID}
+	default:
 		return nil, nil
 	}
-	st, err := userSlice(ctx, tx, org, b.PrincipalID)
+	with, err := accessSlice(ctx, tx, org, users, extra)
 	if err != nil {
 		return nil, err
 	}
-	ac, err := grantAccess(st, b, st.Users[0].UserName)
-	if err != nil || add || ac == nil {
-		return ac, err
+	without := withoutBinding(with, b.ID)
+	before, after := without, with
+	if !add {
+		before, after = with, without
 	}
-	// A revocation: the same changes, the other way round.
-	for i, c := range ac.Changes {
-		ac.Changes[i].Before, ac.Changes[i].After = c.After, c.Before
-	}
-	return ac, nil
+	return changesOf(userChanges(before, after, users), users), nil
 }
 
 // holdingAccess is the effect on userID of starting (gains) or stopping to hold any access
 // (a reactivation, a deactivation, a delete): every role it holds when active, from or to
 // none. It reads the user's slice as the transaction sees it.
 func holdingAccess(ctx context.Context, tx store.Tx, org, userID string, gains bool) (*events.AccessChanges, error) {
-	st, err := userSlice(ctx, tx, org, userID)
+	st, err := accessSlice(ctx, tx, org, []string{userID}, nil)
 	if err != nil {
 		return nil, err
 	}
-	u := &st.Users[0]
-	u.Active, u.Removed = true, false
-	roles, err := rolesOf(st, userID)
+	set := func(holds bool) *access.State {
+		return withState(st, func(s *access.State) {
+			for i := range s.Users {
+				s.Users[i].Active, s.Users[i].Removed = holds, false
+			}
+		})
+	}
+	before, after := set(false), set(true)
+	if !gains {
+		before, after = after, before
+	}
+	ids := []string{userID}
+	return changesOf(userChanges(before, after, ids), ids), nil
+}
+
+// groupDeleteAccess is the effect of deleting (or deactivating) group id on the users
+// below it, computed before the write: the group stops granting and passing membership on.
+func groupDeleteAccess(ctx context.Context, tx store.Tx, org, id string) (*events.AccessChanges, error) {
+	_, users, err := usersUnder(ctx, tx, org, []string{id})
 	if err != nil {
 		return nil, err
 	}
-	none := access.RoleNone.String()
-	cs := make([]events.RoleChange, 0, len(roles))
-	for id, r := range roles {
-		c := events.RoleChange{UserID: userID, UserName: u.UserName, ResourceKind: r.kind, ResourceID: id, ResourceName: r.name,
-			Before: r.role, After: none}
-		if gains {
-			c.Before, c.After = none, r.role
+	before, err := accessSlice(ctx, tx, org, users, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	after := withState(before, func(s *access.State) {
+		for i := range s.Groups {
+			if s.Groups[i].ID == id {
+				s.Groups[i].Active = false
+			}
 		}
-		cs = append(cs, c)
+	})
+	return changesOf(userChanges(before, after, users), users), nil
+}
+
+// membershipAccess computes the access changes of a group write's membership changes, from
+// the store as the transaction sees it after the write: added and removed are the net
+// members added to and removed from group g, reinstated the users the write brought back
+// from removal. It returns each user's changes over the whole write and the users below
+// each group member.
+func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (map[string][]events.RoleChange, map[string][]string, error) {
+	var users, groups []string
+	for _, ms := range [][]store.Member{added, removed} {
+		for _, m := range ms {
+			if m.Type == store.MemberGroup {
+				groups = append(groups, m.ID)
+			} else {
+				users = append(users, m.ID)
+			}
+		}
 	}
-	sortChanges(cs)
-	ac := events.NewAccessChanges(cs)
-	return &ac, nil
+	under, below, err := usersUnder(ctx, tx, org, groups)
+	if err != nil {
+		return nil, nil, err
+	}
+	users = append(users, below...)
+	after, err := accessSlice(ctx, tx, org, users, []string{g})
+	if err != nil {
+		return nil, nil, err
+	}
+	edge := func(m store.Member) access.Membership {
+		t := access.PrincipalUser
+		if m.Type == store.MemberGroup {
+			t = access.PrincipalGroup
+		}
+		return access.Membership{GroupID: g, MemberID: m.ID, MemberType: t}
+	}
+	before := withState(after, func(s *access.State) {
+		gone := make(map[access.Membership]bool, len(added))
+		for _, m := range added {
+			gone[edge(m)] = true
+		}
+		s.Memberships = slices.DeleteFunc(s.Memberships, func(m access.Membership) bool { return gone[m] })
+		for _, m := range removed {
+			s.Memberships = append(s.Memberships, edge(m))
+		}
+		back := make(map[string]bool, len(reinstated))
+		for _, id := range reinstated {
+			back[id] = true
+		}
+		for i := range s.Users {
+			if back[s.Users[i].ID] {
+				s.Users[i].Removed = true
+			}
+		}
+	})
+	return userChanges(before, after, users), under, nil
 }

@@ -110,8 +110,11 @@ func revokeCascade(ctx context.Context, tx store.Tx, org string, ob *Outbox, bs 
 }
 
 // memberEvents adds a membership event of type t for each member of group g in ms, with
-// the members' names (one query for the users, one read per group member).
-func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t events.Type, g store.Group, ms []store.Member) error {
+// the members' names (one query for the users, one read per group member) and the access
+// changes of the users each member brings in or takes out (byUser; under lists the users
+// below each group member).
+func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t events.Type, g store.Group, ms []store.Member,
+	byUser map[string][]events.RoleChange, under map[string][]string) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -131,29 +134,33 @@ func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t ev
 	ref := EventGroup(g)
 	for _, m := range ms {
 		name := names[m.ID]
+		affected := []string{m.ID}
 		if m.Type == store.MemberGroup {
 			mg, err := tx.Group(ctx, org, m.ID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			name = mg.DisplayName
+			affected = under[m.ID]
 		}
-		ob.Add(t, events.MembershipData{Group: ref, Member: events.MemberRef{Type: string(m.Type), ID: m.ID, Name: name}})
+		ob.Add(t, events.MembershipData{Group: ref, Member: events.MemberRef{Type: string(m.Type), ID: m.ID, Name: name},
+			Access: changesOf(byUser, affected)})
 	}
 	return nil
 }
 
 // reactivatedEvents adds the events of users a membership change reinstated: user.reactivated
-// for those that hold access again; user.updated (changed: removed) for those that come back
-// inactive, because their IdP had deactivated them (reinstatement keeps the IdP's active flag).
-func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string) error {
+// for those that hold access again, with the roles they regain (byUser); user.updated
+// (changed: removed) for those that come back inactive, because their IdP had deactivated
+// them (reinstatement keeps the IdP's active flag).
+func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string, byUser map[string][]events.RoleChange) error {
 	for _, id := range ids {
 		u, err := tx.User(ctx, org, id)
 		if err != nil {
 			return err
 		}
 		if u.Active {
-			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u)})
+			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u), Access: changesOf(byUser, []string{id})})
 		} else {
 			ob.Add(events.UserUpdated, events.UserData{User: EventUser(u), Changed: []string{"removed"}})
 		}
@@ -161,16 +168,53 @@ func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	return nil
 }
 
+// netMembers is the net effect of a write's membership changes: a member removed and added
+// again (or added and removed) in one request is no change, and gets no event. The store
+// adds only non-members and removes only members, so a member's additions and removals
+// alternate and their difference is its net change.
+func netMembers(added, removed []store.Member) (netAdded, netRemoved []store.Member) {
+	if len(added) == 0 || len(removed) == 0 {
+		return added, removed
+	}
+	n := make(map[string]int, len(added)+len(removed))
+	for _, m := range added {
+		n[m.ID]++
+	}
+	for _, m := range removed {
+		n[m.ID]--
+	}
+	keep := func(ms []store.Member, sign int) []store.Member {
+		var out []store.Member
+		for _, m := range ms {
+			if n[m.ID]*sign > 0 {
+				out = append(out, m)
+				n[m.ID] = 0 // once
+			}
+		}
+		return out
+	}
+	return keep(added, 1), keep(removed, -1)
+}
+
 // groupChangeEvents adds the events of a group write after its group event (if any): the
-// members added and removed, then the users reinstated by being added.
+// members removed and added (net), each with the access changes it makes, then the users
+// reinstated by being added.
 func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, g store.Group, mc *MemberChanges) error {
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, mc.removedMembers); err != nil {
+	added, removed := netMembers(mc.addedMembers, mc.removedMembers)
+	if len(added) == 0 && len(removed) == 0 && len(mc.reinstated) == 0 {
+		return nil
+	}
+	byUser, under, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
+	if err != nil {
 		return err
 	}
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, mc.addedMembers); err != nil {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, removed, byUser, under); err != nil {
 		return err
 	}
-	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated)
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, byUser, under); err != nil {
+		return err
+	}
+	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated, byUser)
 }
 
 // userEvents adds the events of a user written over before: user.updated when attributes

@@ -621,12 +621,13 @@ func TestEventsGrantAccess(t *testing.T) {
 			}
 			return out
 		}
-		// A group's grant: not computed.
-		if d := grant(api.GrantRequest{Role: "collaborator", PrincipalType: "group", Principal: "eng", ResourceKind: "project", Resource: "billing"}); d.Access != nil {
-			t.Errorf("group grant carries access %+v", d.Access)
+		// A group's grant: what it gives each user below the group.
+		d := grant(api.GrantRequest{Role: "collaborator", PrincipalType: "group", Principal: "eng", ResourceKind: "project", Resource: "billing"})
+		if got := changes(d); !slices.Equal(got, []string{"project billing none→collaborator"}) {
+			t.Errorf("group grant: %q, want billing none→collaborator for alice", got)
 		}
 		// Covered by the group's grant: no change.
-		d := grant(api.GrantRequest{Role: "readonly", PrincipalType: "user", Principal: "alice", ResourceKind: "project", Resource: "billing"})
+		d = grant(api.GrantRequest{Role: "readonly", PrincipalType: "user", Principal: "alice", ResourceKind: "project", Resource: "billing"})
 		if got := changes(d); got == nil || len(got) != 0 {
 			t.Errorf("a grant the group's covers: %q, want no changes", got)
 		}

@@ -246,6 +246,11 @@ func (s *Service) DeleteGroup(ctx context.Context, org, id, ifMatchHeader string
 			return err
 		}
 		before := AuditDoc(v.Render(g, old, nil, nil))
+		// What the users below it lose, read while it still counts.
+		lost, err := groupDeleteAccess(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteGroup(ctx, org, id, g.Version); err != nil {
 			return asNotFound(err, scim.GroupResourceType, id)
 		}
@@ -253,7 +258,7 @@ func (s *Service) DeleteGroup(ctx context.Context, org, id, ifMatchHeader string
 		// reader treats the group as granting nothing, as it does an inactive one.
 		gone := g
 		gone.Active, gone.Deleted = false, true
-		ob.Add(events.GroupDeleted, events.GroupData{Group: EventGroup(gone)})
+		ob.Add(events.GroupDeleted, events.GroupData{Group: EventGroup(gone), Access: lost})
 		return audit.Log(ctx, tx, org, audit.ActionSCIMGroupDelete, audit.TargetGroup, id, before, nil)
 	})
 }
