@@ -160,6 +160,11 @@ func TestDiffUserMatchesEffectiveRoles(t *testing.T) {
 			}
 			return a.Role
 		}
+		differ := access.NewDiffer(bi, ai) // one Differ for every user: its buffers are reused
+		reordered := *after
+		reordered.Resources = slices.Clone(after.Resources)
+		slices.Reverse(reordered.Resources)
+		byID := access.NewDiffer(bi, access.NewIndex(&reordered))
 		users := map[string]bool{}
 		for _, u := range append(slices.Clone(before.Users), after.Users...) {
 			users[u.ID] = true
@@ -177,8 +182,12 @@ func TestDiffUserMatchesEffectiveRoles(t *testing.T) {
 			slices.SortFunc(want, func(x, y access.RoleDiff) int {
 				return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Name, y.Name), cmp.Compare(x.ResourceID, y.ResourceID))
 			})
-			if got := access.DiffUser(bi, ai, id); !slices.Equal(got, want) {
-				t.Fatalf("DiffUser(%s) = %+v\nwant %+v", id, got, want)
+			if got := differ.User(id); !slices.Equal(got, want) {
+				t.Fatalf("Differ.User(%s) = %+v\nwant %+v", id, got, want)
+			}
+			// Resources listed in another order: matched by id, same answer.
+			if got := byID.User(id); !slices.Equal(got, want) {
+				t.Fatalf("Differ.User(%s) over reordered resources = %+v\nwant %+v", id, got, want)
 			}
 		}
 	})

@@ -20,14 +20,33 @@ import (
 // 10,000 users stays within its budget, and the cost follows the users a write reaches,
 // never the size of the org.
 
+// A slice of at least wholeOrgFloor users that is at least 1/wholeOrgShare of the org's
+// users is read as the whole org (LoadState): the crossover measured on SQLite, where a
+// slice costs about three times per user what a full scan costs.
+var wholeOrgFloor = 5000 // a variable for tests only
+
+const wholeOrgShare = 3
+
 // accessSlice reads the part of the org's state that decides the access of userIDs: the
 // users, the live groups above them and above the groups in extra (transitively, with
 // the memberships that lead there), the bindings of all of them, and the org's resources.
 // extra names groups a change in memory may hang users under (the group of a removed
 // membership), so that their grants are there to restore.
 func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []string) (*access.State, error) {
+	if len(userIDs) >= wholeOrgFloor {
+		// A write that reaches a large share of the org's users (a grant to "everyone")
+		// reads the whole org: a scan per table costs less than an index lookup per user,
+		// edge and grant (100,000 users: 0.5 s against 1.5 s on SQLite).
+		_, total, err := tx.ListUsers(ctx, org, store.Query{Page: store.Page{Limit: 0}})
+		if err != nil {
+			return nil, err
+		}
+		if len(userIDs)*wholeOrgShare >= total {
+			return LoadState(ctx, tx, org)
+		}
+	}
 	st := &access.State{}
-	us, err := tx.UsersByID(ctx, org, userIDs)
+	us, err := tx.UserFlags(ctx, org, userIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +75,8 @@ func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []
 		st.Groups = append(st.Groups, access.Group{ID: g.ID, DisplayName: g.DisplayName, Active: g.Active && !g.Deleted})
 		return true
 	}
-	// The groups above, level by level: each level one batched read (GroupsOfMembers
-	// leaves deleted groups out, as access does).
+	// The groups above, level by level: each level one batched read (ParentsOf leaves
+	// deleted groups out, as access does).
 	memberType := map[string]access.PrincipalType{}
 	frontier := make([]string, 0, len(us)+len(extra))
 	for _, u := range us {
@@ -78,18 +97,16 @@ func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []
 		}
 	}
 	for len(frontier) > 0 {
-		above, err := tx.GroupsOfMembers(ctx, org, frontier)
+		edges, err := tx.ParentsOf(ctx, org, frontier)
 		if err != nil {
 			return nil, err
 		}
 		var next []string
-		for _, m := range frontier {
-			for _, g := range above[m] {
-				st.Memberships = append(st.Memberships, access.Membership{GroupID: g.ID, MemberID: m, MemberType: memberType[m]})
-				if addGroup(g) {
-					next = append(next, g.ID)
-					memberType[g.ID] = access.PrincipalGroup
-				}
+		for _, e := range edges {
+			st.Memberships = append(st.Memberships, access.Membership{GroupID: e.GroupID, MemberID: e.MemberID, MemberType: memberType[e.MemberID]})
+			if addGroup(store.Group{ID: e.GroupID, DisplayName: e.GroupName, Active: e.GroupActive}) {
+				next = append(next, e.GroupID)
+				memberType[e.GroupID] = access.PrincipalGroup
 			}
 		}
 		frontier = next
@@ -138,18 +155,18 @@ func usersUnder(ctx context.Context, tx store.Tx, org string, groupIDs []string)
 		for _, id := range frontier {
 			read[id] = true
 		}
-		ms, err := tx.MembersOf(ctx, org, frontier)
+		// Edges only: a deleted member found here is read as absent by accessSlice (a
+		// deleted user) or passes nothing there (a deleted group), so it changes nothing.
+		edges, err := tx.ChildEdges(ctx, org, frontier)
 		if err != nil {
 			return nil, nil, err
 		}
 		var next []string
-		for g, list := range ms {
-			members[g] = list
-			for _, m := range list {
-				if m.Type == store.MemberGroup && !read[m.ID] {
-					read[m.ID] = true
-					next = append(next, m.ID)
-				}
+		for _, e := range edges {
+			members[e.GroupID] = append(members[e.GroupID], store.Member{Type: e.MemberType, ID: e.MemberID})
+			if e.MemberType == store.MemberGroup && !read[e.MemberID] {
+				read[e.MemberID] = true
+				next = append(next, e.MemberID)
 			}
 		}
 		frontier = next
@@ -200,7 +217,7 @@ func withoutBinding(st *access.State, id string) *access.State {
 // userChanges is each user's role changes between before and after, as events carry them
 // (users whose roles do not change are absent). The indexes are built once for all users.
 func userChanges(before, after *access.State, userIDs []string) map[string][]events.RoleChange {
-	bi, ai := access.NewIndex(before), access.NewIndex(after)
+	d := access.NewDiffer(access.NewIndex(before), access.NewIndex(after))
 	names := make(map[string]string, len(before.Users)+len(after.Users))
 	for _, s := range []*access.State{before, after} {
 		for _, u := range s.Users {
@@ -212,7 +229,7 @@ func userChanges(before, after *access.State, userIDs []string) map[string][]eve
 		if _, ok := out[id]; ok {
 			continue
 		}
-		ds := access.DiffUser(bi, ai, id)
+		ds := d.User(id)
 		if len(ds) == 0 {
 			continue
 		}
@@ -318,9 +335,9 @@ func groupDeleteAccess(ctx context.Context, tx store.Tx, org, id string) (*event
 // membershipAccess computes the access changes of a group write's membership changes, from
 // the store as the transaction sees it after the write: added and removed are the net
 // members added to and removed from group g, reinstated the users the write brought back
-// from removal. It returns each user's changes over the whole write and the users below
-// each group member.
-func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (map[string][]events.RoleChange, map[string][]string, error) {
+// from removal. It returns each user's changes over the whole write, the users below
+// each group member, and the userName of every user it read.
+func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (byUser map[string][]events.RoleChange, under map[string][]string, names map[string]string, err error) {
 	var users, groups []string
 	for _, ms := range [][]store.Member{added, removed} {
 		for _, m := range ms {
@@ -331,14 +348,38 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 			}
 		}
 	}
-	under, below, err := usersUnder(ctx, tx, org, groups)
+	// When neither g nor any group above it holds a binding, no membership of g changes
+	// anyone's roles (the common case of a group no role names yet): only the users the
+	// write reinstated, who come back to every role they hold, need their slice. A cheap
+	// read (g's ancestry) saves reading every member's groups and grants.
+	top, err := accessSlice(ctx, tx, org, nil, []string{g})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	users = append(users, below...)
-	after, err := accessSlice(ctx, tx, org, users, []string{g})
-	if err != nil {
-		return nil, nil, err
+	var after *access.State
+	if len(top.Bindings) == 0 {
+		if names, err = tx.UserNames(ctx, org, users); err != nil {
+			return nil, nil, nil, err
+		}
+		users = reinstated
+		if after, err = accessSlice(ctx, tx, org, users, nil); err != nil {
+			return nil, nil, nil, err
+		}
+	} else {
+		var below []string
+		if under, below, err = usersUnder(ctx, tx, org, groups); err != nil {
+			return nil, nil, nil, err
+		}
+		// A reinstated user may have been a member already (the IdP re-added it): it has
+		// no membership event but its user.reactivated carries what it regains.
+		users = append(append(users, below...), reinstated...)
+		if after, err = accessSlice(ctx, tx, org, users, []string{g}); err != nil {
+			return nil, nil, nil, err
+		}
+		names = make(map[string]string, len(after.Users))
+		for _, u := range after.Users {
+			names[u.ID] = u.UserName
+		}
 	}
 	edge := func(m store.Member) access.Membership {
 		t := access.PrincipalUser
@@ -366,5 +407,5 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 			}
 		}
 	})
-	return userChanges(before, after, users), under, nil
+	return userChanges(before, after, users), under, names, nil
 }

@@ -110,26 +110,13 @@ func revokeCascade(ctx context.Context, tx store.Tx, org string, ob *Outbox, bs 
 }
 
 // memberEvents adds a membership event of type t for each member of group g in ms, with
-// the members' names (one query for the users, one read per group member) and the access
-// changes of the users each member brings in or takes out (byUser; under lists the users
-// below each group member).
+// the members' names (names holds the users', read with their access; one read per group
+// member) and the access changes of the users each member brings in or takes out (byUser;
+// under lists the users below each group member).
 func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t events.Type, g store.Group, ms []store.Member,
-	byUser map[string][]events.RoleChange, under map[string][]string) error {
+	byUser map[string][]events.RoleChange, under map[string][]string, names map[string]string) error {
 	if len(ms) == 0 {
 		return nil
-	}
-	var userIDs []string
-	for _, m := range ms {
-		if m.Type == store.MemberUser {
-			userIDs = append(userIDs, m.ID)
-		}
-	}
-	names := map[string]string{}
-	if len(userIDs) > 0 {
-		var err error
-		if names, err = tx.UserNames(ctx, org, userIDs); err != nil {
-			return err
-		}
 	}
 	ref := EventGroup(g)
 	for _, m := range ms {
@@ -204,14 +191,14 @@ func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	if len(added) == 0 && len(removed) == 0 && len(mc.reinstated) == 0 {
 		return nil
 	}
-	byUser, under, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
+	byUser, under, names, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
 	if err != nil {
 		return err
 	}
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, removed, byUser, under); err != nil {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, removed, byUser, under, names); err != nil {
 		return err
 	}
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, byUser, under); err != nil {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, byUser, under, names); err != nil {
 		return err
 	}
 	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated, byUser)

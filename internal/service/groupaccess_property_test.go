@@ -28,9 +28,16 @@ import (
 // says changed for each user (access.DiffUser over LoadState). The events compute them
 // from a slice of the org (the users reached and the groups above them); this checks that the
 // slice is always enough and never too much, on SQLite and PostgreSQL.
+//
+// It runs twice per backend: with the slice read by index lookups (small orgs, as here) and
+// with every slice read as the whole org (what a write reaching most of a big org does).
 func TestGroupWriteAccessMatchesWholeOrg(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
+	for _, run := range []struct{ backend, read string }{{"sqlite", "slice"}, {"sqlite", "whole"}, {"postgres", "slice"}, {"postgres", "whole"}} {
+		backend := run.backend
+		t.Run(backend+"/"+run.read, func(t *testing.T) {
+			if run.read == "whole" {
+				defer service.SetWholeOrgFloor(0)()
+			}
 			dsn := sqltest.SQLiteDSN(t)
 			if backend == "postgres" {
 				dsn = sqltest.PostgresDSN(t)

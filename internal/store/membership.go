@@ -26,6 +26,15 @@ type Membership struct {
 	MemberID   string
 }
 
+// ParentEdge is one membership seen from its member: the live group MemberID is directly
+// in, with what access needs of that group.
+type ParentEdge struct {
+	MemberID    string
+	GroupID     string
+	GroupName   string
+	GroupActive bool
+}
+
 // MembershipTx changes and reads group membership with set operations: no method loads a
 // whole member list to change it, so a 100,000-member group is as cheap to change as a
 // 10-member one.
@@ -67,6 +76,16 @@ type MembershipTx interface {
 	// response: one query, not one per user). The groups come without Doc. Members in no
 	// live group are absent from the map.
 	GroupsOfMembers(ctx context.Context, orgID string, memberIDs []string) (map[string][]Group, error)
+	// ChildEdges returns the membership edges of the given groups (whatever their members'
+	// state: a deleted user or group member is the caller's to skip), in no particular
+	// order: the downward step of finding the users a group's change reaches, without the
+	// member names and liveness joins of MembersOf.
+	ChildEdges(ctx context.Context, orgID string, groupIDs []string) ([]Membership, error)
+	// ParentsOf returns the edges from each of memberIDs (users, or groups that are not
+	// deleted) to the live groups it is directly in, in no particular order: the upward
+	// step of reading the part of an org that decides some users' access, as lean as one
+	// index range per id (GroupsOfMembers reads whole group rows, sorted, for answers).
+	ParentsOf(ctx context.Context, orgID string, memberIDs []string) ([]ParentEdge, error)
 	// AllMemberships streams every membership edge of the org whose group is not deleted.
 	AllMemberships(ctx context.Context, orgID string, fn func(Membership) error) error
 }

@@ -74,9 +74,10 @@ type UserTx interface {
 	ScanUsers(ctx context.Context, orgID string, fn func(User) error) error
 	// UserNames returns userName by id for the given ids that exist (for member display).
 	UserNames(ctx context.Context, orgID string, ids []string) (map[string]string, error)
-	// UsersByID returns the live users of the org among ids, without Doc and Emails, in no
-	// particular order; ids that are not users are left out. It is the batched read behind
-	// the effective-role changes of a membership write (one query per chunk of ids, not one
-	// per member).
-	UsersByID(ctx context.Context, orgID string, ids []string) ([]User, error)
+	// UserFlags returns the live users of the org among ids with only what decides their
+	// access filled in (ID, UserName, Active, Removed; the rest left zero), in no particular
+	// order; ids that are not users are left out. It is the batched read behind the
+	// effective-role changes of a membership write (one query per chunk of ids, not one per
+	// member, and none of the columns an access question does not need).
+	UserFlags(ctx context.Context, orgID string, ids []string) ([]User, error)
 }

@@ -147,6 +147,51 @@ func BenchmarkSCIMMemberAddRemove(b *testing.B) {
 func BenchmarkSCIMPatch10kMembers(b *testing.B) {
 	e, ids := benchEnv(b, 10000)
 	gid := e.newGroup("ten-k")
+	benchPatch10k(b, e, gid, ids)
+}
+
+// BenchmarkSCIMPatch10kMembersGranted is the 10,000-member PATCH when the access changes its
+// events carry are not empty: the group holds a cloud role (the cloud has 20 projects, 2
+// public), and every user is also in another group with a role on one of the projects, so
+// each membership event lists the user's changes and each user's other sources are read.
+func BenchmarkSCIMPatch10kMembersGranted(b *testing.B) {
+	e, ids := benchEnv(b, 10000)
+	gid := e.newGroup("ten-k")
+	everyone := e.newGroup("everyone", ids...)
+	ctx := context.Background()
+	err := e.st.Update(ctx, func(tx store.Tx) error {
+		cloud, err := tx.CreateResource(ctx, store.Resource{OrgID: e.org, Kind: store.KindCloud, Name: "prod", CreatedAt: store.Now()})
+		if err != nil {
+			return err
+		}
+		var projects []store.Resource
+		for i := range 20 {
+			p, err := tx.CreateResource(ctx, store.Resource{OrgID: e.org, Kind: store.KindProject, Name: fmt.Sprint("p", i),
+				ParentID: cloud.ID, Public: i < 2, CreatedAt: store.Now()})
+			if err != nil {
+				return err
+			}
+			projects = append(projects, p)
+		}
+		for _, bd := range []store.Binding{
+			{ResourceID: cloud.ID, PrincipalType: store.PrincipalGroup, PrincipalID: gid, Role: "readonly"},
+			{ResourceID: projects[5].ID, PrincipalType: store.PrincipalGroup, PrincipalID: everyone, Role: "collaborator"},
+		} {
+			bd.OrgID, bd.CreatedAt = e.org, store.Now()
+			if _, _, err := tx.CreateBinding(ctx, bd); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchPatch10k(b, e, gid, ids)
+}
+
+// benchPatch10k times PATCHes alternately adding and removing ids as members of gid.
+func benchPatch10k(b *testing.B, e *scimEnv, gid string, ids []string) {
 	values := make([]map[string]any, len(ids))
 	for i, id := range ids {
 		values[i] = map[string]any{"value": id}

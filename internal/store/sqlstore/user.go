@@ -429,23 +429,23 @@ func (t *tx) UserNames(ctx context.Context, orgID string, ids []string) (map[str
 	return out, nil
 }
 
-// UsersByID returns the live users of the org among ids, without Doc: one query per chunk of
-// ids, each id a primary-key lookup.
-func (t *tx) UsersByID(ctx context.Context, orgID string, ids []string) ([]store.User, error) {
+// UserFlags returns ID, UserName, Active and Removed of the live users of the org among ids:
+// one query per chunk of ids, each id a primary-key lookup.
+func (t *tx) UserFlags(ctx context.Context, orgID string, ids []string) ([]store.User, error) {
 	if err := t.ready(); err != nil {
 		return nil, err
 	}
 	out := make([]store.User, 0, len(ids))
 	err := chunks(dedupe(ids), listBatch, func(part []string) error {
-		rows, err := t.query(ctx, "SELECT "+userColsNoDoc+" "+t.d.drive(2, "users u")+
+		rows, err := t.query(ctx, "SELECT u.id, u.user_name, u.active, u.removed "+t.d.drive(2, "users u")+
 			" WHERE u.id = l.v AND "+t.d.orgOf("u", 1)+" AND u.deleted_at IS NULL", orgID, t.d.listArg(part))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			u, err := scanUser(rows, false)
-			if err != nil {
+			u := store.User{OrgID: orgID}
+			if err := rows.Scan(&u.ID, &u.UserName, &u.Active, &u.Removed); err != nil {
 				return err
 			}
 			out = append(out, u)
@@ -453,7 +453,7 @@ func (t *tx) UsersByID(ctx context.Context, orgID string, ids []string) ([]store
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, t.d.mapErr(err, "users by id")
+		return nil, t.d.mapErr(err, "user flags")
 	}
 	return out, nil
 }

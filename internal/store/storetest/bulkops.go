@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 func init() {
 	register(
 		test{"GroupsOfMembers", testGroupsOfMembers},
+		test{"ParentsOfAndChildEdges", testParentsOfAndChildEdges},
 		test{"MoveAndRestoreRunBindings", testMoveAndRestoreRunBindings},
 	)
 }
@@ -58,6 +60,75 @@ func testGroupsOfMembers(t *testing.T, s store.Store) {
 		must(t, "GroupsOfMembers(other org)", err)
 		if len(got) != 0 {
 			t.Errorf("GroupsOfMembers in another org = %v, want nothing", got)
+		}
+		return nil
+	})
+}
+
+// testParentsOfAndChildEdges: ParentsOf gives each member's live groups with their name and
+// active flag (a deleted group left out), nothing for another org; ChildEdges gives a group's
+// edges whatever the members' state (the caller skips deleted members).
+func testParentsOfAndChildEdges(t *testing.T, s store.Store) {
+	o := newOrg(t, s, "o")
+	other := newOrg(t, s, "other")
+	a := newUser(t, s, o.ID, "a")
+	b := newUser(t, s, o.ID, "b")
+	g1 := newGroup(t, s, o.ID, "g1")
+	g2 := newGroup(t, s, o.ID, "g2")
+	gone := newGroup(t, s, o.ID, "gone")
+	nested := newGroup(t, s, o.ID, "nested")
+	addMembers(t, s, o.ID, g2.ID, a.ID, b.ID, nested.ID)
+	addMembers(t, s, o.ID, g1.ID, a.ID)
+	addMembers(t, s, o.ID, gone.ID, a.ID)
+	update(t, s, func(tx store.Tx) error { return tx.DeleteGroup(bg, o.ID, gone.ID, 0) })
+	update(t, s, func(tx store.Tx) error {
+		g := g1
+		g.Active = false
+		_, err := tx.UpdateGroup(bg, g, 0)
+		return err
+	})
+	edge := func(e store.ParentEdge) string {
+		return fmt.Sprintf("%s<%s/%s/%v", e.MemberID, e.GroupID, e.GroupName, e.GroupActive)
+	}
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.ParentsOf(bg, o.ID, []string{a.ID, b.ID, nested.ID, a.ID, "nope"})
+		must(t, "ParentsOf", err)
+		var lines []string
+		for _, e := range got {
+			lines = append(lines, edge(e))
+		}
+		slices.Sort(lines)
+		want := []string{
+			edge(store.ParentEdge{MemberID: a.ID, GroupID: g1.ID, GroupName: "g1", GroupActive: false}),
+			edge(store.ParentEdge{MemberID: a.ID, GroupID: g2.ID, GroupName: "g2", GroupActive: true}),
+			edge(store.ParentEdge{MemberID: b.ID, GroupID: g2.ID, GroupName: "g2", GroupActive: true}),
+			edge(store.ParentEdge{MemberID: nested.ID, GroupID: g2.ID, GroupName: "g2", GroupActive: true}),
+		}
+		slices.Sort(want)
+		if !slices.Equal(lines, want) {
+			t.Errorf("ParentsOf = %v\nwant %v", lines, want)
+		}
+		got, err = tx.ParentsOf(bg, other.ID, []string{a.ID})
+		must(t, "ParentsOf(other org)", err)
+		if len(got) != 0 {
+			t.Errorf("ParentsOf in another org = %v, want nothing", got)
+		}
+		es, err := tx.ChildEdges(bg, o.ID, []string{g2.ID, gone.ID, g2.ID})
+		must(t, "ChildEdges", err)
+		var kids []string
+		for _, e := range es {
+			kids = append(kids, e.GroupID+">"+string(e.MemberType)+":"+e.MemberID)
+		}
+		slices.Sort(kids)
+		wantKids := []string{g2.ID + ">user:" + a.ID, g2.ID + ">user:" + b.ID, g2.ID + ">group:" + nested.ID, gone.ID + ">user:" + a.ID}
+		slices.Sort(wantKids)
+		if !slices.Equal(kids, wantKids) {
+			t.Errorf("ChildEdges = %v\nwant %v", kids, wantKids)
+		}
+		es, err = tx.ChildEdges(bg, other.ID, []string{g2.ID})
+		must(t, "ChildEdges(other org)", err)
+		if len(es) != 0 {
+			t.Errorf("ChildEdges in another org = %v, want nothing", es)
 		}
 		return nil
 	})
