@@ -409,3 +409,60 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 	})
 	return userChanges(before, after, users), under, names, nil
 }
+
+// holdersAccess is the effect of edit, a change to resources, on the users who hold a role
+// on any of resIDs (directly or through their groups), computed before the write from their
+// slice: the users it can change are those, because a resource's change reaches only who
+// holds something on it (or, for a public project, on its cloud).
+func holdersAccess(ctx context.Context, tx store.Tx, org string, resIDs []string, edit func(s *access.State)) (*events.AccessChanges, error) {
+	var users, groups []string
+	for _, id := range resIDs {
+		bs, err := tx.ListBindings(ctx, org, store.BindingFilter{ResourceID: id})
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			switch b.PrincipalType {
+			case store.PrincipalUser:
+				users = append(users, b.PrincipalID)
+			case store.PrincipalGroup:
+				groups = append(groups, b.PrincipalID)
+			}
+		}
+	}
+	_, below, err := usersUnder(ctx, tx, org, groups)
+	if err != nil {
+		return nil, err
+	}
+	users = append(users, below...)
+	before, err := accessSlice(ctx, tx, org, users, nil)
+	if err != nil {
+		return nil, err
+	}
+	return changesOf(userChanges(before, withState(before, edit), users), users), nil
+}
+
+// resourceDeleteAccess is what the users holding a role on res lose when it is deleted (a
+// public project: also who reached it through its cloud).
+func resourceDeleteAccess(ctx context.Context, tx store.Tx, org string, res store.Resource) (*events.AccessChanges, error) {
+	ids := []string{res.ID}
+	if res.Public && res.ParentID != "" {
+		ids = append(ids, res.ParentID)
+	}
+	return holdersAccess(ctx, tx, org, ids, func(s *access.State) {
+		s.Resources = slices.DeleteFunc(s.Resources, func(r access.Resource) bool { return r.ID == res.ID })
+		s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return b.ResourceID == res.ID })
+	})
+}
+
+// visibilityAccess is what making project p public (or private) changes for the holders of
+// a role on its cloud: collaborator on p, gained or lost.
+func visibilityAccess(ctx context.Context, tx store.Tx, org string, p store.Resource, public bool) (*events.AccessChanges, error) {
+	return holdersAccess(ctx, tx, org, []string{p.ParentID}, func(s *access.State) {
+		for i := range s.Resources {
+			if s.Resources[i].ID == p.ID {
+				s.Resources[i].Public = public
+			}
+		}
+	})
+}

@@ -221,13 +221,17 @@ func (s *Service) DeleteResource(ctx context.Context, org string, kind store.Res
 		if err != nil {
 			return err
 		}
+		lost, err := resourceDeleteAccess(l.ctx, l.tx, l.orgID, res)
+		if err != nil {
+			return err
+		}
 		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
 			return err
 		}
 		if _, err := l.tx.DeleteResource(l.ctx, l.orgID, res.ID); err != nil {
 			return err
 		}
-		l.ob.Add(events.ResourceDeleted, events.ResourceData{Resource: EventResource(res)})
+		l.ob.Add(events.ResourceDeleted, events.ResourceData{Resource: EventResource(res), Access: lost})
 		return l.audit(resourceActions[kind].delete, string(kind), res.ID, deletedWithGrants{view, grants}, nil)
 	})
 	return view, err
@@ -352,11 +356,15 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 		}
 		if strings.TrimSpace(visibility) != "" && public != p.Public {
 			before := v
+			changed, err := visibilityAccess(l.ctx, l.tx, l.orgID, p, public)
+			if err != nil {
+				return err
+			}
 			if p, err = l.tx.SetResourcePublic(l.ctx, l.orgID, p.ID, public); err != nil {
 				return err
 			}
 			v = projectView(p, cloud)
-			l.ob.Add(events.ResourceVisibilityChanged, events.ResourceData{Resource: EventResource(p)})
+			l.ob.Add(events.ResourceVisibilityChanged, events.ResourceData{Resource: EventResource(p), Access: changed})
 			return l.audit(audit.ActionProjectVisibility, audit.TargetProject, p.ID, before, v)
 		}
 		return nil
