@@ -278,11 +278,63 @@ type evaluation struct {
 type scope struct {
 	rules []bool          // by rule index: the rule can make a binding on a resource in on
 	on    map[string]bool // resource IDs
+	// The parts of the set's index the scope's rules are in, so that a group is only probed
+	// where they are: the exact maps when one of them is exact, the prefix lengths of theirs,
+	// and their unindexed patterns (not the whole scan list, tried on every group).
+	names, exts bool
+	prefixLens  []int
+	scan        []int32
 }
 
-// filter keeps, in place, the candidates sc lets through.
-func (sc *scope) filter(cands []int32) []int32 {
-	return slices.DeleteFunc(cands, func(o int32) bool { return !sc.rules[o] })
+// index fills sc's part of the index from sc.rules.
+func (sc *scope) index(s *Set) {
+	lens := map[int]bool{}
+	for i, c := range s.rules {
+		if !sc.rules[i] {
+			continue
+		}
+		switch {
+		case c.Match == MatchDisplayName:
+			sc.names = true
+		case c.Match == MatchExternalID:
+			sc.exts = true
+		case c.prefix != "":
+			lens[len(c.prefix)] = true
+		}
+	}
+	for _, l := range s.prefixLens {
+		if lens[l] {
+			sc.prefixLens = append(sc.prefixLens, l)
+		}
+	}
+	for _, o := range s.scan {
+		if sc.rules[o] {
+			sc.scan = append(sc.scan, o)
+		}
+	}
+}
+
+// candidatesIn is candidates (sc nil) or the candidates among sc's rules.
+func (s *Set) candidatesIn(dst []int32, g *Group, sc *scope) []int32 {
+	if sc == nil {
+		return s.candidates(dst, g)
+	}
+	if sc.names {
+		dst = append(dst, s.exactName[strings.ToLower(g.DisplayName)]...)
+	}
+	if sc.exts && g.ExternalID != "" {
+		dst = append(dst, s.exactExt[g.ExternalID]...)
+	}
+	for _, l := range sc.prefixLens {
+		if l > len(g.DisplayName) {
+			break
+		}
+		dst = append(dst, s.byPrefix[g.DisplayName[:l]]...)
+	}
+	dst = append(dst, sc.scan...)
+	dst = slices.DeleteFunc(dst, func(o int32) bool { return !sc.rules[o] })
+	slices.Sort(dst)
+	return dst
 }
 
 // evaluate is Evaluate (full: with Matches and the fixed resources' problems) or the
@@ -306,7 +358,7 @@ func (s *Set) evaluate(groups []Group, res *Resources, full bool, sc *scope) *Re
 			seen[groups[i].ID] = true
 			// In a scope most groups meet none of its rules: leave them out before the
 			// sort, which would otherwise cost more than the matching.
-			if sc != nil && len(sc.filter(s.candidates(cands[:0], &groups[i]))) == 0 {
+			if sc != nil && len(s.candidatesIn(cands[:0], &groups[i], sc)) == 0 {
 				continue
 			}
 			order = append(order, i)
@@ -319,10 +371,7 @@ func (s *Set) evaluate(groups []Group, res *Resources, full bool, sc *scope) *Re
 	var made []Binding // this group's bindings so far: the first rule to make one owns it
 	for _, gi := range order {
 		g := &groups[gi]
-		cands = s.candidates(cands[:0], g)
-		if sc != nil {
-			cands = sc.filter(cands)
-		}
+		cands = s.candidatesIn(cands[:0], g, sc)
 		made = made[:0]
 		for _, o := range cands {
 			b, ok := e.apply(o, g)

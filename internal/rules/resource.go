@@ -51,6 +51,7 @@ func (s *Set) scopeOn(res *Resources, on []string) *scope {
 			sc.rules[i] = sc.on[r.ID]
 		}
 	}
+	sc.index(s)
 	return sc
 }
 
