@@ -284,6 +284,24 @@ type scope struct {
 	names, exts bool
 	prefixLens  []int
 	scan        []int32
+	// A rule capturing the resource binds on one of on only when the name it captures is
+	// one of theirs, ignoring case: the group's lower-cased name then contains that name,
+	// lower-cased (strings.ToLower maps rune by rune, as the regexp splits the name). Most
+	// groups contain none of them, and are spared the capturing patterns.
+	capture  []bool   // by rule index: in the scope because it captures the resource
+	lowNames []string // the lower-cased names of the resources in on
+	fixed    bool     // a rule with a fixed resource is in the scope
+}
+
+// mayCapture reports whether a rule capturing the resource can bind g on one of sc.on.
+func (sc *scope) mayCapture(g *Group) bool {
+	low := strings.ToLower(g.DisplayName)
+	for _, n := range sc.lowNames {
+		if strings.Contains(low, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // index fills sc's part of the index from sc.rules.
@@ -293,6 +311,7 @@ func (sc *scope) index(s *Set) {
 		if !sc.rules[i] {
 			continue
 		}
+		sc.fixed = sc.fixed || !sc.capture[i]
 		switch {
 		case c.Match == MatchDisplayName:
 			sc.names = true
@@ -319,6 +338,10 @@ func (s *Set) candidatesIn(dst []int32, g *Group, sc *scope) []int32 {
 	if sc == nil {
 		return s.candidates(dst, g)
 	}
+	captures := sc.mayCapture(g)
+	if !captures && !sc.fixed {
+		return dst
+	}
 	if sc.names {
 		dst = append(dst, s.exactName[strings.ToLower(g.DisplayName)]...)
 	}
@@ -332,7 +355,7 @@ func (s *Set) candidatesIn(dst []int32, g *Group, sc *scope) []int32 {
 		dst = append(dst, s.byPrefix[g.DisplayName[:l]]...)
 	}
 	dst = append(dst, sc.scan...)
-	dst = slices.DeleteFunc(dst, func(o int32) bool { return !sc.rules[o] })
+	dst = slices.DeleteFunc(dst, func(o int32) bool { return !sc.rules[o] || (sc.capture[o] && !captures) })
 	slices.Sort(dst)
 	return dst
 }

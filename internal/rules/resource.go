@@ -36,17 +36,19 @@ func NamedLike(rs []access.Resource, k access.Kind, names ...string) []string {
 // the rules that can make one there are those whose fixed resource is one of them and those
 // that capture a resource of one of their kinds.
 func (s *Set) scopeOn(res *Resources, on []string) *scope {
-	sc := &scope{rules: make([]bool, len(s.rules)), on: make(map[string]bool, len(on))}
+	sc := &scope{rules: make([]bool, len(s.rules)), capture: make([]bool, len(s.rules)), on: make(map[string]bool, len(on))}
 	var kinds [access.KindProject + 1]bool
 	for _, id := range on {
-		if r := res.byID[id]; r != nil {
+		if r := res.byID[id]; r != nil && !sc.on[id] {
 			sc.on[id] = true
 			kinds[r.Kind] = true
+			sc.lowNames = append(sc.lowNames, strings.ToLower(r.Name))
 		}
 	}
 	for i, c := range s.rules {
 		if c.resCap >= 0 {
 			sc.rules[i] = kinds[c.kind]
+			sc.capture[i] = sc.rules[i]
 		} else if r := res.lookup(c.kind, c.ResourceName); r != nil {
 			sc.rules[i] = sc.on[r.ID]
 		}
