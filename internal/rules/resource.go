@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/rolecall/rolecall/internal/access"
@@ -81,4 +82,75 @@ func (s *Set) CanBind(res *Resources, on []string) bool {
 func (s *Set) ReconcileResources(groups []Group, res *Resources, on []string, current []Binding, manual []access.Binding) Changes {
 	_, c := s.reconcile(groups, res, current, manual, false, s.scopeOn(res, on))
 	return c
+}
+
+// Selector names the groups ReconcileResources on some resources depends on, so that a caller
+// can read just those: every other group neither has a rule-made binding there nor can get
+// one, and passing it or not changes nothing.
+type Selector struct {
+	// All is set when a rule that can bind there cannot be narrowed to names (a pattern
+	// with no literal every match contains): every group must be passed.
+	All bool
+	// Contains: a group whose strings.ToLower(displayName) contains one of these.
+	Contains []string
+	// ExternalIDs: a group whose externalId is one of these.
+	ExternalIDs []string
+	// IDs: the groups that hold a rule-made binding there (they may lose it).
+	IDs []string
+}
+
+// Selects reports whether x selects g.
+func (x *Selector) Selects(g Group) bool {
+	if x.All || slices.Contains(x.IDs, g.ID) || (g.ExternalID != "" && slices.Contains(x.ExternalIDs, g.ExternalID)) {
+		return true
+	}
+	low := strings.ToLower(g.DisplayName)
+	return slices.ContainsFunc(x.Contains, func(s string) bool { return strings.Contains(low, s) })
+}
+
+// SelectFor returns the groups ReconcileResources(groups, res, on, current, …) depends on:
+// passing any groups that include every group of groups the Selector selects gives the same
+// changes as passing groups (property-tested). A rule capturing the resource needs the
+// resource's name in the group's (lower-cased) name; a fixed displayName rule its value; a
+// fixed pattern the literal every match holds (its prefix, or another literal); a fixed
+// externalId rule its externalId. All of those hold rune by rune under strings.ToLower.
+func (s *Set) SelectFor(res *Resources, on []string, current []Binding) Selector {
+	sc := s.scopeOn(res, on)
+	x := Selector{}
+	seen := map[string]bool{}
+	contains := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			x.Contains = append(x.Contains, v)
+		}
+	}
+	for i, c := range s.rules {
+		switch {
+		case !sc.rules[i]:
+		case sc.capture[i]:
+			for _, n := range sc.lowNames {
+				contains(n)
+			}
+		case c.Match == MatchDisplayName:
+			contains(c.key)
+		case c.Match == MatchExternalID:
+			x.ExternalIDs = append(x.ExternalIDs, c.Value)
+		default:
+			lit := c.prefix
+			if len(c.need) > len(lit) {
+				lit = c.need
+			}
+			if lit == "" {
+				x.All = true
+			}
+			contains(strings.ToLower(lit))
+		}
+	}
+	for _, b := range current {
+		if sc.on[b.ResourceID] && !seen["\x00"+b.GroupID] {
+			seen["\x00"+b.GroupID] = true
+			x.IDs = append(x.IDs, b.GroupID)
+		}
+	}
+	return x
 }

@@ -183,3 +183,44 @@ func TestReconcileResourcesCreate(t *testing.T) {
 		t.Fatalf("a cloud no rule names: on %v, CanBind %v", on, set.CanBind(res, on))
 	}
 }
+
+// TestPropertySelectFor: ReconcileResources over the groups SelectFor selects, plus any
+// others (the store may return more), changes exactly what it changes over every group.
+func TestPropertySelectFor(t *testing.T) {
+	narrowed := 0
+	rapid.Check(t, func(t *rapid.T) {
+		s0 := accesstest.Draw(t, accesstest.Options{Storable: true})
+		groups := drawGroups(t, s0)
+		next := 0
+		s1, cur1 := reconcile(t, s0, groups, nil, drawRules(t, s0, "old"), &next)
+		set, err := Compile(drawRules(t, s0, "new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var on []string
+		for _, r := range s0.Resources {
+			if rapid.IntRange(0, 3).Draw(t, "on") == 0 {
+				on = append(on, r.ID)
+			}
+		}
+		res := NewResources(s0.Resources)
+		sel := set.SelectFor(res, on, cur1)
+		var some []Group
+		for _, g := range groups {
+			if sel.Selects(g) || rapid.IntRange(0, 4).Draw(t, "extra") == 0 {
+				some = append(some, g)
+			}
+		}
+		if len(some) < len(groups) {
+			narrowed++
+		}
+		want := set.ReconcileResources(groups, res, on, cur1, manualOf(s1, cur1))
+		got := set.ReconcileResources(some, res, on, cur1, manualOf(s1, cur1))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("on %v, selector %+v:\nover the selected groups %+v\nover every group       %+v", on, sel, got, want)
+		}
+	})
+	if narrowed == 0 {
+		t.Fatal("the selector never left a group out: the property was not exercised")
+	}
+}
