@@ -978,7 +978,9 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 // and resource write keeps them so), with the same grant events. It reads the bindings on the
 // resource (and on one of the same name, ignoring case, whose lookup it may take over) and
 // the resources of its kind; the groups (without their documents) only when a rule can bind
-// there or a rule-made binding is there. Callers hold lockForRules.
+// there or a rule-made binding is there, and then only those whose names or externalIds the
+// rules that can bind there could match (rules.SelectFor, store.ScanGroupsSelected). Callers
+// hold lockForRules.
 func (s *Service) reconcileResource(ctx context.Context, tx store.Tx, org string, ob *Outbox, kind store.ResourceKind, name, oldName string) (rules.Changes, error) {
 	set, err := s.ruleSet(ctx, tx, org)
 	if err != nil {
@@ -1021,11 +1023,18 @@ func (s *Service) reconcileResource(ctx context.Context, tx store.Tx, org string
 	if len(current) == 0 && !set.CanBind(res, on) {
 		return rules.Changes{}, nil
 	}
+	// Only the groups the reconcile depends on are read (the engine selects them), unless a
+	// rule that can bind there is a pattern with no literal to select by.
 	var groups []rules.Group
-	err = tx.ScanGroups(ctx, org, func(g store.Group) error {
+	collect := func(g store.Group) error {
 		groups = append(groups, rules.Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Active: g.Active})
 		return nil
-	})
+	}
+	if sel := set.SelectFor(res, on, current); sel.All {
+		err = tx.ScanGroups(ctx, org, collect)
+	} else {
+		err = tx.ScanGroupsSelected(ctx, org, store.GroupSelection{Contains: sel.Contains, ExternalIDs: sel.ExternalIDs, IDs: sel.IDs}, collect)
+	}
 	if err != nil {
 		return rules.Changes{}, err
 	}

@@ -441,8 +441,11 @@ func TestRulesResourceWritesIncremental(t *testing.T) {
 				e.createGroup(fmt.Sprintf("rc-%s-%s", p, r))
 			}
 		}
-		for _, c := range []string{"prod", "dev", "stage", "qa", "other-old"} {
-			e.createGroup("eng-" + c)
+		// Upper case the store lower-cases alike (Eng-QA), and a Kelvin sign, whose lower case
+		// is an ASCII k: the group reads "eng-kube" to the rules, and the store returns every
+		// name with a non-ASCII character so as not to miss it.
+		for _, c := range []string{"prod", "dev", "stage", "QA", "other-old", "\u212Aube"} {
+			e.createGroup("Eng-" + c)
 		}
 		e.createGroup("admins")
 		if _, err := e.svc.CreateGroup(e.ctx, e.org, map[string]any{"displayName": "team-x", "externalId": "ext-1"}, nil, groupRender); err != nil {
@@ -481,7 +484,7 @@ func TestRulesResourceWritesIncremental(t *testing.T) {
 			return out
 		}
 		e.seen = e.revision()
-		cloudNames := []string{"stage", "qa", "Stage", "QA", "prod", "dev", "other"}
+		cloudNames := []string{"stage", "qa", "Stage", "QA", "prod", "dev", "other", "kube"}
 		projectNames := []string{"api", "web", "ml", "db", "new", "WEB", "Db", "gone"}
 		created, revoked, writes := 0, 0, 0
 		// check holds the write just made (err: its error) to its events and to a full
@@ -578,19 +581,37 @@ func TestRulesResourceWritesIncremental(t *testing.T) {
 			check(fmt.Sprintf("step %d: %s", step, what), err, before)
 		}
 
+		// The Kelvin-sign group names cloud kube to the rules: creating it binds the group.
+		before := ruleMade()
+		_, err := e.svc.CreateCloud(e.ctx, e.org, "kube")
+		check("create cloud kube", err, before)
+		kelvin := "Eng-\u212Aube readonly kube [clouds]"
+		if got := slices.Collect(maps.Values(ruleMade())); !slices.Contains(got, kelvin) {
+			t.Fatalf("%q not bound: %q", kelvin, got)
+		}
+
 		// Without the cloud-capturing rule, only the fixed "admins" rule binds on a cloud,
 		// and only on stage: renaming stage away must still take its binding.
 		e.applyRule(api.RuleChangeRequest{Delete: "clouds"})
 		e.seen = e.revision()
-		before := ruleMade()
-		_, err := e.svc.CreateCloud(e.ctx, e.org, "stage")
-		check("create cloud stage without the cloud rule", err, before)
+		stage := "stage"
+		clouds, err := e.svc.Clouds(e.ctx, e.org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(clouds, func(c api.Cloud) bool { return strings.EqualFold(c.Name, stage) }); i >= 0 {
+			stage = clouds[i].Name // the random steps left it under this name
+		} else {
+			before := ruleMade()
+			_, err := e.svc.CreateCloud(e.ctx, e.org, stage)
+			check("create cloud stage without the cloud rule", err, before)
+		}
 		before = ruleMade()
-		if !slices.Contains(slices.Collect(maps.Values(before)), "admins owner stage [admins]") {
-			t.Fatalf("admins not bound on stage: %q", slices.Collect(maps.Values(before)))
+		if !slices.Contains(slices.Collect(maps.Values(before)), "admins owner "+stage+" [admins]") {
+			t.Fatalf("admins not bound on %s: %q", stage, slices.Collect(maps.Values(before)))
 		}
 		n := revoked
-		_, err = e.svc.RenameResource(e.ctx, e.org, store.KindCloud, "stage", "stage-away")
+		_, err = e.svc.RenameResource(e.ctx, e.org, store.KindCloud, stage, "stage-away")
 		check("rename cloud stage away without the cloud rule", err, before)
 		if revoked != n+1 {
 			t.Fatalf("renaming stage away revoked %d bindings, want admins' one", revoked-n)
