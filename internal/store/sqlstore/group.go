@@ -215,13 +215,25 @@ func (t *tx) ScanGroupsSelected(ctx context.Context, orgID string, sel store.Gro
 		lower = "translate(g.display_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 		nonASCII = "octet_length(g.display_name) <> char_length(g.display_name)"
 	}
+	args := []any{orgID, t.d.listArg(sel.ExternalIDs), t.d.listArg(sel.IDs)}
+	// A few strings (the usual case: a resource's names) are one parameter each: a list
+	// subquery would be evaluated again for every row.
+	contains := "EXISTS (SELECT 1 FROM " + t.d.list(4) + " AS c WHERE " + t.d.strpos + "(" + lower + ", c.v) > 0)"
+	if len(sel.Contains) <= 8 {
+		contains = "FALSE"
+		for _, c := range sel.Contains {
+			args = append(args, c)
+			contains += fmt.Sprintf(" OR %s(%s, $%d) > 0", t.d.strpos, lower, len(args))
+		}
+	} else {
+		args = append(args, t.d.listArg(sel.Contains))
+	}
 	return t.stream(ctx, "scan selected groups",
-		"SELECT "+groupColsNoDoc+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND ("+
-			"EXISTS (SELECT 1 FROM "+t.d.list(2)+" AS c WHERE "+t.d.strpos+"("+lower+", c.v) > 0)"+
-			" OR g.external_id IN (SELECT v FROM "+t.d.list(3)+" AS e)"+
-			" OR g.id IN (SELECT v FROM "+t.d.list(4)+" AS i)"+
+		"SELECT "+groupColsNoDoc+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND ("+contains+
+			" OR g.external_id IN (SELECT v FROM "+t.d.list(2)+" AS e)"+
+			" OR g.id IN (SELECT v FROM "+t.d.list(3)+" AS i)"+
 			" OR "+nonASCII+") ORDER BY g.seq",
-		[]any{orgID, t.d.listArg(sel.Contains), t.d.listArg(sel.ExternalIDs), t.d.listArg(sel.IDs)}, func(r *countedRows) error {
+		args, func(r *countedRows) error {
 			g, err := scanGroup(r, false)
 			if err != nil {
 				return err

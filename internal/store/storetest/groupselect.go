@@ -68,6 +68,9 @@ func testScanGroupsSelected(t *testing.T, s store.Store) {
 		{ExternalIDs: []string{"EXT-1", "nope"}},
 		{IDs: []string{all[1].ID, gone.ID}},
 		{Contains: []string{"sales"}, ExternalIDs: []string{"EXT-1"}, IDs: []string{all[4].ID}},
+		// Many strings travel as one list parameter (a few as one parameter each).
+		{Contains: []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "team_x", "%-", "équipe"}},
+		{Contains: []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"}, ExternalIDs: []string{"ext-1"}},
 	} {
 		var want, got []string
 		for _, g := range all {
