@@ -138,6 +138,10 @@ func TestUISchedule(t *testing.T) {
 			"<dt>Next run due</dt><dd>"+sc.NextRunAt.UTC().Format("2006-01-02 15:04:05 UTC")+"</dd>", "<dt>Last run</dt><dd>not run yet</dd>",
 			"by "+uiTestTokenName, "Change the schedule", "Save the schedule", "Turn the schedule off")
 
+		// Auto-apply with both limits at 0 is accepted, and the page says it can never apply.
+		r = e.post(schedulePage, scheduleForm(csrf, "24h", true, "0", "0"))
+		e.followFlash(r, schedulePage, "Drift schedule set: every 24h, auto-apply is on, but with both limits at 0 no run can change anything, so it reports only")
+
 		// Change: auto-apply within limits.
 		r = e.post(schedulePage, scheduleForm(csrf, "7d", true, "2", "10"))
 		e.followFlash(r, schedulePage, "Drift schedule set: every 7d, applies enforce-groups without asking when it removes at most 2 users and deletes at most 10 direct grants")
@@ -145,8 +149,8 @@ func TestUISchedule(t *testing.T) {
 		if !ok || sc.Every != 7*24*time.Hour || !sc.AutoApply || sc.MaxUsersRemoved != 2 || sc.MaxBindingsDeleted != 10 {
 			t.Fatalf("stored schedule after change = %+v (found %v)", sc, ok)
 		}
-		if n := e.auditCount(audit.ActionScheduleSet); n != 2 {
-			t.Errorf("%d %s audit events after set and change, want 2", n, audit.ActionScheduleSet)
+		if n := e.auditCount(audit.ActionScheduleSet); n != 3 {
+			t.Errorf("%d %s audit events after set and two changes, want 3", n, audit.ActionScheduleSet)
 		}
 		page = e.get(schedulePage)
 		containsAll(t, "schedule page after change", page.body, `value="7d"`, `type="checkbox" checked`, `id="maxUsersRemoved" name="maxUsersRemoved" type="number" min="0" step="1" inputmode="numeric" value="2"`, `value="10"`)
@@ -213,8 +217,8 @@ func TestUISchedule(t *testing.T) {
 		if _, ok := e.schedule(); ok {
 			t.Fatal("a browser without an admin session wrote a schedule")
 		}
-		if n := e.auditCount(audit.ActionScheduleSet); n != 3 {
-			t.Errorf("%d %s audit events, want 3 (set and change here, one by the test's service call)", n, audit.ActionScheduleSet)
+		if n := e.auditCount(audit.ActionScheduleSet); n != 4 {
+			t.Errorf("%d %s audit events, want 4 (set and two changes here, one by the test's service call)", n, audit.ActionScheduleSet)
 		}
 	})
 }
