@@ -130,7 +130,7 @@ func TestUISchedule(t *testing.T) {
 		if d := time.Until(sc.NextRunAt); d < 23*time.Hour || d > 25*time.Hour {
 			t.Errorf("next run due in %s, want about 24h", d)
 		}
-		if ev := e.lastAudit(audit.ActionScheduleSet); ev.Actor != uiTestTokenName {
+		if ev := e.lastAudit(audit.ActionScheduleSet); ev.Actor != uiTestTokenName || ev.Summary != uiTestTokenName+" set the drift schedule: every 24h0m0s, reporting only" {
 			t.Errorf("set audited as %+v", ev)
 		}
 		page = e.get(schedulePage)
@@ -185,7 +185,7 @@ func TestUISchedule(t *testing.T) {
 		if _, ok := e.schedule(); ok {
 			t.Fatal("the schedule is still stored after turning it off")
 		}
-		if ev := e.lastAudit(audit.ActionScheduleDelete); ev.Actor != uiTestTokenName {
+		if ev := e.lastAudit(audit.ActionScheduleDelete); ev.Actor != uiTestTokenName || ev.Summary != uiTestTokenName+" turned the drift schedule off" {
 			t.Errorf("turning off audited as %+v", ev)
 		}
 		containsAll(t, "schedule page after off", e.get(schedulePage).body, "No drift schedule: nothing runs by itself")
