@@ -67,7 +67,7 @@ func TestConsoleExemptionAndDrift(t *testing.T) {
 	shot.take(ctx, "22-drift-schedule")
 	must(t, ctx, "back to the enforce page", chromedp.Navigate(e.url+"/ui/enforce"), chromedp.WaitVisible(chromedp.CSS("p.schedule")))
 	contains(t, "enforce page's schedule", text(t, ctx, "p.schedule"),
-		"Drift schedule: every 12h, applies enforce-groups when it removes at most 1 users and deletes at most 3 direct grants")
+		"Drift schedule: every 12h, applies enforce-groups without asking when it removes at most 1 users and deletes at most 3 direct grants")
 
 	// The audit log holds the exemption by the console user.
 	bg := context.Background()

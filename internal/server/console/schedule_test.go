@@ -155,7 +155,7 @@ func TestUISchedule(t *testing.T) {
 		page = e.get(schedulePage)
 		containsAll(t, "schedule page after change", page.body, `value="7d"`, `type="checkbox" checked`, `id="maxUsersRemoved" name="maxUsersRemoved" type="number" min="0" step="1" inputmode="numeric" value="2"`, `value="10"`)
 		containsAll(t, "enforce page after change", e.get("/ui/enforce").body,
-			"Drift schedule: every 7d, applies enforce-groups when it removes at most 2 users and deletes at most 10 direct grants", "Change or turn off the schedule…")
+			"Drift schedule: every 7d, applies enforce-groups without asking when it removes at most 2 users and deletes at most 10 direct grants", "Change or turn off the schedule…")
 
 		// A refused change leaves the schedule as it was.
 		r = e.post(schedulePage, scheduleForm(csrf, "0m", false, "0", "0"))
