@@ -156,25 +156,26 @@ func (c *Changes) Inverse() Changes {
 // those of the rules that match groups: its cost follows the rules the groups meet, not the
 // size of the set, since it runs on every SCIM group write.
 func (s *Set) Reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding) (Changes, []Problem) {
-	r, c := s.reconcile(groups, res, current, manual, false)
+	r, c := s.reconcile(groups, res, current, manual, false, nil)
 	return c, r.Problems
 }
 
-func (s *Set) reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding, full bool) (*Result, Changes) {
-	r := s.evaluate(groups, res, full)
+func (s *Set) reconcile(groups []Group, res *Resources, current []Binding, manual []access.Binding, full bool, sc *scope) (*Result, Changes) {
+	r := s.evaluate(groups, res, full, sc)
 	in := make(map[string]bool, len(groups))
 	for i := range groups {
 		in[groups[i].ID] = true
 	}
+	there := func(resourceID string) bool { return sc == nil || sc.on[resourceID] }
 	cur := make([]Binding, 0, len(current))
 	for _, b := range current {
-		if in[b.GroupID] {
+		if in[b.GroupID] && there(b.ResourceID) {
 			cur = append(cur, b)
 		}
 	}
 	man := make([]access.Binding, 0)
 	for _, b := range manual {
-		if b.PrincipalType == access.PrincipalGroup && in[b.PrincipalID] {
+		if b.PrincipalType == access.PrincipalGroup && in[b.PrincipalID] && there(b.ResourceID) {
 			man = append(man, b)
 		}
 	}

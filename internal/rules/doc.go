@@ -44,8 +44,10 @@
 //
 // SCIM group create, rename or externalId change: in the same transaction as the SCIM
 // write, Set.Reconcile with just that group (Compile the org's rules once per revision and
-// keep the Set) and apply the Changes. Creating a cloud or project: Reconcile every group, so
-// that rules naming it start to bind. Group deactivation changes nothing.
+// keep the Set) and apply the Changes. Creating or renaming a cloud or project:
+// ReconcileResources over every group on NamedLike(its new and old name), so that rules
+// naming it start (or stop) to bind there; a new or renamed resource changes no binding
+// elsewhere. Group deactivation changes nothing.
 //
 // Storage needs a rule ID on bindings (empty for manual ones). Because a (resource, group,
 // role) binding exists once, a manual grant of a binding a rule made, and a manual revoke of

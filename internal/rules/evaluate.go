@@ -53,16 +53,20 @@ func (b *Binding) key() key { return key{b.GroupID, b.ResourceID, b.Role} }
 type Resources struct {
 	org    *access.Resource
 	byName [access.KindProject + 1]map[string]*access.Resource // lower-cased name
+	byID   map[string]*access.Resource
 }
 
 // NewResources indexes rs. Names are looked up ignoring case, as the store keeps them unique
 // per kind ignoring case; on a duplicate the first resource wins.
 func NewResources(rs []access.Resource) *Resources {
-	x := &Resources{}
+	x := &Resources{byID: make(map[string]*access.Resource, len(rs))}
 	x.byName[access.KindCloud] = map[string]*access.Resource{}
 	x.byName[access.KindProject] = map[string]*access.Resource{}
 	for i := range rs {
 		r := &rs[i]
+		if _, dup := x.byID[r.ID]; !dup {
+			x.byID[r.ID] = r
+		}
 		switch r.Kind {
 		case access.KindOrganization:
 			if x.org == nil {
@@ -253,7 +257,9 @@ func Evaluate(rules []Rule, groups []Group, resources []access.Resource) (*Resul
 // every group, but through the index: exact rules by map lookup, anchored patterns by their
 // literal prefix, and only the remaining patterns on every name. The result does not depend
 // on the order of groups or resources.
-func (s *Set) Evaluate(groups []Group, res *Resources) *Result { return s.evaluate(groups, res, true) }
+func (s *Set) Evaluate(groups []Group, res *Resources) *Result {
+	return s.evaluate(groups, res, true, nil)
+}
 
 // evaluation is one Evaluate call's working state.
 type evaluation struct {
@@ -267,7 +273,96 @@ type evaluation struct {
 	fixed map[int32]*access.Resource // resolved fixed resources; nil value = missing
 }
 
-func (s *Set) evaluate(groups []Group, res *Resources, full bool) *Result {
+// scope restricts an evaluation to the bindings on some resources (see ReconcileResources):
+// only the rules that can make one there are tried, and bindings elsewhere are dropped.
+type scope struct {
+	rules []bool          // by rule index: the rule can make a binding on a resource in on
+	on    map[string]bool // resource IDs
+	// The parts of the set's index the scope's rules are in, so that a group is only probed
+	// where they are: the exact maps when one of them is exact, the prefix lengths of theirs,
+	// and their unindexed patterns (not the whole scan list, tried on every group).
+	names, exts bool
+	prefixLens  []int
+	scan        []int32
+	// A rule capturing the resource binds on one of on only when the name it captures is
+	// one of theirs, ignoring case: the group's lower-cased name then contains that name,
+	// lower-cased (strings.ToLower maps rune by rune, as the regexp splits the name). Most
+	// groups contain none of them, and are spared the capturing patterns.
+	capture  []bool   // by rule index: in the scope because it captures the resource
+	lowNames []string // the lower-cased names of the resources in on
+	fixed    bool     // a rule with a fixed resource is in the scope
+}
+
+// mayCapture reports whether a rule capturing the resource can bind g on one of sc.on.
+func (sc *scope) mayCapture(g *Group) bool {
+	low := strings.ToLower(g.DisplayName)
+	for _, n := range sc.lowNames {
+		if strings.Contains(low, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// index fills sc's part of the index from sc.rules.
+func (sc *scope) index(s *Set) {
+	lens := map[int]bool{}
+	for i, c := range s.rules {
+		if !sc.rules[i] {
+			continue
+		}
+		sc.fixed = sc.fixed || !sc.capture[i]
+		switch {
+		case c.Match == MatchDisplayName:
+			sc.names = true
+		case c.Match == MatchExternalID:
+			sc.exts = true
+		case c.prefix != "":
+			lens[len(c.prefix)] = true
+		}
+	}
+	for _, l := range s.prefixLens {
+		if lens[l] {
+			sc.prefixLens = append(sc.prefixLens, l)
+		}
+	}
+	for _, o := range s.scan {
+		if sc.rules[o] {
+			sc.scan = append(sc.scan, o)
+		}
+	}
+}
+
+// candidatesIn is candidates (sc nil) or the candidates among sc's rules.
+func (s *Set) candidatesIn(dst []int32, g *Group, sc *scope) []int32 {
+	if sc == nil {
+		return s.candidates(dst, g)
+	}
+	captures := sc.mayCapture(g)
+	if !captures && !sc.fixed {
+		return dst
+	}
+	if sc.names {
+		dst = append(dst, s.exactName[strings.ToLower(g.DisplayName)]...)
+	}
+	if sc.exts && g.ExternalID != "" {
+		dst = append(dst, s.exactExt[g.ExternalID]...)
+	}
+	for _, l := range sc.prefixLens {
+		if l > len(g.DisplayName) {
+			break
+		}
+		dst = append(dst, s.byPrefix[g.DisplayName[:l]]...)
+	}
+	dst = append(dst, sc.scan...)
+	dst = slices.DeleteFunc(dst, func(o int32) bool { return !sc.rules[o] || (sc.capture[o] && !captures) })
+	slices.Sort(dst)
+	return dst
+}
+
+// evaluate is Evaluate (full: with Matches and the fixed resources' problems) or the
+// bindings alone; sc, when not nil, restricts it to the bindings on sc.on.
+func (s *Set) evaluate(groups []Group, res *Resources, full bool, sc *scope) *Result {
 	e := &evaluation{set: s, res: res, full: full, fixed: map[int32]*access.Resource{},
 		out: &Result{Bindings: []Binding{}, Matches: []RuleMatches{}, Problems: []Problem{}}}
 	out := e.out
@@ -280,9 +375,15 @@ func (s *Set) evaluate(groups []Group, res *Resources, full bool) *Result {
 
 	order := make([]int, 0, len(groups))
 	seen := make(map[string]bool, len(groups))
+	var cands []int32
 	for i := range groups {
 		if !seen[groups[i].ID] {
 			seen[groups[i].ID] = true
+			// In a scope most groups meet none of its rules: leave them out before the
+			// sort, which would otherwise cost more than the matching.
+			if sc != nil && len(s.candidatesIn(cands[:0], &groups[i], sc)) == 0 {
+				continue
+			}
 			order = append(order, i)
 		}
 	}
@@ -290,15 +391,17 @@ func (s *Set) evaluate(groups []Group, res *Resources, full bool) *Result {
 		return cmp.Or(cmp.Compare(groups[a].DisplayName, groups[b].DisplayName), cmp.Compare(groups[a].ID, groups[b].ID))
 	})
 
-	var cands []int32
 	var made []Binding // this group's bindings so far: the first rule to make one owns it
 	for _, gi := range order {
 		g := &groups[gi]
-		cands = s.candidates(cands[:0], g)
+		cands = s.candidatesIn(cands[:0], g, sc)
 		made = made[:0]
 		for _, o := range cands {
 			b, ok := e.apply(o, g)
-			if !ok {
+			if !ok || (sc != nil && !sc.on[b.ResourceID]) {
+				// A binding outside the scope is made by a rule that may also make one
+				// inside it (a captured resource), but never shadows one there: bindings
+				// on different resources are different bindings.
 				continue
 			}
 			shadowed := slices.ContainsFunc(made, func(m Binding) bool { return m.key() == b.key() })

@@ -117,7 +117,7 @@ func NewPreview(in Input) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, changes := set.reconcile(in.Groups, NewResources(in.State.Resources), in.Current, in.State.Bindings, true)
+	res, changes := set.reconcile(in.Groups, NewResources(in.State.Resources), in.Current, in.State.Bindings, true, nil)
 	p := &Preview{Changes: changes, Problems: res.Problems}
 	p.Rules = ruleParts(set, res, in.Old, &p.Changes, newNamer(in))
 	p.Users = userChanges(in.State, p.Changes)

@@ -131,7 +131,7 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 		}
 		v = cloudView(c, 0)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(c)})
-		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+		if _, err := s.reconcileResource(l.ctx, l.tx, l.orgID, l.ob, store.KindCloud, c.Name, ""); err != nil {
 			return err
 		}
 		return l.audit(audit.ActionCloudCreate, audit.TargetCloud, c.ID, nil, v)
@@ -181,7 +181,7 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 			return err
 		}
 		l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(res), PreviousName: oldName})
-		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+		if _, err := s.reconcileResource(l.ctx, l.tx, l.orgID, l.ob, kind, res.Name, oldName); err != nil {
 			return err
 		}
 		return l.audit(resourceActions[kind].rename, string(kind), res.ID, before, out)
@@ -299,7 +299,7 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		}
 		v = projectView(p, cloud)
 		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
-		if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+		if _, err := s.reconcileResource(l.ctx, l.tx, l.orgID, l.ob, store.KindProject, p.Name, ""); err != nil {
 			return err
 		}
 		return l.audit(audit.ActionProjectCreate, audit.TargetProject, p.ID, nil, v)
@@ -346,7 +346,7 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 				return nameTaken(err, "project", name)
 			}
 			l.ob.Add(events.ResourceRenamed, events.ResourceData{Resource: EventResource(p), PreviousName: oldName})
-			if _, err := s.reconcileGroups(l.ctx, l.tx, l.orgID, l.ob, nil); err != nil {
+			if _, err := s.reconcileResource(l.ctx, l.tx, l.orgID, l.ob, store.KindProject, p.Name, oldName); err != nil {
 				return err
 			}
 			v = projectView(p, cloud)

@@ -35,7 +35,8 @@ import (
 //     writes one audit event and its change events.
 //   - A SCIM group create, rename or externalId change reconciles just that group in the
 //     same transaction as the SCIM write; creating or renaming a cloud or project reconciles
-//     every group. The org's compiled rule set is cached per version of its rules.
+//     just the bindings on it (reconcileResource), which is all that reconciling every group
+//     would change. The org's compiled rule set is cached per version of its rules.
 //   - A rule-made binding is the rule's: a manual grant or revoke of it is refused, naming
 //     the rule.
 
@@ -878,7 +879,7 @@ func feasible(rs *ruleState, c rules.Changes) rules.Changes {
 
 // reconcileGroups brings the rule-made bindings of the given groups (every group when only
 // is nil) to what the org's rules want, in tx, and returns the changes applied. It is what a
-// SCIM group write (one group) and a resource create or rename (every group) call.
+// SCIM group write (one group) and a rule change's undo (every group) call.
 func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, ob *Outbox, only []store.Group) (rules.Changes, error) {
 	set, err := s.ruleSet(ctx, tx, org)
 	if err != nil {
@@ -969,12 +970,102 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 	return applyRuleChanges(ctx, tx, org, ob, names, c)
 }
 
-// lockForRules takes the org lock, exclusively, before a write that reconciles every group
-// (creating or renaming a cloud or project) when the org has rules. On PostgreSQL a SCIM
-// group write holds the lock shared while it reconciles its group against the resources it
-// reads; without this, a group created while a cloud is created could see the cloud missing,
-// while the cloud's reconcile did not see the group yet, and neither would bind it. Taken
-// before the transaction's first write, so that it is never an upgrade of a shared hold.
+// reconcileResource brings the rule-made bindings on a cloud or project that was just
+// created (oldName empty) or renamed from oldName to what the org's rules want, in tx, and
+// returns the changes applied. A new or renamed resource changes no binding elsewhere (see
+// rules.ReconcileResources), so this is everything reconcileGroups over every group would
+// change in an org whose rule-made bindings were reconciled (every rule change, group write
+// and resource write keeps them so), with the same grant events. It reads the bindings on the
+// resource (and on one of the same name, ignoring case, whose lookup it may take over) and
+// the resources of its kind; the groups (without their documents) only when a rule can bind
+// there or a rule-made binding is there, and then only those whose names or externalIds the
+// rules that can bind there could match (rules.SelectFor, store.ScanGroupsSelected). Callers
+// hold lockForRules.
+func (s *Service) reconcileResource(ctx context.Context, tx store.Tx, org string, ob *Outbox, kind store.ResourceKind, name, oldName string) (rules.Changes, error) {
+	set, err := s.ruleSet(ctx, tx, org)
+	if err != nil {
+		return rules.Changes{}, err
+	}
+	if set == nil { // no rules: a rule-made binding left on the resource goes
+		if set, err = rules.Compile(nil); err != nil {
+			return rules.Changes{}, err
+		}
+	}
+	k, err := access.ParseKind(string(kind))
+	if err != nil {
+		return rules.Changes{}, err
+	}
+	stored, err := tx.ListResources(ctx, org, kind, "")
+	if err != nil {
+		return rules.Changes{}, err
+	}
+	names := bindingNames{groups: map[string]string{}, resources: make(map[string]store.Resource, len(stored))}
+	ars := make([]access.Resource, len(stored))
+	for i, r := range stored {
+		names.resources[r.ID] = r
+		ars[i] = access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k, Public: r.Public}
+	}
+	on := rules.NamedLike(ars, k, name, oldName)
+	slices.Sort(on) // the order ListBindings gives every group binding in: Remove follows it
+	var bs []store.Binding
+	for _, id := range on {
+		rb, err := tx.ListBindings(ctx, org, store.BindingFilter{ResourceID: id, PrincipalType: store.PrincipalGroup})
+		if err != nil {
+			return rules.Changes{}, err
+		}
+		bs = append(bs, rb...)
+	}
+	current, err := ruleBindings(bs)
+	if err != nil {
+		return rules.Changes{}, err
+	}
+	res := rules.NewResources(ars)
+	if len(current) == 0 && !set.CanBind(res, on) {
+		return rules.Changes{}, nil
+	}
+	// Only the groups the reconcile depends on are read (the engine selects them), unless a
+	// rule that can bind there is a pattern with no literal to select by.
+	var groups []rules.Group
+	collect := func(g store.Group) error {
+		groups = append(groups, rules.Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Active: g.Active})
+		return nil
+	}
+	if sel := set.SelectFor(res, on, current); sel.All {
+		err = tx.ScanGroups(ctx, org, collect)
+	} else {
+		err = tx.ScanGroupsSelected(ctx, org, store.GroupSelection{Contains: sel.Contains, ExternalIDs: sel.ExternalIDs, IDs: sel.IDs}, collect)
+	}
+	if err != nil {
+		return rules.Changes{}, err
+	}
+	manual := make([]access.Binding, 0, len(bs))
+	for _, b := range bs {
+		if b.RuleID == "" {
+			role, err := access.ParseRole(b.Role)
+			if err != nil {
+				return rules.Changes{}, err
+			}
+			manual = append(manual, access.Binding{ID: b.ID, ResourceID: b.ResourceID, PrincipalID: b.PrincipalID,
+				PrincipalType: access.PrincipalGroup, Role: role})
+		}
+	}
+	c := set.ReconcileResources(groups, res, on, current, manual)
+	if c.Empty() {
+		return c, nil
+	}
+	for _, g := range groups {
+		names.groups[g.ID] = g.DisplayName
+	}
+	return applyRuleChanges(ctx, tx, org, ob, names, c)
+}
+
+// lockForRules takes the org lock, exclusively, before a write that reconciles the rules
+// over every group (creating or renaming a cloud or project) when the org has rules. On
+// PostgreSQL a SCIM group write holds the lock shared while it reconciles its group against
+// the resources it reads; without this, a group created while a cloud is created could see
+// the cloud missing, while the cloud's reconcile did not see the group yet, and neither would
+// bind it. Taken before the transaction's first write, so that it is never an upgrade of a
+// shared hold. What runs under it is small: reconcileResource.
 func lockForRules(ctx context.Context, tx store.Tx, org string) error {
 	rs, err := tx.GroupRules(ctx, org)
 	if err != nil || len(rs) == 0 {

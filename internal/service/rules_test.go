@@ -3,6 +3,7 @@ package service_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -413,5 +414,211 @@ func TestRulesConcurrentGroupAndCloud(t *testing.T) {
 			want = append(want, fmt.Sprintf("eng-c%d readonly c%d [eng]", i, i))
 		}
 		e.wantGroupGrants("concurrent creates", want...)
+	})
+}
+
+// TestRulesResourceWritesIncremental creates and renames clouds and projects at random in an
+// org with rules of every kind (captured project and role, captured cloud, fixed resources
+// that do not exist yet, a fixed rule and a capturing one making the same binding, an
+// externalId rule, a manual grant a rule also wants) on both backends. Each write reconciles
+// only the resource it touches; after each one, reconciling every group (the path every
+// resource write took before) must change nothing, and the write's events must be its
+// resource event, then grant.revoked for exactly the rule-made bindings that went, then
+// grant.created for exactly those that came.
+func TestRulesResourceWritesIncremental(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		rng := rand.New(rand.NewPCG(18, 4))
+		for _, c := range []string{"prod", "dev"} {
+			if _, err := e.svc.CreateCloud(e.ctx, e.org, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.svc.CreateProject(e.ctx, e.org, "api", "prod", ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"api", "web", "ml", "db", "new"} {
+			for _, r := range []string{"owner", "write", "readonly", "admin"} {
+				e.createGroup(fmt.Sprintf("rc-%s-%s", p, r))
+			}
+		}
+		// Upper case the store lower-cases alike (Eng-QA), and a Kelvin sign, whose lower case
+		// is an ASCII k: the group reads "eng-kube" to the rules, and the store returns every
+		// name with a non-ASCII character so as not to miss it.
+		for _, c := range []string{"prod", "dev", "stage", "QA", "other-old", "\u212Aube"} {
+			e.createGroup("Eng-" + c)
+		}
+		e.createGroup("admins")
+		if _, err := e.svc.CreateGroup(e.ctx, e.org, map[string]any{"displayName": "team-x", "externalId": "ext-1"}, nil, groupRender); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.CreateProject(e.ctx, e.org, "web", "dev", ""); err != nil {
+			t.Fatal(err)
+		}
+		// A manual grant the "web readers" rule wants too: it stays manual (covered).
+		if _, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: "readonly", PrincipalType: "group", Principal: "rc-web-owner", ResourceKind: "project", Resource: "web"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []api.RuleInput{
+			{Name: "projects", Match: "pattern", Value: `^rc-(?P<project>[a-z0-9-]+)-(?P<role>owner|write|readonly|admin)$`},
+			{Name: "clouds", Match: "pattern", Value: `^(?i)eng-(?P<cloud>.+)$`, Role: "readonly"},
+			{Name: "admins", Match: "displayName", Value: "admins", ResourceKind: "cloud", ResourceName: "stage", Role: "owner"},
+			{Name: "web readers", Match: "pattern", Value: `^rc-web-`, ResourceKind: "project", ResourceName: "web", Role: "readonly"},
+			{Name: "ml team", Match: "externalId", Value: "ext-1", ResourceKind: "project", ResourceName: "ml", Role: "collaborator"},
+		} {
+			e.applyRule(api.RuleChangeRequest{Add: &r})
+		}
+		if c, err := e.svc.ReconcileAll(e.ctx, e.org); err != nil || !c.Empty() {
+			t.Fatalf("set-up not reconciled: %+v %v", c, err)
+		}
+		ruleMade := func() map[string]string { // binding ID → "group role resource [rule]"
+			out := map[string]string{}
+			gs, err := e.svc.Grants(e.ctx, e.org, service.GrantFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range gs {
+				if g.PrincipalType == "group" && g.RuleName != "" {
+					out[g.ID] = fmt.Sprintf("%s %s %s [%s]", g.PrincipalName, g.Role, g.ResourceName, g.RuleName)
+				}
+			}
+			return out
+		}
+		e.seen = e.revision()
+		cloudNames := []string{"stage", "qa", "Stage", "QA", "prod", "dev", "other", "kube"}
+		projectNames := []string{"api", "web", "ml", "db", "new", "WEB", "Db", "gone"}
+		created, revoked, writes := 0, 0, 0
+		// check holds the write just made (err: its error) to its events and to a full
+		// reconcile, given the rule-made bindings before it.
+		check := func(what string, err error, before map[string]string) {
+			t.Helper()
+			if err != nil && !strings.Contains(err.Error(), "already exists") {
+				t.Fatalf("%s: %v", what, err)
+			}
+			after := ruleMade()
+			evs := e.next()
+			if err != nil || len(evs) == 0 { // a name taken, or a rename to the same name
+				if len(evs) != 0 || len(after) != len(before) {
+					t.Fatalf("%s: refused or no-op, yet %d events and %d → %d rule-made bindings", what, len(evs), len(before), len(after))
+				}
+				return
+			}
+			writes++
+			if ty := strings.TrimPrefix(evs[0].Type, "com.rolecall."); ty != "resource.created" && ty != "resource.renamed" {
+				t.Fatalf("%s: first event %s", what, ty)
+			}
+			var gotRevoked, gotCreated, wantRevoked, wantCreated []string
+			phase := "grant.revoked"
+			for _, ev := range evs[1:] {
+				ty := strings.TrimPrefix(ev.Type, "com.rolecall.")
+				id := strings.TrimPrefix(ev.Subject, "bindings/")
+				switch {
+				case ty == "grant.revoked" && phase == "grant.revoked":
+					gotRevoked = append(gotRevoked, before[id])
+				case ty == "grant.created":
+					phase = ty
+					gotCreated = append(gotCreated, after[id])
+				default:
+					t.Fatalf("%s: unexpected event %s after %s", what, ty, phase)
+				}
+			}
+			for id, b := range before {
+				if _, ok := after[id]; !ok {
+					wantRevoked = append(wantRevoked, b)
+				}
+			}
+			for id, b := range after {
+				if _, ok := before[id]; !ok {
+					wantCreated = append(wantCreated, b)
+				}
+			}
+			for _, l := range [][]string{gotRevoked, gotCreated, wantRevoked, wantCreated} {
+				slices.Sort(l)
+			}
+			if !slices.Equal(gotRevoked, wantRevoked) || !slices.Equal(gotCreated, wantCreated) {
+				t.Fatalf("%s: events revoke %q create %q; bindings gone %q, made %q", what, gotRevoked, gotCreated, wantRevoked, wantCreated)
+			}
+			created, revoked = created+len(wantCreated), revoked+len(wantRevoked)
+			if c, err := e.svc.ReconcileAll(e.ctx, e.org); err != nil || !c.Empty() {
+				t.Fatalf("%s: reconciling every group afterwards changes %+v (%v)", what, c, err)
+			}
+		}
+		for step := range 40 {
+			before := ruleMade()
+			var what string
+			var err error
+			clouds, _ := e.svc.Clouds(e.ctx, e.org)
+			projects, _ := e.svc.Projects(e.ctx, e.org, "")
+			switch op := rng.IntN(4); {
+			case op == 0:
+				name := cloudNames[rng.IntN(len(cloudNames))]
+				what = "create cloud " + name
+				_, err = e.svc.CreateCloud(e.ctx, e.org, name)
+			case op == 1:
+				name, cloud := projectNames[rng.IntN(len(projectNames))], clouds[rng.IntN(len(clouds))].Name
+				what = "create project " + name
+				_, err = e.svc.CreateProject(e.ctx, e.org, name, cloud, "")
+			case op == 2:
+				c := clouds[rng.IntN(len(clouds))].Name
+				name := cloudNames[rng.IntN(len(cloudNames))]
+				if rng.IntN(3) == 0 {
+					name = c + "-old"
+				}
+				what = "rename cloud " + c + " to " + name
+				_, err = e.svc.RenameResource(e.ctx, e.org, store.KindCloud, c, name)
+			default:
+				p := projects[rng.IntN(len(projects))].Name
+				name := projectNames[rng.IntN(len(projectNames))]
+				if rng.IntN(3) == 0 {
+					name = p + "-old"
+				}
+				what = "rename project " + p + " to " + name
+				if rng.IntN(2) == 0 {
+					_, err = e.svc.UpdateProject(e.ctx, e.org, p, name, "")
+				} else {
+					_, err = e.svc.RenameResource(e.ctx, e.org, store.KindProject, p, name)
+				}
+			}
+			check(fmt.Sprintf("step %d: %s", step, what), err, before)
+		}
+
+		// The Kelvin-sign group names cloud kube to the rules: creating it binds the group.
+		before := ruleMade()
+		_, err := e.svc.CreateCloud(e.ctx, e.org, "kube")
+		check("create cloud kube", err, before)
+		kelvin := "Eng-\u212Aube readonly kube [clouds]"
+		if got := slices.Collect(maps.Values(ruleMade())); !slices.Contains(got, kelvin) {
+			t.Fatalf("%q not bound: %q", kelvin, got)
+		}
+
+		// Without the cloud-capturing rule, only the fixed "admins" rule binds on a cloud,
+		// and only on stage: renaming stage away must still take its binding.
+		e.applyRule(api.RuleChangeRequest{Delete: "clouds"})
+		e.seen = e.revision()
+		stage := "stage"
+		clouds, err := e.svc.Clouds(e.ctx, e.org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(clouds, func(c api.Cloud) bool { return strings.EqualFold(c.Name, stage) }); i >= 0 {
+			stage = clouds[i].Name // the random steps left it under this name
+		} else {
+			before := ruleMade()
+			_, err := e.svc.CreateCloud(e.ctx, e.org, stage)
+			check("create cloud stage without the cloud rule", err, before)
+		}
+		before = ruleMade()
+		if !slices.Contains(slices.Collect(maps.Values(before)), "admins owner "+stage+" [admins]") {
+			t.Fatalf("admins not bound on %s: %q", stage, slices.Collect(maps.Values(before)))
+		}
+		n := revoked
+		_, err = e.svc.RenameResource(e.ctx, e.org, store.KindCloud, stage, "stage-away")
+		check("rename cloud stage away without the cloud rule", err, before)
+		if revoked != n+1 {
+			t.Fatalf("renaming stage away revoked %d bindings, want admins' one", revoked-n)
+		}
+		t.Logf("%d resource writes made %d and removed %d rule-made bindings", writes, created, revoked)
+		if writes < 15 || created < 10 || revoked < 5 {
+			t.Fatalf("%d writes, %d bindings made, %d removed: the scenario did not exercise the reconcile", writes, created, revoked)
+		}
 	})
 }

@@ -44,4 +44,20 @@ type GroupTx interface {
 	ListGroups(ctx context.Context, orgID string, q Query) ([]Group, int, error)
 	// ScanGroups streams every non-deleted group of the org in Seq order without Doc.
 	ScanGroups(ctx context.Context, orgID string, fn func(Group) error) error
+	// ScanGroupsSelected is ScanGroups limited to the groups sel selects (see
+	// GroupSelection), so that a caller interested in a few names need not read every group.
+	ScanGroupsSelected(ctx context.Context, orgID string, sel GroupSelection, fn func(Group) error) error
+}
+
+// GroupSelection selects groups for ScanGroupsSelected: a non-deleted group is selected when
+// its displayName, ASCII letters lower-cased, contains one of Contains; when its externalId is
+// exactly one of ExternalIDs; when its id is one of IDs; and always when its displayName has
+// a character outside ASCII. The last rule makes the selection a superset of the groups whose
+// Unicode-lower-cased displayName (Go's strings.ToLower) contains one of Contains (lower-cased
+// alike): an ASCII name lower-cases the same in every engine, while the SQL engines do not
+// agree with Go (nor with each other) on other characters.
+type GroupSelection struct {
+	Contains    []string
+	ExternalIDs []string
+	IDs         []string
 }

@@ -14,7 +14,8 @@ import (
 // TestConsoleExemptionAndDrift is an administrator keeping a break-glass account out of
 // enforce-groups from the console: a reason is required; marking user1 exempt shows the
 // Exempt badge on its page and in the users list, the audit log names the console user, and
-// the enforce page's drift section and exempt table list it apart from the changes.
+// the enforce page's drift section and exempt table list it apart from the changes; from
+// there a drift schedule that applies within limits is set and shown.
 func TestConsoleExemptionAndDrift(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
@@ -49,6 +50,24 @@ func TestConsoleExemptionAndDrift(t *testing.T) {
 		t.Errorf("the plan lists the exempt user1 as changed:\n%s", plan)
 	}
 	shot.take(ctx, "21-enforce-drift")
+
+	// From the drift section, set a schedule that applies within limits; both pages show it.
+	must(t, ctx, "open the drift schedule", chromedp.Click(chromedp.CSS("a.schedule-link")),
+		chromedp.WaitVisible(chromedp.CSS("form.schedule-form #every")))
+	contains(t, "schedule page before", text(t, ctx, "main"), "No drift schedule", "An interval from 1m to 366d", "applies enforce-groups without asking anyone")
+	must(t, ctx, "set the schedule",
+		chromedp.SetValue(chromedp.CSS("form.schedule-form #every"), "12h"),
+		chromedp.Click(chromedp.CSS("form.schedule-form #autoApply")),
+		chromedp.SetValue(chromedp.CSS("form.schedule-form #maxUsersRemoved"), "1"),
+		chromedp.SetValue(chromedp.CSS("form.schedule-form #maxBindingsDeleted"), "3"),
+		chromedp.Click(chromedp.CSS("form.schedule-form button[type=submit]")),
+		banner("Drift schedule set: every 12h"))
+	contains(t, "schedule shown", text(t, ctx, "dl.schedule-details"), "12h",
+		"applies enforce-groups without asking when it removes at most 1 users and deletes at most 3 direct grants", "Next run due", "not run yet", adminTokenName)
+	shot.take(ctx, "22-drift-schedule")
+	must(t, ctx, "back to the enforce page", chromedp.Navigate(e.url+"/ui/enforce"), chromedp.WaitVisible(chromedp.CSS("p.schedule")))
+	contains(t, "enforce page's schedule", text(t, ctx, "p.schedule"),
+		"Drift schedule: every 12h, applies enforce-groups without asking when it removes at most 1 users and deletes at most 3 direct grants")
 
 	// The audit log holds the exemption by the console user.
 	bg := context.Background()

@@ -4,7 +4,8 @@
 // is exactly what the API shows and does; its "check access" page asks the AuthZEN API's
 // decision cache in-process. Its templates and assets are embedded (ui/); it needs no build
 // step and reads without JavaScript. Sessions and CSRF are in session.go, the pages in
-// directory.go, resources.go, check.go, webhooks.go and enforce.go.
+// directory.go, resources.go, check.go, webhooks.go, enforce.go and schedule.go (the drift
+// schedule form).
 //
 // It may import service, service/enforcegroups, service/decisions, decision, access and
 // enforce (review and plan types it shows and exports), rules (the rule-change preview it
@@ -138,6 +139,9 @@ func Register(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /ui/enforce", c.page(c.enforcePage))
 	mux.Handle("POST /ui/enforce/apply", c.page(c.enforceApply))
+	mux.Handle("GET /ui/enforce/schedule", c.page(c.schedulePage))
+	mux.Handle("POST /ui/enforce/schedule", c.page(c.scheduleSet))
+	mux.Handle("POST /ui/enforce/schedule/off", c.page(c.scheduleOff))
 	mux.Handle("GET /ui/enforce/runs/{run}", c.page(c.enforceRun))
 	mux.Handle("GET /ui/enforce/runs/{run}/undo", c.page(c.enforceUndoConfirm))
 	mux.Handle("POST /ui/enforce/runs/{run}/undo", c.page(c.enforceUndo))
@@ -174,6 +178,9 @@ func newConsole(d Deps) *console {
 		},
 		"roles":   func(kind string) []string { return uiRoles[kind] },
 		"latency": uiLatency,
+		// interval and scheduleDoes describe a drift schedule (schedule.go).
+		"interval":     uiInterval,
+		"scheduleDoes": scheduleDoes,
 		// webhookBacklog is how many events (at most) an endpoint has still to receive.
 		"webhookBacklog":     func(e api.WebhookEndpoint) int64 { return max(e.Revision-e.Cursor, 0) },
 		"webhookDisabledWhy": webhookDisabledWhy,

@@ -44,7 +44,19 @@ func newUIEnv(t *testing.T) *uiEnv {
 // newUIEnvConfig is newUIEnv with a server configured by cfg.
 func newUIEnvConfig(t *testing.T, cfg server.Config) *uiEnv {
 	t.Helper()
-	st := testenv.SQLite(t)
+	return newUIEnvOn(t, testenv.SQLite(t), cfg)
+}
+
+// eachUIEnv runs fn as a subtest per backend (SQLite, PostgreSQL), each with a fresh uiEnv;
+// the PostgreSQL subtest skips, saying so, when ROLECALL_TEST_POSTGRES is not set.
+func eachUIEnv(t *testing.T, fn func(t *testing.T, e *uiEnv)) {
+	t.Helper()
+	testenv.EachStore(t, func(t *testing.T, st store.Store) { fn(t, newUIEnvOn(t, st, server.Config{})) })
+}
+
+// newUIEnvOn is newUIEnv on the store st.
+func newUIEnvOn(t *testing.T, st store.Store, cfg server.Config) *uiEnv {
+	t.Helper()
 	orgID, ids := testenv.SeedWithAdmin(t, st, uiTestOrg, enforce.ReferenceState(), uiTestTokenName, uiTestToken)
 	log := slog.New(slog.NewTextHandler(uiTestLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := testenv.Serve(t, st, cfg, log)

@@ -51,7 +51,7 @@ func TestUIExemption(t *testing.T) {
 	if _, err := enforcegroups.New(e.st).SetSchedule(context.Background(), e.orgID, api.SetDriftScheduleRequest{Every: "24h", AutoApply: true, MaxUsersRemoved: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if body := e.get("/ui/enforce").body; !strings.Contains(body, "Drift schedule: every 24h0m0s, applies enforce-groups when it removes at most 2 users") {
+	if body := e.get("/ui/enforce").body; !strings.Contains(body, "Drift schedule: every 24h, applies enforce-groups without asking when it removes at most 2 users") {
 		t.Error("enforce page does not describe the schedule")
 	}
 

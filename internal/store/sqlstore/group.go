@@ -203,6 +203,45 @@ func (t *tx) ListGroups(ctx context.Context, orgID string, q store.Query) ([]sto
 }
 
 // ScanGroups streams the org's live groups in Seq order, without Doc.
+// ScanGroupsSelected: the selection is evaluated by the engine, so that only the selected
+// rows are read out (what costs in a scan of the org's groups). The value lists travel as
+// one parameter each (dialect.list).
+func (t *tx) ScanGroupsSelected(ctx context.Context, orgID string, sel store.GroupSelection, fn func(store.Group) error) error {
+	// ASCII lower-casing alike in both engines: SQLite's lower() touches only ASCII letters
+	// (modernc.org/sqlite has no ICU), PostgreSQL's depends on the locale, so it translates.
+	// A name with a non-ASCII character has more bytes than characters in both.
+	lower, nonASCII := "lower(g.display_name)", "length(CAST(g.display_name AS BLOB)) <> length(g.display_name)"
+	if t.d.name == dialectPostgres {
+		lower = "translate(g.display_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+		nonASCII = "octet_length(g.display_name) <> char_length(g.display_name)"
+	}
+	args := []any{orgID, t.d.listArg(sel.ExternalIDs), t.d.listArg(sel.IDs)}
+	// A few strings (the usual case: a resource's names) are one parameter each: a list
+	// subquery would be evaluated again for every row.
+	contains := "EXISTS (SELECT 1 FROM " + t.d.list(4) + " AS c WHERE " + t.d.strpos + "(" + lower + ", c.v) > 0)"
+	if len(sel.Contains) <= 8 {
+		contains = "FALSE"
+		for _, c := range sel.Contains {
+			args = append(args, c)
+			contains += fmt.Sprintf(" OR %s(%s, $%d) > 0", t.d.strpos, lower, len(args))
+		}
+	} else {
+		args = append(args, t.d.listArg(sel.Contains))
+	}
+	return t.stream(ctx, "scan selected groups",
+		"SELECT "+groupColsNoDoc+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL AND ("+contains+
+			" OR g.external_id IN (SELECT v FROM "+t.d.list(2)+" AS e)"+
+			" OR g.id IN (SELECT v FROM "+t.d.list(3)+" AS i)"+
+			" OR "+nonASCII+") ORDER BY g.seq",
+		args, func(r *countedRows) error {
+			g, err := scanGroup(r, false)
+			if err != nil {
+				return err
+			}
+			return fn(g)
+		})
+}
+
 func (t *tx) ScanGroups(ctx context.Context, orgID string, fn func(store.Group) error) error {
 	return t.stream(ctx, "scan groups",
 		"SELECT "+groupColsNoDoc+" FROM groups g WHERE g.org_id = $1 AND g.deleted_at IS NULL ORDER BY g.seq",
