@@ -466,3 +466,22 @@ func visibilityAccess(ctx context.Context, tx store.Tx, org string, p store.Reso
 		}
 	})
 }
+
+// UsersSlice reads the part of the org that decides the access of userIDs, as the
+// transaction sees it: for use cases outside this package that compute an event's access
+// changes from two reads, before and after their write (enforce undo).
+func UsersSlice(ctx context.Context, tx store.Tx, org string, userIDs []string) (*access.State, error) {
+	return accessSlice(ctx, tx, org, userIDs, nil)
+}
+
+// UsersChanges is the role changes of userIDs between two slices, as events carry them:
+// all together, and by user.
+func UsersChanges(before, after *access.State, userIDs []string) (*events.AccessChanges, map[string][]events.RoleChange) {
+	by := userChanges(before, after, userIDs)
+	return changesOf(by, userIDs), by
+}
+
+// ChangesOf is the access changes of the given users out of by, as an event carries them.
+func ChangesOf(by map[string][]events.RoleChange, userIDs []string) *events.AccessChanges {
+	return changesOf(by, userIDs)
+}

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rolecall/rolecall/internal/access"
@@ -169,6 +170,29 @@ func (s *Service) Apply(ctx context.Context, orgID string, req api.EnforceApplyR
 	return out, nil
 }
 
+// removedAccess is every role each removed user loses, by user: st with those users
+// removed, against st.
+func removedAccess(st *access.State, removed []enforce.RemovedUser) map[string][]events.RoleChange {
+	if len(removed) == 0 {
+		return nil
+	}
+	ids := make([]string, len(removed))
+	gone := make(map[string]bool, len(removed))
+	for i, u := range removed {
+		ids[i] = u.UserID
+		gone[u.UserID] = true
+	}
+	after := *st
+	after.Users = slices.Clone(st.Users)
+	for i := range after.Users {
+		if gone[after.Users[i].ID] {
+			after.Users[i].Removed = true
+		}
+	}
+	_, by := service.UsersChanges(st, &after, ids)
+	return by
+}
+
 // apply is Apply inside tx. A scheduled run (sched non-nil) applies only a plan within
 // sched's limits, computed here under the org lock: otherwise it refuses with an error and
 // nothing is written. Its run records sched.drift's audit event instead of enforce.apply.
@@ -221,6 +245,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 		return out, &NoOwnerError{Org: org.Name}
 	}
 
+	lost := removedAccess(st, plan.RemovedUsers)
 	users := make([]store.RunUser, 0, len(plan.RemovedUsers))
 	for _, u := range plan.RemovedUsers {
 		after, err := removeUser(ctx, tx, orgID, req.Fingerprint, u)
@@ -228,7 +253,7 @@ func (s *Service) apply(ctx context.Context, tx store.Tx, ob *service.Outbox, or
 			return out, err
 		}
 		users = append(users, store.RunUser{UserID: u.UserID, UserName: u.UserName, WasActive: u.Active, VersionAfter: after.Version})
-		ob.Add(events.UserRemoved, events.UserData{User: service.EventUser(after)})
+		ob.Add(events.UserRemoved, events.UserData{User: service.EventUser(after), Access: service.ChangesOf(lost, []string{u.UserID})})
 	}
 	planJSON, err := encodePlan(plan)
 	if err != nil {

@@ -58,6 +58,11 @@ func TestApplyAndUndoEvents(t *testing.T) {
 		evs := feedAfter(t, st, orgID, start)
 		var types []string
 		revoked := map[string]bool{}
+		// What apply took away (the kept users' changes and the removed user's roles),
+		// each line the other way round: what undo must give back.
+		giveBack := map[string]bool{}
+		var took []events.RoleChange
+		reverse := func(a *events.AccessChanges) { took = append(took, a.Changes...) }
 		for i, ev := range evs {
 			types = append(types, ev.Type)
 			if ev.Seq != evs[0].Seq+int64(i) || ev.Actor != "admin" {
@@ -81,6 +86,10 @@ func TestApplyAndUndoEvents(t *testing.T) {
 				if d.User.ID != ids["user-orphan"] || d.User.Active || !d.User.Removed {
 					t.Errorf("user.removed data %+v", d.User)
 				}
+				if d.Access == nil {
+					t.Fatalf("user.removed carries no access")
+				}
+				reverse(d.Access)
 			case events.EnforceApplied:
 				var d events.EnforceRunData
 				if err := json.Unmarshal(ev.Data, &d); err != nil {
@@ -105,6 +114,7 @@ func TestApplyAndUndoEvents(t *testing.T) {
 						t.Errorf("role change %+v", c)
 					}
 				}
+				reverse(d.Access)
 			}
 		}
 		want := []string{string(events.SettingsChanged), string(events.UserRemoved)}
@@ -124,6 +134,19 @@ func TestApplyAndUndoEvents(t *testing.T) {
 			}
 		}
 
+		// A user who is an org owner again after undo is owner everywhere: as in the
+		// preview, only its organization line is listed.
+		ownerAgain := map[string]bool{}
+		for _, c := range took {
+			if c.ResourceKind == "organization" && c.Before == "owner" {
+				ownerAgain[c.UserID] = true
+			}
+		}
+		for _, c := range took {
+			if !ownerAgain[c.UserID] || c.ResourceKind == "organization" {
+				giveBack[c.UserID+" "+c.ResourceID+" "+c.After+"→"+c.Before] = true
+			}
+		}
 		start = evs[len(evs)-1].Seq
 		if _, err := svc.Undo(ctxAs("admin2"), orgID, res.RunID); err != nil {
 			t.Fatal(err)
@@ -131,8 +154,30 @@ func TestApplyAndUndoEvents(t *testing.T) {
 		evs = feedAfter(t, st, orgID, start)
 		types = types[:0]
 		restored := map[string]bool{}
+		gaveBack := map[string]bool{}
 		for _, ev := range evs {
 			types = append(types, ev.Type)
+			switch ev.Type {
+			case string(events.EnforceUndone):
+				var d events.EnforceRunData
+				if err := json.Unmarshal(ev.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Access == nil {
+					t.Fatalf("enforce.undone carries no access")
+				}
+				for _, c := range d.Access.Changes {
+					gaveBack[c.UserID+" "+c.ResourceID+" "+c.Before+"→"+c.After] = true
+				}
+			case string(events.UserReactivated):
+				var d events.UserData
+				if err := json.Unmarshal(ev.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Access == nil || len(d.Access.Changes) == 0 {
+					t.Errorf("the reactivated user regains nothing: %+v", d.Access)
+				}
+			}
 			if ev.Type == string(events.GrantCreated) {
 				var d events.GrantData
 				if err := json.Unmarshal(ev.Data, &d); err != nil {
@@ -151,6 +196,9 @@ func TestApplyAndUndoEvents(t *testing.T) {
 		}
 		if !sameSet(restored, revoked) {
 			t.Errorf("undo re-created %v, apply revoked %v", restored, revoked)
+		}
+		if !sameSet(gaveBack, giveBack) || len(giveBack) == 0 {
+			t.Errorf("enforce.undone gives back %v\napply took %v", gaveBack, giveBack)
 		}
 	})
 }

@@ -96,6 +96,24 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, org
 		return out, err
 	}
 
+	// Who the undo can give roles back to: the users of the saved bindings and the removed
+	// users, as they are now (their access changes are what enforce.undone carries).
+	var reached []string
+	for _, b := range saved {
+		if _, ok := users[b.PrincipalID]; ok && b.PrincipalType == store.PrincipalUser {
+			reached = append(reached, b.PrincipalID)
+		}
+	}
+	for _, ru := range runUsers {
+		if _, ok := users[ru.UserID]; ok {
+			reached = append(reached, ru.UserID)
+		}
+	}
+	before, err := service.UsersSlice(ctx, tx, orgID, reached)
+	if err != nil {
+		return out, err
+	}
+
 	d := newDetails()
 	var skip []string
 	restore := 0
@@ -140,6 +158,7 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, org
 		}
 	}
 
+	var back []store.User // restored users, for their events once the access is known
 	for _, ru := range runUsers {
 		v := api.EnforceUndoUser{ID: ru.UserID, UserName: ru.UserName, Active: ru.WasActive, Status: api.UndoStatusRestored}
 		cur, ok := users[ru.UserID]
@@ -159,15 +178,23 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, org
 			if after.Version != cur.version+1 {
 				return out, refuse(store.ErrConflict, fmt.Sprintf("user %s was changed by its identity provider while undo ran: nothing was changed; run the undo again (the user will then be skipped)", ru.UserName))
 			}
-			if after.Active {
-				ob.Add(events.UserReactivated, events.UserData{User: service.EventUser(after)})
-			} else {
-				// Back to inactive, not removed: it still holds nothing, but the flag
-				// readers keep changed.
-				ob.Add(events.UserUpdated, events.UserData{User: service.EventUser(after), Changed: []string{"removed"}})
-			}
+			back = append(back, after)
 		}
 		d.user(v)
+	}
+	now, err := service.UsersSlice(ctx, tx, orgID, reached)
+	if err != nil {
+		return out, err
+	}
+	acc, byUser := service.UsersChanges(before, now, reached)
+	for _, u := range back {
+		if u.Active {
+			ob.Add(events.UserReactivated, events.UserData{User: service.EventUser(u), Access: service.ChangesOf(byUser, []string{u.ID})})
+		} else {
+			// Back to inactive, not removed: it still holds nothing, but the flag readers
+			// keep changed.
+			ob.Add(events.UserUpdated, events.UserData{User: service.EventUser(u), Changed: []string{"removed"}})
+		}
 	}
 
 	set, err := tx.Settings(ctx, orgID)
@@ -189,7 +216,7 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, org
 	if err != nil {
 		return out, err
 	}
-	ob.Add(events.EnforceUndone, events.EnforceRunData{RunID: run.ID, BindingsRestored: out.RestoredBindings, UsersRestored: out.RestoredUsers})
+	ob.Add(events.EnforceUndone, events.EnforceRunData{RunID: run.ID, BindingsRestored: out.RestoredBindings, UsersRestored: out.RestoredUsers, Access: acc})
 	return out, audit.Log(ctx, tx, orgID, audit.ActionEnforceUndo, audit.TargetEnforceRun, run.ID, RunToAPI(run, false), undoAudit{
 		RunID: run.ID, RestoredBindings: out.RestoredBindings, SkippedBindings: out.SkippedBindings,
 		RestoredUsers: out.RestoredUsers, SkippedUsers: out.SkippedUsers,
