@@ -134,21 +134,41 @@ not know.
 
 ### Effective-role changes
 
-Events marked *access-relevant* may carry ` + "`data.access`" + ` (absent when it was not
-computed for that event, which does not mean "no change"): the affected users'
-effective-role changes, computed as the enforce-groups preview computes them: one entry per
-user and resource whose effective role changes, with ` + "`before`" + ` and ` + "`after`" + ` among
-` + "`owner`" + `, ` + "`collaborator`" + `, ` + "`readonly`" + ` and ` + "`none`" + `. Only real changes
-are listed (a grant that another grant already covers changes nothing). A change that reaches
-many users lists at most %d of them and says in ` + "`omitted`" + ` how many it left out.
-Today they are computed for a user's deactivation, reactivation and deletion
-(` + "`user.deactivated`" + `, ` + "`user.reactivated`" + ` and ` + "`user.deleted`" + ` from SCIM: every
-role it loses or regains, through its groups too), for grants to and revocations from a user (` + "`grant.created`" + `,
-` + "`grant.revoked`" + ` of a user principal: what the grant adds beyond the user's groups, the
-public projects a cloud role reaches included) and for ` + "`enforce.applied`" + ` (the preview's
-changes of the users it does not remove; removed users lose everything and have their
-` + "`user.removed`" + `). Other access-relevant events carry no ` + "`access`" + ` yet: follow the
-users, groups, memberships and grants they report, or ask the admin API.
+Events marked *access-relevant* carry ` + "`data.access`" + `: the affected users'
+effective-role changes, computed in the write's transaction as the enforce-groups preview
+computes them: one entry per user and resource whose role changes, with ` + "`before`" + ` and
+` + "`after`" + ` among ` + "`owner`" + `, ` + "`collaborator`" + `, ` + "`readonly`" + ` and ` + "`none`" + `. Only real changes
+are listed (a grant that another grant already covers changes nothing, and an empty
+` + "`changes`" + ` list says the event changed nobody's roles). The organization's line gives the org
+role; cloud and project lines give what grants and public projects give there: org ownership
+is not repeated on every cloud and project, and a user who is an org owner after the change
+has no cloud or project line (it is owner everywhere). A change that reaches many users lists
+at most %d entries and says in ` + "`omitted`" + ` how many it left out.
+
+Which users each event covers:
+
+- ` + "`user.deactivated`" + `, ` + "`user.reactivated`" + `, ` + "`user.deleted`" + `, ` + "`user.removed`" + `: that user, every role
+  it loses or regains (through its groups too).
+- ` + "`grant.created`" + `, ` + "`grant.revoked`" + `: a user's grant, that user; a group's grant, every user
+  below the group (nested groups included); a service account's grant carries none (service
+  accounts are not users). The ` + "`grant.revoked`" + ` events of a cascade (a resource, user or
+  service account deleted) carry none: the deleting event carries the change.
+- ` + "`membership.added`" + `, ` + "`membership.removed`" + `: the member if it is a user, every user below it if
+  it is a group. The change is the whole request's: one PATCH that adds and removes several
+  members reports each user's roles from before the request to after it (a member added
+  and removed in one request changed nothing and has no event at all).
+- ` + "`group.deleted`" + `: every user below the group, what it no longer gives them.
+- ` + "`resource.deleted`" + `, ` + "`resource.visibility_changed`" + `: the users holding a role on the
+  resource (for a public project, on its cloud), directly or through groups.
+- ` + "`enforce.applied`" + `: the preview's changes of the users it keeps (each removed user's loss is
+  on its ` + "`user.removed`" + `); ` + "`enforce.undone`" + `: what the undo gives back, removed users included.
+- ` + "`rules.changed`" + `: the rule change's effect on every user; the ` + "`grant.*`" + ` events of the
+  bindings a rule change or a resource write makes for its rules carry none.
+- ` + "`drift.reported`" + `: what applying enforce-groups now would change.
+
+The computation reads only the users a write reaches, their groups and their grants; a write
+that reaches a third or more of a big organization reads the organization whole. Its cost is
+measured in BENCHMARKS.md (Change events: effective-role changes).
 
 ## Types
 
