@@ -217,12 +217,17 @@ func withoutBinding(st *access.State, id string) *access.State {
 // userChanges is each user's role changes between before and after, as events carry them
 // (users whose roles do not change are absent). The indexes are built once for all users.
 func userChanges(before, after *access.State, userIDs []string) map[string][]events.RoleChange {
-	d := access.NewDiffer(access.NewIndex(before), access.NewIndex(after))
-	names := make(map[string]string, len(before.Users)+len(after.Users))
-	for _, s := range []*access.State{before, after} {
-		for _, u := range s.Users {
-			names[u.ID] = u.UserName
+	bi, ai := access.NewIndex(before), access.NewIndex(after)
+	d := access.NewDiffer(bi, ai)
+	// The userName of a user that changes, from whichever side knows it (names are read
+	// only for the few users that change, not mapped for every user reached).
+	name := func(id string) string {
+		for _, ix := range []*access.Index{ai, bi} {
+			if u, ok := ix.LookupUser(id); ok {
+				return ix.User(u).UserName
+			}
 		}
+		return ""
 	}
 	out := map[string][]events.RoleChange{}
 	for _, id := range userIDs {
@@ -234,8 +239,9 @@ func userChanges(before, after *access.State, userIDs []string) map[string][]eve
 			continue
 		}
 		cs := make([]events.RoleChange, len(ds))
+		n := name(id)
 		for i, d := range ds {
-			cs[i] = events.RoleChange{UserID: id, UserName: names[id], ResourceKind: d.Kind.String(), ResourceID: d.ResourceID,
+			cs[i] = events.RoleChange{UserID: id, UserName: n, ResourceKind: d.Kind.String(), ResourceID: d.ResourceID,
 				ResourceName: d.Name, Before: d.Before.String(), After: d.After.String()}
 		}
 		out[id] = cs
@@ -247,11 +253,18 @@ func userChanges(before, after *access.State, userIDs []string) map[string][]eve
 // counts once), capped as events.NewAccessChanges caps.
 func changesOf(byUser map[string][]events.RoleChange, userIDs []string) *events.AccessChanges {
 	var cs []events.RoleChange
-	once := make(map[string]bool, len(userIDs))
+	var once map[string]bool // among users with changes only: most users reached have none
 	for _, id := range userIDs {
+		c, ok := byUser[id]
+		if !ok {
+			continue
+		}
+		if once == nil {
+			once = map[string]bool{}
+		}
 		if !once[id] {
 			once[id] = true
-			cs = append(cs, byUser[id]...)
+			cs = append(cs, c...)
 		}
 	}
 	ac := events.NewAccessChanges(cs)
