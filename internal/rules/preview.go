@@ -276,9 +276,18 @@ func newNamer(in Input) func(Binding) BindingView {
 // bindings, which is far cheaper to build than the memberships of a second Index.
 //
 // Lines follow enforce-groups: explicit roles compared per resource (implicit access shows
-// only through the organization line), and a user who is org owner afterwards gets no
-// cloud or project lines, since it is owner on all of them.
+// only through the organization line), a public project raised to collaborator for whoever
+// holds a role on its cloud, and a user who is org owner afterwards gets no cloud or project
+// lines, since it is owner on all of them.
 func userChanges(before *access.State, c Changes) []enforce.UserChanges {
+	// withPublic is role on r, raised to collaborator when r is a public project and role
+	// gives something on its cloud (as the enforce preview compares).
+	withPublic := func(ix *access.Index, r access.ResourceRef, role func(access.ResourceRef) access.Role) access.Role {
+		if c, ok := ix.PublicCloud(r); ok && role(c) != access.RoleNone {
+			return access.MaxRole(role(r), access.RoleCollaborator)
+		}
+		return role(r)
+	}
 	out := []enforce.UserChanges{}
 	if len(c.Add) == 0 && len(c.Remove) == 0 {
 		return out
@@ -368,7 +377,7 @@ func userChanges(before *access.State, c Changes) []enforce.UserChanges {
 				return
 			}
 			shown[r] = gen
-			b, a := e.Role(r), afterRole(r)
+			b, a := withPublic(ix, r, e.Role), withPublic(ix, r, afterRole)
 			if b == a {
 				return
 			}
@@ -387,6 +396,15 @@ func userChanges(before *access.State, c Changes) []enforce.UserChanges {
 		}
 		for _, r := range touched {
 			compare(r)
+		}
+		// The public projects of the clouds held before or after: a cloud role gained or
+		// lost gives or takes collaborator there.
+		for _, rs := range [][]access.ResourceRef{e.Resources(), touched} {
+			for _, c := range rs {
+				for _, p := range ix.PublicProjects(c) {
+					compare(p)
+				}
+			}
 		}
 		if len(lines) == 0 && orgChange == nil {
 			continue

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/rolecall/rolecall/internal/access"
+	"github.com/rolecall/rolecall/internal/access/accesstest"
 	"github.com/rolecall/rolecall/internal/enforce"
 )
 
@@ -304,4 +307,71 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("Describe = %q, want %q", got, tc.want)
 		}
 	}
+}
+
+// TestUserChangesMatchDiffUser: the preview's per-user lines, computed from a per-group table
+// of bindings, are what access.DiffUser (checked against EffectiveRole on every resource)
+// says for the state before and after the changes: public projects reached through a cloud
+// included, and a user who is org owner afterwards with its organization line only.
+func TestUserChangesMatchDiffUser(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := accesstest.Draw(t, accesstest.Options{Storable: true, Public: true})
+		var c Changes
+		for _, b := range s.Bindings {
+			if b.PrincipalType == access.PrincipalGroup && rapid.Bool().Draw(t, "remove") {
+				c.Remove = append(c.Remove, Binding{ID: b.ID, GroupID: b.PrincipalID, ResourceID: b.ResourceID, Role: b.Role})
+			}
+		}
+		if len(s.Groups) > 0 {
+			for range rapid.IntRange(0, 3).Draw(t, "adds") {
+				g := s.Groups[rapid.IntRange(0, len(s.Groups)-1).Draw(t, "group")]
+				r := s.Resources[rapid.IntRange(0, len(s.Resources)-1).Draw(t, "resource")]
+				roles := access.ValidRoles(r.Kind)
+				c.Add = append(c.Add, Binding{GroupID: g.ID, ResourceID: r.ID, Role: roles[rapid.IntRange(0, len(roles)-1).Draw(t, "role")]})
+			}
+		}
+		after := *s
+		after.Bindings = nil
+		gone := map[string]bool{}
+		for _, b := range c.Remove {
+			gone[b.ID] = true
+		}
+		for _, b := range s.Bindings {
+			if !gone[b.ID] {
+				after.Bindings = append(after.Bindings, b)
+			}
+		}
+		for i, b := range c.Add {
+			after.Bindings = append(after.Bindings, access.Binding{ID: fmt.Sprint("new", i), ResourceID: b.ResourceID,
+				PrincipalID: b.GroupID, PrincipalType: access.PrincipalGroup, Role: b.Role})
+		}
+		got := map[string][]string{}
+		for _, u := range userChanges(s, c) {
+			add := func(ch enforce.Change) {
+				got[u.UserID] = append(got[u.UserID], fmt.Sprintf("%s %s→%s", ch.ResourceID, ch.Before, ch.After))
+			}
+			if u.Changes.Organization != nil {
+				add(*u.Changes.Organization)
+			}
+			for _, ch := range u.Changes.Clouds {
+				add(ch)
+			}
+			for _, ch := range u.Changes.Projects {
+				add(ch)
+			}
+		}
+		d := access.NewDiffer(access.NewIndex(s), access.NewIndex(&after))
+		for _, u := range s.Users {
+			var want []string
+			for _, x := range d.User(u.ID) {
+				want = append(want, fmt.Sprintf("%s %s→%s", x.ResourceID, x.Before, x.After))
+			}
+			slices.Sort(want)
+			g := got[u.ID]
+			slices.Sort(g)
+			if !slices.Equal(g, want) {
+				t.Fatalf("user %s: preview %q, DiffUser %q (changes %+v)", u.ID, g, want, c)
+			}
+		}
+	})
 }
