@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/rolecall/rolecall/internal/access"
 	"github.com/rolecall/rolecall/internal/events"
+	"github.com/rolecall/rolecall/internal/rules"
 	"github.com/rolecall/rolecall/internal/store"
 )
 
@@ -497,4 +499,39 @@ func UsersChanges(before, after *access.State, userIDs []string) (*events.Access
 // ChangesOf is the access changes of the given users out of by, as an event carries them.
 func ChangesOf(by map[string][]events.RoleChange, userIDs []string) *events.AccessChanges {
 	return changesOf(by, userIDs)
+}
+
+// ruleAccess computes the access changes of a reconcile's rule-made bindings (c, not yet
+// applied) for their grant events, from one slice of the users below the groups involved:
+// before is the store as it is, after has c's removals and additions. Like a membership
+// request's, the change is the whole reconcile's: each event carries the changes of the
+// users below its group.
+func ruleAccess(ctx context.Context, tx store.Tx, org string, c rules.Changes) (func(group string) *events.AccessChanges, error) {
+	var groups []string
+	for _, bs := range [][]rules.Binding{c.Remove, c.Add} {
+		for _, b := range bs {
+			groups = append(groups, b.GroupID)
+		}
+	}
+	under, users, err := usersUnder(ctx, tx, org, groups)
+	if err != nil {
+		return nil, err
+	}
+	before, err := accessSlice(ctx, tx, org, users, groups)
+	if err != nil {
+		return nil, err
+	}
+	after := withState(before, func(s *access.State) {
+		gone := make(map[string]bool, len(c.Remove))
+		for _, b := range c.Remove {
+			gone[b.ID] = true
+		}
+		s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return gone[b.ID] })
+		for i, b := range c.Add {
+			s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprint("rule-add-", i), ResourceID: b.ResourceID,
+				PrincipalID: b.GroupID, PrincipalType: access.PrincipalGroup, Role: b.Role})
+		}
+	})
+	byUser := userChanges(before, after, users)
+	return func(group string) *events.AccessChanges { return changesOf(byUser, under[group]) }, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -15,6 +16,7 @@ import (
 	"github.com/rolecall/rolecall/internal/access/accesstest"
 	"github.com/rolecall/rolecall/internal/api"
 	"github.com/rolecall/rolecall/internal/audit"
+	"github.com/rolecall/rolecall/internal/events"
 	"github.com/rolecall/rolecall/internal/scim"
 	"github.com/rolecall/rolecall/internal/service"
 	"github.com/rolecall/rolecall/internal/store"
@@ -267,4 +269,104 @@ func eventTypes(evs []store.Event) []string {
 		out[i] = ev.Type + " " + ev.Subject
 	}
 	return out
+}
+
+// TestRuleMadeGrantAccess: the grant events of bindings a rule makes or takes away when a
+// SCIM group is created or renamed, or a cloud created, carry what they change for the users
+// below the group; those of a rule change itself carry none (rules.changed carries it all).
+func TestRuleMadeGrantAccess(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		alice, bob := e.createUser("alice"), e.createUser("bob")
+		if _, err := e.svc.CreateCloud(e.ctx, e.org, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.CreateProject(e.ctx, e.org, "wiki", "prod", "public"); err != nil {
+			t.Fatal(err)
+		}
+		_, res := e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "ops", Match: "pattern", Value: `^ops-`,
+			ResourceKind: "cloud", ResourceName: "prod", Role: "readonly"}})
+		if res.Change.BindingsAdded != 0 {
+			t.Fatalf("no group yet, the rule made %d bindings", res.Change.BindingsAdded)
+		}
+		access := func(ev store.Event) []string {
+			var d events.GrantData
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Access == nil {
+				return nil
+			}
+			out := []string{}
+			for _, c := range d.Access.Changes {
+				out = append(out, c.UserName+" "+c.ResourceKind+" "+c.ResourceName+" "+c.Before+"→"+c.After)
+			}
+			return out
+		}
+		grantEvents := func() []store.Event {
+			t.Helper()
+			var out []store.Event
+			for _, ev := range e.next() {
+				if strings.HasPrefix(ev.Type, "com.rolecall.grant.") {
+					out = append(out, ev)
+				}
+			}
+			return out
+		}
+		e.next()
+		// A SCIM group the rule names, with members: they gain the cloud and its public project.
+		g := e.createGroup("ops-eu", alice, bob)
+		evs := grantEvents()
+		want := []string{"alice cloud prod none→readonly", "alice project wiki none→collaborator",
+			"bob cloud prod none→readonly", "bob project wiki none→collaborator"}
+		if len(evs) != 1 || evs[0].Type != "com.rolecall.grant.created" || !slices.Equal(access(evs[0]), want) {
+			t.Fatalf("group create: %d grant events, access %q, want one grant.created with %q", len(evs), access(evs[0]), want)
+		}
+		// Renamed out of the rule: the binding goes, and so do their roles.
+		if err := e.patchGroup(g, replaceOp("displayName", "dev-eu")); err != nil {
+			t.Fatal(err)
+		}
+		evs = grantEvents()
+		want = []string{"alice cloud prod readonly→none", "alice project wiki collaborator→none",
+			"bob cloud prod readonly→none", "bob project wiki collaborator→none"}
+		if len(evs) != 1 || evs[0].Type != "com.rolecall.grant.revoked" || !slices.Equal(access(evs[0]), want) {
+			t.Fatalf("rename: %d grant events, want one grant.revoked with %q", len(evs), want)
+		}
+		// A rule change: its grant events carry none, rules.changed carries the users'.
+		e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "dev", Match: "pattern", Value: `^dev-`,
+			ResourceKind: "cloud", ResourceName: "prod", Role: "collaborator"}})
+		var sawGrant, sawRules bool
+		for _, ev := range e.next() {
+			switch ev.Type {
+			case "com.rolecall.grant.created":
+				sawGrant = true
+				if a := access(ev); a != nil {
+					t.Errorf("a rule change's grant event carries access %q", a)
+				}
+			case "com.rolecall.rules.changed":
+				sawRules = true
+				var d events.RulesData
+				if err := json.Unmarshal(ev.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Access == nil || len(d.Access.Changes) != 4 {
+					t.Errorf("rules.changed access %+v, want alice's and bob's prod and wiki", d.Access)
+				}
+			}
+		}
+		if !sawGrant || !sawRules {
+			t.Fatalf("rule change: grant.created %v, rules.changed %v", sawGrant, sawRules)
+		}
+		e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "dev stage", Match: "pattern", Value: `^dev-`,
+			ResourceKind: "cloud", ResourceName: "stage", Role: "collaborator"}})
+		e.next()
+		// A cloud the new rule names: created, its rule-made binding gives the members a role.
+		if _, err := e.svc.CreateCloud(e.ctx, e.org, "stage"); err != nil {
+			t.Fatal(err)
+		}
+		evs = grantEvents()
+		want = []string{"alice cloud stage none→collaborator", "bob cloud stage none→collaborator"}
+		if len(evs) != 1 || !slices.Equal(access(evs[0]), want) {
+			t.Fatalf("cloud create: %d grant events, want one with %q", len(evs), want)
+		}
+	})
 }

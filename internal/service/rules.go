@@ -564,7 +564,7 @@ func (s *Service) ApplyRuleChange(ctx context.Context, org string, req api.RuleC
 			return err
 		}
 		names := namesOf(rs.state)
-		applied, err := applyRuleChanges(ctx, tx, org, ob, names, pv.Changes)
+		applied, err := applyRuleChanges(ctx, tx, org, ob, names, pv.Changes, false)
 		if err != nil {
 			return err
 		}
@@ -617,16 +617,29 @@ func namesOf(st *access.State) bindingNames {
 // they carry one: an undo re-creates bindings under their old IDs) marked with their rule,
 // and hands Reassign over; it adds a grant event per binding created or deleted. It returns
 // c as applied (Add with the IDs they got).
-func applyRuleChanges(ctx context.Context, tx store.Tx, org string, ob *Outbox, names bindingNames, c rules.Changes) (rules.Changes, error) {
+//
+// With withAccess, each grant event carries the access changes of the users below its
+// group (ruleAccess); without, none: a rule change's own event (rules.changed) carries the
+// whole change's.
+func applyRuleChanges(ctx context.Context, tx store.Tx, org string, ob *Outbox, names bindingNames, c rules.Changes, withAccess bool) (rules.Changes, error) {
 	sb := func(b rules.Binding) store.Binding {
 		return store.Binding{OrgID: org, ID: b.ID, ResourceID: b.ResourceID, PrincipalType: store.PrincipalGroup,
 			PrincipalID: b.GroupID, Role: b.Role.String(), RuleID: b.RuleID}
+	}
+	accessOfGroup := func(string) *events.AccessChanges { return nil }
+	if withAccess && (len(c.Remove) > 0 || len(c.Add) > 0) {
+		var err error
+		if accessOfGroup, err = ruleAccess(ctx, tx, org, c); err != nil {
+			return c, err
+		}
 	}
 	if len(c.Remove) > 0 {
 		ids := make([]string, len(c.Remove))
 		for i, b := range c.Remove {
 			ids[i] = b.ID
-			ob.Add(events.GrantRevoked, GrantEvent(sb(b), names.resources[b.ResourceID], names.groups[b.GroupID]))
+			d := GrantEvent(sb(b), names.resources[b.ResourceID], names.groups[b.GroupID])
+			d.Access = accessOfGroup(b.GroupID)
+			ob.Add(events.GrantRevoked, d)
 		}
 		n, err := tx.DeleteBindings(ctx, org, ids)
 		if err != nil {
@@ -655,7 +668,9 @@ func applyRuleChanges(ctx context.Context, tx store.Tx, org string, ob *Outbox, 
 			return c, err
 		}
 		for _, b := range recs {
-			ob.Add(events.GrantCreated, GrantEvent(b, names.resources[b.ResourceID], names.groups[b.PrincipalID]))
+			d := GrantEvent(b, names.resources[b.ResourceID], names.groups[b.PrincipalID])
+			d.Access = accessOfGroup(b.PrincipalID)
+			ob.Add(events.GrantCreated, d)
 		}
 		c.Add = add
 	}
@@ -798,7 +813,7 @@ func (s *Service) UndoRuleChange(ctx context.Context, org, id string) (api.RuleA
 			return err
 		}
 		names := namesOf(rs.state)
-		done, err := applyRuleChanges(ctx, tx, org, ob, names, inv)
+		done, err := applyRuleChanges(ctx, tx, org, ob, names, inv, false)
 		if err != nil {
 			return err
 		}
@@ -967,7 +982,9 @@ func (s *Service) reconcileGroups(ctx context.Context, tx store.Tx, org string, 
 	if c.Empty() {
 		return c, nil
 	}
-	return applyRuleChanges(ctx, tx, org, ob, names, c)
+	// A group's write reconciles that group: its grant events say what they change. The
+	// reconcile of every group follows a rule change's undo, whose event says it.
+	return applyRuleChanges(ctx, tx, org, ob, names, c, only != nil)
 }
 
 // reconcileResource brings the rule-made bindings on a cloud or project that was just
@@ -1056,7 +1073,7 @@ func (s *Service) reconcileResource(ctx context.Context, tx store.Tx, org string
 	for _, g := range groups {
 		names.groups[g.ID] = g.DisplayName
 	}
-	return applyRuleChanges(ctx, tx, org, ob, names, c)
+	return applyRuleChanges(ctx, tx, org, ob, names, c, true)
 }
 
 // lockForRules takes the org lock, exclusively, before a write that reconciles the rules
