@@ -162,8 +162,10 @@ Which users each event covers:
   resource (for a public project, on its cloud), directly or through groups.
 - ` + "`enforce.applied`" + `: the preview's changes of the users it keeps (each removed user's loss is
   on its ` + "`user.removed`" + `); ` + "`enforce.undone`" + `: what the undo gives back, removed users included.
-- ` + "`rules.changed`" + `: the rule change's effect on every user; the ` + "`grant.*`" + ` events of the
-  bindings a rule change or a resource write makes for its rules carry none.
+- ` + "`rules.changed`" + `: the rule change's effect on every user, and the ` + "`grant.*`" + ` events of the
+  bindings it makes or deletes carry none. The bindings a rule makes or deletes because a
+  group was created or renamed, or a cloud or project created or renamed, have ` + "`grant.*`" + `
+  events that carry the change for the users below their group (the whole write's).
 - ` + "`drift.reported`" + `: what applying enforce-groups now would change.
 
 The computation reads only the users a write reaches, their groups and their grants; a write
