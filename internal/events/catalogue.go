@@ -153,7 +153,7 @@ var catalogue = []Info{
 		GroupData{Group: exEng}},
 	{GroupRenamed, "A group's displayName changed; previousName is the old one (group → role rules match names).", false,
 		GroupData{Group: exEng, PreviousName: "eng"}},
-	{GroupDeactivated, "A group stopped granting access (deactivated); its record and grants stay.", true,
+	{GroupDeactivated, "A group stopped granting access (deactivated); its record and grants stay. Reserved: no write deactivates a group today (SCIM groups have no active attribute); a deleted group sends group.deleted.", true,
 		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
 	{GroupDeleted, "A group was deleted (SCIM DELETE, a soft delete): it grants nothing any more.", true,
 		GroupData{Group: exGroup(false), Access: exAccess(exLoses)}},
