@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -35,6 +34,7 @@ const wholeOrgShare = 3
 // extra names groups a change in memory may hang users under (the group of a removed
 // membership), so that their grants are there to restore.
 func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []string) (*access.State, error) {
+	userIDs = distinct(userIDs)
 	if len(userIDs) >= wholeOrgFloor {
 		// A write that reaches a large share of the org's users (a grant to "everyone")
 		// reads the whole org: a scan per table costs less than an index lookup per user,
@@ -55,16 +55,20 @@ func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []
 	for _, u := range us {
 		st.Users = append(st.Users, access.User{ID: u.ID, UserName: u.UserName, Active: u.Active, Removed: u.Removed})
 	}
-	rs, err := tx.ListResources(ctx, org, "", "")
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rs {
-		k, err := access.ParseKind(string(r.Kind))
+	// Resources matter only to evaluate someone; a slice of groups alone (is anything
+	// granted above this group?) needs none.
+	if len(us) > 0 {
+		rs, err := tx.ListResources(ctx, org, "", "")
 		if err != nil {
 			return nil, err
 		}
-		st.Resources = append(st.Resources, access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k, Public: r.Public})
+		for _, r := range rs {
+			k, err := access.ParseKind(string(r.Kind))
+			if err != nil {
+				return nil, err
+			}
+			st.Resources = append(st.Resources, access.Resource{ID: r.ID, Name: r.Name, ParentID: r.ParentID, Kind: k, Public: r.Public})
+		}
 	}
 	seen := map[string]bool{}
 	var groupIDs []string
@@ -85,17 +89,16 @@ func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []
 		frontier = append(frontier, u.ID)
 		memberType[u.ID] = access.PrincipalUser
 	}
-	for _, id := range extra {
-		g, err := tx.Group(ctx, org, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+	if len(extra) > 0 {
+		gs, err := tx.GroupFlags(ctx, org, extra)
 		if err != nil {
 			return nil, err
 		}
-		if addGroup(g) {
-			frontier = append(frontier, g.ID)
-			memberType[g.ID] = access.PrincipalGroup
+		for _, g := range gs {
+			if addGroup(g) {
+				frontier = append(frontier, g.ID)
+				memberType[g.ID] = access.PrincipalGroup
+			}
 		}
 	}
 	for len(frontier) > 0 {
@@ -133,6 +136,31 @@ func accessSlice(ctx context.Context, tx store.Tx, org string, userIDs, extra []
 	return st, nil
 }
 
+// distinct is ids without repeats, in first-seen order (ids itself when it has none).
+func distinct(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if seen[id] {
+			out := slices.Clone(ids[:i])
+			for _, id := range ids[i:] {
+				if !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		seen[id] = true
+	}
+	return ids
+}
+
+// lockAccess takes the org's access lock (store.Tx.LockAccess) before the first read of an
+// access computation: on PostgreSQL, concurrent writes would otherwise each compute from a
+// view without the other's uncommitted change, and their events would not add up (a group
+// grant and a membership in a subgroup, committed together, each saying "no change").
+func lockAccess(ctx context.Context, tx store.Tx, org string) error { return tx.LockAccess(ctx, org) }
+
 func addBinding(st *access.State, b store.Binding) error {
 	pt, err := access.ParsePrincipalType(string(b.PrincipalType))
 	if err != nil {
@@ -146,13 +174,47 @@ func addBinding(st *access.State, b store.Binding) error {
 	return nil
 }
 
-// usersUnder finds the users below each of the given groups (transitively, through live
-// groups; the group cycles the store refuses would end here too): one batched read of
-// members per level. It returns the users under each group and all of them.
-func usersUnder(ctx context.Context, tx store.Tx, org string, groupIDs []string) (map[string][]string, []string, error) {
-	members := map[string][]store.Member{} // group -> direct members
+// below is the membership graph under some groups, as usersUnder read it: who each group
+// directly holds.
+type below map[string][]store.Member
+
+// changed lists the users below root (transitively) that have changes in byUser, each once.
+// It walks the graph per root but keeps only the users that change, so that many member
+// groups sharing one big subgroup cost time per edge, not memory per user and group.
+func (b below) changed(root string, byUser map[string][]events.RoleChange) []string {
+	if len(byUser) == 0 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{root: true}
+	stack := []string{root}
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, m := range b[g] {
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true
+			if m.Type == store.MemberGroup {
+				stack = append(stack, m.ID)
+			} else if _, ok := byUser[m.ID]; ok {
+				out = append(out, m.ID)
+			}
+		}
+	}
+	return out
+}
+
+// usersUnder finds the users below the given groups (transitively; the group cycles the
+// store refuses would end here too): one batched read of edges per level. It returns the
+// graph it read and every user in it, once.
+func usersUnder(ctx context.Context, tx store.Tx, org string, groupIDs []string) (below, []string, error) {
+	graph := below{}
 	frontier := slices.Clone(groupIDs)
 	read := map[string]bool{}
+	seenUser := map[string]bool{}
+	var users []string
 	for len(frontier) > 0 {
 		for _, id := range frontier {
 			read[id] = true
@@ -165,39 +227,19 @@ func usersUnder(ctx context.Context, tx store.Tx, org string, groupIDs []string)
 		}
 		var next []string
 		for _, e := range edges {
-			members[e.GroupID] = append(members[e.GroupID], store.Member{Type: e.MemberType, ID: e.MemberID})
-			if e.MemberType == store.MemberGroup && !read[e.MemberID] {
+			graph[e.GroupID] = append(graph[e.GroupID], store.Member{Type: e.MemberType, ID: e.MemberID})
+			switch {
+			case e.MemberType == store.MemberGroup && !read[e.MemberID]:
 				read[e.MemberID] = true
 				next = append(next, e.MemberID)
+			case e.MemberType == store.MemberUser && !seenUser[e.MemberID]:
+				seenUser[e.MemberID] = true
+				users = append(users, e.MemberID)
 			}
 		}
 		frontier = next
 	}
-	under := make(map[string][]string, len(groupIDs))
-	all := map[string]bool{}
-	var allIDs []string
-	for _, root := range groupIDs {
-		visited := map[string]bool{root: true}
-		stack := []string{root}
-		for len(stack) > 0 {
-			g := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			for _, m := range members[g] {
-				switch {
-				case m.Type == store.MemberUser:
-					under[root] = append(under[root], m.ID)
-					if !all[m.ID] {
-						all[m.ID] = true
-						allIDs = append(allIDs, m.ID)
-					}
-				case !visited[m.ID]:
-					visited[m.ID] = true
-					stack = append(stack, m.ID)
-				}
-			}
-		}
-	}
-	return under, allIDs, nil
+	return graph, users, nil
 }
 
 // withState returns a copy of st that f may change without touching st: f receives fresh
@@ -219,6 +261,7 @@ func withoutBinding(st *access.State, id string) *access.State {
 // userChanges is each user's role changes between before and after, as events carry them
 // (users whose roles do not change are absent). The indexes are built once for all users.
 func userChanges(before, after *access.State, userIDs []string) map[string][]events.RoleChange {
+	userIDs = distinct(userIDs)
 	bi, ai := access.NewIndex(before), access.NewIndex(after)
 	d := access.NewDiffer(bi, ai)
 	// The userName of a user that changes, from whichever side knows it (names are read
@@ -280,6 +323,14 @@ func changesOf(byUser map[string][]events.RoleChange, userIDs []string) *events.
 func directGrantAccess(ctx context.Context, tx store.Tx, org string, b store.Binding, add bool) (*events.AccessChanges, error) {
 	var users, extra []string
 	switch b.PrincipalType {
+	case store.PrincipalUser, store.PrincipalGroup:
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, nil
+	}
+	switch b.PrincipalType {
 	case store.PrincipalUser:
 		users = []string{b.PrincipalID}
 	case store.PrincipalGroup:
@@ -307,6 +358,9 @@ func directGrantAccess(ctx context.Context, tx store.Tx, org string, b store.Bin
 // (a reactivation, a deactivation, a delete): every role it holds when active, from or to
 // none. It reads the user's slice as the transaction sees it.
 func holdingAccess(ctx context.Context, tx store.Tx, org, userID string, gains bool) (*events.AccessChanges, error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
 	st, err := accessSlice(ctx, tx, org, []string{userID}, nil)
 	if err != nil {
 		return nil, err
@@ -329,6 +383,9 @@ func holdingAccess(ctx context.Context, tx store.Tx, org, userID string, gains b
 // groupDeleteAccess is the effect of deleting (or deactivating) group id on the users
 // below it, computed before the write: the group stops granting and passing membership on.
 func groupDeleteAccess(ctx context.Context, tx store.Tx, org, id string) (*events.AccessChanges, error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
 	_, users, err := usersUnder(ctx, tx, org, []string{id})
 	if err != nil {
 		return nil, err
@@ -350,9 +407,14 @@ func groupDeleteAccess(ctx context.Context, tx store.Tx, org, id string) (*event
 // membershipAccess computes the access changes of a group write's membership changes, from
 // the store as the transaction sees it after the write: added and removed are the net
 // members added to and removed from group g, reinstated the users the write brought back
-// from removal. It returns each user's changes over the whole write, the users below
-// each group member, and the userName of every user it read.
-func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (byUser map[string][]events.RoleChange, under map[string][]string, names map[string]string, err error) {
+// from removal. It returns each user's changes over the request's membership changes,
+// what a member's event carries (a user member its own changes, a group member those of
+// the users below it), and the userName of the user members.
+func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (
+	byUser map[string][]events.RoleChange, accessOf func(store.Member) *events.AccessChanges, names map[string]string, err error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, nil, nil, err
+	}
 	var users, groups []string
 	for _, ms := range [][]store.Member{added, removed} {
 		for _, m := range ms {
@@ -372,6 +434,7 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 		return nil, nil, nil, err
 	}
 	var after *access.State
+	graph := below{}
 	if len(top.Bindings) == 0 {
 		if names, err = tx.UserNames(ctx, org, users); err != nil {
 			return nil, nil, nil, err
@@ -381,13 +444,13 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 			return nil, nil, nil, err
 		}
 	} else {
-		var below []string
-		if under, below, err = usersUnder(ctx, tx, org, groups); err != nil {
+		var under []string
+		if graph, under, err = usersUnder(ctx, tx, org, groups); err != nil {
 			return nil, nil, nil, err
 		}
 		// A reinstated user may have been a member already (the IdP re-added it): it has
 		// no membership event but its user.reactivated carries what it regains.
-		users = append(append(users, below...), reinstated...)
+		users = append(append(users, under...), reinstated...)
 		if after, err = accessSlice(ctx, tx, org, users, []string{g}); err != nil {
 			return nil, nil, nil, err
 		}
@@ -422,7 +485,14 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 			}
 		}
 	})
-	return userChanges(before, after, users), under, names, nil
+	byUser = userChanges(before, after, users)
+	accessOf = func(m store.Member) *events.AccessChanges {
+		if m.Type == store.MemberGroup {
+			return changesOf(byUser, graph.changed(m.ID, byUser))
+		}
+		return changesOf(byUser, []string{m.ID})
+	}
+	return byUser, accessOf, names, nil
 }
 
 // holdersAccess is the effect of edit, a change to resources, on the users who hold a role
@@ -430,6 +500,9 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 // slice: the users it can change are those, because a resource's change reaches only who
 // holds something on it (or, for a public project, on its cloud).
 func holdersAccess(ctx context.Context, tx store.Tx, org string, resIDs []string, edit func(s *access.State)) (*events.AccessChanges, error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
 	var users, groups []string
 	for _, id := range resIDs {
 		bs, err := tx.ListBindings(ctx, org, store.BindingFilter{ResourceID: id})
@@ -445,11 +518,11 @@ func holdersAccess(ctx context.Context, tx store.Tx, org string, resIDs []string
 			}
 		}
 	}
-	_, below, err := usersUnder(ctx, tx, org, groups)
+	_, under, err := usersUnder(ctx, tx, org, groups)
 	if err != nil {
 		return nil, err
 	}
-	users = append(users, below...)
+	users = append(users, under...)
 	before, err := accessSlice(ctx, tx, org, users, nil)
 	if err != nil {
 		return nil, err
@@ -486,6 +559,9 @@ func visibilityAccess(ctx context.Context, tx store.Tx, org string, p store.Reso
 // transaction sees it: for use cases outside this package that compute an event's access
 // changes from two reads, before and after their write (enforce undo).
 func UsersSlice(ctx context.Context, tx store.Tx, org string, userIDs []string) (*access.State, error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
 	return accessSlice(ctx, tx, org, userIDs, nil)
 }
 
@@ -507,13 +583,16 @@ func ChangesOf(by map[string][]events.RoleChange, userIDs []string) *events.Acce
 // request's, the change is the whole reconcile's: each event carries the changes of the
 // users below its group.
 func ruleAccess(ctx context.Context, tx store.Tx, org string, c rules.Changes) (func(group string) *events.AccessChanges, error) {
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
 	var groups []string
 	for _, bs := range [][]rules.Binding{c.Remove, c.Add} {
 		for _, b := range bs {
 			groups = append(groups, b.GroupID)
 		}
 	}
-	under, users, err := usersUnder(ctx, tx, org, groups)
+	graph, users, err := usersUnder(ctx, tx, org, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -533,5 +612,5 @@ func ruleAccess(ctx context.Context, tx store.Tx, org string, c rules.Changes) (
 		}
 	})
 	byUser := userChanges(before, after, users)
-	return func(group string) *events.AccessChanges { return changesOf(byUser, under[group]) }, nil
+	return func(group string) *events.AccessChanges { return changesOf(byUser, graph.changed(group, byUser)) }, nil
 }

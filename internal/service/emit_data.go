@@ -110,28 +110,39 @@ func revokeCascade(ctx context.Context, tx store.Tx, org string, ob *Outbox, bs 
 }
 
 // memberEvents adds a membership event of type t for each member of group g in ms, with
-// the members' names (names holds the users', read with their access; one read per group
-// member) and the access changes of the users each member brings in or takes out (byUser;
-// under lists the users below each group member).
+// the members' names (names holds the users', read with their access; the groups' are read
+// in one query) and the access changes of the users each member brings in or takes out
+// (accessOf).
 func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t events.Type, g store.Group, ms []store.Member,
-	byUser map[string][]events.RoleChange, under map[string][]string, names map[string]string) error {
+	accessOf func(store.Member) *events.AccessChanges, names map[string]string) error {
 	if len(ms) == 0 {
 		return nil
+	}
+	var groupIDs []string
+	for _, m := range ms {
+		if m.Type == store.MemberGroup {
+			groupIDs = append(groupIDs, m.ID)
+		}
+	}
+	groupNames := map[string]string{}
+	if len(groupIDs) > 0 {
+		// Without row locks: the transaction holds the org's access lock by now.
+		gs, err := tx.GroupFlags(ctx, org, groupIDs)
+		if err != nil {
+			return err
+		}
+		for _, mg := range gs {
+			groupNames[mg.ID] = mg.DisplayName
+		}
 	}
 	ref := EventGroup(g)
 	for _, m := range ms {
 		name := names[m.ID]
-		affected := []string{m.ID}
 		if m.Type == store.MemberGroup {
-			mg, err := tx.Group(ctx, org, m.ID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			name = mg.DisplayName
-			affected = under[m.ID]
+			name = groupNames[m.ID]
 		}
 		ob.Add(t, events.MembershipData{Group: ref, Member: events.MemberRef{Type: string(m.Type), ID: m.ID, Name: name},
-			Access: changesOf(byUser, affected)})
+			Access: accessOf(m)})
 	}
 	return nil
 }
@@ -191,14 +202,14 @@ func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	if len(added) == 0 && len(removed) == 0 && len(mc.reinstated) == 0 {
 		return nil
 	}
-	byUser, under, names, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
+	byUser, accessOf, names, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
 	if err != nil {
 		return err
 	}
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, removed, byUser, under, names); err != nil {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipRemoved, g, removed, accessOf, names); err != nil {
 		return err
 	}
-	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, byUser, under, names); err != nil {
+	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, accessOf, names); err != nil {
 		return err
 	}
 	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated, byUser)

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -368,5 +370,146 @@ func TestRuleMadeGrantAccess(t *testing.T) {
 		if len(evs) != 1 || !slices.Equal(access(evs[0]), want) {
 			t.Fatalf("cloud create: %d grant events, want one with %q", len(evs), want)
 		}
+	})
+}
+
+// TestConcurrentWritesEventsAddUp: writers running at once on one org (membership PATCHes,
+// group and user grants and revocations, users deactivated and reactivated) leave a feed
+// whose access changes, replayed in order from the roles every user held before, chain
+// (each line's before is the role the replay holds) and end at the roles every user holds
+// after. On PostgreSQL the writers' transactions overlap: without the org's access lock,
+// a grant to a parent group and a member added to its subgroup each compute from a view
+// without the other and the feed misses or invents a role. No org-level grant is drawn, so
+// that every line is a binding's role (org ownership would hide cloud and project lines).
+func TestConcurrentWritesEventsAddUp(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		var users []string
+		for i := range 6 {
+			users = append(users, e.createUser(fmt.Sprint("user", i)))
+		}
+		for _, c := range []string{"c0", "c1"} {
+			if _, err := e.svc.CreateCloud(e.ctx, e.org, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range [][3]string{{"p0", "c0", "public"}, {"p1", "c0", ""}, {"p2", "c1", "public"}} {
+			if _, err := e.svc.CreateProject(e.ctx, e.org, p[0], p[1], p[2]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		team := e.createGroup("team")
+		other := e.createGroup("other")
+		e.createGroup("parent", team)
+		groups := []string{"team", "other", "parent"}
+		groupIDs := map[string]string{"team": team, "other": other}
+		start, err := e.svc.State(e.ctx, e.org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.seen = e.revision()
+
+		const workers, ops = 4, 40
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rnd := rand.New(rand.NewPCG(uint64(w), 7))
+				for range ops {
+					u := users[rnd.IntN(len(users))]
+					res := []string{"c0", "c1", "p0", "p1", "p2"}[rnd.IntN(5)]
+					kind := "cloud"
+					if res[0] == 'p' {
+						kind = "project"
+					}
+					role := []string{"owner", "collaborator", "readonly"}[rnd.IntN(3)]
+					var err error
+					switch rnd.IntN(6) {
+					case 0, 1:
+						g := []string{"team", "other"}[rnd.IntN(2)]
+						op := []string{"add", "remove"}[rnd.IntN(2)]
+						_, err = e.svc.PatchGroup(e.ctx, e.org, groupIDs[g], "", []scim.PatchOperation{membersOp(op, u)}, groupRender)
+					case 2:
+						_, _, err = e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: role, PrincipalType: "group",
+							Principal: groups[rnd.IntN(3)], ResourceKind: kind, Resource: res, Replace: true})
+					case 3:
+						_, _, err = e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: role, PrincipalType: "user",
+							Principal: u, ResourceKind: kind, Resource: res, Replace: true})
+					case 4:
+						_, err = e.svc.RevokeGrant(e.ctx, e.org, api.GrantRequest{Role: role, PrincipalType: "group",
+							Principal: groups[rnd.IntN(3)], ResourceKind: kind, Resource: res})
+					case 5:
+						_, err = e.svc.PatchUser(e.ctx, e.org, u, "", []scim.PatchOperation{replaceOp("active", rnd.IntN(2) == 0)}, userRender)
+					}
+					var ae *api.Error
+					if err != nil && !(errors.As(err, &ae) && (ae.Status == 404 || ae.Status == 409)) {
+						t.Errorf("write: %v", err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		end, err := e.svc.State(e.ctx, e.org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The roles each user holds, as lines from none: DiffUser against a state without users.
+		roles := func(s *access.State) map[string]string {
+			none := *s
+			none.Users = nil
+			d := access.NewDiffer(access.NewIndex(&none), access.NewIndex(s))
+			out := map[string]string{}
+			for _, u := range s.Users {
+				for _, x := range d.User(u.ID) {
+					out[u.ID+" "+x.ResourceID] = x.After.String()
+				}
+			}
+			return out
+		}
+		held := roles(start)
+		lines := 0
+		for {
+			evs := e.next()
+			if len(evs) == 0 {
+				break
+			}
+			for _, ev := range evs {
+				var d struct {
+					Access *events.AccessChanges `json:"access"`
+				}
+				if err := json.Unmarshal(ev.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.Access == nil {
+					continue
+				}
+				if d.Access.Omitted > 0 {
+					t.Fatalf("%s omitted %d changes", ev.Type, d.Access.Omitted)
+				}
+				for _, c := range d.Access.Changes {
+					lines++
+					k := c.UserID + " " + c.ResourceID
+					was := held[k]
+					if was == "" {
+						was = "none"
+					}
+					if was != c.Before {
+						t.Fatalf("event %d (%s %s): %s %s %s→%s, but the feed so far says %s", ev.Seq, ev.Type, ev.Subject,
+							c.UserName, c.ResourceName, c.Before, c.After, was)
+					}
+					held[k] = c.After
+					if c.After == "none" {
+						delete(held, k)
+					}
+				}
+			}
+		}
+		if want := roles(end); !maps.Equal(held, want) {
+			t.Fatalf("the feed replayed ends at %v\nthe org holds %v", held, want)
+		}
+		if lines == 0 {
+			t.Fatal("no access change in the whole run")
+		}
+		t.Logf("%d writers × %d writes: %d role lines replayed", workers, ops, lines)
 	})
 }

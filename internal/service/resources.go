@@ -221,11 +221,13 @@ func (s *Service) DeleteResource(ctx context.Context, org string, kind store.Res
 		if err != nil {
 			return err
 		}
-		lost, err := resourceDeleteAccess(l.ctx, l.tx, l.orgID, res)
-		if err != nil {
+		// The cascade's events first: they read the principals' names with row locks,
+		// which must come before the access computation takes the org's access lock.
+		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
 			return err
 		}
-		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
+		lost, err := resourceDeleteAccess(l.ctx, l.tx, l.orgID, res)
+		if err != nil {
 			return err
 		}
 		if _, err := l.tx.DeleteResource(l.ctx, l.orgID, res.ID); err != nil {

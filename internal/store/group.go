@@ -31,6 +31,11 @@ type GroupTx interface {
 	CreateGroup(ctx context.Context, g Group) (Group, error)
 	// Group and GroupByName, called inside Update, lock the row they return until commit
 	// (see User).
+	// GroupFlags returns the live groups of the org among ids with only ID, DisplayName and
+	// Active filled in, in no particular order, without locking their rows (Group locks the
+	// row it reads inside Update): the read of an access computation, which holds the org's
+	// access lock and must not then wait for a row another writer holds.
+	GroupFlags(ctx context.Context, orgID string, ids []string) ([]Group, error)
 	Group(ctx context.Context, orgID, id string) (Group, error)
 	GroupByName(ctx context.Context, orgID, displayName string) (Group, error)
 	// UpdateGroup replaces displayName, externalId, active and Doc; see UpdateUser.

@@ -72,6 +72,14 @@ type Tx interface {
 	// org's users, groups, memberships, resources, bindings, service accounts or settings
 	// commits between their read of the org and their commit (such writes wait for it).
 	LockOrg(ctx context.Context, orgID string) error
+	// LockAccess serialises, within one org, the writes whose change events carry
+	// effective-role changes computed from what other writes change (memberships, grants,
+	// groups, resources): taken before the first read of that computation and held to
+	// commit, it makes each such write see every one committed before it, so that the
+	// events, read in order, add up (PostgreSQL: an exclusive advisory lock of its own,
+	// after the org's shared lock; SQLite's single writer already serialises). Writes that
+	// carry no such change (a user created, attributes updated) do not take it.
+	LockAccess(ctx context.Context, orgID string) error
 }
 
 // Page selects a window of an ordered list. Offset is 0-based (SCIM startIndex-1). Limit 0

@@ -563,12 +563,32 @@ func (t *tx) ParentsOf(ctx context.Context, orgID string, memberIDs []string) ([
 	if err != nil {
 		return nil, t.d.mapErr(err, "parents of members")
 	}
-	type info struct {
-		name   string
-		active bool
+	gs, err := t.GroupFlags(ctx, orgID, gids)
+	if err != nil {
+		return nil, err
 	}
-	live := make(map[string]info, len(gids))
-	err = chunks(gids, listBatch, func(part []string) error {
+	live := make(map[string]store.Group, len(gs))
+	for _, g := range gs {
+		live[g.ID] = g
+	}
+	out := make([]store.ParentEdge, 0, len(edges))
+	for _, e := range edges {
+		if g, ok := live[e.GroupID]; ok {
+			e.GroupName, e.GroupActive = g.DisplayName, g.Active
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// GroupFlags returns ID, DisplayName and Active of the live groups of the org among ids:
+// one primary-key lookup each, no row lock.
+func (t *tx) GroupFlags(ctx context.Context, orgID string, ids []string) ([]store.Group, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
+	out := []store.Group{}
+	err := chunks(dedupe(ids), listBatch, func(part []string) error {
 		rows, err := t.query(ctx, "SELECT g.id, g.display_name, g.active "+t.d.drive(2, "groups g")+
 			" WHERE g.id = l.v AND "+t.d.orgOf("g", 1)+" AND g.deleted_at IS NULL", orgID, t.d.listArg(part))
 		if err != nil {
@@ -576,24 +596,16 @@ func (t *tx) ParentsOf(ctx context.Context, orgID string, memberIDs []string) ([
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var id string
-			var g info
-			if err := rows.Scan(&id, &g.name, &g.active); err != nil {
+			g := store.Group{OrgID: orgID}
+			if err := rows.Scan(&g.ID, &g.DisplayName, &g.Active); err != nil {
 				return err
 			}
-			live[id] = g
+			out = append(out, g)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, t.d.mapErr(err, "parents of members")
-	}
-	out := make([]store.ParentEdge, 0, len(edges))
-	for _, e := range edges {
-		if g, ok := live[e.GroupID]; ok {
-			e.GroupName, e.GroupActive = g.name, g.active
-			out = append(out, e)
-		}
+		return nil, t.d.mapErr(err, "group flags")
 	}
 	return out, nil
 }

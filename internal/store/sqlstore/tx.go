@@ -42,6 +42,8 @@ type tx struct {
 	detached bool
 	// shared records the orgs whose lock this transaction holds in shared mode (writableIn).
 	shared map[string]bool
+	// access records the orgs whose access lock this transaction holds (LockAccess).
+	access map[string]bool
 	// live caches member ids of org liveOrg seen live in this transaction (lookupMembers).
 	live    map[string]store.MemberType
 	liveOrg string
@@ -336,10 +338,31 @@ func (t *tx) LockOrg(ctx context.Context, orgID string) error {
 	return t.advisoryLock(ctx, lockOrg, orgID)
 }
 
+// LockAccess takes the org's access lock (PostgreSQL: class lockAccess, exclusive) after
+// its shared org lock, so that every transaction takes the two in the same order (apply
+// and undo hold the org lock exclusively and may then take this one).
+func (t *tx) LockAccess(ctx context.Context, orgID string) error {
+	if err := t.writableIn(ctx, "LockAccess", orgID); err != nil {
+		return err
+	}
+	if t.d.name != dialectPostgres || t.access[orgID] {
+		return nil
+	}
+	if err := t.advisoryLock(ctx, lockAccess, orgID); err != nil {
+		return err
+	}
+	if t.access == nil {
+		t.access = map[string]bool{}
+	}
+	t.access[orgID] = true
+	return nil
+}
+
 // Advisory lock classes (PostgreSQL): the first key of pg_advisory_xact_lock(int, int).
 const (
 	lockOrg    = 1 // LockOrg (exclusive): enforce-groups apply and undo; writableIn (shared): writes to plan inputs
 	lockNested = 2 // adding group members: serialises cycle checks within an org
+	lockAccess = 3 // LockAccess (exclusive): writes whose events carry access changes
 )
 
 func (t *tx) advisoryLock(ctx context.Context, class int, orgID string) error {

@@ -113,6 +113,21 @@ func testParentsOfAndChildEdges(t *testing.T, s store.Store) {
 		if len(got) != 0 {
 			t.Errorf("ParentsOf in another org = %v, want nothing", got)
 		}
+		flags, err := tx.GroupFlags(bg, o.ID, []string{g1.ID, g2.ID, gone.ID, g1.ID, a.ID, "nope"})
+		must(t, "GroupFlags", err)
+		var fl []string
+		for _, g := range flags {
+			fl = append(fl, fmt.Sprintf("%s/%s/%v", g.ID, g.DisplayName, g.Active))
+		}
+		slices.Sort(fl)
+		wantFl := []string{g1.ID + "/g1/false", g2.ID + "/g2/true"}
+		slices.Sort(wantFl)
+		if !slices.Equal(fl, wantFl) {
+			t.Errorf("GroupFlags = %v, want %v (deleted, users and unknown ids left out)", fl, wantFl)
+		}
+		if flags, err = tx.GroupFlags(bg, other.ID, []string{g2.ID}); err != nil || len(flags) != 0 {
+			t.Errorf("GroupFlags in another org = %v, %v", flags, err)
+		}
 		es, err := tx.ChildEdges(bg, o.ID, []string{g2.ID, gone.ID, g2.ID})
 		must(t, "ChildEdges", err)
 		var kids []string
