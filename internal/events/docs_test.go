@@ -151,26 +151,40 @@ Which users each event covers:
   it loses or regains (through its groups too).
 - ` + "`grant.created`" + `, ` + "`grant.revoked`" + `: a user's grant, that user; a group's grant, every user
   below the group (nested groups included); a service account's grant carries none (service
-  accounts are not users). The ` + "`grant.revoked`" + ` events of a cascade (a resource, user or
-  service account deleted) carry none: the deleting event carries the change.
+  accounts are not users).
 - ` + "`membership.added`" + `, ` + "`membership.removed`" + `: the member if it is a user, every user below it if
-  it is a group. The change is the whole request's: one PATCH that adds and removes several
-  members reports each user's roles from before the request to after it (a member added
-  and removed in one request changed nothing and has no event at all).
+  it is a group. The change is the request's membership changes taken together: one PATCH
+  that adds and removes several members reports each user's roles from before those changes
+  to after them, on the first of its events that reaches the user (a user below two member
+  groups is listed once), and a member added and removed in one request changed nothing and
+  has no event at all. A removed user the request brings back (enforce-groups had removed
+  it) changes nothing on its membership event and regains its roles on the
+  ` + "`user.reactivated`" + ` that follows. When the same request also renames the group, the bindings
+  its rules then make or delete have their own grant events, after the membership events.
 - ` + "`group.deleted`" + `: every user below the group, what it no longer gives them.
 - ` + "`resource.deleted`" + `, ` + "`resource.visibility_changed`" + `: the users holding a role on the
   resource (for a public project, on its cloud), directly or through groups.
 - ` + "`enforce.applied`" + `: the preview's changes of the users it keeps (each removed user's loss is
   on its ` + "`user.removed`" + `); ` + "`enforce.undone`" + `: what the undo gives back, removed users included.
-- ` + "`rules.changed`" + `: the rule change's effect on every user, and the ` + "`grant.*`" + ` events of the
-  bindings it makes or deletes carry none. The bindings a rule makes or deletes because a
-  group was created or renamed, or a cloud or project created or renamed, have ` + "`grant.*`" + `
-  events that carry the change for the users below their group (the whole write's).
+- ` + "`rules.changed`" + `: the rule change's (or its undo's) effect on every user; the ` + "`grant.*`" + `
+  events of the bindings it makes or deletes carry none. The bindings a rule makes or
+  deletes because a group was created or renamed, or a cloud or project created or renamed,
+  have ` + "`grant.*`" + ` events that carry the change for the users below their group (each user on
+  the first of them that reaches it).
 - ` + "`drift.reported`" + `: what applying enforce-groups now would change.
+- What a deletion or an enforce run takes with it carries none, the event that did it
+  carries the change: the ` + "`grant.revoked`" + ` of the grants of a deleted resource, user or service
+  account or of an enforce run (` + "`resource.deleted`" + `, ` + "`user.deleted`" + `, ` + "`enforce.applied`" + `), the
+  ` + "`membership.removed`" + ` of a deleted user's memberships (` + "`user.deleted`" + `), the ` + "`grant.created`" + ` of
+  the grants an undo restores (` + "`enforce.undone`" + `).
 
-The computation reads only the users a write reaches, their groups and their grants; a write
-that reaches a third or more of a big organization reads the organization whole. Its cost is
-measured in BENCHMARKS.md (Change events: effective-role changes).
+Read in order, the events that report a change add up (` + "`drift.reported`" + ` reports what would
+change): each line's ` + "`before`" + ` is what the lines before it left, for the roles bindings give
+(an org owner's cloud and project lines are not listed while it is one). Writes that compute these changes are serialised within an organization (on PostgreSQL
+by a lock of their own), so this holds for concurrent writes too. The computation reads only
+the users a write reaches, their groups and their grants; a write that reaches a third or
+more of a big organization reads the organization whole. Its cost is measured in
+BENCHMARKS.md (Change events: effective-role changes).
 
 ## Types
 

@@ -407,11 +407,11 @@ func groupDeleteAccess(ctx context.Context, tx store.Tx, org, id string) (*event
 // membershipAccess computes the access changes of a group write's membership changes, from
 // the store as the transaction sees it after the write: added and removed are the net
 // members added to and removed from group g, reinstated the users the write brought back
-// from removal. It returns each user's changes over the request's membership changes,
+// from removal. It returns what the reinstated users regain (for their user.reactivated),
 // what a member's event carries (a user member its own changes, a group member those of
-// the users below it), and the userName of the user members.
+// the users below it, each user once), and the userName of the user members.
 func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, removed []store.Member, reinstated []string) (
-	byUser map[string][]events.RoleChange, accessOf func(store.Member) *events.AccessChanges, names map[string]string, err error) {
+	regained map[string][]events.RoleChange, accessOf func(store.Member) *events.AccessChanges, names map[string]string, err error) {
 	if err := lockAccess(ctx, tx, org); err != nil {
 		return nil, nil, nil, err
 	}
@@ -466,7 +466,25 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 		}
 		return access.Membership{GroupID: g, MemberID: m.ID, MemberType: t}
 	}
-	before := withState(after, func(s *access.State) {
+	// Three moments, so that the events add up in the order they come: before the request;
+	// mid, its membership changes made but the reinstated users still removed (what the
+	// membership events report); after, those users back (what their user.reactivated
+	// reports: every role they regain).
+	mid := after
+	if len(reinstated) > 0 {
+		back := make(map[string]bool, len(reinstated))
+		for _, id := range reinstated {
+			back[id] = true
+		}
+		mid = withState(after, func(s *access.State) {
+			for i := range s.Users {
+				if back[s.Users[i].ID] {
+					s.Users[i].Removed = true
+				}
+			}
+		})
+	}
+	before := withState(mid, func(s *access.State) {
 		gone := make(map[access.Membership]bool, len(added))
 		for _, m := range added {
 			gone[edge(m)] = true
@@ -475,24 +493,38 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 		for _, m := range removed {
 			s.Memberships = append(s.Memberships, edge(m))
 		}
-		back := make(map[string]bool, len(reinstated))
-		for _, id := range reinstated {
-			back[id] = true
-		}
-		for i := range s.Users {
-			if back[s.Users[i].ID] {
-				s.Users[i].Removed = true
-			}
-		}
 	})
-	byUser = userChanges(before, after, users)
+	byUser := userChanges(before, mid, users)
+	once := reportOnce(byUser)
 	accessOf = func(m store.Member) *events.AccessChanges {
 		if m.Type == store.MemberGroup {
-			return changesOf(byUser, graph.changed(m.ID, byUser))
+			return once(graph.changed(m.ID, byUser))
 		}
-		return changesOf(byUser, []string{m.ID})
+		return once([]string{m.ID})
 	}
-	return byUser, accessOf, names, nil
+	regained = map[string][]events.RoleChange{}
+	if len(reinstated) > 0 {
+		regained = userChanges(mid, after, reinstated)
+	}
+	return regained, accessOf, names, nil
+}
+
+// reportOnce returns what each event of one write carries out of byUser: the changes of
+// the given users not yet reported by an earlier event of the write. A user below two
+// member groups of one request, or two groups of one rule reconcile, has its change on the
+// first event that reaches it, so that the events, read in order, add up.
+func reportOnce(byUser map[string][]events.RoleChange) func(userIDs []string) *events.AccessChanges {
+	reported := map[string]bool{}
+	return func(userIDs []string) *events.AccessChanges {
+		var fresh []string
+		for _, id := range userIDs {
+			if _, ok := byUser[id]; ok && !reported[id] {
+				reported[id] = true
+				fresh = append(fresh, id)
+			}
+		}
+		return changesOf(byUser, fresh)
+	}
 }
 
 // holdersAccess is the effect of edit, a change to resources, on the users who hold a role
@@ -612,5 +644,29 @@ func ruleAccess(ctx context.Context, tx store.Tx, org string, c rules.Changes) (
 		}
 	})
 	byUser := userChanges(before, after, users)
-	return func(group string) *events.AccessChanges { return changesOf(byUser, graph.changed(group, byUser)) }, nil
+	once := reportOnce(byUser)
+	return func(group string) *events.AccessChanges { return once(graph.changed(group, byUser)) }, nil
+}
+
+// orgRuleAccess is the effect of rule-made binding changes cs (as applied, in that order:
+// additions with their ids) on every user of the org whose whole state before them is st
+// (read under the org's exclusive lock, as a rule change's undo reads it).
+func orgRuleAccess(st *access.State, cs ...rules.Changes) *events.AccessChanges {
+	after := withState(st, func(s *access.State) {
+		for _, c := range cs {
+			gone := make(map[string]bool, len(c.Remove))
+			for _, b := range c.Remove {
+				gone[b.ID] = true
+			}
+			s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return gone[b.ID] })
+			for _, b := range c.Add {
+				s.Bindings = append(s.Bindings, b.Access())
+			}
+		}
+	})
+	ids := make([]string, len(st.Users))
+	for i, u := range st.Users {
+		ids[i] = u.ID
+	}
+	return changesOf(userChanges(st, after, ids), ids)
 }

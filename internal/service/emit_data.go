@@ -148,17 +148,17 @@ func memberEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, t ev
 }
 
 // reactivatedEvents adds the events of users a membership change reinstated: user.reactivated
-// for those that hold access again, with the roles they regain (byUser); user.updated
+// for those that hold access again, with the roles they regain (regained); user.updated
 // (changed: removed) for those that come back inactive, because their IdP had deactivated
 // them (reinstatement keeps the IdP's active flag).
-func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string, byUser map[string][]events.RoleChange) error {
+func reactivatedEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox, ids []string, regained map[string][]events.RoleChange) error {
 	for _, id := range ids {
 		u, err := tx.User(ctx, org, id)
 		if err != nil {
 			return err
 		}
 		if u.Active {
-			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u), Access: changesOf(byUser, []string{id})})
+			ob.Add(events.UserReactivated, events.UserData{User: EventUser(u), Access: changesOf(regained, []string{id})})
 		} else {
 			ob.Add(events.UserUpdated, events.UserData{User: EventUser(u), Changed: []string{"removed"}})
 		}
@@ -202,7 +202,7 @@ func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	if len(added) == 0 && len(removed) == 0 && len(mc.reinstated) == 0 {
 		return nil
 	}
-	byUser, accessOf, names, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
+	regained, accessOf, names, err := membershipAccess(ctx, tx, org, g.ID, added, removed, mc.reinstated)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func groupChangeEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	if err := memberEvents(ctx, tx, org, ob, events.MembershipAdded, g, added, accessOf, names); err != nil {
 		return err
 	}
-	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated, byUser)
+	return reactivatedEvents(ctx, tx, org, ob, mc.reinstated, regained)
 }
 
 // userEvents adds the events of a user written over before: user.updated when attributes

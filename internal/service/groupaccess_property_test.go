@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,6 +213,17 @@ func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *servi
 		return
 	}
 	got := map[string]map[string]bool{}
+	// The lines replayed in order, from the roles held before: they must chain and end at the
+	// roles held after (checked for users that are org owners at neither end: an owner's
+	// cloud and project lines are not listed).
+	held, owners := heldRoles(before), map[string]bool{}
+	for _, st := range []*access.State{before, after} {
+		for k, r := range heldRoles(st) {
+			if u, res, _ := strings.Cut(k, " "); res == orgResourceID(st) && r == "owner" {
+				owners[u] = true
+			}
+		}
+	}
 	for _, ev := range evs {
 		var d struct {
 			Access *struct {
@@ -237,7 +249,27 @@ func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *servi
 				got[c.UserID] = map[string]bool{}
 			}
 			got[c.UserID][c.ResourceID+" "+c.Before+"→"+c.After] = true
+			if owners[c.UserID] {
+				continue
+			}
+			k := c.UserID + " " + c.ResourceID
+			if was := cmp.Or(held[k], "none"); was != c.Before {
+				t.Fatalf("%s %s: %s→%s on %s, but the events before it leave %s\nevents %s", ev.Type, ev.Subject, c.Before, c.After,
+					c.ResourceID, was, eventTypes(evs))
+			}
+			if held[k] = c.After; c.After == "none" {
+				delete(held, k)
+			}
 		}
+	}
+	end := heldRoles(after)
+	for k := range owners {
+		for _, m := range []map[string]string{held, end} {
+			maps.DeleteFunc(m, func(key, _ string) bool { return strings.HasPrefix(key, k+" ") })
+		}
+	}
+	if !maps.Equal(held, end) {
+		t.Fatalf("the events replayed end at %v, the org holds %v\nevents %s", held, end, eventTypes(evs))
 	}
 	bi, ai := access.NewIndex(before), access.NewIndex(after)
 	want := map[string]map[string]bool{}
@@ -252,6 +284,31 @@ func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *servi
 	if !maps.EqualFunc(got, want, maps.Equal) {
 		t.Fatalf("events say %v\nthe whole org says %v\nevents %s", describe(got), describe(want), eventTypes(evs))
 	}
+}
+
+// heldRoles is every role the users of s hold, by "user resource", as lines from none list
+// them (DiffUser against s without its users).
+func heldRoles(s *access.State) map[string]string {
+	none := *s
+	none.Users = nil
+	d := access.NewDiffer(access.NewIndex(&none), access.NewIndex(s))
+	out := map[string]string{}
+	for _, u := range s.Users {
+		for _, x := range d.User(u.ID) {
+			out[u.ID+" "+x.ResourceID] = x.After.String()
+		}
+	}
+	return out
+}
+
+// orgResourceID is the id of the organization resource of s.
+func orgResourceID(s *access.State) string {
+	for _, r := range s.Resources {
+		if r.Kind == access.KindOrganization {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 func describe(m map[string]map[string]bool) []string {
@@ -334,7 +391,7 @@ func TestRuleMadeGrantAccess(t *testing.T) {
 			t.Fatalf("rename: %d grant events, want one grant.revoked with %q", len(evs), want)
 		}
 		// A rule change: its grant events carry none, rules.changed carries the users'.
-		e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "dev", Match: "pattern", Value: `^dev-`,
+		_, devRule := e.applyRule(api.RuleChangeRequest{Add: &api.RuleInput{Name: "dev", Match: "pattern", Value: `^dev-`,
 			ResourceKind: "cloud", ResourceName: "prod", Role: "collaborator"}})
 		var sawGrant, sawRules bool
 		for _, ev := range e.next() {
@@ -369,6 +426,41 @@ func TestRuleMadeGrantAccess(t *testing.T) {
 		want = []string{"alice cloud stage none→collaborator", "bob cloud stage none→collaborator"}
 		if len(evs) != 1 || !slices.Equal(access(evs[0]), want) {
 			t.Fatalf("cloud create: %d grant events, want one with %q", len(evs), want)
+		}
+		// Undoing the rule change "dev" needs the rule added after it undone first; then
+		// its undo's rules.changed says what the members lose.
+		changes, _, err := e.svc.RuleChanges(e.ctx, e.org, store.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.UndoRuleChange(e.ctx, e.org, changes[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		e.next()
+		if _, err := e.svc.UndoRuleChange(e.ctx, e.org, devRule.Change.ID); err != nil {
+			t.Fatal(err)
+		}
+		var undone []string
+		for _, ev := range e.next() {
+			if ev.Type != "com.rolecall.rules.changed" {
+				continue
+			}
+			var d events.RulesData
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Access == nil {
+				t.Fatal("the undo's rules.changed carries no access")
+			}
+			for _, c := range d.Access.Changes {
+				undone = append(undone, c.UserName+" "+c.ResourceKind+" "+c.ResourceName+" "+c.Before+"→"+c.After)
+			}
+		}
+		slices.Sort(undone)
+		want = []string{"alice cloud prod collaborator→none", "alice project wiki collaborator→none",
+			"bob cloud prod collaborator→none", "bob project wiki collaborator→none"}
+		if !slices.Equal(undone, want) {
+			t.Fatalf("undo of the rule change: %q, want %q", undone, want)
 		}
 	})
 }
@@ -453,19 +545,7 @@ func TestConcurrentWritesEventsAddUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The roles each user holds, as lines from none: DiffUser against a state without users.
-		roles := func(s *access.State) map[string]string {
-			none := *s
-			none.Users = nil
-			d := access.NewDiffer(access.NewIndex(&none), access.NewIndex(s))
-			out := map[string]string{}
-			for _, u := range s.Users {
-				for _, x := range d.User(u.ID) {
-					out[u.ID+" "+x.ResourceID] = x.After.String()
-				}
-			}
-			return out
-		}
+		roles := heldRoles
 		held := roles(start)
 		lines := 0
 		for {
@@ -511,5 +591,63 @@ func TestConcurrentWritesEventsAddUp(t *testing.T) {
 			t.Fatal("no access change in the whole run")
 		}
 		t.Logf("%d writers × %d writes: %d role lines replayed", workers, ops, lines)
+	})
+}
+
+// TestMembershipEventsReportEachUserOnce: one PATCH adds two groups that both hold alice to a
+// group with a cloud role: her change is on the first member's event only, so that the
+// events add up; a removed user the same PATCH brings back regains its roles on its
+// user.reactivated, after a membership event that (it being removed) changed nothing.
+func TestMembershipEventsReportEachUserOnce(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *eventEnv) {
+		alice, bob := e.createUser("alice"), e.createUser("bob")
+		if _, err := e.svc.CreateCloud(e.ctx, e.org, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		h1, h2 := e.createGroup("h1", alice), e.createGroup("h2", alice)
+		g := e.createGroup("g")
+		if _, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: "readonly", PrincipalType: "group", Principal: "g",
+			ResourceKind: "cloud", Resource: "prod"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.CreateGrant(e.ctx, e.org, api.GrantRequest{Role: "owner", PrincipalType: "user", Principal: "bob",
+			ResourceKind: "cloud", Resource: "prod"}); err != nil {
+			t.Fatal(err)
+		}
+		// bob is removed (as enforce-groups removes): the PATCH that adds him brings him back.
+		if err := e.st.Update(e.ctx, func(tx store.Tx) error {
+			_, err := tx.SetUserRemoved(e.ctx, e.org, bob, true, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.next()
+		if err := e.patchGroup(g, membersOp("add", h1, h2, bob)); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range e.next() {
+			var d struct {
+				Access *events.AccessChanges `json:"access"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			line := strings.TrimPrefix(ev.Type, "com.rolecall.") + ":"
+			if d.Access != nil {
+				for _, c := range d.Access.Changes {
+					line += " " + c.UserName + " " + c.ResourceName + " " + c.Before + "→" + c.After
+				}
+			}
+			got = append(got, line)
+		}
+		// Members come in id order; h1 and h2 are created in that order (UUIDv7).
+		want := []string{"membership.added:", "membership.added: alice prod none→readonly", "membership.added:",
+			"user.reactivated: bob prod none→owner"}
+		slices.Sort(got[:3])
+		slices.Sort(want[:3])
+		if !slices.Equal(got, want) {
+			t.Fatalf("events:\n got %q\nwant %q", got, want)
+		}
 	})
 }

@@ -823,11 +823,14 @@ func (s *Service) UndoRuleChange(ctx context.Context, org, id string) (api.RuleA
 		if err != nil {
 			return err
 		}
+		// What the undo changes for every user: the org as read under the lock, against
+		// the same with the bindings the undo deleted and created, in the order it did.
+		acc := orgRuleAccess(rs.state, done, rest)
 		done.Add = append(done.Add, rest.Add...)
 		done.Remove = append(done.Remove, rest.Remove...)
 		done.Reassign = append(done.Reassign, rest.Reassign...)
 		rc, err := recordRuleChange(ctx, tx, ob, store.RuleChange{OrgID: org, CreatedAt: now, Actor: actor, Action: audit.ActionRuleUndone,
-			Summary: fmt.Sprintf("undid %s", ch.Summary), Fingerprint: ch.Fingerprint, UndoOf: ch.ID}, rs.stored, restored, done, nil)
+			Summary: fmt.Sprintf("undid %s", ch.Summary), Fingerprint: ch.Fingerprint, UndoOf: ch.ID}, rs.stored, restored, done, acc)
 		if err != nil {
 			return err
 		}
