@@ -143,8 +143,10 @@ func TestPropertyResourceCreateRename(t *testing.T) {
 			changed++
 		}
 	})
-	// The property is only worth something if creates and renames do change bindings.
-	if changed*20 < runs {
+	// The property is only worth something if creates and renames do change bindings (about
+	// 15% of draws do). Checked over 100 draws or more: with -short's 20, none changing has a
+	// 4% chance and would fail runs that are fine.
+	if runs >= 100 && changed*20 < runs {
 		t.Fatalf("only %d of %d creates and renames changed a binding", changed, runs)
 	}
 	t.Logf("%d of %d creates and renames changed bindings", changed, runs)
