@@ -16,7 +16,7 @@ import (
 // affected users' access (accessSlice): those users, every group above them, the
 // memberships on the way, all their bindings and the org's resources. The transaction's
 // view of that slice is one side of the change; the other side is the same slice with the
-// write undone (or done) in memory, and access.DiffUser compares the two per user. The
+// write undone (or done) in memory, and an access.Differ compares the two per user. The
 // reads are batched by the store (a few queries for 10,000 users), so a membership PATCH of
 // 10,000 users stays within its budget, and the cost follows the users a write reaches,
 // never the size of the org.
@@ -321,26 +321,19 @@ func changesOf(byUser map[string][]events.RoleChange, userIDs []string) *events.
 // when it reads. A user grant changes that user; a group grant every user below the group.
 // Grants to service accounts answer nil (events.AccessChanges lists users).
 func directGrantAccess(ctx context.Context, tx store.Tx, org string, b store.Binding, add bool) (*events.AccessChanges, error) {
-	var users, extra []string
-	switch b.PrincipalType {
-	case store.PrincipalUser, store.PrincipalGroup:
-		if err := lockAccess(ctx, tx, org); err != nil {
-			return nil, err
-		}
-	default:
+	if b.PrincipalType != store.PrincipalUser && b.PrincipalType != store.PrincipalGroup {
 		return nil, nil
 	}
-	switch b.PrincipalType {
-	case store.PrincipalUser:
-		users = []string{b.PrincipalID}
-	case store.PrincipalGroup:
+	if err := lockAccess(ctx, tx, org); err != nil {
+		return nil, err
+	}
+	users, extra := []string{b.PrincipalID}, []string(nil)
+	if b.PrincipalType == store.PrincipalGroup {
 		_, all, err := usersUnder(ctx, tx, org, []string{b.PrincipalID})
 		if err != nil {
 			return nil, err
 		}
 		users, extra = all, []string{b.PrincipalID}
-	default:
-		return nil, nil
 	}
 	with, err := accessSlice(ctx, tx, org, users, extra)
 	if err != nil {
@@ -427,15 +420,15 @@ func membershipAccess(ctx context.Context, tx store.Tx, org, g string, added, re
 	}
 	// When neither g nor any group above it holds a binding, no membership of g changes
 	// anyone's roles (the common case of a group no role names yet): only the users the
-	// write reinstated, who come back to every role they hold, need their slice. A cheap
-	// read (g's ancestry) saves reading every member's groups and grants.
-	top, err := accessSlice(ctx, tx, org, nil, []string{g})
+	// write reinstated, who come back to every role they hold, need their slice. One query
+	// (g's ancestry) saves reading every member's groups and grants.
+	granted, err := tx.AncestryGranted(ctx, org, g)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var after *access.State
 	graph := below{}
-	if len(top.Bindings) == 0 {
+	if !granted {
 		if names, err = tx.UserNames(ctx, org, users); err != nil {
 			return nil, nil, nil, err
 		}

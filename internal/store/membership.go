@@ -81,6 +81,10 @@ type MembershipTx interface {
 	// order: the downward step of finding the users a group's change reaches, without the
 	// member names and liveness joins of MembersOf.
 	ChildEdges(ctx context.Context, orgID string, groupIDs []string) ([]Membership, error)
+	// AncestryGranted reports whether the group or any group above it (transitively, the
+	// deleted and inactive ones included) holds a binding: one query that tells a membership
+	// write whether it can change anyone's roles at all (most groups' cannot).
+	AncestryGranted(ctx context.Context, orgID, groupID string) (bool, error)
 	// ParentsOf returns the edges from each of memberIDs (users, or groups that are not
 	// deleted) to the live groups it is directly in, in no particular order: the upward
 	// step of reading the part of an org that decides some users' access, as lean as one

@@ -638,3 +638,20 @@ func (t *tx) ChildEdges(ctx context.Context, orgID string, groupIDs []string) ([
 	}
 	return out, nil
 }
+
+// AncestryGranted walks up from the group through memberships_member (a recursive query
+// seeded from the group's own row, whose column collation the recursion then keeps on
+// PostgreSQL) and looks for a group binding among what it reaches.
+func (t *tx) AncestryGranted(ctx context.Context, orgID, groupID string) (bool, error) {
+	if err := t.ready(); err != nil {
+		return false, err
+	}
+	found, err := t.exists(ctx, `WITH RECURSIVE up(id) AS (
+			SELECT g.id FROM groups g WHERE g.id = $2 AND g.org_id = $1
+			UNION
+			SELECT m.group_id FROM memberships m JOIN up ON m.member_id = up.id
+		)
+		SELECT 1 FROM up JOIN bindings b ON b.principal_id = up.id AND b.org_id = $1 AND b.principal_type = 'group' LIMIT 1`,
+		orgID, groupID)
+	return found, t.d.mapErr(err, fmt.Sprintf("group %q: grants above", groupID))
+}

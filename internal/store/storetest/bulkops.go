@@ -128,6 +128,16 @@ func testParentsOfAndChildEdges(t *testing.T, s store.Store) {
 		if flags, err = tx.GroupFlags(bg, other.ID, []string{g2.ID}); err != nil || len(flags) != 0 {
 			t.Errorf("GroupFlags in another org = %v, %v", flags, err)
 		}
+		for _, tc := range []struct {
+			group string
+			want  bool
+		}{{g2.ID, false}, {nested.ID, false}, {g1.ID, false}, {"nope", false}} {
+			got, err := tx.AncestryGranted(bg, o.ID, tc.group)
+			must(t, "AncestryGranted", err)
+			if got != tc.want {
+				t.Errorf("AncestryGranted(%s) = %v before any grant", tc.group, got)
+			}
+		}
 		es, err := tx.ChildEdges(bg, o.ID, []string{g2.ID, gone.ID, g2.ID})
 		must(t, "ChildEdges", err)
 		var kids []string
@@ -144,6 +154,23 @@ func testParentsOfAndChildEdges(t *testing.T, s store.Store) {
 		must(t, "ChildEdges(other org)", err)
 		if len(es) != 0 {
 			t.Errorf("ChildEdges in another org = %v, want nothing", es)
+		}
+		return nil
+	})
+	// A grant to g2 is above nested (nested is in g2) and g2 itself, not above g1; a grant
+	// to a deleted group still counts (AncestryGranted is a cheap "maybe").
+	res := newResource(t, s, o.ID, store.KindCloud, "c", "")
+	grant(t, s, o.ID, res.ID, store.PrincipalGroup, g2.ID, "readonly")
+	view(t, s, func(tx store.Tx) error {
+		for _, tc := range []struct {
+			org, group string
+			want       bool
+		}{{o.ID, g2.ID, true}, {o.ID, nested.ID, true}, {o.ID, g1.ID, false}, {other.ID, nested.ID, false}} {
+			got, err := tx.AncestryGranted(bg, tc.org, tc.group)
+			must(t, "AncestryGranted", err)
+			if got != tc.want {
+				t.Errorf("AncestryGranted(%s) = %v, want %v", tc.group, got, tc.want)
+			}
 		}
 		return nil
 	})
