@@ -102,7 +102,7 @@ type GroupData struct {
 	Group GroupRef `json:"group"`
 	// PreviousName is the displayName before a rename (group.renamed only).
 	PreviousName string `json:"previousName,omitempty"`
-	// Access is the effect on the members' roles (deactivated, reactivated, deleted).
+	// Access is the effect on the roles of the users below the group (group.deleted).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 
@@ -111,8 +111,8 @@ type GroupData struct {
 type MembershipData struct {
 	Group  GroupRef  `json:"group"`
 	Member MemberRef `json:"member"`
-	// Access is the effect on users' roles, when it was computed (absent: not computed, not
-	// "no change"; a reader that needs it asks the admin API).
+	// Access is the effect on the member's roles, or those of the users below a group
+	// member (docs/events.md says which users each event covers).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 
@@ -122,7 +122,9 @@ type GrantData struct {
 	Role      string       `json:"role"`
 	Resource  ResourceRef  `json:"resource"`
 	Principal PrincipalRef `json:"principal"`
-	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	// Access is the effect on the user's roles, or those of the users below the group;
+	// absent for a service account's grant and for the grants a deletion, an enforce run or
+	// a rule change takes or restores (the event that did it carries the change).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 
@@ -131,7 +133,8 @@ type ResourceData struct {
 	Resource ResourceRef `json:"resource"`
 	// PreviousName is the name before a rename (resource.renamed only).
 	PreviousName string `json:"previousName,omitempty"`
-	// Access is the roles lost with a deleted resource (resource.deleted only).
+	// Access is the roles lost with a deleted resource, or gained or lost with a project's
+	// visibility (resource.deleted, resource.visibility_changed).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 
@@ -156,7 +159,8 @@ type EnforceRunData struct {
 	UsersRemoved     int `json:"usersRemoved,omitempty"`
 	BindingsRestored int `json:"bindingsRestored,omitempty"`
 	UsersRestored    int `json:"usersRestored,omitempty"`
-	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	// Access is the effect on the roles of the users the run keeps (applied) or gives
+	// back (undone).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 
@@ -254,6 +258,6 @@ type RulesData struct {
 	BindingsAdded   int       `json:"bindingsAdded"`
 	BindingsRemoved int       `json:"bindingsRemoved"`
 	BindingsMoved   int       `json:"bindingsMoved"`
-	// Access is the effect on users' roles, when it was computed (absent: not computed).
+	// Access is the rule change's (or its undo's) effect on every user's roles.
 	Access *AccessChanges `json:"access,omitempty"`
 }
