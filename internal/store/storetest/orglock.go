@@ -99,7 +99,7 @@ func testLockAccessSerialises(t *testing.T, s store.Store) {
 	ou := newUser(t, s, other.ID, "ou@example.com")
 
 	locked, release := make(chan struct{}), make(chan struct{})
-	var committed atomic.Bool
+	var released atomic.Bool
 	first := make(chan error, 1)
 	go func() {
 		first <- s.Update(store.OwnTransaction(ctx), func(tx store.Tx) error {
@@ -113,9 +113,10 @@ func testLockAccessSerialises(t *testing.T, s store.Store) {
 			}
 			close(locked)
 			<-release
+			// Set before returning: the commit, which lets the second in, comes after.
+			released.Store(true)
 			return nil
 		})
-		committed.Store(true)
 	}()
 	<-locked
 	if s.Dialect() == "postgres" {
@@ -144,7 +145,7 @@ func testLockAccessSerialises(t *testing.T, s store.Store) {
 			if err := tx.LockAccess(ctx, o.ID); err != nil {
 				return err
 			}
-			if !committed.Load() {
+			if !released.Load() {
 				t.Errorf("LockAccess returned while another transaction of the org held it")
 			}
 			// It sees what the first committed.
