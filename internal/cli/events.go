@@ -102,6 +102,9 @@ func (a *App) tailEvents(ctx context.Context, c *client.Client, q client.EventQu
 			}
 			fmt.Fprintf(a.Stdout, "%-10s %-20s %-28s %-48s %s\n", ev.Revision, stamp(ev.Time),
 				strings.TrimPrefix(ev.Type, "com.rolecall."), ev.Subject, ev.Actor)
+			for _, line := range accessLines(ev.Data, maxTailAccessLines) {
+				fmt.Fprintf(a.Stdout, "%10s %s\n", "", line)
+			}
 		}
 		next, err := strconv.ParseInt(page.Next, 10, 64)
 		if err != nil {
@@ -112,4 +115,40 @@ func (a *App) tailEvents(ctx context.Context, c *client.Client, q client.EventQu
 			return nil // caught up
 		}
 	}
+}
+
+// maxTailAccessLines bounds the role changes `events tail` prints under one event; -o json
+// has them all.
+const maxTailAccessLines = 5
+
+// accessLines are an event's effective-role changes (data.access, docs/events.md) as
+// `events tail` prints them under the event: "alice  project billing  none → collaborator",
+// at most max of them and then how many more. An event without access prints none.
+func accessLines(data json.RawMessage, max int) []string {
+	var d struct {
+		Access *struct {
+			Changes []struct {
+				UserName     string `json:"userName"`
+				ResourceKind string `json:"resourceKind"`
+				ResourceName string `json:"resourceName"`
+				Before       string `json:"before"`
+				After        string `json:"after"`
+			} `json:"changes"`
+			Omitted int `json:"omitted"`
+		} `json:"access"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.Access == nil {
+		return nil
+	}
+	var out []string
+	for i, c := range d.Access.Changes {
+		if i == max {
+			break
+		}
+		out = append(out, fmt.Sprintf("%s  %s %s  %s → %s", c.UserName, c.ResourceKind, c.ResourceName, c.Before, c.After))
+	}
+	if more := len(d.Access.Changes) - len(out) + d.Access.Omitted; more > 0 {
+		out = append(out, fmt.Sprintf("… and %d more role changes (-o json lists them)", more))
+	}
+	return out
 }

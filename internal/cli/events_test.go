@@ -92,6 +92,15 @@ func TestEventsTail(t *testing.T) {
 		if _, errOut, code := e.run("events", "tail", "--types", "user.exploded"); code == 0 || !strings.Contains(errOut, "unknown event type") {
 			t.Errorf("unknown type: exit %d %s", code, errOut)
 		}
+		// In text, a group grant's event is followed by the role changes of its members.
+		e.seed([]string{"alice@example.com"}, nil, [][2]any{{"eng", []string{"alice@example.com"}}})
+		if _, errOut, code := e.run("grant", "collaborator", "--group", "eng", "--project", "billing"); code != 0 {
+			t.Fatalf("grant: %s", errOut)
+		}
+		out, errOut, code = e.run("events", "tail", "--types", "grant.created")
+		if code != 0 || !strings.Contains(out, "grant.created") || !strings.Contains(out, "alice@example.com  project billing  none → collaborator") {
+			t.Errorf("events tail (text) after a group grant: exit %d\n%s%s", code, out, errOut)
+		}
 
 		// --follow: a new event shows as it commits; interrupting ends it cleanly.
 		ctx, cancel := context.WithCancel(context.Background())
@@ -120,4 +129,31 @@ func TestEventsTail(t *testing.T) {
 			t.Fatal("--follow did not stop when interrupted")
 		}
 	})
+}
+
+// TestAccessLines: under an event, `events tail` prints its role changes, at most a few, and
+// says how many more there are (those the event omitted included); nothing without access.
+func TestAccessLines(t *testing.T) {
+	ch := func(user, res, before, after string) string {
+		return `{"userId":"u","userName":"` + user + `","resourceKind":"project","resourceId":"p","resourceName":"` + res +
+			`","before":"` + before + `","after":"` + after + `"}`
+	}
+	for _, tc := range []struct {
+		name, data string
+		want       []string
+	}{
+		{"no access", `{"user":{"id":"u"}}`, nil},
+		{"no change", `{"access":{"changes":[]}}`, nil},
+		{"two", `{"access":{"changes":[` + ch("alice", "billing", "none", "collaborator") + `,` + ch("bob", "wiki", "readonly", "none") + `]}}`,
+			[]string{"alice  project billing  none → collaborator", "bob  project wiki  readonly → none"}},
+		{"capped, with omitted", `{"access":{"changes":[` + ch("a", "p1", "none", "owner") + `,` + ch("b", "p1", "none", "owner") + `,` +
+			ch("c", "p1", "none", "owner") + `],"omitted":10}}`,
+			[]string{"a  project p1  none → owner", "b  project p1  none → owner", "… and 11 more role changes (-o json lists them)"}},
+		{"not JSON", `nope`, nil},
+	} {
+		got := accessLines(json.RawMessage(tc.data), 2)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }
