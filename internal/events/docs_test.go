@@ -99,7 +99,8 @@ after the cursor, oldest first, and the cursor to resume from:
   reads the feed and nothing else; an admin token may read it too. Each token sees its own
   org's events only.
 - CLI: ` + "`rolecall events tail [--follow] [--types T1,T2] [--after CURSOR] -o json`" + ` prints
-  one CloudEvent per line.
+  one CloudEvent per line; without ` + "`-o json`" + ` one line per event, with its role changes
+  under it (the first five, then how many more).
 - Pushed instead: a webhook endpoint receives the same events, signed, at least once and
   in order ([webhooks.md](webhooks.md)).
 
