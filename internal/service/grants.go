@@ -309,6 +309,9 @@ func (l lookup) checkGroupsOnly(g resolvedGrant) error {
 // a new direct user grant is refused (409) with a message that points to groups.
 func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequest) (v api.Grant, created bool, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		g, err := l.resolveGrant(req)
 		if err != nil {
 			return err
@@ -387,6 +390,9 @@ func (s *Service) CreateGrant(ctx context.Context, org string, req api.GrantRequ
 // RevokeGrant revokes the grant named by a GrantRequest (role, principal, resource).
 func (s *Service) RevokeGrant(ctx context.Context, org string, req api.GrantRequest) (v api.Grant, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		g, err := l.resolveGrant(req)
 		if err != nil {
 			return err
@@ -455,6 +461,9 @@ func (s *Service) Grant(ctx context.Context, org, id string) (v api.Grant, err e
 // DeleteGrant revokes grant id.
 func (s *Service) DeleteGrant(ctx context.Context, org, id string) (v api.Grant, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		b, err := l.binding(id)
 		if err != nil {
 			return err
@@ -511,6 +520,9 @@ func (s *Service) Grants(ctx context.Context, org string, f GrantFilter) (out []
 // be a new direct user grant, and the refusal is the same as CreateGrant's.
 func (s *Service) ChangeGrantRole(ctx context.Context, org, id, role string) (v api.Grant, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		b, err := l.binding(id)
 		if err != nil {
 			return err

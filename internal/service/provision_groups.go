@@ -36,6 +36,9 @@ func (s *Service) CreateGroup(ctx context.Context, org string, ndoc map[string]a
 	ix := scim.IndexedFields(ndoc)
 	var out Written
 	err := s.write(ctx, org, func(tx store.Tx, ob *Outbox) error {
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		raw, displays, err := newGroupDoc(ctx, tx, org, ndoc, members)
 		if err != nil {
 			return err
@@ -101,6 +104,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 	ix := scim.IndexedFields(ndoc)
 	var out Written
 	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		g, _, old, _, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -145,6 +151,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, org, id, ifMatchHeader strin
 func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string, ops []scim.PatchOperation, v GroupRender) (Written, error) {
 	var out Written
 	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		g, expect, old, displays, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -241,6 +250,9 @@ func (s *Service) PatchGroup(ctx context.Context, org, id, ifMatchHeader string,
 // DeleteGroup deletes (soft-deletes) group id; render renders its audit event's "before".
 func (s *Service) DeleteGroup(ctx context.Context, org, id, ifMatchHeader string, v GroupRender) error {
 	return s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		g, _, old, _, err := currentGroup(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/rolecall/rolecall/internal/audit"
 	"github.com/rolecall/rolecall/internal/events"
@@ -174,6 +175,10 @@ func (s *Service) updateUser(ctx context.Context, tx store.Tx, ob *Outbox, v *Us
 func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string, nu store.User, explicitActive bool, v UserRender) (Written, error) {
 	var out Written
 	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		// A PUT carries active: it may start or stop the user holding access.
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -192,7 +197,13 @@ func (s *Service) ReplaceUser(ctx context.Context, org, id, ifMatchHeader string
 // version stays, and no audit event records a non-change.
 func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, ops []scim.PatchOperation, v UserRender) (Written, error) {
 	var out Written
+	mayChangeAccess := patchMayTouchActive(ops)
 	err := s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		if mayChangeAccess {
+			if err := lockAccess(ctx, tx, org); err != nil {
+				return err
+			}
+		}
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -235,6 +246,9 @@ func (s *Service) PatchUser(ctx context.Context, org, id, ifMatchHeader string, 
 // DeleteUser deletes user id; audit renders the "before" of its audit event.
 func (s *Service) DeleteUser(ctx context.Context, org, id, ifMatchHeader string, auditDoc func(store.User) (any, error)) error {
 	return s.provision(ctx, org, ifMatchHeader, func(tx store.Tx, ob *Outbox) error {
+		if err := lockAccess(ctx, tx, org); err != nil {
+			return err
+		}
 		u, err := currentUser(ctx, tx, org, id, ifMatchHeader)
 		if err != nil {
 			return err
@@ -283,4 +297,31 @@ func deletedUserEvents(ctx context.Context, tx store.Tx, org string, ob *Outbox,
 	gone.Active = false
 	ob.Add(events.UserDeleted, events.UserData{User: EventUser(gone), Access: ac})
 	return nil
+}
+
+// patchMayTouchActive reports whether a user PATCH can change active, and so whether the
+// user starts or stops holding access (events then carry its roles): every operation must
+// name a path other than active, or carry a value object without it, for the answer to be
+// no. Such a PATCH takes the org's access lock first, before any row lock, as every write
+// whose events carry access does; one that cannot change active (Entra's attribute
+// updates) runs without it.
+func patchMayTouchActive(ops []scim.PatchOperation) bool {
+	for _, op := range ops {
+		if op.Path != "" {
+			if strings.Contains(strings.ToLower(op.Path), "active") {
+				return true
+			}
+			continue
+		}
+		m, ok := op.Value.(map[string]any)
+		if !ok {
+			return true
+		}
+		for k := range m {
+			if strings.Contains(strings.ToLower(k), "active") {
+				return true
+			}
+		}
+	}
+	return false
 }

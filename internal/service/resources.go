@@ -125,6 +125,10 @@ func (s *Service) CreateCloud(ctx context.Context, org, name string) (v api.Clou
 		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
 			return err
 		}
+		// The rules' bindings on it carry access: the access lock before any row lock.
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		c, err := l.tx.CreateResource(l.ctx, store.Resource{OrgID: l.orgID, Kind: store.KindCloud, Name: name, CreatedAt: store.Now()})
 		if err != nil {
 			return nameTaken(err, "cloud", name)
@@ -163,6 +167,10 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
 			return err
 		}
+		// The rules' bindings on it carry access: the access lock before any row lock.
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		res, err := l.resource(kind, ref)
 		if err != nil {
 			return err
@@ -194,6 +202,9 @@ func (s *Service) RenameResource(ctx context.Context, org string, kind store.Res
 // effect is not what anyone means by deleting a cloud.
 func (s *Service) DeleteResource(ctx context.Context, org string, kind store.ResourceKind, ref string) (view any, err error) {
 	err = s.update(ctx, org, func(l lookup) error {
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		res, err := l.resource(kind, ref)
 		if err != nil {
 			return err
@@ -221,8 +232,6 @@ func (s *Service) DeleteResource(ctx context.Context, org string, kind store.Res
 		if err != nil {
 			return err
 		}
-		// The cascade's events first: they read the principals' names with row locks,
-		// which must come before the access computation takes the org's access lock.
 		if err := l.revokeCascade(store.BindingFilter{ResourceID: res.ID}); err != nil {
 			return err
 		}
@@ -290,6 +299,10 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 		if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
 			return err
 		}
+		// The rules' bindings on it carry access: the access lock before any row lock.
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
+		}
 		cloud, err := l.resource(store.KindCloud, strings.TrimSpace(cloudRef))
 		if err != nil {
 			return err
@@ -332,6 +345,11 @@ func (s *Service) UpdateProject(ctx context.Context, org, ref, name, visibility 
 			if err := lockForRules(l.ctx, l.tx, l.orgID); err != nil {
 				return err
 			}
+		}
+		// A rename reconciles rules, a visibility change gives or takes collaborator: both
+		// carry access, computed under the access lock, taken before any row lock.
+		if err := lockAccess(l.ctx, l.tx, l.orgID); err != nil {
+			return err
 		}
 		p, err := l.resource(store.KindProject, ref)
 		if err != nil {

@@ -370,10 +370,9 @@ func (t *tx) advisoryLock(ctx context.Context, class int, orgID string) error {
 		return nil
 	}
 	_, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", class, orgID)
-	if err != nil {
-		return fmt.Errorf("sqlstore: lock org %q: %w", orgID, err)
-	}
-	return nil
+	// Mapped like any statement's error: a deadlock detected while waiting is
+	// ErrVersionMismatch, which the writes that retry on a lost race then retry.
+	return t.d.mapErr(err, fmt.Sprintf("lock org %q", orgID))
 }
 
 // orgExists returns ErrNotFound naming the org unless it exists.
