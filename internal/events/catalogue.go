@@ -170,8 +170,8 @@ var catalogue = []Info{
 		GrantData{BindingID: "0190f4a2-1b7c-7c4e-8a51-3c2d9e0f2108", Role: "collaborator", Resource: exProj,
 			Principal: PrincipalRef{Type: "group", ID: exEng.ID, Name: exEng.DisplayName}, Access: exAccess(exLoses)}},
 
-	{ResourceCreated, "A cloud or project was created.", false,
-		ResourceData{Resource: exProj}},
+	{ResourceCreated, "A cloud or project was created; a public project makes the holders of its cloud's roles collaborators on it.", true,
+		ResourceData{Resource: func() ResourceRef { p := exProj; p.Public = true; return p }(), Access: exAccess(exGains)}},
 	{ResourceRenamed, "A cloud or project was renamed; previousName is the old name.", false,
 		ResourceData{Resource: exProj, PreviousName: "payments"}},
 	{ResourceVisibilityChanged, "A project became public (every member of the org reads it, cloud roles reach it) or private again; resource.public says which.", true,

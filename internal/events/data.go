@@ -133,8 +133,9 @@ type ResourceData struct {
 	Resource ResourceRef `json:"resource"`
 	// PreviousName is the name before a rename (resource.renamed only).
 	PreviousName string `json:"previousName,omitempty"`
-	// Access is the roles lost with a deleted resource, or gained or lost with a project's
-	// visibility (resource.deleted, resource.visibility_changed).
+	// Access is the roles gained with a public project created, lost with a deleted
+	// resource, or gained or lost with a project's visibility (resource.created of a public
+	// project, resource.deleted, resource.visibility_changed).
 	Access *AccessChanges `json:"access,omitempty"`
 }
 

@@ -163,13 +163,17 @@ Which users each event covers:
   ` + "`user.reactivated`" + ` that follows. When the same request also renames the group, the bindings
   its rules then make or delete have their own grant events, after the membership events.
 - ` + "`group.deleted`" + `: every user below the group, what it no longer gives them.
-- ` + "`resource.deleted`" + `, ` + "`resource.visibility_changed`" + `: the users holding a role on the
-  resource (for a public project, on its cloud), directly or through groups.
+- ` + "`resource.created`" + ` of a public project, ` + "`resource.deleted`" + `, ` + "`resource.visibility_changed`" + `:
+  the users holding a role on the resource (for a public project, on its cloud), directly or
+  through groups. A cloud or private project created changes nobody's roles and carries none
+  (its rules' bindings have their own grant events).
 - ` + "`enforce.applied`" + `: the preview's changes of the users it keeps (each removed user's loss is
-  on its ` + "`user.removed`" + `); ` + "`enforce.undone`" + `: what the undo gives back, removed users included.
+  on its ` + "`user.removed`" + `); ` + "`enforce.undone`" + `: what the undo gives back to the users it did not
+  remove (each restored user's roles are on its ` + "`user.reactivated`" + `).
 - ` + "`rules.changed`" + `: the rule change's (or its undo's) effect on every user; the ` + "`grant.*`" + `
   events of the bindings it makes or deletes carry none. The bindings a rule makes or
-  deletes because a group was created or renamed, or a cloud or project created or renamed,
+  deletes because a group was created, renamed or given another externalId, or a cloud or
+  project created or renamed,
   have ` + "`grant.*`" + ` events that carry the change for the users below their group (each user on
   the first of them that reaches it).
 - ` + "`drift.reported`" + `: what applying enforce-groups now would change.
@@ -180,9 +184,13 @@ Which users each event covers:
   the grants an undo restores (` + "`enforce.undone`" + `).
 
 Read in order, the events that report a change add up (` + "`drift.reported`" + ` reports what would
-change): each line's ` + "`before`" + ` is what the lines before it left, for the roles bindings give
-(an org owner's cloud and project lines are not listed while it is one). Writes that compute these changes are serialised within an organization (on PostgreSQL
-by a lock of their own), so this holds for concurrent writes too. The computation reads only
+change): each line's ` + "`before`" + ` is what the lines before it left, for the roles bindings give.
+One exception, the price of the preview's terms: while a user is an org owner its cloud and
+project lines are not listed (it is owner of all), so a reader that tracks a user's roles
+per cloud and project should read them again when its organization line says it stops
+being an owner (` + "`GET /api/v1/access/users/{user}`" + `, ` + "`rolecall access list --user U`" + `).
+Writes that compute these changes are serialised within an organization (on PostgreSQL by a
+lock of their own), so this holds for concurrent writes too. The computation reads only
 the users a write reaches, their groups and their grants; a write that reaches a third or
 more of a big organization reads the organization whole. Its cost is measured in
 BENCHMARKS.md (Change events: effective-role changes).

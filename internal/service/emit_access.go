@@ -663,3 +663,20 @@ func orgRuleAccess(st *access.State, cs ...rules.Changes) *events.AccessChanges 
 	}
 	return changesOf(userChanges(st, after, ids), ids)
 }
+
+// projectCreateAccess is what creating public project p (already in the store) gives the
+// holders of a role on its cloud: collaborator on it.
+func projectCreateAccess(ctx context.Context, tx store.Tx, org string, p store.Resource) (*events.AccessChanges, error) {
+	ac, err := holdersAccess(ctx, tx, org, []string{p.ParentID}, func(s *access.State) {
+		s.Resources = slices.DeleteFunc(s.Resources, func(r access.Resource) bool { return r.ID == p.ID })
+	})
+	if err != nil || ac == nil {
+		return ac, err
+	}
+	// holdersAccess compares the state as given (with p) against edit's (without p):
+	// turned around, it is what creating p did.
+	for i, c := range ac.Changes {
+		ac.Changes[i].Before, ac.Changes[i].After = c.After, c.Before
+	}
+	return ac, nil
+}

@@ -72,8 +72,8 @@ func TestGroupWriteAccessMatchesWholeOrg(t *testing.T) {
 func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *service.Service, n int) {
 	s := accesstest.Draw(t, accesstest.Options{Storable: true, Public: true})
 	op := rapid.SampledFrom([]string{"add", "remove", "replace", "add+remove", "grant", "revoke", "delete",
-		"delete resource", "delete resource", "visibility", "visibility"}).Draw(t, "op")
-	if len(s.Groups) == 0 && op != "delete resource" && op != "visibility" {
+		"delete resource", "delete resource", "visibility", "visibility", "public project"}).Draw(t, "op")
+	if len(s.Groups) == 0 && op != "delete resource" && op != "visibility" && op != "public project" {
 		return
 	}
 	o, err := svc.CreateOrg(ctx, fmt.Sprint("org-", n))
@@ -137,6 +137,16 @@ func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *servi
 	}}
 	var opErr error
 	switch op {
+	case "public project":
+		// Created public: the holders of its cloud's roles become collaborators on it.
+		var clouds []access.Resource
+		for _, r := range s.Resources {
+			if r.Kind == access.KindCloud {
+				clouds = append(clouds, r)
+			}
+		}
+		c := clouds[rapid.IntRange(0, len(clouds)-1).Draw(t, "cloud")]
+		_, opErr = svc.CreateProject(ctx, org, "new-project", ids[c.ID], "public")
 	case "delete resource":
 		// A project, or a cloud (refused while it has projects: then nothing is written).
 		r := s.Resources[rapid.IntRange(1, len(s.Resources)-1).Draw(t, "resource")]
@@ -239,7 +249,8 @@ func checkGroupWrite(ctx context.Context, t *rapid.T, st store.Store, svc *servi
 		if d.Access == nil {
 			if ev.Type == "com.rolecall.membership.added" || ev.Type == "com.rolecall.membership.removed" ||
 				ev.Type == "com.rolecall.grant.created" || ev.Type == "com.rolecall.group.deleted" ||
-				ev.Type == "com.rolecall.resource.deleted" || ev.Type == "com.rolecall.resource.visibility_changed" {
+				ev.Type == "com.rolecall.resource.deleted" || ev.Type == "com.rolecall.resource.visibility_changed" ||
+				(ev.Type == "com.rolecall.resource.created" && op == "public project") {
 				t.Fatalf("%s carries no access", ev.Type)
 			}
 			continue

@@ -313,7 +313,14 @@ func (s *Service) CreateProject(ctx context.Context, org, name, cloudRef, visibi
 			return nameTaken(err, "project", name)
 		}
 		v = projectView(p, cloud)
-		l.ob.Add(events.ResourceCreated, events.ResourceData{Resource: EventResource(p)})
+		d := events.ResourceData{Resource: EventResource(p)}
+		if p.Public {
+			// Whoever holds a role on its cloud is a collaborator on it from now on.
+			if d.Access, err = projectCreateAccess(l.ctx, l.tx, l.orgID, p); err != nil {
+				return err
+			}
+		}
+		l.ob.Add(events.ResourceCreated, d)
 		if _, err := s.reconcileResource(l.ctx, l.tx, l.orgID, l.ob, store.KindProject, p.Name, ""); err != nil {
 			return err
 		}

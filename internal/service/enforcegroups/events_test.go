@@ -154,7 +154,9 @@ func TestApplyAndUndoEvents(t *testing.T) {
 		evs = feedAfter(t, st, orgID, start)
 		types = types[:0]
 		restored := map[string]bool{}
-		gaveBack := map[string]bool{}
+		// What undo gives back: the restored user's roles on its user.reactivated, the
+		// others' on enforce.undone, no user on both (the events add up read in order).
+		gaveBack, reactivated, undoneUsers := map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, ev := range evs {
 			types = append(types, ev.Type)
 			switch ev.Type {
@@ -168,6 +170,7 @@ func TestApplyAndUndoEvents(t *testing.T) {
 				}
 				for _, c := range d.Access.Changes {
 					gaveBack[c.UserID+" "+c.ResourceID+" "+c.Before+"→"+c.After] = true
+					undoneUsers[c.UserID] = true
 				}
 			case string(events.UserReactivated):
 				var d events.UserData
@@ -176,6 +179,11 @@ func TestApplyAndUndoEvents(t *testing.T) {
 				}
 				if d.Access == nil || len(d.Access.Changes) == 0 {
 					t.Errorf("the reactivated user regains nothing: %+v", d.Access)
+					break
+				}
+				for _, c := range d.Access.Changes {
+					gaveBack[c.UserID+" "+c.ResourceID+" "+c.Before+"→"+c.After] = true
+					reactivated[c.UserID] = true
 				}
 			}
 			if ev.Type == string(events.GrantCreated) {
@@ -198,7 +206,15 @@ func TestApplyAndUndoEvents(t *testing.T) {
 			t.Errorf("undo re-created %v, apply revoked %v", restored, revoked)
 		}
 		if !sameSet(gaveBack, giveBack) || len(giveBack) == 0 {
-			t.Errorf("enforce.undone gives back %v\napply took %v", gaveBack, giveBack)
+			t.Errorf("undo gives back %v\napply took %v", gaveBack, giveBack)
+		}
+		for u := range reactivated {
+			if undoneUsers[u] {
+				t.Errorf("user %s's roles are on both user.reactivated and enforce.undone", u)
+			}
+		}
+		if len(reactivated) == 0 || len(undoneUsers) == 0 {
+			t.Errorf("reactivated %v, on enforce.undone %v: want users on each", reactivated, undoneUsers)
 		}
 	})
 }

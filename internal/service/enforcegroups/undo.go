@@ -186,7 +186,21 @@ func (s *Service) undo(ctx context.Context, tx store.Tx, ob *service.Outbox, org
 	if err != nil {
 		return out, err
 	}
-	acc, byUser := service.UsersChanges(before, now, reached)
+	_, byUser := service.UsersChanges(before, now, reached)
+	// Each restored user's roles are on its user.reactivated; enforce.undone carries the
+	// others' (as apply's user.removed and enforce.applied split them), so that the events,
+	// read in order, add up.
+	restored := make(map[string]bool, len(back))
+	for _, u := range back {
+		restored[u.ID] = true
+	}
+	var kept []string
+	for _, id := range reached {
+		if !restored[id] {
+			kept = append(kept, id)
+		}
+	}
+	acc := service.ChangesOf(byUser, kept)
 	for _, u := range back {
 		if u.Active {
 			ob.Add(events.UserReactivated, events.UserData{User: service.EventUser(u), Access: service.ChangesOf(byUser, []string{u.ID})})
