@@ -520,10 +520,11 @@ func reportOnce(byUser map[string][]events.RoleChange) func(userIDs []string) *e
 	}
 }
 
-// holdersAccess is the effect of edit, a change to resources, on the users who hold a role
-// on any of resIDs (directly or through their groups), computed before the write from their
-// slice: the users it can change are those, because a resource's change reaches only who
-// holds something on it (or, for a public project, on its cloud).
+// holdersAccess is the effect of edit, a change to resources made in memory, on the users
+// who hold a role on any of resIDs (directly or through their groups), from their slice as
+// the transaction sees it (the side edit changes): the users it can change are those,
+// because a resource's change reaches only who holds something on it (or, for a public
+// project, on its cloud).
 func holdersAccess(ctx context.Context, tx store.Tx, org string, resIDs []string, edit func(s *access.State)) (*events.AccessChanges, error) {
 	if err := lockAccess(ctx, tx, org); err != nil {
 		return nil, err
