@@ -36,6 +36,7 @@ type Differ struct {
 	mark    []uint32 // per resource (aligned): gen when last listed
 	gen     uint32
 	cands   []ResourceRef
+	buf     []ResourceRef // candidates' buffer, reused per user
 }
 
 // NewDiffer returns a Differ between before and after.
@@ -86,27 +87,10 @@ func load(ix *Index, e *Evaluator, userID string) bool {
 	return true
 }
 
-// heldRole is the role e's user holds on r through bindings or a public project of a cloud
-// it holds a role on (org ownership not expanded).
-func heldRole(ix *Index, e *Evaluator, r ResourceRef) Role {
-	role := e.Role(r)
-	if c, ok := ix.publicCloud[r]; ok && e.Role(c) != RoleNone {
-		role = MaxRole(role, RoleCollaborator)
-	}
-	return role
-}
-
-// candidates calls fn for every resource on which e's user may hold something: those its
-// bindings name and the public projects of its clouds.
-func candidates(ix *Index, e *Evaluator, fn func(ResourceRef)) {
-	for _, r := range e.Resources() {
-		fn(r)
-	}
-	for _, c := range e.Resources() {
-		for _, p := range ix.publicProjects[c] {
-			fn(p)
-		}
-	}
+// candidates are the resources on which e's user may hold something: those its bindings
+// name and the public projects of its clouds (withPublic), in buf.
+func candidates(ix *Index, e *Evaluator, buf []ResourceRef) []ResourceRef {
+	return ix.withPublic(append(buf[:0], e.Resources()...), e.Role)
 }
 
 func (d *Differ) alignedUser(userID string) []RoleDiff {
@@ -127,16 +111,22 @@ func (d *Differ) alignedUser(userID string) []RoleDiff {
 		}
 	}
 	if hb {
-		candidates(d.before, d.eb, add)
+		d.buf = candidates(d.before, d.eb, d.buf)
+		for _, r := range d.buf {
+			add(r)
+		}
 	}
 	if ha {
-		candidates(d.after, d.ea, add)
+		d.buf = candidates(d.after, d.ea, d.buf)
+		for _, r := range d.buf {
+			add(r)
+		}
 	}
 	role := func(ix *Index, e *Evaluator, holds bool, r ResourceRef) Role {
 		if !holds {
 			return RoleNone
 		}
-		return heldRole(ix, e, r)
+		return ix.PublicRole(r, e.Role)
 	}
 	ownerAfter := ha && d.after.org >= 0 && d.ea.Role(d.after.org) == RoleOwner
 	var out []RoleDiff
@@ -168,12 +158,13 @@ func (d *Differ) byID(userID string) []RoleDiff {
 			return nil, RoleNone
 		}
 		out := map[string]roleOn{}
-		candidates(ix, e, func(r ResourceRef) {
-			if role := heldRole(ix, e, r); role != RoleNone {
+		d.buf = candidates(ix, e, d.buf)
+		for _, r := range d.buf {
+			if role := ix.PublicRole(r, e.Role); role != RoleNone {
 				res := ix.Resource(r)
 				out[res.ID] = roleOn{role: role, name: res.Name, kind: res.Kind}
 			}
-		})
+		}
 		var org Role
 		if ix.org >= 0 {
 			org = e.Role(ix.org)

@@ -142,6 +142,16 @@ func (ix *Index) cloudRole(r ResourceRef, role func(ResourceRef) Role) Role {
 	return RoleNone
 }
 
+// PublicRole is role(r) raised to collaborator when r is a public project and role gives
+// something on its cloud: the role bindings give on r, org ownership aside. It is what the
+// enforce preview, the rules preview and change events compare per resource.
+func (ix *Index) PublicRole(r ResourceRef, role func(ResourceRef) Role) Role {
+	if c, ok := ix.publicCloud[r]; ok && role(c) != RoleNone {
+		return MaxRole(role(r), RoleCollaborator)
+	}
+	return role(r)
+}
+
 // EffectiveRole returns the user's effective role on the resource: the highest role among
 // the user's direct bindings on it and the bindings of every active group the user belongs
 // to (transitively); implicit owner when the user is an org owner; implicit collaborator

@@ -192,7 +192,7 @@ func Build(ix *access.Index) *Plan {
 		// and project: from its perspective nothing below the org changes.
 		ownerAfter := hasOrg && e.GroupRole(org) == access.RoleOwner
 		consider := func(r access.ResourceRef) {
-			before, after := withPublic(ix, r, e.Role), withPublic(ix, r, e.GroupRole)
+			before, after := ix.PublicRole(r, e.Role), ix.PublicRole(r, e.GroupRole)
 			if before == after {
 				return
 			}
@@ -272,16 +272,6 @@ func Build(ix *access.Index) *Plan {
 	p.Summary.UsersExempt = len(p.Exempt)
 	p.Fingerprint = Fingerprint(ix)
 	return p
-}
-
-// withPublic is role on r raised to collaborator when r is a public project and role gives
-// something on its cloud: the role a user holds on r before (role = all bindings) or after
-// (role = active groups only) enforcement, org ownership aside.
-func withPublic(ix *access.Index, r access.ResourceRef, role func(access.ResourceRef) access.Role) access.Role {
-	if c, ok := ix.PublicCloud(r); ok && role(c) != access.RoleNone {
-		return access.MaxRole(role(r), access.RoleCollaborator)
-	}
-	return role(r)
 }
 
 type kindChange struct {

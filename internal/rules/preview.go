@@ -280,14 +280,6 @@ func newNamer(in Input) func(Binding) BindingView {
 // holds a role on its cloud, and a user who is org owner afterwards gets no cloud or project
 // lines, since it is owner on all of them.
 func userChanges(before *access.State, c Changes) []enforce.UserChanges {
-	// withPublic is role on r, raised to collaborator when r is a public project and role
-	// gives something on its cloud (as the enforce preview compares).
-	withPublic := func(ix *access.Index, r access.ResourceRef, role func(access.ResourceRef) access.Role) access.Role {
-		if c, ok := ix.PublicCloud(r); ok && role(c) != access.RoleNone {
-			return access.MaxRole(role(r), access.RoleCollaborator)
-		}
-		return role(r)
-	}
 	out := []enforce.UserChanges{}
 	if len(c.Add) == 0 && len(c.Remove) == 0 {
 		return out
@@ -377,7 +369,7 @@ func userChanges(before *access.State, c Changes) []enforce.UserChanges {
 				return
 			}
 			shown[r] = gen
-			b, a := withPublic(ix, r, e.Role), withPublic(ix, r, afterRole)
+			b, a := ix.PublicRole(r, e.Role), ix.PublicRole(r, afterRole)
 			if b == a {
 				return
 			}
