@@ -103,13 +103,15 @@ func Apply(s *access.State, current []Binding, c Changes, newID func(Binding) st
 		owner[r.ID] = r.RuleID
 	}
 	after := *s
-	after.Bindings = make([]access.Binding, 0, len(s.Bindings)-len(c.Remove)+len(c.Add))
+	after.Bindings = make([]access.Binding, 0, max(0, len(s.Bindings)-len(c.Remove))+len(c.Add))
 	for _, b := range s.Bindings {
 		if !gone[b.ID] {
 			after.Bindings = append(after.Bindings, b)
 		}
 	}
-	made := make([]Binding, 0, len(current)-len(c.Remove)+len(c.Add))
+	// current may leave out bindings c removes (a caller that wants only the State passes
+	// none): the capacity is a hint, not an invariant.
+	made := make([]Binding, 0, max(0, len(current)-len(c.Remove))+len(c.Add))
 	for _, b := range current {
 		if gone[b.ID] {
 			continue

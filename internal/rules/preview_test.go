@@ -330,21 +330,8 @@ func TestUserChangesMatchDiffUser(t *testing.T) {
 				c.Add = append(c.Add, Binding{GroupID: g.ID, ResourceID: r.ID, Role: roles[rapid.IntRange(0, len(roles)-1).Draw(t, "role")]})
 			}
 		}
-		after := *s
-		after.Bindings = nil
-		gone := map[string]bool{}
-		for _, b := range c.Remove {
-			gone[b.ID] = true
-		}
-		for _, b := range s.Bindings {
-			if !gone[b.ID] {
-				after.Bindings = append(after.Bindings, b)
-			}
-		}
-		for i, b := range c.Add {
-			after.Bindings = append(after.Bindings, access.Binding{ID: fmt.Sprint("new", i), ResourceID: b.ResourceID,
-				PrincipalID: b.GroupID, PrincipalType: access.PrincipalGroup, Role: b.Role})
-		}
+		n := 0
+		after, _ := Apply(s, nil, c, func(Binding) string { n++; return fmt.Sprint("new", n) })
 		got := map[string][]string{}
 		for _, u := range userChanges(s, c) {
 			add := func(ch enforce.Change) {
@@ -360,7 +347,7 @@ func TestUserChangesMatchDiffUser(t *testing.T) {
 				add(ch)
 			}
 		}
-		d := access.NewDiffer(access.NewIndex(s), access.NewIndex(&after))
+		d := access.NewDiffer(access.NewIndex(s), access.NewIndex(after))
 		for _, u := range s.Users {
 			var want []string
 			for _, x := range d.User(u.ID) {

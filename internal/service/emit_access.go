@@ -626,38 +626,27 @@ func ruleAccess(ctx context.Context, tx store.Tx, org string, c rules.Changes) (
 	if err != nil {
 		return nil, err
 	}
-	after := withState(before, func(s *access.State) {
-		gone := make(map[string]bool, len(c.Remove))
-		for _, b := range c.Remove {
-			gone[b.ID] = true
-		}
-		s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return gone[b.ID] })
-		for i, b := range c.Add {
-			s.Bindings = append(s.Bindings, access.Binding{ID: fmt.Sprint("rule-add-", i), ResourceID: b.ResourceID,
-				PrincipalID: b.GroupID, PrincipalType: access.PrincipalGroup, Role: b.Role})
-		}
-	})
+	after, _ := rules.Apply(before, nil, c, newRuleBindingID())
 	byUser := userChanges(before, after, users)
 	once := reportOnce(byUser)
 	return func(group string) *events.AccessChanges { return once(graph.changed(group, byUser)) }, nil
+}
+
+// newRuleBindingID names, in memory, the bindings a rule change adds that have no id yet:
+// rules.Apply needs one, and an Index keeps only the first binding of an id.
+func newRuleBindingID() func(rules.Binding) string {
+	n := 0
+	return func(rules.Binding) string { n++; return fmt.Sprint("rule-add-", n) }
 }
 
 // orgRuleAccess is the effect of rule-made binding changes cs (as applied, in that order:
 // additions with their ids) on every user of the org whose whole state before them is st
 // (read under the org's exclusive lock, as a rule change's undo reads it).
 func orgRuleAccess(st *access.State, cs ...rules.Changes) *events.AccessChanges {
-	after := withState(st, func(s *access.State) {
-		for _, c := range cs {
-			gone := make(map[string]bool, len(c.Remove))
-			for _, b := range c.Remove {
-				gone[b.ID] = true
-			}
-			s.Bindings = slices.DeleteFunc(s.Bindings, func(b access.Binding) bool { return gone[b.ID] })
-			for _, b := range c.Add {
-				s.Bindings = append(s.Bindings, b.Access())
-			}
-		}
-	})
+	after, id := st, newRuleBindingID()
+	for _, c := range cs {
+		after, _ = rules.Apply(after, nil, c, id)
+	}
 	ids := make([]string, len(st.Users))
 	for i, u := range st.Users {
 		ids[i] = u.ID
